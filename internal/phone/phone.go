@@ -1,0 +1,138 @@
+// Package phone parses and normalises telephone numbers with
+// github.com/nyaruka/phonenumbers (a port of Google's libphonenumber).
+//
+// Every number ringgate stores or compares is E.164 ("+14155550123"): callers
+// reported by carriers and numbers typed by users are normalised here first,
+// so matching a missed call is plain string equality.
+package phone
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// MaxInputLen bounds what Parse will look at; libphonenumber itself gives up
+// at 250 characters, and nothing longer is a phone number.
+const MaxInputLen = 64
+
+// Number is a parsed, valid phone number.
+type Number struct {
+	E164    string // "+14155550123"
+	Country string // ISO 3166-1 alpha-2 region ("US"), "001" for non-geographic
+}
+
+// Error says why a string is not a usable phone number. Reason is stable and
+// machine-readable; the message is for people.
+type Error struct {
+	Reason string // "empty", "too_long", "not_a_number", "missing_country", "too_short", "invalid_country", "invalid_number"
+	msg    string
+}
+
+func (e *Error) Error() string { return e.msg }
+
+func fail(reason, format string, args ...any) error {
+	return &Error{Reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+// Parse normalises raw to E.164. raw is either international ("+44 20 7946
+// 0000", "0044…" is not accepted without a country) or national, in which case
+// country (ISO alpha-2, any case) says where it is from. The number must be
+// valid for its region, not merely possible: a verification to a number no
+// carrier could route costs money and proves nothing.
+func Parse(raw, country string) (Number, error) {
+	raw = strings.TrimSpace(raw)
+	country = strings.ToUpper(strings.TrimSpace(country))
+	switch {
+	case raw == "":
+		return Number{}, fail("empty", "phone number is empty")
+	case len(raw) > MaxInputLen || !utf8.ValidString(raw):
+		return Number{}, fail("too_long", "phone number is longer than %d characters", MaxInputLen)
+	}
+	if country != "" && !validRegion(country) {
+		return Number{}, fail("invalid_country", "unknown country code %q (want ISO 3166-1 alpha-2, such as \"GB\")", country)
+	}
+	if !strings.HasPrefix(raw, "+") && country == "" {
+		return Number{}, fail("missing_country", "phone number %q is not in international form (+…); give a country to read it as a national number", raw)
+	}
+	region := country
+	if region == "" {
+		region = "ZZ"
+	}
+	n, err := phonenumbers.Parse(raw, region)
+	if err != nil {
+		return Number{}, parseError(raw, err)
+	}
+	if !phonenumbers.IsValidNumber(n) {
+		return Number{}, invalidReason(raw, n)
+	}
+	return Number{
+		E164:    phonenumbers.Format(n, phonenumbers.E164),
+		Country: phonenumbers.GetRegionCodeForNumber(n),
+	}, nil
+}
+
+// ParseE164 accepts only a number already in international form, as carriers
+// and the simulator deliver them. A bare national number is refused rather
+// than guessed.
+func ParseE164(raw string) (Number, error) { return Parse(raw, "") }
+
+func parseError(raw string, err error) error {
+	switch {
+	case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
+		return fail("invalid_country", "phone number %q has no valid country calling code", raw)
+	case errors.Is(err, phonenumbers.ErrNotANumber):
+		return fail("not_a_number", "%q is not a phone number", raw)
+	case errors.Is(err, phonenumbers.ErrTooShortNSN), errors.Is(err, phonenumbers.ErrTooShortAfterIDD):
+		return fail("too_short", "phone number %q is too short", raw)
+	case errors.Is(err, phonenumbers.ErrNumTooLong):
+		return fail("too_long", "phone number %q is too long", raw)
+	default:
+		return fail("not_a_number", "%q is not a phone number: %v", raw, err)
+	}
+}
+
+func invalidReason(raw string, n *phonenumbers.PhoneNumber) error {
+	switch phonenumbers.IsPossibleNumberWithReason(n) {
+	case phonenumbers.TOO_SHORT:
+		return fail("too_short", "phone number %q is too short", raw)
+	case phonenumbers.TOO_LONG:
+		return fail("too_long", "phone number %q is too long", raw)
+	case phonenumbers.INVALID_COUNTRY_CODE:
+		return fail("invalid_country", "phone number %q has no valid country calling code", raw)
+	}
+	return fail("invalid_number", "phone number %q is not a valid number in %s", raw, regionName(n))
+}
+
+func regionName(n *phonenumbers.PhoneNumber) string {
+	if r := phonenumbers.GetRegionCodeForNumber(n); r != "" && r != "ZZ" {
+		return r
+	}
+	return fmt.Sprintf("country code +%d", n.GetCountryCode())
+}
+
+func validRegion(r string) bool {
+	return phonenumbers.GetCountryCodeForRegion(r) != 0
+}
+
+// ValidCountry reports whether c is an ISO region libphonenumber knows.
+func ValidCountry(c string) bool { return validRegion(strings.ToUpper(c)) }
+
+// Mask hides all but the country code and the last two digits, for pages that
+// must show which number is being verified without disclosing it:
+// "+442079460018" → "+44 ••••••••18".
+func Mask(e164 string) string {
+	n, err := phonenumbers.Parse(e164, "ZZ")
+	if err != nil || len(e164) < 4 {
+		return "••••"
+	}
+	cc := fmt.Sprintf("+%d", n.GetCountryCode())
+	rest := strings.TrimPrefix(e164, cc)
+	if len(rest) <= 2 {
+		return cc + " " + rest
+	}
+	return cc + " " + strings.Repeat("•", len(rest)-2) + rest[len(rest)-2:]
+}

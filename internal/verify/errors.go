@@ -1,0 +1,74 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable error class. The HTTP layer maps each to
+// a status in one place; clients switch on it.
+type Code string
+
+// Error codes.
+const (
+	CodeInvalid             Code = "invalid_request"     // a field is wrong; Field says which
+	CodeInvalidPhone        Code = "invalid_phone"       // the phone number cannot be used
+	CodeUnsupportedChannel  Code = "unsupported_channel" // unknown, or not available here
+	CodeNoCallback          Code = "callback_required"   // no callback_url and no app default
+	CodeNoNumber            Code = "no_pool_number"      // the pool has no number for the country
+	CodeNotFound            Code = "not_found"
+	CodeNotPending          Code = "not_pending" // the verification already ended
+	CodeIdempotencyMismatch Code = "idempotency_key_reused"
+	CodeConflict            Code = "conflict"
+	CodeUnauthorized        Code = "unauthorized"
+	CodeForbidden           Code = "forbidden"
+	CodeInternal            Code = "internal"
+)
+
+// Error is a domain error with a code and a message fit for an API client.
+type Error struct {
+	Code    Code
+	Field   string // the request field at fault, if any
+	Message string
+	Err     error // wrapped cause, not shown to clients
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds an *Error.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrorf builds an *Error about one request field.
+func FieldErrorf(code Code, field, format string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Store errors. Implementations return these (possibly wrapped).
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict") // a uniqueness rule would be broken
+)
+
+// ErrorCode returns the Code of err: its own for an *Error, CodeNotFound for
+// ErrNotFound, CodeInternal otherwise.
+func ErrorCode(err error) Code {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	case errors.Is(err, ErrNotFound):
+		return CodeNotFound
+	}
+	return CodeInternal
+}

@@ -1,0 +1,601 @@
+package verify
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/phone"
+)
+
+// Limits on what a start request may carry.
+const (
+	DefaultTimeout   = 180 * time.Second
+	MinTimeout       = 10 * time.Second
+	MaxTimeout       = time.Hour
+	MaxMetadataKeys  = 20
+	MaxMetadataKey   = 40
+	MaxMetadataValue = 500
+	MaxIdempotency   = 255
+)
+
+// Config wires a Service.
+type Config struct {
+	Store     Store
+	Publisher Publisher // may be nil
+	// Secret keys client tokens and code hashes. At least 32 bytes.
+	Secret []byte
+	Now    func() time.Time // defaults to time.Now
+	Logger *slog.Logger
+	// CheckCallbackURL validates a callback URL when a request or an app
+	// names one (scheme, host, refused networks). nil accepts any http(s) URL.
+	CheckCallbackURL func(raw string) error
+	// RejectStatus is the SIP status inbound verification calls are refused
+	// with: 603 Decline unless configured (486 Busy Here, 480 Unavailable).
+	RejectStatus int
+}
+
+// Service applies API requests and carrier events to verifications. It is
+// safe for concurrent use; all coordination is in the store's transactions.
+type Service struct {
+	store        Store
+	pub          Publisher
+	secret       []byte
+	now          func() time.Time
+	log          *slog.Logger
+	checkURL     func(string) error
+	rejectStatus int
+}
+
+// NewService checks cfg and returns a Service.
+func NewService(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("verify: no store")
+	}
+	if len(cfg.Secret) < 32 {
+		return nil, errors.New("verify: secret must be at least 32 bytes")
+	}
+	s := &Service{
+		store: cfg.Store, pub: cfg.Publisher, secret: cfg.Secret, now: cfg.Now,
+		log: cfg.Logger, checkURL: cfg.CheckCallbackURL, rejectStatus: cfg.RejectStatus,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.checkURL == nil {
+		s.checkURL = func(string) error { return nil }
+	}
+	switch s.rejectStatus {
+	case 0:
+		s.rejectStatus = 603
+	case 603, 486, 480:
+	default:
+		return nil, fmt.Errorf("verify: reject status %d: want 603, 486 or 480", s.rejectStatus)
+	}
+	return s, nil
+}
+
+// Now is the service's clock, millisecond precision as the store keeps it.
+func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+func (s *Service) publish(ns []Notice) {
+	if s.pub == nil {
+		return
+	}
+	for _, n := range ns {
+		s.pub.Publish(n)
+	}
+}
+
+// Caller is an authenticated API client.
+type Caller struct {
+	App App
+	Key APIKey
+}
+
+// Authenticate finds the app a bearer key belongs to.
+func (s *Service) Authenticate(ctx context.Context, key string) (Caller, error) {
+	if _, ok := KeyKindOf(key); !ok {
+		return Caller{}, Errorf(CodeUnauthorized, "the API key is malformed: keys start with %q or %q", LiveKeyPrefix, TestKeyPrefix)
+	}
+	k, app, err := s.store.APIKeyByHash(ctx, HashAPIKey(key))
+	if errors.Is(err, ErrNotFound) {
+		return Caller{}, Errorf(CodeUnauthorized, "the API key is not valid")
+	}
+	if err != nil {
+		return Caller{}, fmt.Errorf("authenticate: %w", err)
+	}
+	return Caller{App: app, Key: k}, nil
+}
+
+// StartRequest is what an app asks for.
+type StartRequest struct {
+	Phone          string            `json:"phone"`
+	Country        string            `json:"country,omitempty"`
+	Channel        Channel           `json:"channel"`
+	CallbackURL    string            `json:"callback_url,omitempty"`
+	TimeoutS       int               `json:"timeout_s,omitempty"`
+	Metadata       map[string]string `json:"metadata,omitempty"`
+	IdempotencyKey string            `json:"-"`
+}
+
+// hash fingerprints a request so a reused idempotency key with another body
+// is caught. encoding/json sorts map keys, so equal requests hash equally.
+func (r StartRequest) hash() string {
+	b, _ := json.Marshal(r)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Service) validate(c Caller, r StartRequest) (Verification, error) {
+	switch {
+	case r.Channel == "":
+		return Verification{}, FieldErrorf(CodeInvalid, "channel", "channel is required")
+	case !r.Channel.Known():
+		return Verification{}, FieldErrorf(CodeUnsupportedChannel, "channel", "unknown channel %q", r.Channel)
+	case r.Channel != ChannelMissedCall:
+		return Verification{}, FieldErrorf(CodeUnsupportedChannel, "channel", "channel %q is not available on this server yet; use \"missed_call\"", r.Channel)
+	}
+	timeout := DefaultTimeout
+	if r.TimeoutS != 0 {
+		timeout = time.Duration(r.TimeoutS) * time.Second
+		if timeout < MinTimeout || timeout > MaxTimeout {
+			return Verification{}, FieldErrorf(CodeInvalid, "timeout_s", "timeout_s must be between %d and %d", int(MinTimeout/time.Second), int(MaxTimeout/time.Second))
+		}
+	}
+	if len(r.IdempotencyKey) > MaxIdempotency {
+		return Verification{}, FieldErrorf(CodeInvalid, "Idempotency-Key", "Idempotency-Key is longer than %d characters", MaxIdempotency)
+	}
+	if err := checkMetadata(r.Metadata); err != nil {
+		return Verification{}, err
+	}
+	num, err := phone.Parse(r.Phone, r.Country)
+	if err != nil {
+		return Verification{}, &Error{Code: CodeInvalidPhone, Field: "phone", Message: err.Error(), Err: err}
+	}
+	callback := r.CallbackURL
+	if callback == "" {
+		callback = c.App.DefaultCallbackURL
+	} else if err := s.checkURL(callback); err != nil {
+		return Verification{}, &Error{Code: CodeInvalid, Field: "callback_url", Message: "callback_url " + err.Error(), Err: err}
+	}
+	if callback == "" {
+		return Verification{}, FieldErrorf(CodeNoCallback, "callback_url", "callback_url is required: the result is always reported there, and app %s has no default", c.App.ID)
+	}
+	now := s.Now()
+	return Verification{
+		ID: NewID("vf_"), AppID: c.App.ID, Phone: num.E164, Country: num.Country,
+		Channel: r.Channel, Status: StatusPending, CallbackURL: callback,
+		Metadata: r.Metadata, Sandbox: c.Key.Kind == KeyTest,
+		IdempotencyKey: r.IdempotencyKey, RequestHash: r.hash(),
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(timeout),
+	}, nil
+}
+
+func checkMetadata(m map[string]string) error {
+	if len(m) > MaxMetadataKeys {
+		return FieldErrorf(CodeInvalid, "metadata", "metadata has %d keys; at most %d are kept", len(m), MaxMetadataKeys)
+	}
+	for k, v := range m {
+		if k == "" || len(k) > MaxMetadataKey {
+			return FieldErrorf(CodeInvalid, "metadata", "metadata keys must be 1 to %d characters", MaxMetadataKey)
+		}
+		if len(v) > MaxMetadataValue {
+			return FieldErrorf(CodeInvalid, "metadata", "metadata value of %q is longer than %d characters", k, MaxMetadataValue)
+		}
+	}
+	return nil
+}
+
+// Start begins a verification, or returns the one already under way: the
+// same Idempotency-Key returns the first result, and a phone that already
+// has a pending verification in the app gets that one back (created false).
+func (s *Service) Start(ctx context.Context, c Caller, r StartRequest) (v Verification, created bool, err error) {
+	nv, err := s.validate(c, r)
+	if err != nil {
+		return Verification{}, false, err
+	}
+	// A concurrent start for the same phone may win the insert; the second
+	// pass then finds and returns its verification.
+	for range 2 {
+		var notices []Notice
+		err = s.store.Tx(ctx, func(tx Tx) error {
+			notices, created = notices[:0], false
+			var err error
+			v, err = s.startTx(ctx, tx, nv, &notices)
+			created = err == nil && v.ID == nv.ID
+			return err
+		})
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return Verification{}, false, err
+		}
+		s.publish(notices)
+		return v, created, nil
+	}
+	return Verification{}, false, fmt.Errorf("start verification: %w", err)
+}
+
+func (s *Service) startTx(ctx context.Context, tx Tx, nv Verification, notices *[]Notice) (Verification, error) {
+	if nv.IdempotencyKey != "" {
+		prev, err := tx.VerificationByIdempotencyKey(ctx, nv.AppID, nv.IdempotencyKey)
+		switch {
+		case err == nil && prev.RequestHash != nv.RequestHash:
+			return Verification{}, FieldErrorf(CodeIdempotencyMismatch, "Idempotency-Key", "Idempotency-Key %q was used with a different request", nv.IdempotencyKey)
+		case err == nil:
+			return prev, nil
+		case !errors.Is(err, ErrNotFound):
+			return Verification{}, err
+		}
+	}
+	prev, err := tx.PendingVerification(ctx, nv.AppID, nv.Phone)
+	switch {
+	case err == nil && nv.CreatedAt.Before(prev.ExpiresAt):
+		return prev, nil
+	case err == nil:
+		// Overdue but not yet swept: end it now so a new one can start.
+		n, err := s.finish(ctx, tx, prev, StatusExpired, expiryReason(prev), nil)
+		if err != nil {
+			return Verification{}, err
+		}
+		*notices = append(*notices, n)
+	case !errors.Is(err, ErrNotFound):
+		return Verification{}, err
+	}
+	pool, err := tx.PoolNumbers(ctx, nv.AppID, nv.Country)
+	if err != nil {
+		return Verification{}, err
+	}
+	if len(pool) == 0 {
+		return Verification{}, FieldErrorf(CodeNoNumber, "phone", "app %s has no missed-call number for %s; add one with `ringgate numbers add`", nv.AppID, nv.Country)
+	}
+	// math/rand/v2's global source is ChaCha8 seeded from the OS, so the
+	// choice cannot be predicted by someone trying to spoof a caller ID.
+	nv.DialNumber = pool[rand.IntN(len(pool))].Number
+	if err := tx.InsertVerification(ctx, nv); err != nil {
+		return Verification{}, err
+	}
+	n, err := s.record(ctx, tx, nv, EventCreated, nil)
+	if err != nil {
+		return Verification{}, err
+	}
+	*notices = append(*notices, n)
+	return nv, nil
+}
+
+func expiryReason(v Verification) Reason {
+	if v.Channel == ChannelAnswerCall {
+		return ReasonNoAnswer
+	}
+	return ReasonNotDialed
+}
+
+// record stores an event about v and, for every type but created, queues
+// its webhook in the same transaction.
+func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string, call *CallView) (Notice, error) {
+	now := s.Now()
+	body, err := json.Marshal(Envelope{Type: typ, Timestamp: now, Data: EventData{View: s.ViewOf(v, false), Call: call}})
+	if err != nil {
+		return Notice{}, fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	e := Event{VerificationID: v.ID, AppID: v.AppID, Type: typ, Payload: body, CreatedAt: now}
+	if err := tx.InsertEvent(ctx, &e); err != nil {
+		return Notice{}, fmt.Errorf("record %s: %w", typ, err)
+	}
+	n := Notice{AppID: v.AppID, VerificationID: v.ID, EventID: e.ID}
+	if typ == EventCreated {
+		return n, nil
+	}
+	d := Delivery{
+		ID: NewID("msg_"), AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ,
+		URL: v.CallbackURL, Payload: body, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now,
+	}
+	if err := tx.InsertDelivery(ctx, d); err != nil {
+		return Notice{}, fmt.Errorf("queue %s webhook: %w", typ, err)
+	}
+	n.Deliveries = true
+	return n, nil
+}
+
+var terminalEvent = map[Status]string{
+	StatusVerified: EventVerified,
+	StatusExpired:  EventExpired,
+	StatusCanceled: EventCanceled,
+	StatusFailed:   EventFailed,
+}
+
+// finish moves a pending verification to a terminal status and records it.
+func (s *Service) finish(ctx context.Context, tx Tx, v Verification, st Status, reason Reason, call *CallView) (Notice, error) {
+	if v.Status.Terminal() {
+		return Notice{}, Errorf(CodeNotPending, "verification %s is already %s", v.ID, v.Status)
+	}
+	now := s.Now()
+	v.Status, v.Reason, v.UpdatedAt, v.CompletedAt = st, reason, now, now
+	if err := tx.UpdateVerification(ctx, v); err != nil {
+		return Notice{}, fmt.Errorf("update verification: %w", err)
+	}
+	return s.record(ctx, tx, v, terminalEvent[st], call)
+}
+
+// Get returns one of the app's verifications.
+func (s *Service) Get(ctx context.Context, appID, id string) (Verification, error) {
+	v, err := s.store.Verification(ctx, id)
+	if errors.Is(err, ErrNotFound) || (err == nil && v.AppID != appID) {
+		return Verification{}, Errorf(CodeNotFound, "no verification %q", id)
+	}
+	return v, err
+}
+
+// MaxPage is the most a list returns at once.
+const MaxPage = 100
+
+// List returns a page of the app's verifications, newest first, and the
+// cursor of the next page ("" at the end).
+func (s *Service) List(ctx context.Context, f ListFilter) ([]Verification, string, error) {
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, "", FieldErrorf(CodeInvalid, "status", "unknown status %q", f.Status)
+	}
+	if f.Phone != "" {
+		n, err := phone.ParseE164(f.Phone)
+		if err != nil {
+			return nil, "", &Error{Code: CodeInvalidPhone, Field: "phone", Message: err.Error(), Err: err}
+		}
+		f.Phone = n.E164
+	}
+	f.Limit = clampPage(f.Limit)
+	f.Limit++ // one more tells whether there is a next page
+	vs, err := s.store.Verifications(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(vs) < f.Limit {
+		return vs, "", nil
+	}
+	vs = vs[:f.Limit-1]
+	return vs, vs[len(vs)-1].ID, nil
+}
+
+func clampPage(n int) int {
+	if n <= 0 || n > MaxPage {
+		return MaxPage
+	}
+	return n
+}
+
+// Cancel ends a pending verification of the app.
+func (s *Service) Cancel(ctx context.Context, appID, id string) (Verification, error) {
+	var n Notice
+	var out Verification
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		v, err := tx.LockVerification(ctx, id)
+		if errors.Is(err, ErrNotFound) || (err == nil && v.AppID != appID) {
+			return Errorf(CodeNotFound, "no verification %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		if n, err = s.finish(ctx, tx, v, StatusCanceled, ReasonCanceled, nil); err != nil {
+			return err
+		}
+		out, err = tx.Verification(ctx, id)
+		return err
+	})
+	if err != nil {
+		return Verification{}, err
+	}
+	s.publish([]Notice{n})
+	return out, nil
+}
+
+// InboundCall is the missed-call path, the same for every carrier: a call
+// verifies only when its caller and the number it dialled both match a
+// pending verification, so a spoofed caller ID alone is not enough. Every
+// call is refused before answer and recorded, matched or not.
+func (s *Service) InboundCall(ctx context.Context, in carrier.InboundCall) (carrier.Disposition, error) {
+	from, to := normalise(in.From, in.Country), normalise(in.To, in.Country)
+	disp := carrier.Disposition{Action: carrier.Reject, SIPStatus: s.rejectStatus}
+	for range 2 {
+		var notices []Notice
+		err := s.store.Tx(ctx, func(tx Tx) error {
+			notices = notices[:0]
+			var err error
+			disp.VerificationID, err = s.inboundTx(ctx, tx, in, from, to, &notices)
+			return err
+		})
+		if errors.Is(err, ErrConflict) {
+			continue // the same carrier call arrived twice at once; the next pass finds it
+		}
+		if err != nil {
+			return carrier.Disposition{}, fmt.Errorf("inbound call: %w", err)
+		}
+		s.publish(notices)
+		return disp, nil
+	}
+	return carrier.Disposition{}, errors.New("inbound call: conflicting retransmissions")
+}
+
+func normalise(raw, country string) string {
+	n, err := phone.Parse(raw, country)
+	if err != nil {
+		return raw
+	}
+	return n.E164
+}
+
+func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, from, to string, notices *[]Notice) (string, error) {
+	if in.CallID != "" {
+		prev, err := tx.CallByCarrierID(ctx, in.Carrier, in.CallID)
+		if err == nil {
+			return prev.VerificationID, nil // a retransmission: same answer, nothing new
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+	}
+	now := s.Now()
+	call := Call{
+		ID: NewID("call_"), Carrier: in.Carrier, CarrierCallID: in.CallID, From: from, To: to,
+		Outcome: CallNoMatch, SIPStatus: s.rejectStatus, ReceivedAt: now,
+	}
+	cands, err := tx.PendingForCaller(ctx, from, ChannelMissedCall)
+	if err != nil {
+		return "", err
+	}
+	for _, v := range cands {
+		matched := v.DialNumber == to
+		switch {
+		case matched && !now.Before(v.ExpiresAt):
+			call.Outcome, call.AppID, call.VerificationID = CallLate, v.AppID, v.ID
+			n, err := s.finish(ctx, tx, v, StatusExpired, expiryReason(v), nil)
+			if err != nil {
+				return "", err
+			}
+			*notices = append(*notices, n)
+		case matched:
+			call.Outcome, call.AppID, call.VerificationID = CallVerified, v.AppID, v.ID
+			cv := &CallView{From: from, To: to, Matched: true, ReceivedAt: now}
+			n, err := s.record(ctx, tx, v, EventCallReceived, cv)
+			if err != nil {
+				return "", err
+			}
+			*notices = append(*notices, n)
+			if n, err = s.finish(ctx, tx, v, StatusVerified, ReasonNone, cv); err != nil {
+				return "", err
+			}
+			*notices = append(*notices, n)
+		default:
+			// The caller waits on another number: tell the app (it may be a
+			// user who misdialled, or someone spoofing the caller ID).
+			if call.Outcome == CallNoMatch {
+				call.Outcome, call.AppID, call.VerificationID = CallWrongNumber, v.AppID, v.ID
+			}
+			n, err := s.record(ctx, tx, v, EventCallReceived, &CallView{From: from, To: to, ReceivedAt: now})
+			if err != nil {
+				return "", err
+			}
+			*notices = append(*notices, n)
+		}
+	}
+	if err := tx.InsertCall(ctx, call); err != nil {
+		return "", err
+	}
+	if call.Outcome == CallVerified {
+		return call.VerificationID, nil
+	}
+	return "", nil
+}
+
+// ExpireDue ends up to limit pending verifications whose time has run out,
+// and returns how many it ended. Expiry lives in the database, so a restart
+// loses none; several nodes may sweep at once without ending one twice.
+func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
+	var notices []Notice
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		notices = notices[:0]
+		due, err := tx.DueForExpiry(ctx, s.Now(), limit)
+		if err != nil {
+			return err
+		}
+		for _, v := range due {
+			n, err := s.finish(ctx, tx, v, StatusExpired, expiryReason(v), nil)
+			if err != nil {
+				return err
+			}
+			notices = append(notices, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire verifications: %w", err)
+	}
+	s.publish(notices)
+	return len(notices), nil
+}
+
+// NextExpiry is when the next pending verification runs out.
+func (s *Service) NextExpiry(ctx context.Context) (time.Time, bool, error) {
+	return s.store.NextExpiry(ctx)
+}
+
+// ClientView authorises a page's client token for verification id and
+// returns the verification. Unknown ids and wrong tokens fail alike, so the
+// answer says nothing about which ids exist.
+func (s *Service) ClientView(ctx context.Context, id, token string) (Verification, error) {
+	denied := Errorf(CodeUnauthorized, "the token is not valid for this verification")
+	if token == "" {
+		return Verification{}, denied
+	}
+	v, err := s.store.Verification(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Verification{}, denied
+	}
+	if err != nil {
+		return Verification{}, err
+	}
+	if !hmac.Equal([]byte(token), []byte(clientToken(s.secret, v.ID))) {
+		return Verification{}, denied
+	}
+	if v.Status.Terminal() && s.now().After(v.CompletedAt.Add(ClientTokenLifetime)) {
+		return Verification{}, Errorf(CodeUnauthorized, "the token has expired")
+	}
+	return v, nil
+}
+
+// Events returns the verification's events after afterID.
+func (s *Service) Events(ctx context.Context, id string, afterID int64) ([]Event, error) {
+	return s.store.Events(ctx, id, afterID, 1000)
+}
+
+// Deliveries lists the app's webhook deliveries, newest first, and the next
+// page's cursor.
+func (s *Service) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, string, error) {
+	switch f.Status {
+	case "", DeliveryPending, DeliveryDelivered, DeliveryFailed:
+	default:
+		return nil, "", FieldErrorf(CodeInvalid, "status", "unknown delivery status %q (want pending, delivered or failed)", f.Status)
+	}
+	f.Limit = clampPage(f.Limit) + 1
+	ds, err := s.store.Deliveries(ctx, f)
+	if err != nil || len(ds) < f.Limit {
+		return ds, "", err
+	}
+	ds = ds[:f.Limit-1]
+	return ds, ds[len(ds)-1].ID, nil
+}
+
+// RetryDelivery makes one of the app's webhook deliveries due now.
+func (s *Service) RetryDelivery(ctx context.Context, appID, id string) (Delivery, error) {
+	var d Delivery
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		if _, err := tx.Delivery(ctx, appID, id); err != nil {
+			return err
+		}
+		if err := tx.RequeueDelivery(ctx, appID, id, s.Now()); err != nil {
+			return err
+		}
+		var err error
+		d, err = tx.Delivery(ctx, appID, id)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return Delivery{}, Errorf(CodeNotFound, "no webhook delivery %q", id)
+	}
+	if err != nil {
+		return Delivery{}, err
+	}
+	s.publish([]Notice{{AppID: appID, VerificationID: d.VerificationID, Deliveries: true}})
+	return d, nil
+}

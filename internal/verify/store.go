@@ -1,0 +1,127 @@
+package verify
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists the domain. Implementations: internal/store/sqlite and
+// internal/store/postgres; internal/store/storetest is the conformance suite
+// both must pass.
+type Store interface {
+	Reader
+	// Tx runs fn in one transaction: everything fn writes commits together, or
+	// nothing does if fn returns an error. Implementations serialise
+	// conflicting writers (SQLite: BEGIN IMMEDIATE; PostgreSQL: row locks), so
+	// a verification read with LockVerification cannot change under fn.
+	// Tx may run fn more than once when the database asks for a retry
+	// (serialisation failure), so fn must not have effects outside tx.
+	Tx(ctx context.Context, fn func(tx Tx) error) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Reader holds the queries available both inside and outside a transaction.
+// Methods that look up one thing return ErrNotFound when it does not exist.
+type Reader interface {
+	App(ctx context.Context, id string) (App, error)
+	// APIKeyByHash finds a key that is not revoked, and its app.
+	APIKeyByHash(ctx context.Context, hash string) (APIKey, App, error)
+	Verification(ctx context.Context, id string) (Verification, error)
+	// Verifications lists an app's verifications, newest first, that match f.
+	Verifications(ctx context.Context, f ListFilter) ([]Verification, error)
+	// Events returns events of one verification with ID > afterID, oldest
+	// first, at most limit.
+	Events(ctx context.Context, verificationID string, afterID int64, limit int) ([]Event, error)
+	// Numbers lists an app's pool numbers ordered by number.
+	Numbers(ctx context.Context, appID string) ([]Number, error)
+	// PoolNumbers lists the app's numbers serving country, falling back to
+	// those marked AnyCountry only when the country has none of its own.
+	PoolNumbers(ctx context.Context, appID, country string) ([]Number, error)
+	// Delivery finds one webhook delivery of an app.
+	Delivery(ctx context.Context, appID, id string) (Delivery, error)
+	// Deliveries lists an app's webhook deliveries, newest first.
+	Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
+	// NextExpiry is the earliest ExpiresAt of any pending verification; ok is
+	// false when none is pending.
+	NextExpiry(ctx context.Context) (at time.Time, ok bool, err error)
+}
+
+// Tx is a transaction. Reads through it see its own writes.
+type Tx interface {
+	Reader
+	InsertApp(ctx context.Context, a App) error
+	// UpdateApp writes an app's name, default callback and webhook secret.
+	UpdateApp(ctx context.Context, a App) error
+	// InsertAPIKey returns ErrConflict if the hash exists.
+	InsertAPIKey(ctx context.Context, k APIKey) error
+	// InsertNumber returns ErrConflict if the app already has the number.
+	InsertNumber(ctx context.Context, n Number) error
+	DeleteNumber(ctx context.Context, appID, number string) error
+
+	// LockVerification reads a verification and keeps it from changing until
+	// the transaction ends.
+	LockVerification(ctx context.Context, id string) (Verification, error)
+	// PendingVerification finds the app's pending verification for phone.
+	PendingVerification(ctx context.Context, appID, phone string) (Verification, error)
+	// VerificationByIdempotencyKey finds the verification an app started with key.
+	VerificationByIdempotencyKey(ctx context.Context, appID, key string) (Verification, error)
+	// PendingForCaller locks and returns every pending verification of any app
+	// for phone on channel.
+	PendingForCaller(ctx context.Context, phone string, channel Channel) ([]Verification, error)
+	// DueForExpiry locks and returns up to limit pending verifications whose
+	// ExpiresAt is not after now, skipping rows another transaction holds.
+	DueForExpiry(ctx context.Context, now time.Time, limit int) ([]Verification, error)
+	// InsertVerification returns ErrConflict when the app already has a
+	// pending verification for the phone, or a verification with the same
+	// non-empty idempotency key.
+	InsertVerification(ctx context.Context, v Verification) error
+	// UpdateVerification writes v's mutable fields (status, reason, attempts,
+	// timestamps). It returns ErrNotFound if v.ID does not exist.
+	UpdateVerification(ctx context.Context, v Verification) error
+
+	// InsertEvent stores e and sets e.ID.
+	InsertEvent(ctx context.Context, e *Event) error
+	// InsertCall records an inbound call. It returns ErrConflict when a call
+	// with the same non-empty (Carrier, CarrierCallID) exists.
+	InsertCall(ctx context.Context, c Call) error
+	// CallByCarrierID finds a recorded call by its carrier's id.
+	CallByCarrierID(ctx context.Context, carrier, callID string) (Call, error)
+
+	InsertDelivery(ctx context.Context, d Delivery) error
+	// RequeueDelivery makes a delivery due now (status pending, next attempt
+	// at), keeping its attempt count and webhook-id.
+	RequeueDelivery(ctx context.Context, appID, id string, at time.Time) error
+}
+
+// ListFilter selects verifications of one app. Empty fields match all.
+type ListFilter struct {
+	AppID    string
+	Phone    string
+	Status   Status
+	BeforeID string // cursor: only IDs less than this
+	Limit    int
+}
+
+// DeliveryFilter selects webhook deliveries of one app.
+type DeliveryFilter struct {
+	AppID          string
+	Status         string
+	VerificationID string
+	BeforeID       string
+	Limit          int
+}
+
+// Notice tells live subscribers that a verification has new events.
+type Notice struct {
+	AppID          string
+	VerificationID string
+	EventID        int64 // the newest event
+	Deliveries     bool  // webhook deliveries were queued
+}
+
+// Publisher is told of every committed change. It must not block.
+type Publisher interface {
+	Publish(n Notice)
+}
