@@ -41,6 +41,9 @@ type Config struct {
 	// RejectStatus is the SIP status inbound verification calls are refused
 	// with: 603 Decline unless configured (486 Busy Here, 480 Unavailable).
 	RejectStatus int
+	// OnCall, if set, is told the outcome of every inbound call (Call*
+	// constants), for metrics.
+	OnCall func(outcome string)
 }
 
 // Service applies API requests and carrier events to verifications. It is
@@ -53,6 +56,7 @@ type Service struct {
 	log          *slog.Logger
 	checkURL     func(string) error
 	rejectStatus int
+	onCall       func(outcome string)
 }
 
 // NewService checks cfg and returns a Service.
@@ -65,7 +69,7 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, pub: cfg.Publisher, secret: cfg.Secret, now: cfg.Now,
-		log: cfg.Logger, checkURL: cfg.CheckCallbackURL, rejectStatus: cfg.RejectStatus,
+		log: cfg.Logger, checkURL: cfg.CheckCallbackURL, rejectStatus: cfg.RejectStatus, onCall: cfg.OnCall,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -295,7 +299,7 @@ func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string,
 	if err := tx.InsertEvent(ctx, &e); err != nil {
 		return Notice{}, fmt.Errorf("record %s: %w", typ, err)
 	}
-	n := Notice{AppID: v.AppID, VerificationID: v.ID, EventID: e.ID}
+	n := Notice{AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ}
 	if typ == EventCreated {
 		return n, nil
 	}
@@ -409,10 +413,11 @@ func (s *Service) InboundCall(ctx context.Context, in carrier.InboundCall) (carr
 	disp := carrier.Disposition{Action: carrier.Reject, SIPStatus: s.rejectStatus}
 	for range 2 {
 		var notices []Notice
+		var outcome string
 		err := s.store.Tx(ctx, func(tx Tx) error {
 			notices = notices[:0]
 			var err error
-			disp.VerificationID, err = s.inboundTx(ctx, tx, in, from, to, &notices)
+			disp.VerificationID, outcome, err = s.inboundTx(ctx, tx, in, from, to, &notices)
 			return err
 		})
 		if errors.Is(err, ErrConflict) {
@@ -422,6 +427,14 @@ func (s *Service) InboundCall(ctx context.Context, in carrier.InboundCall) (carr
 			return carrier.Disposition{}, fmt.Errorf("inbound call: %w", err)
 		}
 		s.publish(notices)
+		// Unmatched calls become no verification and no webhook; the log
+		// line (and the call record) is how an operator sees a spoofing run
+		// or a misconfigured pool.
+		s.log.InfoContext(ctx, "inbound call", slog.String("carrier", in.Carrier), slog.String("from", from),
+			slog.String("to", to), slog.String("outcome", outcome), slog.String("verification", disp.VerificationID))
+		if s.onCall != nil {
+			s.onCall(outcome)
+		}
 		return disp, nil
 	}
 	return carrier.Disposition{}, errors.New("inbound call: conflicting retransmissions")
@@ -435,14 +448,18 @@ func normalise(raw, country string) string {
 	return n.E164
 }
 
-func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, from, to string, notices *[]Notice) (string, error) {
+func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, from, to string, notices *[]Notice) (id, outcome string, err error) {
 	if in.CallID != "" {
 		prev, err := tx.CallByCarrierID(ctx, in.Carrier, in.CallID)
 		if err == nil {
-			return prev.VerificationID, nil // a retransmission: same answer, nothing new
+			// A retransmission: the same answer, nothing new.
+			if prev.Outcome == CallVerified {
+				return prev.VerificationID, CallDuplicate, nil
+			}
+			return "", CallDuplicate, nil
 		}
 		if !errors.Is(err, ErrNotFound) {
-			return "", err
+			return "", "", err
 		}
 	}
 	now := s.Now()
@@ -452,7 +469,7 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 	}
 	cands, err := tx.PendingForCaller(ctx, from, ChannelMissedCall)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	for _, v := range cands {
 		matched := v.DialNumber == to
@@ -461,7 +478,7 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 			call.Outcome, call.AppID, call.VerificationID = CallLate, v.AppID, v.ID
 			n, err := s.finish(ctx, tx, v, StatusExpired, expiryReason(v), nil)
 			if err != nil {
-				return "", err
+				return "", "", err
 			}
 			*notices = append(*notices, n)
 		case matched:
@@ -469,11 +486,11 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 			cv := &CallView{From: from, To: to, Matched: true, ReceivedAt: now}
 			n, err := s.record(ctx, tx, v, EventCallReceived, cv)
 			if err != nil {
-				return "", err
+				return "", "", err
 			}
 			*notices = append(*notices, n)
 			if n, err = s.finish(ctx, tx, v, StatusVerified, ReasonNone, cv); err != nil {
-				return "", err
+				return "", "", err
 			}
 			*notices = append(*notices, n)
 		default:
@@ -484,18 +501,18 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 			}
 			n, err := s.record(ctx, tx, v, EventCallReceived, &CallView{From: from, To: to, ReceivedAt: now})
 			if err != nil {
-				return "", err
+				return "", "", err
 			}
 			*notices = append(*notices, n)
 		}
 	}
 	if err := tx.InsertCall(ctx, call); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if call.Outcome == CallVerified {
-		return call.VerificationID, nil
+		return call.VerificationID, call.Outcome, nil
 	}
-	return "", nil
+	return "", call.Outcome, nil
 }
 
 // ExpireDue ends up to limit pending verifications whose time has run out,

@@ -117,8 +117,9 @@ type DeliveryFilter struct {
 type Notice struct {
 	AppID          string
 	VerificationID string
-	EventID        int64 // the newest event
-	Deliveries     bool  // webhook deliveries were queued
+	EventID        int64  // the newest event
+	Type           string // its type (verification.verified, …); "" for a webhook retry
+	Deliveries     bool   // webhook deliveries were queued
 }
 
 // Publisher is told of every committed change. It must not block.

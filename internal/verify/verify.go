@@ -180,6 +180,7 @@ const (
 	CallWrongNumber = "wrong_number" // the caller has a pending verification, for another dial number
 	CallLate        = "late"         // matched, but the verification had already run out
 	CallNoMatch     = "no_match"     // nobody waits for this caller
+	CallDuplicate   = "duplicate"    // a retransmission of a call already handled (not recorded again)
 )
 
 // Call is an inbound call as ringgate saw it. Calls that match nothing are

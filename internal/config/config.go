@@ -1,0 +1,263 @@
+// Package config is ringgate's configuration: defaults, a YAML file, and
+// RINGGATE_* environment variables, applied in that order. It holds values
+// only; the server package turns them into running parts. Nothing here is
+// global: every caller gets its own Config.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Mode says how the server was started.
+type Mode string
+
+// Modes.
+const (
+	ModeDev   Mode = "dev"   // zero configuration: SQLite in a data dir, simulator, demo app
+	ModeServe Mode = "serve" // production, from a config file
+)
+
+// Config is everything the server needs.
+type Config struct {
+	Mode Mode `yaml:"-"`
+	// HTTP is the address the API listens on.
+	HTTP string `yaml:"http"`
+	// PublicURL is how browsers and carriers reach this server, used in
+	// printed URLs and later in carrier webhooks. Defaults from HTTP.
+	PublicURL string `yaml:"public_url"`
+	// Secret keys client tokens and code hashes (at least 32 bytes, given as
+	// hex or base64). Every node of one deployment needs the same secret.
+	Secret string `yaml:"secret"`
+	// DataDir holds dev mode's database and generated secrets.
+	DataDir  string   `yaml:"data_dir"`
+	Database Database `yaml:"database"`
+
+	Simulator  Simulator  `yaml:"simulator"`
+	Webhooks   Webhooks   `yaml:"webhooks"`
+	MissedCall MissedCall `yaml:"missed_call"`
+	Expiry     Expiry     `yaml:"expiry"`
+	Log        Log        `yaml:"log"`
+}
+
+// Database selects the store.
+type Database struct {
+	// URL is "sqlite:PATH" (or a bare file path) or "postgres://…".
+	URL string `yaml:"url"`
+}
+
+// Simulator switches the simulator carrier on.
+type Simulator struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// Webhooks configures delivery of webhooks to customers.
+type Webhooks struct {
+	Timeout   time.Duration `yaml:"timeout"`    // one attempt
+	RetryBase time.Duration `yaml:"retry_base"` // first retry after about this long, doubling
+	RetryMax  time.Duration `yaml:"retry_max"`  // longest wait between attempts
+	MaxAge    time.Duration `yaml:"max_age"`    // give up this long after the event
+	Workers   int           `yaml:"workers"`    // deliveries in flight at once
+	// AllowNetworks lists CIDRs callbacks may reach even though they are
+	// private (10.0.0.0/8 …). Loopback is allowed only in dev mode, or when
+	// listed here.
+	AllowNetworks []string `yaml:"allow_networks"`
+}
+
+// MissedCall configures the missed-call channel.
+type MissedCall struct {
+	// RejectStatus is the SIP status inbound verification calls are refused
+	// with: 603 (Decline), 486 (Busy Here) or 480 (Temporarily Unavailable).
+	RejectStatus int `yaml:"reject_status"`
+}
+
+// Expiry configures the expiry sweep.
+type Expiry struct {
+	// Interval is the longest a sweep waits; it wakes earlier for the next
+	// known expiry.
+	Interval time.Duration `yaml:"interval"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Defaults returns the configuration of a mode before file and environment.
+func Defaults(mode Mode) Config {
+	c := Config{
+		Mode: mode,
+		HTTP: "127.0.0.1:8080",
+		Webhooks: Webhooks{
+			Timeout: 10 * time.Second, RetryBase: 5 * time.Second, RetryMax: time.Hour,
+			MaxAge: 24 * time.Hour, Workers: 8,
+		},
+		MissedCall: MissedCall{RejectStatus: 603},
+		Expiry:     Expiry{Interval: time.Second},
+		Log:        Log{Level: "info", Format: "text"},
+	}
+	if mode == ModeDev {
+		c.DataDir = "ringgate-data"
+		c.Simulator.Enabled = true
+	}
+	return c
+}
+
+// Load reads a YAML file over the mode's defaults, then the environment.
+// Unknown keys in the file are errors, so a typo is not silently ignored.
+func Load(mode Mode, path string, env func(string) (string, bool)) (Config, error) {
+	c := Defaults(mode)
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file is an empty config
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(env); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// envVars maps RINGGATE_* variables onto fields. Kept as one table so the
+// README's list and the code cannot disagree.
+var envVars = []struct {
+	name string
+	set  func(c *Config, v string) error
+}{
+	{"RINGGATE_HTTP", func(c *Config, v string) error { c.HTTP = v; return nil }},
+	{"RINGGATE_PUBLIC_URL", func(c *Config, v string) error { c.PublicURL = v; return nil }},
+	{"RINGGATE_SECRET", func(c *Config, v string) error { c.Secret = v; return nil }},
+	{"RINGGATE_DATA_DIR", func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"RINGGATE_DATABASE_URL", func(c *Config, v string) error { c.Database.URL = v; return nil }},
+	{"RINGGATE_SIMULATOR_ENABLED", func(c *Config, v string) error { return setBool(&c.Simulator.Enabled, v) }},
+	{"RINGGATE_WEBHOOKS_ALLOW_NETWORKS", func(c *Config, v string) error {
+		c.Webhooks.AllowNetworks = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+		return nil
+	}},
+	{"RINGGATE_WEBHOOKS_RETRY_BASE", func(c *Config, v string) error { return setDuration(&c.Webhooks.RetryBase, v) }},
+	{"RINGGATE_MISSED_CALL_REJECT_STATUS", func(c *Config, v string) error { return setInt(&c.MissedCall.RejectStatus, v) }},
+	{"RINGGATE_LOG_LEVEL", func(c *Config, v string) error { c.Log.Level = v; return nil }},
+	{"RINGGATE_LOG_FORMAT", func(c *Config, v string) error { c.Log.Format = v; return nil }},
+}
+
+// EnvNames lists the environment variables Load reads.
+func EnvNames() []string {
+	out := make([]string, len(envVars))
+	for i, e := range envVars {
+		out[i] = e.name
+	}
+	return out
+}
+
+func (c *Config) applyEnv(env func(string) (string, bool)) error {
+	if env == nil {
+		return nil
+	}
+	for _, e := range envVars {
+		if v, ok := env(e.name); ok && v != "" {
+			if err := e.set(c, v); err != nil {
+				return fmt.Errorf("%s: %w", e.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func setBool(dst *bool, v string) error {
+	b, err := strconv.ParseBool(v)
+	*dst = b
+	return err
+}
+
+func setInt(dst *int, v string) error {
+	n, err := strconv.Atoi(v)
+	*dst = n
+	return err
+}
+
+func setDuration(dst *time.Duration, v string) error {
+	d, err := time.ParseDuration(v)
+	*dst = d
+	return err
+}
+
+// Validate checks the whole configuration and fills derived defaults
+// (database URL from the data dir, public URL from the listen address).
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
+		errs = append(errs, fmt.Errorf("http: %q is not host:port", c.HTTP))
+	}
+	if c.Database.URL == "" {
+		if c.DataDir == "" {
+			errs = append(errs, errors.New("database.url is required (sqlite:/path/ringgate.db or postgres://…)"))
+		} else {
+			c.Database.URL = "sqlite:" + filepath.Join(c.DataDir, "ringgate.db")
+		}
+	}
+	if c.Secret == "" && c.Mode != ModeDev {
+		errs = append(errs, errors.New("secret is required: 32 random bytes as hex or base64 (for example `openssl rand -hex 32`); every node needs the same one"))
+	} else if c.Secret != "" {
+		if _, err := DecodeSecret(c.Secret); err != nil {
+			errs = append(errs, fmt.Errorf("secret: %w", err))
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("public_url: %q is not an http(s) URL", c.PublicURL))
+		}
+	}
+	if _, err := c.AllowedNetworks(); err != nil {
+		errs = append(errs, err)
+	}
+	w := c.Webhooks
+	if w.Timeout <= 0 || w.RetryBase <= 0 || w.RetryMax < w.RetryBase || w.MaxAge <= 0 || w.Workers < 1 {
+		errs = append(errs, errors.New("webhooks: timeout, retry_base, max_age must be positive, retry_max ≥ retry_base, workers ≥ 1"))
+	}
+	switch c.MissedCall.RejectStatus {
+	case 603, 486, 480:
+	default:
+		errs = append(errs, fmt.Errorf("missed_call.reject_status: %d is not 603, 486 or 480", c.MissedCall.RejectStatus))
+	}
+	if c.Expiry.Interval <= 0 {
+		errs = append(errs, errors.New("expiry.interval must be positive"))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format: %q is not text or json", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// AllowedNetworks parses Webhooks.AllowNetworks.
+func (c *Config) AllowedNetworks() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.Webhooks.AllowNetworks {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("webhooks.allow_networks: %q is not a CIDR prefix", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}

@@ -1,0 +1,107 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envMap(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "ringgate.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const secret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+func TestLoadFileThenEnv(t *testing.T) {
+	t.Parallel()
+	p := write(t, `
+http: 0.0.0.0:9000
+secret: `+secret+`
+database:
+  url: sqlite:/var/lib/ringgate/db
+webhooks:
+  retry_base: 2s
+  allow_networks: [10.1.2.0/24]
+missed_call:
+  reject_status: 486
+`)
+	c, err := Load(ModeServe, p, envMap(map[string]string{"RINGGATE_HTTP": "127.0.0.1:9100", "RINGGATE_SIMULATOR_ENABLED": "true"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP != "127.0.0.1:9100" || !c.Simulator.Enabled {
+		t.Errorf("env did not override: http=%s simulator=%v", c.HTTP, c.Simulator.Enabled)
+	}
+	if c.Webhooks.RetryBase != 2*time.Second || c.Webhooks.MaxAge != 24*time.Hour || c.MissedCall.RejectStatus != 486 {
+		t.Errorf("file or defaults lost: %+v %+v", c.Webhooks, c.MissedCall)
+	}
+	nets, _ := c.AllowedNetworks()
+	if len(nets) != 1 || nets[0].String() != "10.1.2.0/24" {
+		t.Errorf("allow_networks = %v", nets)
+	}
+}
+
+func TestUnknownKeyIsAnError(t *testing.T) {
+	t.Parallel()
+	_, err := Load(ModeServe, write(t, "htpp: 1.2.3.4:80\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "htpp") {
+		t.Fatalf("want error naming the unknown key, got %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	c := Defaults(ModeServe)
+	err := c.Validate()
+	for _, want := range []string{"database.url is required", "secret is required"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to say %q", err, want)
+		}
+	}
+	c = Defaults(ModeServe)
+	c.Database.URL, c.Secret, c.MissedCall.RejectStatus = "sqlite:x.db", "tooshort", 200
+	err = c.Validate()
+	for _, want := range []string{"secret: is 6 bytes; at least 32", "reject_status: 200"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to say %q", err, want)
+		}
+	}
+	d := Defaults(ModeDev)
+	if err := d.Validate(); err != nil {
+		t.Fatalf("dev defaults invalid: %v", err)
+	}
+	if d.Database.URL != "sqlite:"+filepath.Join("ringgate-data", "ringgate.db") {
+		t.Errorf("dev database URL = %q", d.Database.URL)
+	}
+}
+
+func TestSecretFileSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a, err := LoadOrCreateSecret(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadOrCreateSecret(dir)
+	if err != nil || string(a) != string(b) || len(a) != MinSecret {
+		t.Fatalf("secret changed or short: %x vs %x, %v", a, b, err)
+	}
+	fi, _ := os.Stat(filepath.Join(dir, "secret.key"))
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("secret file mode %v, want 0600", fi.Mode().Perm())
+	}
+}

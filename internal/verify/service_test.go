@@ -1,0 +1,213 @@
+package verify_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/store/sqlite"
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// clock is a settable test clock.
+type clock struct{ ns atomic.Int64 }
+
+func (c *clock) now() time.Time      { return time.Unix(0, c.ns.Load()) }
+func (c *clock) add(d time.Duration) { c.ns.Add(int64(d)) }
+func newClock(t time.Time) *clock    { c := &clock{}; c.ns.Store(t.UnixNano()); return c }
+func (c *clock) set(t time.Time)     { c.ns.Store(t.UnixNano()) }
+
+var _ = (*clock).set
+
+type fixture struct {
+	svc    *verify.Service
+	store  verify.Store
+	clock  *clock
+	caller verify.Caller
+}
+
+func setup(t *testing.T) fixture {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clk := newClock(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
+	svc, err := verify.NewService(verify.Config{Store: st, Secret: make([]byte, 32), Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cr, err := svc.CreateApp(ctx, verify.NewApp{ID: "app_t", DefaultCallbackURL: "https://example.com/hook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddNumber(ctx, "app_t", "+12025550100", verify.AnyCountry); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := svc.Authenticate(ctx, cr.APIKeys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture{svc: svc, store: st, clock: clk, caller: caller}
+}
+
+func (f fixture) start(t *testing.T, phone string) verify.Verification {
+	t.Helper()
+	v, _, err := f.svc.Start(context.Background(), f.caller, verify.StartRequest{Phone: phone, Channel: verify.ChannelMissedCall})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (f fixture) events(t *testing.T, id string) []string {
+	t.Helper()
+	evs, err := f.store.Events(context.Background(), id, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+// A carrier that retransmits the same call (SIP INVITE retransmission,
+// HTTP webhook retry) gets the same answer and creates nothing new, even
+// when the copies arrive at once.
+func TestRetransmittedCallIsHandledOnce(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	v := f.start(t, "+14155552671")
+	call := carrier.InboundCall{From: "+14155552671", To: v.DialNumber, Carrier: "sip:a", CallID: "abc@host"}
+	var wg sync.WaitGroup
+	ids := make([]string, 8)
+	for i := range ids {
+		wg.Go(func() {
+			d, err := f.svc.InboundCall(context.Background(), call)
+			if err != nil {
+				t.Error(err)
+			}
+			ids[i] = d.VerificationID
+		})
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != v.ID {
+			t.Fatalf("copies of one call answered %v, want all %s", ids, v.ID)
+		}
+	}
+	if got := f.events(t, v.ID); len(got) != 3 {
+		t.Fatalf("events %v, want created, call.received, verified once each", got)
+	}
+}
+
+// A call that arrives after expires_at but before the sweep ran must not
+// verify: time decides, not the sweep's schedule.
+func TestLateCallDoesNotVerify(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	v := f.start(t, "+14155552672")
+	f.clock.add(verify.DefaultTimeout)
+	d, err := f.svc.InboundCall(context.Background(), carrier.InboundCall{From: v.Phone, To: v.DialNumber, Carrier: "sim"})
+	if err != nil || d.VerificationID != "" {
+		t.Fatalf("late call: %+v %v", d, err)
+	}
+	got, _ := f.svc.Get(context.Background(), "app_t", v.ID)
+	if got.Status != verify.StatusExpired || got.Reason != verify.ReasonNotDialed || got.ResultCode() != "001" {
+		t.Fatalf("after a late call: %s %s %s", got.Status, got.Reason, got.ResultCode())
+	}
+}
+
+// Sweeps running at once (several nodes) end each verification once.
+func TestParallelSweepsExpireOnce(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	var ids []string
+	for i := range 30 {
+		ids = append(ids, f.start(t, fmt.Sprintf("+141555570%02d", i)).ID)
+	}
+	f.clock.add(verify.DefaultTimeout + time.Second)
+	var wg sync.WaitGroup
+	var total atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			for {
+				n, err := f.svc.ExpireDue(context.Background(), 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				total.Add(int64(n))
+				if n == 0 {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if total.Load() != 30 {
+		t.Fatalf("sweeps expired %d, want 30", total.Load())
+	}
+	for _, id := range ids {
+		if got := f.events(t, id); len(got) != 2 || got[1] != verify.EventExpired {
+			t.Fatalf("%s events %v", id, got)
+		}
+	}
+	if _, ok, _ := f.svc.NextExpiry(context.Background()); ok {
+		t.Fatal("a verification is still pending")
+	}
+}
+
+// Parallel starts for one phone make one verification.
+func TestParallelStartsMakeOne(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	var wg sync.WaitGroup
+	ids := make([]string, 10)
+	for i := range ids {
+		wg.Go(func() {
+			v, _, err := f.svc.Start(context.Background(), f.caller, verify.StartRequest{Phone: "+14155552673", Channel: verify.ChannelMissedCall})
+			if err != nil {
+				t.Error(err)
+			}
+			ids[i] = v.ID
+		})
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != ids[0] {
+			t.Fatalf("parallel starts made %v", ids)
+		}
+	}
+}
+
+func TestClientTokenLifetime(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	v := f.start(t, "+14155552674")
+	tok := f.svc.ViewOf(v, true).ClientToken
+	ctx := context.Background()
+	if _, err := f.svc.ClientView(ctx, v.ID, tok); err != nil {
+		t.Fatalf("fresh token: %v", err)
+	}
+	if _, err := f.svc.Cancel(ctx, "app_t", v.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(verify.ClientTokenLifetime - time.Second)
+	if _, err := f.svc.ClientView(ctx, v.ID, tok); err != nil {
+		t.Fatalf("token within an hour of the end: %v", err)
+	}
+	f.clock.add(2 * time.Second)
+	if _, err := f.svc.ClientView(ctx, v.ID, tok); verify.ErrorCode(err) != verify.CodeUnauthorized {
+		t.Fatalf("token after the hour: %v", err)
+	}
+}
