@@ -1,0 +1,127 @@
+package sqldb
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/verify"
+	"github.com/ringgate/ringgate/internal/webhook"
+)
+
+// ClaimDeliveries leases due deliveries in one UPDATE … RETURNING, so
+// choosing and leasing are atomic. The inner SELECT locks with SKIP LOCKED
+// where the dialect has it, so concurrent claimers on PostgreSQL pass over
+// each other's rows instead of queueing; the outer WHERE repeats the
+// conditions so a row another claimer leased between snapshot and lock is
+// re-checked and dropped. A limit of 0 or less claims nothing.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]webhook.Claimed, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if lease < time.Millisecond {
+		// A lease that ends as it starts would let the next claimer take
+		// the delivery at once: two holders.
+		return nil, fmt.Errorf("claim deliveries: lease %v is shorter than a millisecond", lease)
+	}
+	const due = `status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?`
+	// The lease is now+lease, or just after the row's previous lease if that
+	// is as late: lease_until identifies the claim (SettleDelivery matches
+	// on it), so no two claims of a row may share one.
+	const leaseExpr = `CASE WHEN last_lease_until >= ? THEN last_lease_until + 1 ELSE ? END`
+	q := `UPDATE webhook_deliveries SET lease_until = ` + leaseExpr + `, last_lease_until = ` + leaseExpr + `
+		WHERE id IN (SELECT id FROM webhook_deliveries WHERE ` + due + `
+			ORDER BY next_attempt_at, id LIMIT ?` + s.d.ForUpdateSkipLocked() + `)
+		AND ` + due + `
+		RETURNING ` + deliveryCols + `, lease_until,
+			(SELECT webhook_secret FROM apps WHERE apps.id = webhook_deliveries.app_id)`
+	nowMs, until := millis(now), millis(now.Add(lease))
+	args := []any{until, until, until, until, nowMs, nowMs, int64(limit), nowMs, nowMs}
+	var out []webhook.Claimed
+	err := s.retry(ctx, func() error {
+		var err error
+		out, err = s.claim(ctx, s.d.Rebind(q), args...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	// RETURNING order is unspecified on both databases.
+	slices.SortFunc(out, func(a, b webhook.Claimed) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func (s *Store) claim(ctx context.Context, q string, args ...any) ([]webhook.Claimed, error) {
+	rows, err := s.w.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []webhook.Claimed
+	for rows.Next() {
+		var lease int64
+		var secret sql.NullString
+		d, err := scanDelivery(rows, &lease, &secret)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, webhook.Claimed{Delivery: d, Secret: secret.String, LeaseUntil: fromMillis(lease)})
+	}
+	return out, rows.Err()
+}
+
+// Settling is keyed on the lease the claim holds: a dispatcher whose lease
+// ran out and was taken over (or requeued) matches no row and changes
+// nothing. Two statements rather than a CASE, so that DeliveredAt keeps the
+// last delivery's time when a later attempt is not a delivery, without a
+// typed-parameter CASE PostgreSQL cannot infer.
+const (
+	settleSQL = `UPDATE webhook_deliveries SET attempts = attempts + 1, status = ?,
+		next_attempt_at = ?, last_status_code = ?, last_error = ?, lease_until = 0
+		WHERE id = ? AND lease_until = ?`
+	settleDeliveredSQL = `UPDATE webhook_deliveries SET attempts = attempts + 1, status = ?,
+		next_attempt_at = ?, last_status_code = ?, last_error = ?, lease_until = 0, delivered_at = ?
+		WHERE id = ? AND lease_until = ?`
+)
+
+// SettleDelivery records an attempt's outcome if c still holds its lease.
+func (s *Store) SettleDelivery(ctx context.Context, c webhook.Claimed, a webhook.Attempt) error {
+	if c.LeaseUntil.IsZero() {
+		// lease_until = 0 is every unleased row: settling would hit a
+		// delivery nobody claimed.
+		return fmt.Errorf("settle delivery %s: not claimed (no lease)", c.ID)
+	}
+	switch a.Status {
+	case verify.DeliveryPending, verify.DeliveryDelivered, verify.DeliveryFailed:
+	default:
+		return fmt.Errorf("settle delivery %s: unknown status %q", c.ID, a.Status)
+	}
+	q := settleSQL
+	args := []any{a.Status, millis(a.NextAttemptAt), int64(a.StatusCode), a.Error}
+	if a.Status == verify.DeliveryDelivered {
+		q = settleDeliveredSQL
+		args = append(args, millis(a.At))
+	}
+	args = append(args, c.ID, millis(c.LeaseUntil))
+	err := s.retry(ctx, func() error {
+		_, err := s.w.ExecContext(ctx, s.d.Rebind(q), args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("settle delivery %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// NextDeliveryDue is when the dispatcher should next look: the earliest time
+// a pending delivery is both due and free of its lease.
+func (s *Store) NextDeliveryDue(ctx context.Context) (time.Time, bool, error) {
+	return s.nullableTime(ctx, "next delivery due",
+		`SELECT MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)
+		FROM webhook_deliveries WHERE status = 'pending'`)
+}

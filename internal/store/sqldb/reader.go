@@ -1,0 +1,192 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// querier is what *sql.DB and *sql.Tx have in common, so the same reads run
+// inside and outside a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// reader implements verify.Reader over a pool or a transaction.
+type reader struct {
+	d  Dialect
+	db querier
+}
+
+// one runs a query for a single row and scans it with scan, turning "no
+// rows" into verify.ErrNotFound.
+func one[T any](ctx context.Context, r reader, scan func(scanner) (T, error), what, query string, args ...any) (T, error) {
+	v, err := scan(r.db.QueryRowContext(ctx, r.d.Rebind(query), args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("%s: %w", what, verify.ErrNotFound)
+	}
+	if err != nil {
+		return v, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
+}
+
+// many runs a query and scans every row with scan.
+func many[T any](ctx context.Context, r reader, scan func(scanner) (T, error), what, query string, args ...any) ([]T, error) {
+	rows, err := r.db.QueryContext(ctx, r.d.Rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// nullableTime reads a single MIN(…) column; ok is false when it is NULL.
+func (r reader) nullableTime(ctx context.Context, what, query string, args ...any) (time.Time, bool, error) {
+	var ms sql.NullInt64
+	if err := r.db.QueryRowContext(ctx, r.d.Rebind(query), args...).Scan(&ms); err != nil {
+		return time.Time{}, false, fmt.Errorf("%s: %w", what, err)
+	}
+	if !ms.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromMillis(ms.Int64), true, nil
+}
+
+func (r reader) App(ctx context.Context, id string) (verify.App, error) {
+	return one(ctx, r, scanApp, "app "+id, `SELECT `+appCols+` FROM apps WHERE id = ?`, id)
+}
+
+func (r reader) APIKeyByHash(ctx context.Context, hash string) (verify.APIKey, verify.App, error) {
+	const q = `SELECT k.id, k.app_id, k.hash, k.prefix, k.kind, k.created_at, k.revoked_at,
+		a.id, a.name, a.default_callback_url, a.webhook_secret, a.created_at
+		FROM api_keys k JOIN apps a ON a.id = k.app_id
+		WHERE k.hash = ? AND k.revoked_at = 0`
+	k, a, err := scanAPIKeyAndApp(r.db.QueryRowContext(ctx, r.d.Rebind(q), hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, a, fmt.Errorf("api key: %w", verify.ErrNotFound)
+	}
+	if err != nil {
+		return k, a, fmt.Errorf("api key: %w", err)
+	}
+	return k, a, nil
+}
+
+func (r reader) Verification(ctx context.Context, id string) (verify.Verification, error) {
+	return one(ctx, r, scanVerification, "verification "+id,
+		`SELECT `+verificationCols+` FROM verifications WHERE id = ?`, id)
+}
+
+// filter builds a WHERE clause from the conditions whose value is set.
+type filter struct {
+	conds []string
+	args  []any
+}
+
+func (f *filter) eq(col, val string) {
+	if val != "" {
+		f.conds = append(f.conds, col+" = ?")
+		f.args = append(f.args, val)
+	}
+}
+
+func (f *filter) before(col, cursor string) {
+	if cursor != "" {
+		f.conds = append(f.conds, col+" < ?")
+		f.args = append(f.args, cursor)
+	}
+}
+
+// newestFirst completes a listing query: ids are time-ordered, so ORDER BY
+// id DESC is newest first and "id < cursor" is the next page. A limit of 0
+// or less means no limit.
+func (f *filter) newestFirst(selectFrom string, limit int) (string, []any) {
+	var b strings.Builder
+	b.WriteString(selectFrom)
+	if len(f.conds) > 0 {
+		b.WriteString(" WHERE ")
+		b.WriteString(strings.Join(f.conds, " AND "))
+	}
+	b.WriteString(" ORDER BY id DESC")
+	args := f.args
+	if limit > 0 {
+		b.WriteString(" LIMIT ?")
+		args = append(args, int64(limit))
+	}
+	return b.String(), args
+}
+
+func (r reader) Verifications(ctx context.Context, lf verify.ListFilter) ([]verify.Verification, error) {
+	var f filter
+	f.eq("app_id", lf.AppID)
+	f.eq("phone", lf.Phone)
+	f.eq("status", string(lf.Status))
+	f.before("id", lf.BeforeID)
+	q, args := f.newestFirst(`SELECT `+verificationCols+` FROM verifications`, lf.Limit)
+	return many(ctx, r, scanVerification, "list verifications", q, args...)
+}
+
+func (r reader) Events(ctx context.Context, verificationID string, afterID int64, limit int) ([]verify.Event, error) {
+	q := `SELECT ` + eventCols + ` FROM events WHERE verification_id = ? AND id > ? ORDER BY id`
+	args := []any{verificationID, afterID}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, int64(limit))
+	}
+	return many(ctx, r, scanEvent, "list events", q, args...)
+}
+
+func (r reader) Numbers(ctx context.Context, appID string) ([]verify.Number, error) {
+	return many(ctx, r, scanNumber, "list numbers",
+		`SELECT `+numberCols+` FROM numbers WHERE app_id = ? ORDER BY number`, appID)
+}
+
+func (r reader) PoolNumbers(ctx context.Context, appID, country string) ([]verify.Number, error) {
+	// One statement, so the fallback decision and the rows come from the
+	// same snapshot.
+	const q = `SELECT ` + numberCols + ` FROM numbers
+		WHERE app_id = ? AND (country = ? OR (country = ? AND NOT EXISTS (
+			SELECT 1 FROM numbers own WHERE own.app_id = ? AND own.country = ?)))
+		ORDER BY number`
+	return many(ctx, r, scanNumber, "pool numbers", q, appID, country, verify.AnyCountry, appID, country)
+}
+
+func (r reader) Delivery(ctx context.Context, appID, id string) (verify.Delivery, error) {
+	return one(ctx, r, scanDeliveryRow, "delivery "+id,
+		`SELECT `+deliveryCols+` FROM webhook_deliveries WHERE app_id = ? AND id = ?`, appID, id)
+}
+
+func scanDeliveryRow(s scanner) (verify.Delivery, error) { return scanDelivery(s) }
+
+func (r reader) Deliveries(ctx context.Context, df verify.DeliveryFilter) ([]verify.Delivery, error) {
+	var f filter
+	f.eq("app_id", df.AppID)
+	f.eq("status", df.Status)
+	f.eq("verification_id", df.VerificationID)
+	f.before("id", df.BeforeID)
+	q, args := f.newestFirst(`SELECT `+deliveryCols+` FROM webhook_deliveries`, df.Limit)
+	return many(ctx, r, scanDeliveryRow, "list deliveries", q, args...)
+}
+
+func (r reader) NextExpiry(ctx context.Context) (time.Time, bool, error) {
+	return r.nullableTime(ctx, "next expiry",
+		`SELECT MIN(expires_at) FROM verifications WHERE status = 'pending'`)
+}

@@ -1,0 +1,187 @@
+package sqldb
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// Values cross the driver boundary only as int64, string and integers, so
+// the same Go code binds and scans them on every database: no driver's idea
+// of time zones, booleans or JSON is involved.
+
+// millis stores t as unix milliseconds. The zero time is 0, so "not set" is
+// a plain comparable value; the instant 1970-01-01T00:00:00Z itself is
+// therefore not representable, which no ringgate timestamp needs.
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMillis is the inverse of millis, in UTC.
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// encodeMetadata stores nil and empty maps alike as "{}".
+func encodeMetadata(m map[string]string) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("encode metadata: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeMetadata returns nil for an empty object, so a verification read
+// back compares equal to one written without metadata.
+func decodeMetadata(s string) (map[string]string, error) {
+	if s == "" || s == "{}" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("decode metadata: %w", err)
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
+}
+
+// bytesOf turns a stored text payload back into bytes; "" is nil.
+func bytesOf(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
+}
+
+// scanner is *sql.Row and *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+const appCols = `id, name, default_callback_url, webhook_secret, created_at`
+
+func scanApp(s scanner) (verify.App, error) {
+	var a verify.App
+	var created int64
+	if err := s.Scan(&a.ID, &a.Name, &a.DefaultCallbackURL, &a.WebhookSecret, &created); err != nil {
+		return verify.App{}, err
+	}
+	a.CreatedAt = fromMillis(created)
+	return a, nil
+}
+
+const apiKeyCols = `id, app_id, hash, prefix, kind, created_at, revoked_at`
+
+func scanAPIKeyAndApp(s scanner) (verify.APIKey, verify.App, error) {
+	var k verify.APIKey
+	var a verify.App
+	var kCreated, kRevoked, aCreated int64
+	err := s.Scan(&k.ID, &k.AppID, &k.Hash, &k.Prefix, &k.Kind, &kCreated, &kRevoked,
+		&a.ID, &a.Name, &a.DefaultCallbackURL, &a.WebhookSecret, &aCreated)
+	if err != nil {
+		return verify.APIKey{}, verify.App{}, err
+	}
+	k.CreatedAt, k.RevokedAt, a.CreatedAt = fromMillis(kCreated), fromMillis(kRevoked), fromMillis(aCreated)
+	return k, a, nil
+}
+
+const numberCols = `app_id, number, country, created_at`
+
+func scanNumber(s scanner) (verify.Number, error) {
+	var n verify.Number
+	var created int64
+	if err := s.Scan(&n.AppID, &n.Number, &n.Country, &created); err != nil {
+		return verify.Number{}, err
+	}
+	n.CreatedAt = fromMillis(created)
+	return n, nil
+}
+
+const verificationCols = `id, app_id, phone, country, channel, status, reason, dial_number,
+	callback_url, metadata, sandbox, attempts, idempotency_key, request_hash,
+	created_at, updated_at, expires_at, completed_at`
+
+func scanVerification(s scanner) (verify.Verification, error) {
+	var v verify.Verification
+	var meta string
+	var sandbox, created, updated, expires, completed int64
+	err := s.Scan(&v.ID, &v.AppID, &v.Phone, &v.Country, &v.Channel, &v.Status, &v.Reason, &v.DialNumber,
+		&v.CallbackURL, &meta, &sandbox, &v.Attempts, &v.IdempotencyKey, &v.RequestHash,
+		&created, &updated, &expires, &completed)
+	if err != nil {
+		return verify.Verification{}, err
+	}
+	if v.Metadata, err = decodeMetadata(meta); err != nil {
+		return verify.Verification{}, fmt.Errorf("verification %s: %w", v.ID, err)
+	}
+	v.Sandbox = sandbox != 0
+	v.CreatedAt, v.UpdatedAt = fromMillis(created), fromMillis(updated)
+	v.ExpiresAt, v.CompletedAt = fromMillis(expires), fromMillis(completed)
+	return v, nil
+}
+
+const eventCols = `id, verification_id, app_id, type, payload, created_at`
+
+func scanEvent(s scanner) (verify.Event, error) {
+	var e verify.Event
+	var payload string
+	var created int64
+	if err := s.Scan(&e.ID, &e.VerificationID, &e.AppID, &e.Type, &payload, &created); err != nil {
+		return verify.Event{}, err
+	}
+	e.Payload, e.CreatedAt = bytesOf(payload), fromMillis(created)
+	return e, nil
+}
+
+const callCols = `id, carrier, carrier_call_id, from_number, to_number, app_id,
+	verification_id, outcome, sip_status, received_at`
+
+func scanCall(s scanner) (verify.Call, error) {
+	var c verify.Call
+	var received int64
+	err := s.Scan(&c.ID, &c.Carrier, &c.CarrierCallID, &c.From, &c.To, &c.AppID,
+		&c.VerificationID, &c.Outcome, &c.SIPStatus, &received)
+	if err != nil {
+		return verify.Call{}, err
+	}
+	c.ReceivedAt = fromMillis(received)
+	return c, nil
+}
+
+const deliveryCols = `id, app_id, verification_id, event_id, type, url, payload, status,
+	attempts, next_attempt_at, last_status_code, last_error, created_at, delivered_at`
+
+// scanDelivery reads deliveryCols followed by extra destinations.
+func scanDelivery(s scanner, extra ...any) (verify.Delivery, error) {
+	var d verify.Delivery
+	var payload string
+	var next, created, delivered int64
+	dest := []any{&d.ID, &d.AppID, &d.VerificationID, &d.EventID, &d.Type, &d.URL, &payload, &d.Status,
+		&d.Attempts, &next, &d.LastStatusCode, &d.LastError, &created, &delivered}
+	if err := s.Scan(append(dest, extra...)...); err != nil {
+		return verify.Delivery{}, err
+	}
+	d.Payload = bytesOf(payload)
+	d.NextAttemptAt, d.CreatedAt, d.DeliveredAt = fromMillis(next), fromMillis(created), fromMillis(delivered)
+	return d, nil
+}

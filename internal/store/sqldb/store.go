@@ -1,0 +1,95 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/verify"
+	"github.com/ringgate/ringgate/internal/webhook"
+)
+
+// Store is verify.Store and webhook.Outbox over database/sql.
+type Store struct {
+	reader         // reads outside transactions, on the read pool
+	w      *sql.DB // transactions and the outbox's writes
+	r      *sql.DB
+}
+
+var (
+	_ verify.Store   = (*Store)(nil)
+	_ webhook.Outbox = (*Store)(nil)
+)
+
+// New returns a Store that writes through w and reads outside transactions
+// through r. r may be w; when it is not, it must see w's commits (SQLite in
+// WAL mode, or a PostgreSQL primary, not a lagging replica: the service
+// reads back what it has just written). The Store owns both pools and
+// closes them in Close. Call Migrate before use.
+func New(d Dialect, w, r *sql.DB) *Store {
+	if r == nil {
+		r = w
+	}
+	return &Store{reader: reader{d: d, db: r}, w: w, r: r}
+}
+
+// maxTxAttempts bounds how often Tx runs fn when the database keeps asking
+// for a retry; past it the error is the caller's.
+const maxTxAttempts = 5
+
+// Tx runs fn in a transaction, again (up to maxTxAttempts in all) when the
+// dialect says the failure was a serialisation failure, deadlock or busy
+// database. fn's own errors are returned as they are, unwrapped, so callers
+// can match domain errors. A Tx must not start another Tx: on SQLite the
+// single writer connection is already held, and it would wait forever.
+func (s *Store) Tx(ctx context.Context, fn func(tx verify.Tx) error) error {
+	return s.retry(ctx, func() error { return runTx(ctx, s.w, s.d, fn) })
+}
+
+// retry runs op until it succeeds, fails for good, or runs out of attempts,
+// sleeping a little longer, with jitter, between attempts so that colliding
+// transactions spread out.
+func (s *Store) retry(ctx context.Context, op func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil || attempt == maxTxAttempts || !s.d.IsRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+		base := time.Duration(1<<attempt) * time.Millisecond
+		wait := base + rand.N(base)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// Ping reports whether both pools answer.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	if s.r != s.w {
+		if err := s.r.PingContext(ctx); err != nil {
+			return fmt.Errorf("ping readers: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close closes the pools, readers first so that the writer, closing last,
+// can checkpoint the SQLite WAL.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != s.w {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	return errors.Join(errs...)
+}

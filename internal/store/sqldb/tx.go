@@ -1,0 +1,212 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// txn implements verify.Tx over one *sql.Tx. Its reads are the reader's,
+// run through the transaction so that they see its own writes.
+type txn struct {
+	reader
+}
+
+// fail wraps a write error, reporting a unique violation as ErrConflict.
+func (t txn) fail(what string, err error) error {
+	if t.d.IsUniqueViolation(err) {
+		return fmt.Errorf("%s: %w: %w", what, verify.ErrConflict, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// insert runs an INSERT … ON CONFLICT DO NOTHING. No row written means a
+// uniqueness rule held it back: ErrConflict, with the transaction still
+// usable (a raised unique violation would abort it on PostgreSQL).
+func (t txn) insert(ctx context.Context, what, query string, args ...any) error {
+	return t.write(ctx, what, verify.ErrConflict, query, args...)
+}
+
+// update runs an UPDATE or DELETE of one row; no row means ErrNotFound.
+func (t txn) update(ctx context.Context, what, query string, args ...any) error {
+	return t.write(ctx, what, verify.ErrNotFound, query, args...)
+}
+
+func (t txn) write(ctx context.Context, what string, none error, query string, args ...any) error {
+	res, err := t.db.ExecContext(ctx, t.d.Rebind(query), args...)
+	if err != nil {
+		return t.fail(what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, none)
+	}
+	return nil
+}
+
+func (t txn) InsertApp(ctx context.Context, a verify.App) error {
+	return t.insert(ctx, "insert app "+a.ID,
+		`INSERT INTO apps (`+appCols+`) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		a.ID, a.Name, a.DefaultCallbackURL, a.WebhookSecret, millis(a.CreatedAt))
+}
+
+func (t txn) UpdateApp(ctx context.Context, a verify.App) error {
+	return t.update(ctx, "update app "+a.ID,
+		`UPDATE apps SET name = ?, default_callback_url = ?, webhook_secret = ? WHERE id = ?`,
+		a.Name, a.DefaultCallbackURL, a.WebhookSecret, a.ID)
+}
+
+func (t txn) InsertAPIKey(ctx context.Context, k verify.APIKey) error {
+	return t.insert(ctx, "insert api key "+k.ID,
+		`INSERT INTO api_keys (`+apiKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		k.ID, k.AppID, k.Hash, k.Prefix, string(k.Kind), millis(k.CreatedAt), millis(k.RevokedAt))
+}
+
+func (t txn) InsertNumber(ctx context.Context, n verify.Number) error {
+	return t.insert(ctx, "insert number "+n.Number,
+		`INSERT INTO numbers (`+numberCols+`) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		n.AppID, n.Number, n.Country, millis(n.CreatedAt))
+}
+
+func (t txn) DeleteNumber(ctx context.Context, appID, number string) error {
+	return t.update(ctx, "delete number "+number,
+		`DELETE FROM numbers WHERE app_id = ? AND number = ?`, appID, number)
+}
+
+func (t txn) LockVerification(ctx context.Context, id string) (verify.Verification, error) {
+	return one(ctx, t.reader, scanVerification, "lock verification "+id,
+		`SELECT `+verificationCols+` FROM verifications WHERE id = ?`+t.d.ForUpdate(), id)
+}
+
+// PendingVerification locks what it finds: the caller may end it (an overdue
+// verification found by a new start), and must not race the expirer.
+func (t txn) PendingVerification(ctx context.Context, appID, phone string) (verify.Verification, error) {
+	// The literal status = 'pending' lets SQLite use the partial index.
+	return one(ctx, t.reader, scanVerification, "pending verification",
+		`SELECT `+verificationCols+` FROM verifications
+		WHERE app_id = ? AND phone = ? AND status = 'pending'`+t.d.ForUpdate(), appID, phone)
+}
+
+func (t txn) VerificationByIdempotencyKey(ctx context.Context, appID, key string) (verify.Verification, error) {
+	if key == "" {
+		return verify.Verification{}, fmt.Errorf("verification by idempotency key: %w", verify.ErrNotFound)
+	}
+	// idempotency_key <> '' repeats the partial index's condition so that
+	// SQLite's planner may use it.
+	return one(ctx, t.reader, scanVerification, "verification by idempotency key",
+		`SELECT `+verificationCols+` FROM verifications
+		WHERE app_id = ? AND idempotency_key = ? AND idempotency_key <> ''`, appID, key)
+}
+
+func (t txn) PendingForCaller(ctx context.Context, phone string, channel verify.Channel) ([]verify.Verification, error) {
+	// ORDER BY id: transactions lock in the same order, so they cannot
+	// deadlock on each other's rows.
+	return many(ctx, t.reader, scanVerification, "pending for caller",
+		`SELECT `+verificationCols+` FROM verifications
+		WHERE phone = ? AND status = 'pending' AND channel = ? ORDER BY id`+t.d.ForUpdate(),
+		phone, string(channel))
+}
+
+// DueForExpiry returns nothing for a limit of 0 or less: an unbounded
+// locking batch is never what a sweeper wants.
+func (t txn) DueForExpiry(ctx context.Context, now time.Time, limit int) ([]verify.Verification, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return many(ctx, t.reader, scanVerification, "due for expiry",
+		`SELECT `+verificationCols+` FROM verifications
+		WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`+t.d.ForUpdateSkipLocked(),
+		millis(now), int64(limit))
+}
+
+func (t txn) InsertVerification(ctx context.Context, v verify.Verification) error {
+	meta, err := encodeMetadata(v.Metadata)
+	if err != nil {
+		return fmt.Errorf("insert verification %s: %w", v.ID, err)
+	}
+	return t.insert(ctx, "insert verification "+v.ID,
+		`INSERT INTO verifications (`+verificationCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		v.ID, v.AppID, v.Phone, v.Country, string(v.Channel), string(v.Status), string(v.Reason), v.DialNumber,
+		v.CallbackURL, meta, boolInt(v.Sandbox), int64(v.Attempts), v.IdempotencyKey, v.RequestHash,
+		millis(v.CreatedAt), millis(v.UpdatedAt), millis(v.ExpiresAt), millis(v.CompletedAt))
+}
+
+func (t txn) UpdateVerification(ctx context.Context, v verify.Verification) error {
+	return t.update(ctx, "update verification "+v.ID,
+		`UPDATE verifications SET status = ?, reason = ?, attempts = ?,
+		updated_at = ?, expires_at = ?, completed_at = ? WHERE id = ?`,
+		string(v.Status), string(v.Reason), int64(v.Attempts),
+		millis(v.UpdatedAt), millis(v.ExpiresAt), millis(v.CompletedAt), v.ID)
+}
+
+func (t txn) InsertEvent(ctx context.Context, e *verify.Event) error {
+	const q = `INSERT INTO events (verification_id, app_id, type, payload, created_at)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`
+	row := t.db.QueryRowContext(ctx, t.d.Rebind(q),
+		e.VerificationID, e.AppID, e.Type, string(e.Payload), millis(e.CreatedAt))
+	if err := row.Scan(&e.ID); err != nil {
+		return t.fail("insert event", err)
+	}
+	return nil
+}
+
+func (t txn) InsertCall(ctx context.Context, c verify.Call) error {
+	return t.insert(ctx, "insert call "+c.ID,
+		`INSERT INTO calls (`+callCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		c.ID, c.Carrier, c.CarrierCallID, c.From, c.To, c.AppID,
+		c.VerificationID, c.Outcome, int64(c.SIPStatus), millis(c.ReceivedAt))
+}
+
+func (t txn) CallByCarrierID(ctx context.Context, carrier, callID string) (verify.Call, error) {
+	if callID == "" {
+		return verify.Call{}, fmt.Errorf("call by carrier id: %w", verify.ErrNotFound)
+	}
+	return one(ctx, t.reader, scanCall, "call "+carrier+"/"+callID,
+		`SELECT `+callCols+` FROM calls
+		WHERE carrier = ? AND carrier_call_id = ? AND carrier_call_id <> ''`, carrier, callID)
+}
+
+func (t txn) InsertDelivery(ctx context.Context, d verify.Delivery) error {
+	return t.insert(ctx, "insert delivery "+d.ID,
+		`INSERT INTO webhook_deliveries (`+deliveryCols+`, lease_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING`,
+		d.ID, d.AppID, d.VerificationID, d.EventID, d.Type, d.URL, string(d.Payload), d.Status,
+		int64(d.Attempts), millis(d.NextAttemptAt), int64(d.LastStatusCode), d.LastError,
+		millis(d.CreatedAt), millis(d.DeliveredAt))
+}
+
+// RequeueDelivery also ends any lease, so a dispatcher still holding the
+// delivery settles into nothing and the next claim sends it again.
+func (t txn) RequeueDelivery(ctx context.Context, appID, id string, at time.Time) error {
+	return t.update(ctx, "requeue delivery "+id,
+		`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, lease_until = 0
+		WHERE app_id = ? AND id = ?`, millis(at), appID, id)
+}
+
+// Compile-time check that txn is a whole verify.Tx.
+var _ verify.Tx = txn{}
+
+// runTx runs fn in one database transaction on db.
+func runTx(ctx context.Context, db *sql.DB, d Dialect, fn func(verify.Tx) error) error {
+	sqlTx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	// After a successful Commit this is a no-op; on every other path,
+	// panics included, it releases the writer.
+	defer sqlTx.Rollback() //nolint:errcheck // the interesting error is fn's or Commit's
+	if err := fn(txn{reader{d: d, db: sqlTx}}); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
