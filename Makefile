@@ -1,0 +1,37 @@
+# ringgate — the commands the README names. `make test` is what CI runs.
+GO ?= go
+PKGS := ./...
+
+.PHONY: run build test test-short race fuzz bench vet fmt deps clean
+
+run: ## ringgate dev: SQLite under ./ringgate-data, simulator, demo app on :8080
+	$(GO) run ./cmd/ringgate dev
+
+build:
+	$(GO) build -o bin/ringgate ./cmd/ringgate
+
+deps: ## install the system packages tests talk to (none needed yet beyond Go)
+	./scripts/install-deps.sh
+
+test: ## everything CI runs: vet, then all tests with the race detector
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	./scripts/fuzz.sh $(or $(FUZZTIME),30s)
+
+bench: ## load figures as ratios against a bare net/http baseline, then micro-benchmarks
+	$(GO) run ./internal/bench/cmd/rgbench
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin ringgate-data

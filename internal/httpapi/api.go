@@ -1,0 +1,258 @@
+// Package httpapi is ringgate's REST API v1: JSON over HTTP with bearer API
+// keys, RFC 9457 problem details for every error, Server-Sent Events for
+// live status, and the OpenAPI 3.1 document that describes it all. Routes
+// are one table (routes below) that both the mux and the OpenAPI test read,
+// so the document cannot silently drift from the server.
+package httpapi
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ringgate/ringgate/internal/carrier/sim"
+	"github.com/ringgate/ringgate/internal/live"
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// Config wires an API.
+type Config struct {
+	Service *verify.Service
+	Broker  *live.Broker
+	// Simulator, when set, serves /sim/*: dev mode and sandbox testing.
+	Simulator *sim.Carrier
+	// DevInbox, when set, serves /dev/webhooks: a webhook receiver that dev
+	// mode points the demo app's callback at.
+	DevInbox *DevInbox
+	Metrics  http.Handler // served at /metrics; nil hides it
+	Registry prometheus.Registerer
+	Logger   *slog.Logger
+	// Heartbeat is how often an idle SSE stream sends a comment (and
+	// rechecks the store in case a notice was missed).
+	Heartbeat time.Duration
+}
+
+// API is the HTTP handler.
+type API struct {
+	svc       *verify.Service
+	broker    *live.Broker
+	sim       *sim.Carrier
+	inbox     *DevInbox
+	metrics   http.Handler
+	log       *slog.Logger
+	heartbeat time.Duration
+	mux       *http.ServeMux
+	obs       *httpMetrics
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	public    access = iota // anyone
+	apiKey                  // Authorization: Bearer <api key>
+	keyOrTok                // API key, or ?token=<client_token> for one verification
+	simulator               // only when the simulator is on
+	devOnly                 // only in dev mode
+)
+
+type route struct {
+	method, path string
+	access       access
+	handle       func(a *API, w http.ResponseWriter, r *http.Request)
+}
+
+// routes is every endpoint. openapi_test.go checks openapi.json against it.
+var routes = []route{
+	{"GET", "/healthz", public, (*API).healthz},
+	{"GET", "/readyz", public, (*API).readyz},
+	{"GET", "/openapi.json", public, (*API).openapi},
+	{"GET", "/metrics", public, (*API).serveMetrics},
+	{"POST", "/v1/verifications", apiKey, (*API).startVerification},
+	{"GET", "/v1/verifications", apiKey, (*API).listVerifications},
+	{"GET", "/v1/verifications/{id}", apiKey, (*API).getVerification},
+	{"POST", "/v1/verifications/{id}/cancel", apiKey, (*API).cancelVerification},
+	{"GET", "/v1/verifications/{id}/events", keyOrTok, (*API).streamEvents},
+	{"GET", "/v1/verifications/{id}/status", keyOrTok, (*API).pollStatus},
+	{"GET", "/v1/webhooks/deliveries", apiKey, (*API).listDeliveries},
+	{"POST", "/v1/webhooks/deliveries/{id}/retry", apiKey, (*API).retryDelivery},
+	{"POST", "/sim/calls", simulator, (*API).simCall},
+	{"POST", "/dev/webhooks", devOnly, (*API).devInboxReceive},
+	{"GET", "/dev/webhooks", devOnly, (*API).devInboxList},
+}
+
+// New builds the API handler.
+func New(cfg Config) *API {
+	a := &API{
+		svc: cfg.Service, broker: cfg.Broker, sim: cfg.Simulator, inbox: cfg.DevInbox,
+		metrics: cfg.Metrics, log: cfg.Logger, heartbeat: cfg.Heartbeat, mux: http.NewServeMux(),
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.heartbeat <= 0 {
+		a.heartbeat = 15 * time.Second
+	}
+	a.obs = newHTTPMetrics(cfg.Registry)
+	for _, rt := range routes {
+		a.mux.Handle(rt.method+" "+rt.path, a.wrap(rt))
+	}
+	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, codeRoute, "", "no route "+r.Method+" "+r.URL.Path+"; see /openapi.json")
+	})
+	return a
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			a.log.Error("panic serving request", slog.String("path", r.URL.Path), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			if !sw.wrote {
+				writeProblem(sw, r, string(verify.CodeInternal), "", "the server could not complete the request; it has been logged")
+			}
+		}
+		a.obs.observe(r, sw.status, time.Since(start))
+	}()
+	// The mux answers a wrong method with a bare 405; give it a problem body.
+	if _, pattern := a.mux.Handler(r); pattern == "/" {
+		if allowed := a.allowedMethods(r); allowed != "" {
+			sw.Header().Set("Allow", allowed)
+			writeProblem(sw, r, codeMethod, "", r.Method+" is not allowed on "+r.URL.Path+"; use "+allowed)
+			return
+		}
+	}
+	a.mux.ServeHTTP(sw, r)
+}
+
+func (a *API) allowedMethods(r *http.Request) string {
+	var allowed []string
+	for _, m := range []string{"GET", "POST"} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := a.mux.Handler(probe); p != "" && p != "/" {
+			allowed = append(allowed, m)
+		}
+	}
+	return strings.Join(allowed, ", ")
+}
+
+type ctxKey int
+
+const callerKey ctxKey = 0
+
+func callerOf(r *http.Request) (verify.Caller, bool) {
+	c, ok := r.Context().Value(callerKey).(verify.Caller)
+	return c, ok
+}
+
+func (a *API) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch rt.access {
+		case simulator:
+			if a.sim == nil {
+				writeProblem(w, r, codeSimulatorOff, "", "the simulator is off on this server; it is on in `ringgate dev` and with simulator.enabled in the config")
+				return
+			}
+		case devOnly:
+			if a.inbox == nil {
+				writeProblem(w, r, codeRoute, "", "dev endpoints exist only in `ringgate dev`")
+				return
+			}
+		case apiKey, keyOrTok:
+			key, ok := bearer(r)
+			if !ok && rt.access == keyOrTok && r.URL.Query().Has("token") {
+				break // the handler checks the client token
+			}
+			if !ok {
+				writeProblem(w, r, string(verify.CodeUnauthorized), "", "send the API key as `Authorization: Bearer <key>`")
+				return
+			}
+			c, err := a.svc.Authenticate(r.Context(), key)
+			if err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), callerKey, c))
+		}
+		rt.handle(a, w, r)
+	})
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, key, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(key), true
+}
+
+func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.svc.Ready(ctx); err != nil {
+		a.log.Warn("not ready", slog.Any("err", err))
+		writeProblem(w, r, codeUnavailable, "", "the database does not answer")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (a *API) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openAPI)
+}
+
+func (a *API) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if a.metrics == nil {
+		writeProblem(w, r, codeRoute, "", "metrics are not served here")
+		return
+	}
+	a.metrics.ServeHTTP(w, r)
+}
+
+// statusWriter remembers the status for logs and metrics, and passes
+// flushes through for SSE.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// MaxBody bounds request bodies; a start request is a few hundred bytes.
+const MaxBody = 64 << 10
+
+// decodeError is a request body the server cannot use.
+type decodeError struct {
+	code, field, msg string
+}
+
+func (e *decodeError) Error() string { return e.msg }
+
+// decodeJSON reads one JSON object into dst, strictly: unknown fields and
+// trailing data are errors, so a misspelt field ("phone_number") is reported
+// instead of silently ignored.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return &decodeError{code: codeMediaType, msg: fmt.Sprintf("send the body as application/json, not %q", ct)}
+		}
+	}
+	return decodeBody(http.MaxBytesReader(w, r.Body, MaxBody), dst)
+}
+
+func decodeBody(body io.Reader, dst any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return describe(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &decodeError{code: codeMalformed, msg: "the body has data after the JSON object"}
+	}
+	return nil
+}
+
+func describe(err error) error {
+	var (
+		syntax  *json.SyntaxError
+		typ     *json.UnmarshalTypeError
+		tooBig  *http.MaxBytesError
+		unknown = "json: unknown field "
+	)
+	switch {
+	case errors.Is(err, io.EOF):
+		return &decodeError{code: codeMalformed, msg: "the body is empty; send a JSON object"}
+	case errors.As(err, &tooBig):
+		return &decodeError{code: codeTooLarge, msg: fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit)}
+	case errors.As(err, &syntax):
+		return &decodeError{code: codeMalformed, msg: fmt.Sprintf("the body is not valid JSON (at byte %d): %v", syntax.Offset, syntax)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &decodeError{code: codeMalformed, msg: "the body is not valid JSON: it ends too early"}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return &decodeError{code: codeMalformed, msg: fmt.Sprintf("the body must be a JSON object, not %s", typ.Value)}
+		}
+		if field == "metadata" { // encoding/json names the map, not the key
+			return &decodeError{code: codeMalformed, field: field, msg: fmt.Sprintf("metadata values must be strings, not %s", typ.Value)}
+		}
+		return &decodeError{code: codeMalformed, field: field, msg: fmt.Sprintf("%s must be %s, not %s", field, kindName(typ.Type.Kind().String()), typ.Value)}
+	case strings.HasPrefix(err.Error(), unknown):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), unknown), `"`)
+		return &decodeError{code: codeMalformed, field: name, msg: fmt.Sprintf("unknown field %q", name)}
+	}
+	return &decodeError{code: codeMalformed, msg: "the body is not valid JSON: " + err.Error()}
+}
+
+func kindName(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32", "uint", "float64":
+		return "a number"
+	case "map", "struct":
+		return "an object"
+	case "slice":
+		return "an array"
+	case "bool":
+		return "true or false"
+	}
+	return k
+}
+
+func (a *API) writeDecodeError(w http.ResponseWriter, r *http.Request, err error) {
+	var de *decodeError
+	if errors.As(err, &de) {
+		writeProblem(w, r, de.code, de.field, de.msg)
+		return
+	}
+	a.writeError(w, r, err)
+}

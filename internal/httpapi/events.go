@@ -1,0 +1,141 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// viewer resolves who reads a verification's live data: the app's API key
+// (full data) or the page's client token (phone masked). CORS is open on
+// these two routes because the token is the credential and pages are on the
+// business's own origin.
+func (a *API) viewer(w http.ResponseWriter, r *http.Request) (v verify.Verification, masked bool, err error) {
+	id := r.PathValue("id")
+	if c, ok := callerOf(r); ok {
+		v, err = a.svc.Get(r.Context(), c.App.ID, id)
+		return v, false, err
+	}
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	v, err = a.svc.ClientView(r.Context(), id, r.URL.Query().Get("token"))
+	return v, true, err
+}
+
+func (a *API) pollStatus(w http.ResponseWriter, r *http.Request) {
+	v, _, err := a.viewer(w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.svc.PublicViewOf(v))
+}
+
+var terminalTypes = map[string]bool{
+	verify.EventVerified: true, verify.EventExpired: true,
+	verify.EventCanceled: true, verify.EventFailed: true,
+}
+
+// streamEvents sends every event of a verification as Server-Sent Events,
+// from the start or after Last-Event-ID, and ends after the terminal event.
+// A reconnect after the end gets 204 No Content, which tells EventSource to
+// stop reconnecting.
+func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
+	v, masked, err := a.viewer(w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	last, err := lastEventID(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		a.writeError(w, r, errors.New("response writer cannot flush"))
+		return
+	}
+	// Subscribe before the first read, so nothing committed in between is
+	// missed; the store read after each wake-up makes duplicates harmless.
+	sub := a.broker.Subscribe(v.ID)
+	defer a.broker.Unsubscribe(sub)
+
+	events, err := a.svc.Events(r.Context(), v.ID, last)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if len(events) == 0 && v.Status.Terminal() {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, "retry: 2000\n\n")
+
+	beat := time.NewTicker(a.heartbeat)
+	defer beat.Stop()
+	for {
+		for _, e := range events {
+			if err := writeEvent(w, e, masked); err != nil {
+				return
+			}
+			last = e.ID
+			if terminalTypes[e.Type] {
+				flusher.Flush()
+				return
+			}
+		}
+		flusher.Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-sub.C:
+		case <-beat.C:
+			// A comment keeps proxies from closing an idle stream; the
+			// reread below also covers a notice lost between nodes.
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+		}
+		if events, err = a.svc.Events(r.Context(), v.ID, last); err != nil {
+			return
+		}
+	}
+}
+
+func writeEvent(w http.ResponseWriter, e verify.Event, masked bool) error {
+	payload := []byte(e.Payload)
+	if masked {
+		var err error
+		if payload, err = verify.MaskEnvelope(payload); err != nil {
+			return err
+		}
+	}
+	// Payloads are single-line JSON (encoding/json escapes newlines), so one
+	// data: line carries the whole message.
+	_, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, payload)
+	return err
+}
+
+func lastEventID(r *http.Request) (int64, error) {
+	s := r.Header.Get("Last-Event-ID")
+	if s == "" {
+		s = r.URL.Query().Get("last_event_id")
+	}
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, verify.FieldErrorf(verify.CodeInvalid, "Last-Event-ID", "Last-Event-ID must be an event id from this stream, not %q", s)
+	}
+	return n, nil
+}

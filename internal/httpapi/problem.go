@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// Problem is an RFC 9457 problem detail. Code is stable for clients to
+// switch on; Type is the same code as a URN, since a problem type need not
+// resolve and ringgate runs on the operator's own host name.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	Code     string `json:"code"`
+	Field    string `json:"field,omitempty"`
+}
+
+// HTTP-level problem codes; domain codes come from verify.Code.
+const (
+	codeMalformed        = "malformed_json"
+	codeTooLarge         = "body_too_large"
+	codeMediaType        = "unsupported_media_type"
+	codeMethod           = "method_not_allowed"
+	codeRoute            = "no_such_route"
+	codeUnavailable      = "unavailable"
+	codeSimulatorOff     = "simulator_disabled"
+	codeInvalidParameter = "invalid_parameter"
+)
+
+// statusOf maps every error code to its HTTP status, in one place.
+var statusOf = map[string]int{
+	string(verify.CodeInvalid):             http.StatusBadRequest,
+	string(verify.CodeInvalidPhone):        http.StatusBadRequest,
+	string(verify.CodeUnsupportedChannel):  http.StatusBadRequest,
+	string(verify.CodeNoCallback):          http.StatusBadRequest,
+	string(verify.CodeNoNumber):            http.StatusUnprocessableEntity,
+	string(verify.CodeNotFound):            http.StatusNotFound,
+	string(verify.CodeNotPending):          http.StatusConflict,
+	string(verify.CodeIdempotencyMismatch): http.StatusUnprocessableEntity,
+	string(verify.CodeConflict):            http.StatusConflict,
+	string(verify.CodeUnauthorized):        http.StatusUnauthorized,
+	string(verify.CodeForbidden):           http.StatusForbidden,
+	string(verify.CodeInternal):            http.StatusInternalServerError,
+	codeMalformed:                          http.StatusBadRequest,
+	codeInvalidParameter:                   http.StatusBadRequest,
+	codeTooLarge:                           http.StatusRequestEntityTooLarge,
+	codeMediaType:                          http.StatusUnsupportedMediaType,
+	codeMethod:                             http.StatusMethodNotAllowed,
+	codeRoute:                              http.StatusNotFound,
+	codeUnavailable:                        http.StatusServiceUnavailable,
+	codeSimulatorOff:                       http.StatusNotFound,
+}
+
+func writeProblem(w http.ResponseWriter, r *http.Request, code, field, detail string) {
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	p := Problem{
+		Type: "urn:ringgate:problem:" + code, Title: http.StatusText(status), Status: status,
+		Detail: detail, Instance: r.URL.Path, Code: code, Field: field,
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ringgate"`)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// writeError renders any error from the domain. Internal errors are logged
+// and shown without their cause.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *verify.Error
+	if errors.As(err, &e) && e.Code != verify.CodeInternal {
+		writeProblem(w, r, string(e.Code), e.Field, e.Message)
+		return
+	}
+	if errors.Is(err, verify.ErrNotFound) {
+		writeProblem(w, r, string(verify.CodeNotFound), "", "not found")
+		return
+	}
+	if r.Context().Err() != nil {
+		return // the client went away; nobody reads the answer
+	}
+	a.log.ErrorContext(r.Context(), "request failed", slog.String("path", r.URL.Path), slog.Any("err", err))
+	writeProblem(w, r, string(verify.CodeInternal), "", "the server could not complete the request; it has been logged")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

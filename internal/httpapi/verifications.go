@@ -1,0 +1,180 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// startBody is the POST /v1/verifications request.
+type startBody struct {
+	Phone       string            `json:"phone"`
+	Channel     verify.Channel    `json:"channel"`
+	Country     string            `json:"country"`
+	CallbackURL string            `json:"callback_url"`
+	TimeoutS    int               `json:"timeout_s"`
+	Metadata    map[string]string `json:"metadata"`
+}
+
+func (a *API) startVerification(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerOf(r)
+	var body startBody
+	if err := decodeJSON(w, r, &body); err != nil {
+		a.writeDecodeError(w, r, err)
+		return
+	}
+	v, created, err := a.svc.Start(r.Context(), c, verify.StartRequest{
+		Phone: body.Phone, Country: body.Country, Channel: body.Channel, CallbackURL: body.CallbackURL,
+		TimeoutS: body.TimeoutS, Metadata: body.Metadata, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	status := http.StatusOK // an existing verification returned again
+	if created {
+		status = http.StatusCreated
+		w.Header().Set("Location", "/v1/verifications/"+v.ID)
+	}
+	writeJSON(w, status, a.svc.ViewOf(v, true))
+}
+
+func (a *API) getVerification(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerOf(r)
+	v, err := a.svc.Get(r.Context(), c.App.ID, r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.svc.ViewOf(v, true))
+}
+
+// page is a list response.
+type page[T any] struct {
+	Data       []T     `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func cursor(next string) *string {
+	if next == "" {
+		return nil
+	}
+	return &next
+}
+
+func limitParam(r *http.Request) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > verify.MaxPage {
+		return 0, verify.FieldErrorf(verify.CodeInvalid, "limit", "limit must be a whole number from 1 to %d", verify.MaxPage)
+	}
+	return n, nil
+}
+
+func (a *API) listVerifications(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerOf(r)
+	q := r.URL.Query()
+	limit, err := limitParam(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	vs, next, err := a.svc.List(r.Context(), verify.ListFilter{
+		AppID: c.App.ID, Phone: q.Get("phone"), Status: verify.Status(q.Get("status")),
+		BeforeID: q.Get("cursor"), Limit: limit,
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := page[verify.View]{Data: make([]verify.View, 0, len(vs)), NextCursor: cursor(next)}
+	for _, v := range vs {
+		out.Data = append(out.Data, a.svc.ViewOf(v, true))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) cancelVerification(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerOf(r)
+	v, err := a.svc.Cancel(r.Context(), c.App.ID, r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.svc.ViewOf(v, true))
+}
+
+// deliveryView is the public form of a webhook delivery.
+type deliveryView struct {
+	ID             string     `json:"id"`
+	VerificationID string     `json:"verification_id"`
+	Type           string     `json:"type"`
+	URL            string     `json:"url"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	LastStatusCode *int       `json:"last_status_code"`
+	LastError      *string    `json:"last_error"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at"`
+	CreatedAt      time.Time  `json:"created_at"`
+	DeliveredAt    *time.Time `json:"delivered_at"`
+}
+
+func viewDelivery(d verify.Delivery) deliveryView {
+	v := deliveryView{
+		ID: d.ID, VerificationID: d.VerificationID, Type: d.Type, URL: d.URL,
+		Status: d.Status, Attempts: d.Attempts, CreatedAt: d.CreatedAt.UTC(),
+	}
+	if d.LastStatusCode != 0 {
+		v.LastStatusCode = &d.LastStatusCode
+	}
+	if d.LastError != "" {
+		v.LastError = &d.LastError
+	}
+	if d.Status == verify.DeliveryPending {
+		t := d.NextAttemptAt.UTC()
+		v.NextAttemptAt = &t
+	}
+	if !d.DeliveredAt.IsZero() {
+		t := d.DeliveredAt.UTC()
+		v.DeliveredAt = &t
+	}
+	return v
+}
+
+func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerOf(r)
+	q := r.URL.Query()
+	limit, err := limitParam(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	ds, next, err := a.svc.Deliveries(r.Context(), verify.DeliveryFilter{
+		AppID: c.App.ID, Status: q.Get("status"), VerificationID: q.Get("verification_id"),
+		BeforeID: q.Get("cursor"), Limit: limit,
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := page[deliveryView]{Data: make([]deliveryView, 0, len(ds)), NextCursor: cursor(next)}
+	for _, d := range ds {
+		out.Data = append(out.Data, viewDelivery(d))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerOf(r)
+	d, err := a.svc.RetryDelivery(r.Context(), c.App.ID, r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, viewDelivery(d))
+}

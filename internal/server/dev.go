@@ -1,0 +1,120 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// Dev mode's demo app and its pool. The pool numbers are in the US 555-01XX
+// block reserved for fiction, so a visitor who dials one from a real phone
+// reaches nobody; the pool serves every country, so any valid number can be
+// tried.
+const DemoAppID = "app_demo"
+
+// DemoPool is the demo app's missed-call pool.
+var DemoPool = []string{"+12025550100", "+12025550101", "+12025550102", "+12025550103", "+12025550104"}
+
+// Environment variables that pin dev credentials.
+const (
+	EnvDevAPIKey        = "RINGGATE_DEV_API_KEY"
+	EnvDevWebhookSecret = "RINGGATE_DEV_WEBHOOK_SECRET"
+)
+
+// DevInfo is what dev mode prints for the developer.
+type DevInfo struct {
+	APIKey        string `json:"api_key"`
+	WebhookSecret string `json:"webhook_secret"`
+}
+
+// loadDevCredentials returns the demo app's key and secret: pinned by the
+// environment, else those saved in the data dir by an earlier start, else
+// new ones (saved, so the next start prints the same).
+func loadDevCredentials(dir string, env func(string) (string, bool)) (DevInfo, error) {
+	path := filepath.Join(dir, "dev-credentials.json")
+	var d DevInfo
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &d); err != nil {
+			return DevInfo{}, fmt.Errorf("read %s: %w", path, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return DevInfo{}, fmt.Errorf("read dev credentials: %w", err)
+	}
+	if env == nil {
+		env = os.LookupEnv
+	}
+	if v, ok := env(EnvDevAPIKey); ok && v != "" {
+		d.APIKey = v
+	}
+	if v, ok := env(EnvDevWebhookSecret); ok && v != "" {
+		d.WebhookSecret = v
+	}
+	if d.APIKey == "" {
+		d.APIKey = verify.NewAPIKey(verify.KeyLive)
+	}
+	if d.WebhookSecret == "" {
+		d.WebhookSecret = verify.NewWebhookSecret()
+	}
+	if _, ok := verify.KeyKindOf(d.APIKey); !ok {
+		return DevInfo{}, fmt.Errorf("%s must start with %q or %q", EnvDevAPIKey, verify.LiveKeyPrefix, verify.TestKeyPrefix)
+	}
+	if !verify.ValidWebhookSecret(d.WebhookSecret) {
+		return DevInfo{}, fmt.Errorf("%s must be whsec_ and 16 to 64 bytes in base64", EnvDevWebhookSecret)
+	}
+	b, _ := json.MarshalIndent(d, "", "  ")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return DevInfo{}, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return DevInfo{}, fmt.Errorf("save dev credentials: %w", err)
+	}
+	return d, nil
+}
+
+// seedDev installs the demo app (its callback is this server's own dev
+// inbox) and its pool, keeping whatever exists.
+func (s *Server) seedDev(ctx context.Context) error {
+	_, err := s.svc.EnsureApp(ctx, verify.NewApp{
+		ID: DemoAppID, Name: "Demo", DefaultCallbackURL: "http://" + s.Addr() + "/dev/webhooks",
+		WebhookSecret: s.dev.WebhookSecret, APIKeys: []string{s.dev.APIKey},
+	})
+	if err != nil {
+		return fmt.Errorf("install demo app: %w", err)
+	}
+	for _, n := range DemoPool {
+		if _, err := s.svc.AddNumber(ctx, DemoAppID, n, verify.AnyCountry); err != nil && verify.ErrorCode(err) != verify.CodeConflict {
+			return fmt.Errorf("install demo pool: %w", err)
+		}
+	}
+	return nil
+}
+
+// Dev returns dev mode's credentials.
+func (s *Server) Dev() DevInfo { return s.dev }
+
+// PrintDevBanner tells the developer how to start.
+func (s *Server) PrintDevBanner(w io.Writer) {
+	u := s.URL()
+	fmt.Fprintf(w, `
+ringgate dev is running at %s
+  database        %s (SQLite)
+  demo app        %s
+  API key         %s
+  webhook secret  %s
+  webhooks go to  %s/dev/webhooks  (read them: curl %s/dev/webhooks)
+  missed-call pool, every country: %v
+
+Try a missed call:
+  curl -s %s/v1/verifications -H 'Authorization: Bearer %s' \
+       -H 'Content-Type: application/json' -d '{"phone": "+447911123456", "channel": "missed_call"}'
+  curl -s %s/sim/calls -H 'Content-Type: application/json' \
+       -d '{"from": "+447911123456", "to": "<dial_number from the answer>"}'
+
+`, u, s.cfg.Database.URL, DemoAppID, s.dev.APIKey, s.dev.WebhookSecret, u, u, DemoPool, u, s.dev.APIKey, u)
+}

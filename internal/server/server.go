@@ -1,0 +1,302 @@
+// Package server assembles ringgate from its parts: it opens the store,
+// builds the domain service, the webhook dispatcher, the live broker, the
+// carriers and the HTTP API, runs the background loops (expiry sweep,
+// webhook delivery), and shuts it all down in order. It is the only package
+// that knows every other one; cmd/ringgate only parses flags and calls it,
+// and end-to-end tests run it on port 0 with a temporary data dir.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ringgate/ringgate/internal/carrier/sim"
+	"github.com/ringgate/ringgate/internal/config"
+	"github.com/ringgate/ringgate/internal/httpapi"
+	"github.com/ringgate/ringgate/internal/live"
+	"github.com/ringgate/ringgate/internal/store/sqlite"
+	"github.com/ringgate/ringgate/internal/verify"
+	"github.com/ringgate/ringgate/internal/webhook"
+)
+
+// Store is what the server needs of a database: the domain's store and the
+// webhook outbox, which every implementation provides together.
+type Store interface {
+	verify.Store
+	webhook.Outbox
+}
+
+// Server is a running ringgate.
+type Server struct {
+	cfg    config.Config
+	log    *slog.Logger
+	store  Store
+	svc    *verify.Service
+	broker *live.Broker
+	disp   *webhook.Dispatcher
+	api    *httpapi.API
+	reg    *prometheus.Registry
+	events *prometheus.CounterVec
+	calls  *prometheus.CounterVec
+
+	http     *http.Server
+	ln       net.Listener
+	inbox    *httpapi.DevInbox
+	dev      DevInfo
+	stop     context.CancelFunc
+	loops    sync.WaitGroup
+	closeMux sync.Once
+}
+
+// Options are settings a caller of New gives beyond the config.
+type Options struct {
+	Logger *slog.Logger // nil: from cfg.Log, to stderr
+	Env    func(string) (string, bool)
+}
+
+// New opens the database and builds every part, but listens on nothing.
+func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	log := opt.Logger
+	if log == nil {
+		log = NewLogger(cfg.Log, os.Stderr)
+	}
+	secret, err := serverSecret(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := OpenStore(ctx, cfg.Database.URL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st, broker: live.NewBroker(), reg: prometheus.NewRegistry()}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.events = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ringgate_events_total", Help: "Verification events by type (verification.verified, verification.expired, …).",
+	}, []string{"type"})
+	s.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ringgate_inbound_calls_total", Help: "Inbound calls by outcome (verified, wrong_number, late, no_match, duplicate).",
+	}, []string{"outcome"})
+	s.reg.MustRegister(s.events, s.calls)
+
+	nets, _ := cfg.AllowedNetworks() // validated above
+	policy := webhook.Policy{AllowLoopback: cfg.Mode == config.ModeDev, Allow: nets}
+	s.svc, err = verify.NewService(verify.Config{
+		Store: st, Publisher: s, Secret: secret, Logger: log,
+		CheckCallbackURL: policy.CheckURL, RejectStatus: cfg.MissedCall.RejectStatus,
+		OnCall: func(outcome string) { s.calls.WithLabelValues(outcome).Inc() },
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	hookMetrics, err := webhook.NewPromMetrics(s.reg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.disp = webhook.NewDispatcher(webhook.DispatcherConfig{
+		Outbox: st, Client: policy.Client(cfg.Webhooks.Timeout), Logger: log,
+		Workers: cfg.Webhooks.Workers, RetryBase: cfg.Webhooks.RetryBase, RetryMax: cfg.Webhooks.RetryMax,
+		MaxAge: cfg.Webhooks.MaxAge, Lease: cfg.Webhooks.Timeout + 20*time.Second,
+		Metrics: hookMetrics,
+	})
+	if cfg.Mode == config.ModeDev {
+		if s.dev, err = loadDevCredentials(cfg.DataDir, opt.Env); err != nil {
+			st.Close()
+			return nil, err
+		}
+		s.inbox = httpapi.NewDevInbox(s.dev.WebhookSecret)
+	}
+	var simulator *sim.Carrier
+	if cfg.Simulator.Enabled {
+		simulator = sim.New(s.svc, nil)
+	}
+	s.api = httpapi.New(httpapi.Config{
+		Service: s.svc, Broker: s.broker, Simulator: simulator, DevInbox: s.inbox,
+		Metrics: promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}), Registry: s.reg, Logger: log,
+	})
+	return s, nil
+}
+
+// Publish is the service's after-commit hook: wake live readers, and the
+// dispatcher when webhooks were queued.
+func (s *Server) Publish(n verify.Notice) {
+	if n.Type != "" {
+		s.events.WithLabelValues(n.Type).Inc()
+	}
+	s.broker.Publish(n)
+	if n.Deliveries {
+		s.disp.Kick()
+	}
+}
+
+func serverSecret(cfg config.Config) ([]byte, error) {
+	if cfg.Secret != "" {
+		return config.DecodeSecret(cfg.Secret)
+	}
+	return config.LoadOrCreateSecret(cfg.DataDir) // dev mode only: Validate demands a secret otherwise
+}
+
+// OpenStore opens the database a URL names: "sqlite:PATH", a bare path, or
+// "postgres://…".
+func OpenStore(ctx context.Context, url string) (Store, error) {
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return nil, errors.New("database: PostgreSQL is not supported by this build yet; use sqlite:PATH")
+	case strings.Contains(url, "://") && !strings.HasPrefix(url, "sqlite://"):
+		return nil, fmt.Errorf("database: unsupported URL %q (want sqlite:PATH or postgres://…)", url)
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "sqlite:")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	return st, nil
+}
+
+// Service is the domain service, for admin commands and tests.
+func (s *Server) Service() *verify.Service { return s.svc }
+
+// Start listens and starts the background loops. Dev mode then installs
+// the demo app, whose callback URL depends on the address it got.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.HTTP)
+	if err != nil {
+		return fmt.Errorf("listen http: %w", err)
+	}
+	s.ln = ln
+	if s.cfg.Mode == config.ModeDev {
+		if err := s.seedDev(ctx); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	s.http = &http.Server{
+		Handler:           s.api,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// Streams end when the server stops, so Shutdown does not wait on them.
+		BaseContext: func(net.Listener) context.Context { return loopCtx },
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.loops.Go(func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", slog.Any("err", err))
+		}
+	})
+	s.loops.Go(func() { s.disp.Run(loopCtx) })
+	s.loops.Go(func() { s.sweep(loopCtx) })
+	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("http", s.URL()), slog.String("database", redactURL(s.cfg.Database.URL)))
+	return nil
+}
+
+// Addr is the address the API listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the API's base URL.
+func (s *Server) URL() string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimRight(s.cfg.PublicURL, "/")
+	}
+	return "http://" + s.Addr()
+}
+
+// Close stops listening, lets requests in flight finish (up to a few
+// seconds), stops the loops and closes the database.
+func (s *Server) Close() error {
+	var err error
+	s.closeMux.Do(func() {
+		if s.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			s.stop() // ends SSE streams and the loops
+			err = s.http.Shutdown(ctx)
+			cancel()
+			s.loops.Wait()
+		}
+		err = errors.Join(err, s.store.Close())
+	})
+	return err
+}
+
+// sweep expires verifications whose time is up. It wakes at the next known
+// expiry, and at least every Expiry.Interval to see those other nodes made.
+func (s *Server) sweep(ctx context.Context) {
+	const batch = 200
+	for ctx.Err() == nil {
+		n, err := s.svc.ExpireDue(ctx, batch)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("expiry sweep", slog.Any("err", err))
+		}
+		if n == batch {
+			continue
+		}
+		wait := s.cfg.Expiry.Interval
+		if next, ok, err := s.svc.NextExpiry(ctx); err == nil && ok {
+			wait = min(wait, max(time.Until(next), 10*time.Millisecond))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// Run starts a server and serves until ctx is done.
+func Run(ctx context.Context, cfg config.Config, out io.Writer, opt Options) error {
+	s, err := New(ctx, cfg, opt)
+	if err != nil {
+		return err
+	}
+	if err := s.Start(ctx); err != nil {
+		s.Close()
+		return err
+	}
+	if cfg.Mode == config.ModeDev {
+		s.PrintDevBanner(out)
+	}
+	<-ctx.Done()
+	s.log.Info("shutting down")
+	return s.Close()
+}
+
+// NewLogger builds the process logger.
+func NewLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i >= 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "…" + u[i:]
+		}
+	}
+	return u
+}
