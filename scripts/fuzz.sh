@@ -7,6 +7,6 @@ grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do
   pkg="./$(dirname "${f#./}")"
   for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do
     echo "fuzz $pkg $fn ($t)"
-    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$pkg" > /tmp/fuzz-$fn.log 2>&1 || { cat /tmp/fuzz-$fn.log; exit 1; }
+    go test -run "^$" -fuzz "^${fn}\$" -fuzztime "$t" -fuzzminimizetime 2s "$pkg" > /tmp/fuzz-$fn.log 2>&1 || { cat /tmp/fuzz-$fn.log; exit 1; }
   done
 done

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -76,27 +77,35 @@ func limitParam(r *http.Request) (int, error) {
 	return n, nil
 }
 
-func (a *API) listVerifications(w http.ResponseWriter, r *http.Request) {
+// servePage answers a list route: it reads limit, asks list for a page,
+// and renders each item with view.
+func servePage[T, V any](a *API, w http.ResponseWriter, r *http.Request,
+	list func(c verify.Caller, q url.Values, limit int) ([]T, string, error), view func(T) V) {
 	c, _ := callerOf(r)
-	q := r.URL.Query()
 	limit, err := limitParam(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	vs, next, err := a.svc.List(r.Context(), verify.ListFilter{
-		AppID: c.App.ID, Phone: q.Get("phone"), Status: verify.Status(q.Get("status")),
-		BeforeID: q.Get("cursor"), Limit: limit,
-	})
+	items, next, err := list(c, r.URL.Query(), limit)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	out := page[verify.View]{Data: make([]verify.View, 0, len(vs)), NextCursor: cursor(next)}
-	for _, v := range vs {
-		out.Data = append(out.Data, a.svc.ViewOf(v, true))
+	out := page[V]{Data: make([]V, 0, len(items)), NextCursor: cursor(next)}
+	for _, it := range items {
+		out.Data = append(out.Data, view(it))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) listVerifications(w http.ResponseWriter, r *http.Request) {
+	servePage(a, w, r, func(c verify.Caller, q url.Values, limit int) ([]verify.Verification, string, error) {
+		return a.svc.List(r.Context(), verify.ListFilter{
+			AppID: c.App.ID, Phone: q.Get("phone"), Status: verify.Status(q.Get("status")),
+			BeforeID: q.Get("cursor"), Limit: limit,
+		})
+	}, func(v verify.Verification) verify.View { return a.svc.ViewOf(v, true) })
 }
 
 func (a *API) cancelVerification(w http.ResponseWriter, r *http.Request) {
@@ -147,26 +156,12 @@ func viewDelivery(d verify.Delivery) deliveryView {
 }
 
 func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) {
-	c, _ := callerOf(r)
-	q := r.URL.Query()
-	limit, err := limitParam(r)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	ds, next, err := a.svc.Deliveries(r.Context(), verify.DeliveryFilter{
-		AppID: c.App.ID, Status: q.Get("status"), VerificationID: q.Get("verification_id"),
-		BeforeID: q.Get("cursor"), Limit: limit,
-	})
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	out := page[deliveryView]{Data: make([]deliveryView, 0, len(ds)), NextCursor: cursor(next)}
-	for _, d := range ds {
-		out.Data = append(out.Data, viewDelivery(d))
-	}
-	writeJSON(w, http.StatusOK, out)
+	servePage(a, w, r, func(c verify.Caller, q url.Values, limit int) ([]verify.Delivery, string, error) {
+		return a.svc.Deliveries(r.Context(), verify.DeliveryFilter{
+			AppID: c.App.ID, Status: q.Get("status"), VerificationID: q.Get("verification_id"),
+			BeforeID: q.Get("cursor"), Limit: limit,
+		})
+	}, viewDelivery)
 }
 
 func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request) {
