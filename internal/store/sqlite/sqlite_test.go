@@ -1,10 +1,15 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ringgate/ringgate/internal/store/sqldb"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
@@ -131,4 +136,120 @@ func TestOpenRejectsMemory(t *testing.T) {
 			t.Errorf("Open(%q): no error", path)
 		}
 	}
+}
+
+// TestTwoStoresOneFile stands for two processes on one database (the server
+// and a CLI command): their transactions still exclude each other, through
+// SQLite's file lock and busy_timeout rather than the Go-side queue.
+func TestTwoStoresOneFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ringgate.db")
+	a, b := open(t, path), open(t, path)
+	defer a.Close()
+	defer b.Close()
+	now := time.Now()
+	err := a.Tx(t.Context(), func(tx verify.Tx) error {
+		if err := tx.InsertApp(t.Context(), verify.App{ID: "app_a", Name: "A", WebhookSecret: "whsec_a", CreatedAt: now}); err != nil {
+			return err
+		}
+		return tx.InsertVerification(t.Context(), verify.Verification{
+			ID: "vf_1", AppID: "app_a", Phone: "+447700900001", Channel: verify.ChannelMissedCall,
+			Status: verify.StatusPending, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Minute),
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const perStore = 10
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*perStore)
+	for _, s := range []*sqldb.Store{a, b} {
+		for range perStore {
+			wg.Go(func() {
+				errs <- s.Tx(t.Context(), func(tx verify.Tx) error {
+					v, err := tx.LockVerification(t.Context(), "vf_1")
+					if err != nil {
+						return err
+					}
+					v.Attempts++
+					return tx.UpdateVerification(t.Context(), v)
+				})
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("increment: %v", err)
+		}
+	}
+	v, err := b.Verification(t.Context(), "vf_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Attempts != 2*perStore {
+		t.Errorf("Attempts = %d, want %d", v.Attempts, 2*perStore)
+	}
+}
+
+// BenchmarkInsertVerificationTx is the write path of a start request: one
+// transaction that looks for a pending verification, reads the pool, and
+// inserts the verification and its event. Run in parallel, it measures how
+// well the single writer queue holds up under concurrent starts.
+func BenchmarkInsertVerificationTx(b *testing.B) {
+	s := open(b, filepath.Join(b.TempDir(), "bench.db"))
+	defer s.Close()
+	ctx := b.Context()
+	now := time.Now()
+	err := s.Tx(ctx, func(tx verify.Tx) error {
+		if err := tx.InsertApp(ctx, verify.App{ID: "app_bench", Name: "bench", WebhookSecret: "whsec_b", CreatedAt: now}); err != nil {
+			return err
+		}
+		for i := range 5 {
+			n := verify.Number{AppID: "app_bench", Number: fmt.Sprintf("+44207946000%d", i), Country: "GB", CreatedAt: now}
+			if err := tx.InsertNumber(ctx, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var seq atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := startTx(ctx, s, seq.Add(1), now); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func startTx(ctx context.Context, s *sqldb.Store, n int64, now time.Time) error {
+	phone := fmt.Sprintf("+4477%09d", n)
+	return s.Tx(ctx, func(tx verify.Tx) error {
+		if _, err := tx.PendingVerification(ctx, "app_bench", phone); !errors.Is(err, verify.ErrNotFound) {
+			return fmt.Errorf("pending verification: %v", err)
+		}
+		pool, err := tx.PoolNumbers(ctx, "app_bench", "GB")
+		if err != nil || len(pool) == 0 {
+			return fmt.Errorf("pool numbers: %d, %v", len(pool), err)
+		}
+		v := verify.Verification{
+			ID: verify.NewID("vf_"), AppID: "app_bench", Phone: phone, Country: "GB",
+			Channel: verify.ChannelMissedCall, Status: verify.StatusPending, DialNumber: pool[n%int64(len(pool))].Number,
+			CallbackURL: "https://cb.example/hook", Metadata: map[string]string{"order": "42"},
+			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(3 * time.Minute),
+		}
+		if err := tx.InsertVerification(ctx, v); err != nil {
+			return err
+		}
+		e := verify.Event{VerificationID: v.ID, AppID: v.AppID, Type: verify.EventCreated, Payload: []byte(`{"type":"verification.created"}`), CreatedAt: now}
+		return tx.InsertEvent(ctx, &e)
+	})
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -78,7 +79,9 @@ func testDeliveries(t *testing.T, s Store) {
 	wantErr(t, err, verify.ErrNotFound, "Delivery of another app")
 	_, err = s.Delivery(ctx(t), "app_a", "msg_missing")
 	wantErr(t, err, verify.ErrNotFound, "Delivery of a missing id")
-	err = s.Tx(ctx(t), func(tx verify.Tx) error { return tx.InsertDelivery(ctx(t), newDelivery(all[0].ID, "app_a", "vf_1", t0)) })
+	err = s.Tx(ctx(t), func(tx verify.Tx) error {
+		return tx.InsertDelivery(ctx(t), newDelivery(all[0].ID, "app_a", "vf_1", t0))
+	})
 	wantErr(t, err, verify.ErrConflict, "InsertDelivery of an existing id")
 
 	list := func(f verify.DeliveryFilter) []string {
@@ -211,7 +214,9 @@ func testClaimConcurrent(t *testing.T, s Store) {
 
 	held := make([][]string, 4)
 	errs := parallel(len(held), func(w int) error {
-		for {
+		// Bounded, so a store that hands deliveries out twice fails
+		// rather than hangs.
+		for range n + 1 {
 			got, err := s.ClaimDeliveries(ctx(t), t0, time.Minute, 3)
 			if err != nil || len(got) == 0 {
 				return err
@@ -220,6 +225,7 @@ func testClaimConcurrent(t *testing.T, s Store) {
 				held[w] = append(held[w], c.ID)
 			}
 		}
+		return errors.New("claimer still finds deliveries after more claims than there are deliveries")
 	})
 	seen := map[string]int{}
 	for w, err := range errs {
