@@ -52,18 +52,21 @@ type Reader interface {
 type Tx interface {
 	Reader
 	InsertApp(ctx context.Context, a App) error
-	// UpdateApp writes an app's name, default callback and webhook secret.
+	// UpdateApp writes an app's name, default callback and webhook secret;
+	// ErrNotFound if the app does not exist.
 	UpdateApp(ctx context.Context, a App) error
 	// InsertAPIKey returns ErrConflict if the hash exists.
 	InsertAPIKey(ctx context.Context, k APIKey) error
 	// InsertNumber returns ErrConflict if the app already has the number.
 	InsertNumber(ctx context.Context, n Number) error
+	// DeleteNumber returns ErrNotFound if the app has no such number.
 	DeleteNumber(ctx context.Context, appID, number string) error
 
 	// LockVerification reads a verification and keeps it from changing until
 	// the transaction ends.
 	LockVerification(ctx context.Context, id string) (Verification, error)
-	// PendingVerification finds the app's pending verification for phone.
+	// PendingVerification finds and locks the app's pending verification for
+	// phone (locked, because the caller may end it when it is overdue).
 	PendingVerification(ctx context.Context, appID, phone string) (Verification, error)
 	// VerificationByIdempotencyKey finds the verification an app started with key.
 	VerificationByIdempotencyKey(ctx context.Context, appID, key string) (Verification, error)
@@ -91,11 +94,13 @@ type Tx interface {
 
 	InsertDelivery(ctx context.Context, d Delivery) error
 	// RequeueDelivery makes a delivery due now (status pending, next attempt
-	// at), keeping its attempt count and webhook-id.
+	// at), keeping its attempt count and webhook-id; ErrNotFound if the app
+	// has no such delivery.
 	RequeueDelivery(ctx context.Context, appID, id string, at time.Time) error
 }
 
-// ListFilter selects verifications of one app. Empty fields match all.
+// ListFilter selects verifications of one app. Empty fields match all,
+// AppID included, so callers serving an app must always set it.
 type ListFilter struct {
 	AppID    string
 	Phone    string
