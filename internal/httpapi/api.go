@@ -30,6 +30,10 @@ type Config struct {
 	Broker  *live.Broker
 	// Simulator, when set, serves /sim/*: dev mode and sandbox testing.
 	Simulator *sim.Carrier
+	// SimulatorOpen lets anyone call /sim/* (dev mode, on loopback). Off,
+	// the simulator wants an API key: with it on in a shared environment,
+	// an anonymous request could otherwise verify any number.
+	SimulatorOpen bool
 	// DevInbox, when set, serves /dev/webhooks: a webhook receiver that dev
 	// mode points the demo app's callback at.
 	DevInbox *DevInbox
@@ -46,6 +50,7 @@ type API struct {
 	svc       *verify.Service
 	broker    *live.Broker
 	sim       *sim.Carrier
+	simOpen   bool
 	inbox     *DevInbox
 	metrics   http.Handler
 	log       *slog.Logger
@@ -93,7 +98,7 @@ var routes = []route{
 // New builds the API handler.
 func New(cfg Config) *API {
 	a := &API{
-		svc: cfg.Service, broker: cfg.Broker, sim: cfg.Simulator, inbox: cfg.DevInbox,
+		svc: cfg.Service, broker: cfg.Broker, sim: cfg.Simulator, simOpen: cfg.SimulatorOpen, inbox: cfg.DevInbox,
 		metrics: cfg.Metrics, log: cfg.Logger, heartbeat: cfg.Heartbeat, mux: http.NewServeMux(),
 	}
 	if a.log == nil {
@@ -161,10 +166,17 @@ func callerOf(r *http.Request) (verify.Caller, bool) {
 
 func (a *API) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ok bool
 		switch rt.access {
 		case simulator:
 			if a.sim == nil {
 				writeProblem(w, r, codeSimulatorOff, "", "the simulator is off on this server; it is on in `ringgate dev` and with simulator.enabled in the config")
+				return
+			}
+			if a.simOpen {
+				break
+			}
+			if r, ok = a.authenticate(w, r); !ok {
 				return
 			}
 		case devOnly:
@@ -173,23 +185,31 @@ func (a *API) wrap(rt route) http.Handler {
 				return
 			}
 		case apiKey, keyOrTok:
-			key, ok := bearer(r)
-			if !ok && rt.access == keyOrTok && r.URL.Query().Has("token") {
+			if rt.access == keyOrTok && r.Header.Get("Authorization") == "" && r.URL.Query().Has("token") {
 				break // the handler checks the client token
 			}
-			if !ok {
-				writeProblem(w, r, string(verify.CodeUnauthorized), "", "send the API key as `Authorization: Bearer <key>`")
+			if r, ok = a.authenticate(w, r); !ok {
 				return
 			}
-			c, err := a.svc.Authenticate(r.Context(), key)
-			if err != nil {
-				a.writeError(w, r, err)
-				return
-			}
-			r = r.WithContext(context.WithValue(r.Context(), callerKey, c))
 		}
 		rt.handle(a, w, r)
 	})
+}
+
+// authenticate resolves the bearer API key and puts the caller in the
+// request's context, or answers 401 and reports false.
+func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	key, ok := bearer(r)
+	if !ok {
+		writeProblem(w, r, string(verify.CodeUnauthorized), "", "send the API key as `Authorization: Bearer <key>`")
+		return r, false
+	}
+	c, err := a.svc.Authenticate(r.Context(), key)
+	if err != nil {
+		a.writeError(w, r, err)
+		return r, false
+	}
+	return r.WithContext(context.WithValue(r.Context(), callerKey, c)), true
 }
 
 func bearer(r *http.Request) (string, bool) {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/ringgate/ringgate/internal/config"
 )
 
 // Every bad request gets an RFC 9457 problem with a stable code, and none
@@ -132,4 +134,26 @@ func TestHealthAndReady(t *testing.T) {
 			t.Errorf("metrics (%d) lack %s", r.status, want)
 		}
 	}
+}
+
+// Outside dev mode an enabled simulator is not open to anonymous callers:
+// a simulated call verifies numbers, so it takes an API key.
+func TestServeModeSimulatorNeedsAKey(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.Mode = config.ModeServe
+		c.Secret = strings.Repeat("ab", 32)
+		c.Simulator.Enabled = true
+	})
+	key := "rg_test_staging0000000000000000000"
+	if _, err := h.srv.Service().CreateApp(t.Context(), newApp("app_staging", key)); err != nil {
+		t.Fatal(err)
+	}
+	call := map[string]string{"from": "+14155552695", "to": "+12025550100"}
+	p := h.mustStatus(h.do("POST", "/sim/calls", "", call), http.StatusUnauthorized)
+	if p["code"] != "unauthorized" {
+		t.Fatalf("anonymous sim call: %v", p)
+	}
+	h.mustStatus(h.do("POST", "/sim/calls", key, call), http.StatusOK)
+	h.mustStatus(h.do("GET", "/dev/webhooks", "", nil), http.StatusNotFound)
 }

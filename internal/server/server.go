@@ -126,9 +126,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	var simulator *sim.Carrier
 	if cfg.Simulator.Enabled {
 		simulator = sim.New(s.svc, nil)
+		if cfg.Mode != config.ModeDev {
+			log.Warn("the carrier simulator is on: any holder of an API key can place simulated calls that verify numbers; turn simulator.enabled off in production")
+		}
 	}
 	s.api = httpapi.New(httpapi.Config{
-		Service: s.svc, Broker: s.broker, Simulator: simulator, DevInbox: s.inbox,
+		Service: s.svc, Broker: s.broker, Simulator: simulator, SimulatorOpen: cfg.Mode == config.ModeDev, DevInbox: s.inbox,
 		Metrics: promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}), Registry: s.reg, Logger: log,
 	})
 	return s, nil
