@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -11,8 +14,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pb33f/jsonschema/v6"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+
+	"github.com/ringgate/ringgate/internal/httpapi/openapitest"
+	"github.com/ringgate/ringgate/internal/verify"
 )
 
 // These tests hold openapi.json (embedded as openAPI, and served at
@@ -166,7 +173,11 @@ func TestOpenAPIOperations(t *testing.T) {
 			reqs, _ = doc["security"].([]any)
 		}
 		names := map[string]bool{}
+		anonymous := len(reqs) == 0 // no requirement, or an empty one, lets anyone in
 		for _, r := range reqs {
+			if len(r.(map[string]any)) == 0 {
+				anonymous = true
+			}
 			for name := range r.(map[string]any) {
 				if _, ok := schemes[name]; !ok {
 					t.Errorf("%s: security names %q, which is not in components.securitySchemes", o.where, name)
@@ -209,14 +220,24 @@ func TestOpenAPIOperations(t *testing.T) {
 			continue // reported by TestOpenAPIPathsMatchRoutes
 		}
 		var wantSchemes []string
+		wantAnonymous := false
 		switch rt.access {
+		case public, devOnly:
+			wantAnonymous = true
+		case simulator: // open in dev mode, an API key otherwise
+			wantSchemes, wantAnonymous = []string{"apiKey"}, true
 		case apiKey:
 			wantSchemes = []string{"apiKey"}
 		case keyOrTok:
 			wantSchemes = []string{"apiKey", "clientToken"}
+		default:
+			t.Errorf("%s: access level %d is new; teach this test what security it documents", o.where, rt.access)
 		}
 		if got := slices.Sorted(maps.Keys(names)); !slices.Equal(got, wantSchemes) {
 			t.Errorf("%s: security schemes %v, want %v for its access level in the routes table", o.where, got, wantSchemes)
+		}
+		if anonymous != wantAnonymous {
+			t.Errorf("%s: anonymous access documented %v, want %v for its access level in the routes table", o.where, anonymous, wantAnonymous)
 		}
 		needs := func(status, why string) {
 			if _, ok := resps[status]; !ok {
@@ -228,6 +249,7 @@ func TestOpenAPIOperations(t *testing.T) {
 			needs("401", "the route needs credentials")
 		case simulator:
 			needs("404", "the route answers 404 simulator_disabled when the simulator is off")
+			needs("401", "outside dev mode the route needs an API key")
 		case devOnly:
 			needs("404", "the route answers 404 no_such_route outside dev mode")
 		}
@@ -299,6 +321,54 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 	}
 }
 
+// TestOpenAPISchemasValid checks every schema in the document (components
+// and inline ones) against the JSON Schema 2020-12 meta-schema, which the
+// OpenAPI 3.1 meta-schema does not look inside, and compiles each one, which
+// catches bad patterns and $refs inside schemas.
+func TestOpenAPISchemasValid(t *testing.T) {
+	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(openAPI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := raw.(map[string]any)
+	meta, err := jsonschema.NewCompiler().Compile("https://json-schema.org/draft/2020-12/schema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const base = "urn:ringgate:openapi.json"
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource(base, doc); err != nil {
+		t.Fatal(err)
+	}
+	var locs []string
+	walk(doc, "#", func(at string, node map[string]any) {
+		if strings.HasPrefix(at, "#/components/schemas") || strings.Contains(at, "/properties/") {
+			return // inside a schema: the meta-schema check covers it
+		}
+		if _, ok := node["schema"]; ok {
+			locs = append(locs, at+"/schema")
+		}
+	})
+	schemas, _ := dig(doc, "components", "schemas").(map[string]any)
+	for _, name := range slices.Sorted(maps.Keys(schemas)) {
+		locs = append(locs, "#/components/schemas/"+name)
+	}
+	if len(locs) < len(schemas)+10 {
+		t.Fatalf("found only %d schemas; the walk is broken", len(locs))
+	}
+	for _, loc := range locs {
+		s := resolvePointer(doc, loc)
+		if err := meta.Validate(s); err != nil {
+			t.Errorf("%s is not a valid JSON Schema 2020-12 schema: %v", loc, err)
+			continue
+		}
+		if _, err := c.Compile(base + loc); err != nil {
+			t.Errorf("%s does not compile: %v", loc, err)
+		}
+	}
+}
+
 // TestOpenAPIProblemCodes checks that the Problem schema lists exactly the
 // codes of statusOf, each with its status in the description, so a new code
 // cannot ship undocumented.
@@ -327,6 +397,59 @@ func TestOpenAPIProblemCodes(t *testing.T) {
 	for c := range enum {
 		if _, ok := statusOf[c]; !ok {
 			t.Errorf("the Problem code enum has %q, which statusOf does not know", c)
+		}
+	}
+}
+
+// TestOpenAPIServedResponses checks real answers of the routes that need no
+// verify.Service against the document with openapitest (the end-to-end
+// tests in internal/server cover the rest), including the dev inbox and
+// /openapi.json itself.
+func TestOpenAPIServedResponses(t *testing.T) {
+	bare := New(Config{})
+	dev := New(Config{DevInbox: NewDevInbox(verify.NewWebhookSecret())})
+	hook := `{"type":"verification.expired","timestamp":"2025-06-01T12:03:00Z","data":{}}`
+	for _, x := range []struct {
+		api          *API
+		method, path string
+		body         string
+		hdr          []string
+		want         int
+	}{
+		{bare, "GET", "/openapi.json", "", nil, 200},
+		{bare, "GET", "/healthz", "", nil, 200},
+		{bare, "GET", "/metrics", "", nil, 404},
+		{bare, "POST", "/sim/calls", `{"from":"+442079460018","to":"+442071838750"}`, nil, 404},
+		{bare, "GET", "/dev/webhooks", "", nil, 404},
+		{bare, "POST", "/dev/webhooks", hook, nil, 404},
+		{bare, "GET", "/v1/verifications", "", nil, 401},
+		{bare, "POST", "/v1/verifications", `{}`, []string{"Authorization", "Basic x"}, 401},
+		{bare, "GET", "/v1/verifications/vf_1/status", "", nil, 401},
+		{bare, "GET", "/v1/verifications/vf_1/events", "", nil, 401},
+		{bare, "POST", "/v1/webhooks/deliveries/msg_1/retry", "", nil, 401},
+		{dev, "POST", "/dev/webhooks", hook, []string{"webhook-id", "msg_1", "webhook-timestamp", "1748779380", "webhook-signature", "v1,AAAA"}, 204},
+		{dev, "POST", "/dev/webhooks", "not json", nil, 204},
+		{dev, "POST", "/dev/webhooks", strings.Repeat("x", MaxBody+1), nil, 413},
+		{dev, "GET", "/dev/webhooks", "", nil, 200},
+	} {
+		req := httptest.NewRequest(x.method, x.path, strings.NewReader(x.body))
+		for i := 0; i+1 < len(x.hdr); i += 2 {
+			req.Header.Set(x.hdr[i], x.hdr[i+1])
+		}
+		rec := httptest.NewRecorder()
+		x.api.ServeHTTP(rec, req)
+		resp := rec.Result()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != x.want {
+			t.Errorf("%s %s: status %d, want %d: %s", x.method, x.path, resp.StatusCode, x.want, body)
+			continue
+		}
+		openapitest.ValidateResponse(t, req, resp, body)
+		if x.path == "/openapi.json" && !slices.Equal(body, openAPI) {
+			t.Errorf("GET /openapi.json does not serve openapi.json")
+		}
+		if x.method == "GET" && x.path == "/dev/webhooks" && x.want == 200 && !strings.Contains(string(body), `"body":"not json"`) {
+			t.Errorf("the dev inbox did not keep a non-JSON body as a string: %s", body)
 		}
 	}
 }
