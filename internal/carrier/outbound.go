@@ -97,15 +97,15 @@ const (
 
 // Causes of EventEnded and EventSMSFailed.
 const (
-	CauseCompleted   = "completed"    // answered, then hung up normally
-	CauseDropped     = "dropped"      // we ended it before answer, as meant (flash_call)
-	CauseNoAnswer    = "no_answer"    // rang out
-	CauseBusy        = "busy"         // 486/600
-	CauseRejected    = "rejected"     // the callee declined (603)
-	CauseUnreachable = "unreachable"  // 404/480/no route
-	CauseMachine     = "machine"      // answering machine: hung up without speaking
-	CauseFailed      = "failed"       // the network failed the call or message
-	CauseUndelivered = "undelivered"  // SMS: the handset never got it
+	CauseCompleted   = "completed"   // answered, then hung up normally
+	CauseDropped     = "dropped"     // we ended it before answer, as meant (flash_call)
+	CauseNoAnswer    = "no_answer"   // rang out
+	CauseBusy        = "busy"        // 486/600
+	CauseRejected    = "rejected"    // the callee declined (603)
+	CauseUnreachable = "unreachable" // 404/480/no route
+	CauseMachine     = "machine"     // answering machine: hung up without speaking
+	CauseFailed      = "failed"      // the network failed the call or message
+	CauseUndelivered = "undelivered" // SMS: the handset never got it
 )
 
 // Event is something the network did with an outbound command.
