@@ -46,14 +46,18 @@ type Reader interface {
 	// NextExpiry is the earliest ExpiresAt of any pending verification; ok is
 	// false when none is pending.
 	NextExpiry(ctx context.Context) (at time.Time, ok bool, err error)
+	// Job finds an outbound job by id.
+	Job(ctx context.Context, id string) (Job, error)
+	// Jobs lists a verification's jobs, oldest first.
+	Jobs(ctx context.Context, verificationID string) ([]Job, error)
 }
 
 // Tx is a transaction. Reads through it see its own writes.
 type Tx interface {
 	Reader
 	InsertApp(ctx context.Context, a App) error
-	// UpdateApp writes an app's name, default callback and webhook secret;
-	// ErrNotFound if the app does not exist.
+	// UpdateApp writes an app's name, default callback, webhook secret and
+	// settings; ErrNotFound if the app does not exist.
 	UpdateApp(ctx context.Context, a App) error
 	// InsertAPIKey returns ErrConflict if the hash exists.
 	InsertAPIKey(ctx context.Context, k APIKey) error
@@ -81,6 +85,7 @@ type Tx interface {
 	// non-empty idempotency key.
 	InsertVerification(ctx context.Context, v Verification) error
 	// UpdateVerification writes v's mutable fields (status, reason, attempts,
+	// channel, step and its code, dial number, caller IDs, verified channel,
 	// timestamps). It returns ErrNotFound if v.ID does not exist.
 	UpdateVerification(ctx context.Context, v Verification) error
 
@@ -91,6 +96,17 @@ type Tx interface {
 	InsertCall(ctx context.Context, c Call) error
 	// CallByCarrierID finds a recorded call by its carrier's id.
 	CallByCarrierID(ctx context.Context, carrier, callID string) (Call, error)
+
+	// InsertJob queues an outbound job; ErrConflict if the id exists.
+	InsertJob(ctx context.Context, j Job) error
+	// ClaimJobs marks up to limit jobs running until leaseUntil and returns
+	// them (Attempts already counted): pending jobs due by now, and running
+	// jobs whose lease ran out (their runner died). Rows another
+	// transaction holds are skipped, so nodes claiming at once split the work.
+	ClaimJobs(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Job, error)
+	// UpdateJob writes a job's status, attempts, schedule, lease, carrier,
+	// error and payload; ErrNotFound if it does not exist.
+	UpdateJob(ctx context.Context, j Job) error
 
 	InsertDelivery(ctx context.Context, d Delivery) error
 	// RequeueDelivery makes a delivery due now (status pending, next attempt

@@ -8,8 +8,7 @@ import (
 // Channel is a verification method.
 type Channel string
 
-// Channels. Only missed_call has a carrier path today; the others are
-// recognised so that requests for them get a precise error.
+// Channels.
 const (
 	ChannelMissedCall Channel = "missed_call"
 	ChannelFlashCall  Channel = "flash_call"
@@ -64,7 +63,25 @@ const (
 	ReasonCarrierError Reason = "carrier_error"
 	ReasonBlocked      Reason = "blocked"
 	ReasonNoAnswer     Reason = "no_answer"
+	ReasonNotChecked   Reason = "not_checked" // a code was sent, and never checked in time
+	ReasonMachine      Reason = "machine"     // voice_otp: an answering machine took the call
 )
+
+// Step is one channel of a workflow and how long it is given.
+type Step struct {
+	Channel Channel       `json:"channel"`
+	Timeout time.Duration `json:"-"`
+}
+
+// UsesCode reports whether the channel ends with a check of a code (or a
+// flash call's caller ID) by the app.
+func (c Channel) UsesCode() bool {
+	switch c {
+	case ChannelFlashCall, ChannelVoiceOTP, ChannelSMSOTP:
+		return true
+	}
+	return false
+}
 
 // Result codes, as seed 003's API reports them.
 const (
@@ -83,9 +100,26 @@ type Verification struct {
 	Reason      Reason
 	DialNumber  string // missed_call: the pool number the user must call (E.164)
 	CallbackURL string
-	Metadata    map[string]string
-	Sandbox     bool // started with a test key
-	Attempts    int
+	// Workflow is the channels to try in order; Step indexes the current
+	// one, whose channel is Channel and whose deadline is ExpiresAt.
+	Workflow []Step
+	Step     int
+	// CodeHash is the HMAC of the current step's code (flash_call: the last
+	// CodeLength digits of the caller ID), "" when the step has none or it
+	// was used. CLIPrefix is the flash caller ID without its code digits,
+	// CLIFilter the regular expression the app's phone matches it with.
+	CodeHash   string
+	CodeLength int
+	CLIPrefix  string
+	CLIFilter  string
+	// CallerID is the number answer_call and voice_otp call from, which the
+	// app on the phone may watch for.
+	CallerID        string
+	Locale          string
+	VerifiedChannel Channel // the channel that verified it
+	Metadata        map[string]string
+	Sandbox         bool // started with a test key
+	Attempts        int
 
 	// IdempotencyKey and RequestHash make a retried start return the first
 	// result, and a reused key with another body fail.
@@ -117,7 +151,34 @@ type App struct {
 	Name               string
 	DefaultCallbackURL string
 	WebhookSecret      string // whsec_…
+	Settings           Settings
 	CreatedAt          time.Time
+}
+
+// Settings are an app's choices for the outbound channels.
+type Settings struct {
+	// SMSTemplates maps a locale ("en", "fr", "pt-BR") to the text of
+	// sms_otp messages, with {code} and {app}. Built-in texts cover locales
+	// the app does not set.
+	SMSTemplates map[string]string `json:"sms_templates,omitempty"`
+	// AndroidAppHash is appended to texts for the SMS Retriever API, so an
+	// Android app reads the code without the SMS permission.
+	AndroidAppHash string `json:"android_app_hash,omitempty"`
+	// SMSSender is the sender ID or number texts come from; "" is the
+	// carrier's default.
+	SMSSender string `json:"sms_sender,omitempty"`
+	// DialplanXML is the voice_otp dialplan; "" is the built-in one.
+	DialplanXML string `json:"dialplan_xml,omitempty"`
+	// FlashCallerIDs are the caller-ID ranges flash calls come from, per
+	// country ("*" for any): a pattern like "+44207946XXXX" whose trailing
+	// X digits carry the code.
+	FlashCallerIDs []CallerIDRange `json:"flash_caller_ids,omitempty"`
+}
+
+// CallerIDRange is a block of numbers an app may call from.
+type CallerIDRange struct {
+	Country string `json:"country"`
+	Pattern string `json:"pattern"`
 }
 
 // KeyKind says what an API key may do.
@@ -160,7 +221,29 @@ const (
 	EventExpired      = "verification.expired"
 	EventCanceled     = "verification.canceled"
 	EventFailed       = "verification.failed"
+	// EventStep: a workflow moved on to its next channel (by timeout, a
+	// failed step, or POST …/next). The data's channel is the new one.
+	EventStep         = "verification.step"
+	EventCheckFailed  = "check.failed" // a wrong code; data has attempts
+	EventCallPlaced   = "call.placed"
+	EventCallRinging  = "call.ringing"
+	EventCallAnswered = "call.answered"
+	EventCallEnded    = "call.ended"
+	EventSMSSent      = "sms.sent"
+	EventSMSDelivered = "sms.delivered"
+	EventSMSFailed    = "sms.failed"
 )
+
+// webhookEvents are the event types sent to the callback URL: outcomes and
+// what the app may act on. The rest (created, call progress) are kept and
+// streamed live, but would only be noise in a webhook endpoint.
+var webhookEvents = map[string]bool{
+	EventCallReceived: true, EventVerified: true, EventExpired: true, EventCanceled: true,
+	EventFailed: true, EventStep: true, EventSMSDelivered: true, EventSMSFailed: true,
+}
+
+// WebhookEvent reports whether events of type typ are sent as webhooks.
+func WebhookEvent(typ string) bool { return webhookEvents[typ] }
 
 // Event is one recorded change of a verification. Payload is the complete
 // JSON envelope ({"type","timestamp","data"}) exactly as webhooks and the live
@@ -222,4 +305,41 @@ type Delivery struct {
 	LastError      string
 	CreatedAt      time.Time
 	DeliveredAt    time.Time
+}
+
+// Job kinds: outbound commands a verification step hands the carriers.
+const (
+	JobCall = "call"
+	JobSMS  = "sms"
+)
+
+// Job states.
+const (
+	JobPending  = "pending"  // due at NextAttemptAt (again, after a retryable failure)
+	JobRunning  = "running"  // claimed until LeaseUntil; a lapsed lease is claimable again
+	JobSent     = "sent"     // a carrier accepted it; its events follow
+	JobFailed   = "failed"   // every carrier refused it, or retries ran out
+	JobCanceled = "canceled" // its step was over before it ran
+)
+
+// Job is an outbound command recorded in the same transaction as the step
+// that needs it and run after commit, so a crash between the two loses
+// nothing (the command runs at least once).
+type Job struct {
+	ID             string // also the carrier.Call / carrier.SMS id events carry
+	AppID          string
+	VerificationID string
+	Step           int
+	Kind           string
+	// Payload is the sealed command (it holds the code): see Service.seal.
+	Payload       []byte
+	Status        string
+	Attempts      int
+	NextAttemptAt time.Time
+	LeaseUntil    time.Time
+	Carrier       string
+	CarrierRef    string
+	LastError     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }

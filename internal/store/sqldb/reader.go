@@ -77,7 +77,7 @@ func (r reader) App(ctx context.Context, id string) (verify.App, error) {
 
 func (r reader) APIKeyByHash(ctx context.Context, hash string) (verify.APIKey, verify.App, error) {
 	const q = `SELECT k.id, k.app_id, k.hash, k.prefix, k.kind, k.created_at, k.revoked_at,
-		a.id, a.name, a.default_callback_url, a.webhook_secret, a.created_at
+		a.id, a.name, a.default_callback_url, a.webhook_secret, a.created_at, a.settings
 		FROM api_keys k JOIN apps a ON a.id = k.app_id
 		WHERE k.hash = ? AND k.revoked_at = 0`
 	k, a, err := scanAPIKeyAndApp(r.db.QueryRowContext(ctx, r.d.Rebind(q), hash))
@@ -189,4 +189,13 @@ func (r reader) Deliveries(ctx context.Context, df verify.DeliveryFilter) ([]ver
 func (r reader) NextExpiry(ctx context.Context) (time.Time, bool, error) {
 	return r.nullableTime(ctx, "next expiry",
 		`SELECT MIN(expires_at) FROM verifications WHERE status = 'pending'`)
+}
+
+func (r reader) Job(ctx context.Context, id string) (verify.Job, error) {
+	return one(ctx, r, scanJob, "job "+id, `SELECT `+jobCols+` FROM jobs WHERE id = ?`, id)
+}
+
+func (r reader) Jobs(ctx context.Context, verificationID string) ([]verify.Job, error) {
+	return many(ctx, r, scanJob, "jobs of "+verificationID,
+		`SELECT `+jobCols+` FROM jobs WHERE verification_id = ? ORDER BY id`, verificationID)
 }

@@ -73,21 +73,78 @@ func bytesOf(s string) []byte {
 	return []byte(s)
 }
 
+// blob binds b as a non-NULL BLOB/BYTEA: drivers bind a nil slice as NULL.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
 // scanner is *sql.Row and *sql.Rows.
 type scanner interface {
 	Scan(dest ...any) error
 }
 
-const appCols = `id, name, default_callback_url, webhook_secret, created_at`
+const appCols = `id, name, default_callback_url, webhook_secret, created_at, settings`
 
 func scanApp(s scanner) (verify.App, error) {
 	var a verify.App
 	var created int64
-	if err := s.Scan(&a.ID, &a.Name, &a.DefaultCallbackURL, &a.WebhookSecret, &created); err != nil {
+	var settings string
+	if err := s.Scan(&a.ID, &a.Name, &a.DefaultCallbackURL, &a.WebhookSecret, &created, &settings); err != nil {
 		return verify.App{}, err
 	}
 	a.CreatedAt = fromMillis(created)
+	if err := decodeJSON(settings, &a.Settings); err != nil {
+		return verify.App{}, fmt.Errorf("app %s settings: %w", a.ID, err)
+	}
 	return a, nil
+}
+
+// encodeJSON stores a value as JSON text.
+func encodeJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encode: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeJSON(s string, v any) error {
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
+}
+
+// storedStep is a workflow step as the workflow column keeps it.
+type storedStep struct {
+	Channel   verify.Channel `json:"channel"`
+	TimeoutMS int64          `json:"timeout_ms"`
+}
+
+func encodeWorkflow(w []verify.Step) (string, error) {
+	out := make([]storedStep, len(w))
+	for i, st := range w {
+		out[i] = storedStep{Channel: st.Channel, TimeoutMS: st.Timeout.Milliseconds()}
+	}
+	return encodeJSON(out)
+}
+
+func decodeWorkflow(s string) ([]verify.Step, error) {
+	var in []storedStep
+	if err := decodeJSON(s, &in); err != nil {
+		return nil, fmt.Errorf("decode workflow: %w", err)
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]verify.Step, len(in))
+	for i, st := range in {
+		out[i] = verify.Step{Channel: st.Channel, Timeout: time.Duration(st.TimeoutMS) * time.Millisecond}
+	}
+	return out, nil
 }
 
 const apiKeyCols = `id, app_id, hash, prefix, kind, created_at, revoked_at`
@@ -96,10 +153,14 @@ func scanAPIKeyAndApp(s scanner) (verify.APIKey, verify.App, error) {
 	var k verify.APIKey
 	var a verify.App
 	var kCreated, kRevoked, aCreated int64
+	var settings string
 	err := s.Scan(&k.ID, &k.AppID, &k.Hash, &k.Prefix, &k.Kind, &kCreated, &kRevoked,
-		&a.ID, &a.Name, &a.DefaultCallbackURL, &a.WebhookSecret, &aCreated)
+		&a.ID, &a.Name, &a.DefaultCallbackURL, &a.WebhookSecret, &aCreated, &settings)
 	if err != nil {
 		return verify.APIKey{}, verify.App{}, err
+	}
+	if err := decodeJSON(settings, &a.Settings); err != nil {
+		return verify.APIKey{}, verify.App{}, fmt.Errorf("app %s settings: %w", a.ID, err)
 	}
 	k.CreatedAt, k.RevokedAt, a.CreatedAt = fromMillis(kCreated), fromMillis(kRevoked), fromMillis(aCreated)
 	return k, a, nil
@@ -119,19 +180,24 @@ func scanNumber(s scanner) (verify.Number, error) {
 
 const verificationCols = `id, app_id, phone, country, channel, status, reason, dial_number,
 	callback_url, metadata, sandbox, attempts, idempotency_key, request_hash,
-	created_at, updated_at, expires_at, completed_at`
+	created_at, updated_at, expires_at, completed_at,
+	workflow, step, code_hash, code_length, cli_prefix, cli_filter, caller_id, locale, verified_channel`
 
 func scanVerification(s scanner) (verify.Verification, error) {
 	var v verify.Verification
-	var meta string
+	var meta, workflow string
 	var sandbox, created, updated, expires, completed int64
 	err := s.Scan(&v.ID, &v.AppID, &v.Phone, &v.Country, &v.Channel, &v.Status, &v.Reason, &v.DialNumber,
 		&v.CallbackURL, &meta, &sandbox, &v.Attempts, &v.IdempotencyKey, &v.RequestHash,
-		&created, &updated, &expires, &completed)
+		&created, &updated, &expires, &completed,
+		&workflow, &v.Step, &v.CodeHash, &v.CodeLength, &v.CLIPrefix, &v.CLIFilter, &v.CallerID, &v.Locale, &v.VerifiedChannel)
 	if err != nil {
 		return verify.Verification{}, err
 	}
 	if v.Metadata, err = decodeMetadata(meta); err != nil {
+		return verify.Verification{}, fmt.Errorf("verification %s: %w", v.ID, err)
+	}
+	if v.Workflow, err = decodeWorkflow(workflow); err != nil {
 		return verify.Verification{}, fmt.Errorf("verification %s: %w", v.ID, err)
 	}
 	v.Sandbox = sandbox != 0
@@ -184,4 +250,20 @@ func scanDelivery(s scanner, extra ...any) (verify.Delivery, error) {
 	d.Payload = bytesOf(payload)
 	d.NextAttemptAt, d.CreatedAt, d.DeliveredAt = fromMillis(next), fromMillis(created), fromMillis(delivered)
 	return d, nil
+}
+
+const jobCols = `id, app_id, verification_id, step, kind, payload, status, attempts,
+	next_attempt_at, lease_until, carrier, carrier_ref, last_error, created_at, updated_at`
+
+func scanJob(s scanner) (verify.Job, error) {
+	var j verify.Job
+	var next, lease, created, updated int64
+	err := s.Scan(&j.ID, &j.AppID, &j.VerificationID, &j.Step, &j.Kind, &j.Payload, &j.Status, &j.Attempts,
+		&next, &lease, &j.Carrier, &j.CarrierRef, &j.LastError, &created, &updated)
+	if err != nil {
+		return verify.Job{}, err
+	}
+	j.NextAttemptAt, j.LeaseUntil = fromMillis(next), fromMillis(lease)
+	j.CreatedAt, j.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return j, nil
 }

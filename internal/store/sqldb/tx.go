@@ -51,15 +51,23 @@ func (t txn) write(ctx context.Context, what string, none error, query string, a
 }
 
 func (t txn) InsertApp(ctx context.Context, a verify.App) error {
+	settings, err := encodeJSON(a.Settings)
+	if err != nil {
+		return fmt.Errorf("insert app %s: %w", a.ID, err)
+	}
 	return t.insert(ctx, "insert app "+a.ID,
-		`INSERT INTO apps (`+appCols+`) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		a.ID, a.Name, a.DefaultCallbackURL, a.WebhookSecret, millis(a.CreatedAt))
+		`INSERT INTO apps (`+appCols+`) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		a.ID, a.Name, a.DefaultCallbackURL, a.WebhookSecret, millis(a.CreatedAt), settings)
 }
 
 func (t txn) UpdateApp(ctx context.Context, a verify.App) error {
+	settings, err := encodeJSON(a.Settings)
+	if err != nil {
+		return fmt.Errorf("update app %s: %w", a.ID, err)
+	}
 	return t.update(ctx, "update app "+a.ID,
-		`UPDATE apps SET name = ?, default_callback_url = ?, webhook_secret = ? WHERE id = ?`,
-		a.Name, a.DefaultCallbackURL, a.WebhookSecret, a.ID)
+		`UPDATE apps SET name = ?, default_callback_url = ?, webhook_secret = ?, settings = ? WHERE id = ?`,
+		a.Name, a.DefaultCallbackURL, a.WebhookSecret, settings, a.ID)
 }
 
 func (t txn) InsertAPIKey(ctx context.Context, k verify.APIKey) error {
@@ -130,20 +138,69 @@ func (t txn) InsertVerification(ctx context.Context, v verify.Verification) erro
 	if err != nil {
 		return fmt.Errorf("insert verification %s: %w", v.ID, err)
 	}
+	workflow, err := encodeWorkflow(v.Workflow)
+	if err != nil {
+		return fmt.Errorf("insert verification %s: %w", v.ID, err)
+	}
 	return t.insert(ctx, "insert verification "+v.ID,
 		`INSERT INTO verifications (`+verificationCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		v.ID, v.AppID, v.Phone, v.Country, string(v.Channel), string(v.Status), string(v.Reason), v.DialNumber,
 		v.CallbackURL, meta, boolInt(v.Sandbox), int64(v.Attempts), v.IdempotencyKey, v.RequestHash,
-		millis(v.CreatedAt), millis(v.UpdatedAt), millis(v.ExpiresAt), millis(v.CompletedAt))
+		millis(v.CreatedAt), millis(v.UpdatedAt), millis(v.ExpiresAt), millis(v.CompletedAt),
+		workflow, int64(v.Step), v.CodeHash, int64(v.CodeLength), v.CLIPrefix, v.CLIFilter, v.CallerID,
+		v.Locale, string(v.VerifiedChannel))
 }
 
+// UpdateVerification leaves the workflow alone: it is fixed at start.
 func (t txn) UpdateVerification(ctx context.Context, v verify.Verification) error {
 	return t.update(ctx, "update verification "+v.ID,
-		`UPDATE verifications SET status = ?, reason = ?, attempts = ?,
-		updated_at = ?, expires_at = ?, completed_at = ? WHERE id = ?`,
-		string(v.Status), string(v.Reason), int64(v.Attempts),
-		millis(v.UpdatedAt), millis(v.ExpiresAt), millis(v.CompletedAt), v.ID)
+		`UPDATE verifications SET status = ?, reason = ?, attempts = ?, channel = ?, step = ?,
+		dial_number = ?, code_hash = ?, code_length = ?, cli_prefix = ?, cli_filter = ?, caller_id = ?,
+		verified_channel = ?, updated_at = ?, expires_at = ?, completed_at = ? WHERE id = ?`,
+		string(v.Status), string(v.Reason), int64(v.Attempts), string(v.Channel), int64(v.Step),
+		v.DialNumber, v.CodeHash, int64(v.CodeLength), v.CLIPrefix, v.CLIFilter, v.CallerID,
+		string(v.VerifiedChannel), millis(v.UpdatedAt), millis(v.ExpiresAt), millis(v.CompletedAt), v.ID)
+}
+
+func (t txn) InsertJob(ctx context.Context, j verify.Job) error {
+	return t.insert(ctx, "insert job "+j.ID,
+		`INSERT INTO jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		j.ID, j.AppID, j.VerificationID, int64(j.Step), j.Kind, blob(j.Payload), j.Status, int64(j.Attempts),
+		millis(j.NextAttemptAt), millis(j.LeaseUntil), j.Carrier, j.CarrierRef, j.LastError,
+		millis(j.CreatedAt), millis(j.UpdatedAt))
+}
+
+// ClaimJobs selects, then updates the rows it locked: portable between
+// SQLite (one writer, nothing to skip) and PostgreSQL (SKIP LOCKED).
+func (t txn) ClaimJobs(ctx context.Context, now, leaseUntil time.Time, limit int) ([]verify.Job, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	due, err := many(ctx, t.reader, scanJob, "claim jobs",
+		`SELECT `+jobCols+` FROM jobs
+		WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'running' AND lease_until <= ?)
+		ORDER BY next_attempt_at, id LIMIT ?`+t.d.ForUpdateSkipLocked(),
+		millis(now), millis(now), int64(limit))
+	if err != nil {
+		return nil, err
+	}
+	for i := range due {
+		j := &due[i]
+		j.Status, j.LeaseUntil, j.Attempts, j.UpdatedAt = verify.JobRunning, leaseUntil, j.Attempts+1, now
+		if err := t.UpdateJob(ctx, *j); err != nil {
+			return nil, err
+		}
+	}
+	return due, nil
+}
+
+func (t txn) UpdateJob(ctx context.Context, j verify.Job) error {
+	return t.update(ctx, "update job "+j.ID,
+		`UPDATE jobs SET payload = ?, status = ?, attempts = ?, next_attempt_at = ?, lease_until = ?,
+		carrier = ?, carrier_ref = ?, last_error = ?, updated_at = ? WHERE id = ?`,
+		blob(j.Payload), j.Status, int64(j.Attempts), millis(j.NextAttemptAt), millis(j.LeaseUntil),
+		j.Carrier, j.CarrierRef, j.LastError, millis(j.UpdatedAt), j.ID)
 }
 
 func (t txn) InsertEvent(ctx context.Context, e *verify.Event) error {

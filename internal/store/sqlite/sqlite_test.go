@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -58,7 +59,7 @@ func TestReopen(t *testing.T) {
 	if err != nil {
 		t.Fatalf("App after reopening: %v", err)
 	}
-	if got != app {
+	if !reflect.DeepEqual(got, app) {
 		t.Errorf("App after reopening = %+v, want %+v", got, app)
 	}
 }

@@ -18,6 +18,12 @@ func testVerificationRoundTrip(t *testing.T, s Store) {
 		Metadata: map[string]string{"order": "1234", "note": "ünïcode \"quoted\""},
 		Sandbox:  true, Attempts: 3, IdempotencyKey: "idem-1", RequestHash: "rh-1",
 		CreatedAt: t0, UpdatedAt: at(time.Second), ExpiresAt: at(3 * time.Minute),
+		Workflow: []verify.Step{
+			{Channel: verify.ChannelMissedCall, Timeout: time.Minute},
+			{Channel: verify.ChannelSMSOTP, Timeout: 90500 * time.Millisecond},
+		},
+		Step: 1, CodeHash: "c0de", CodeLength: 6, CLIPrefix: "+44207946", CLIFilter: `^\+44207946\d{4}$`,
+		CallerID: "+442079460001", Locale: "pt-BR", VerifiedChannel: verify.ChannelSMSOTP,
 	}
 	done := verify.Verification{
 		ID: "vf_done", AppID: "app_a", Phone: "+447700900124", Country: "GB",
@@ -65,14 +71,20 @@ func testUpdateVerification(t *testing.T, s Store) {
 	u := v
 	u.Status, u.Reason, u.Attempts = verify.StatusFailed, verify.ReasonWrongCode, 4
 	u.UpdatedAt, u.ExpiresAt, u.CompletedAt = at(time.Minute), at(10*time.Minute), at(time.Minute)
+	// The current step's fields change as a workflow moves on.
+	u.Channel, u.Step, u.DialNumber, u.CodeHash, u.CodeLength = verify.ChannelFlashCall, 2, "", "abcd", 4
+	u.CLIPrefix, u.CLIFilter, u.CallerID, u.VerifiedChannel = "+4420", "^x$", "+442079460009", verify.ChannelFlashCall
 	// Immutable fields: UpdateVerification must not write them.
-	u.Phone, u.DialNumber, u.CallbackURL, u.RequestHash = "+10000000000", "+19999999999", "https://evil.example", "other"
+	u.Phone, u.CallbackURL, u.RequestHash = "+10000000000", "https://evil.example", "other"
 	u.Metadata, u.Sandbox, u.CreatedAt = map[string]string{"x": "y"}, true, at(time.Hour)
+	u.Workflow, u.Locale = []verify.Step{{Channel: verify.ChannelSMSOTP, Timeout: time.Second}}, "fr"
 	mustTx(t, s, func(tx verify.Tx) error { return tx.UpdateVerification(ctx(t), u) })
 
 	want := v
 	want.Status, want.Reason, want.Attempts = u.Status, u.Reason, u.Attempts
 	want.UpdatedAt, want.ExpiresAt, want.CompletedAt = u.UpdatedAt, u.ExpiresAt, u.CompletedAt
+	want.Channel, want.Step, want.DialNumber, want.CodeHash, want.CodeLength = u.Channel, u.Step, u.DialNumber, u.CodeHash, u.CodeLength
+	want.CLIPrefix, want.CLIFilter, want.CallerID, want.VerifiedChannel = u.CLIPrefix, u.CLIFilter, u.CallerID, u.VerifiedChannel
 	equal(t, getVerification(t, s, v.ID), want, "after UpdateVerification")
 
 	err := s.Tx(ctx(t), func(tx verify.Tx) error {
