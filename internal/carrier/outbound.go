@@ -36,7 +36,8 @@ type Call struct {
 	ID             string // ringgate's id for this call; every Event about it carries it
 	VerificationID string
 	AppID          string
-	From           string // caller ID, E.164 (flash_call: its last digits are the code)
+	Channel        string // flash_call, answer_call or voice_otp: for routing
+	From           string // caller ID, E.164 (flash_call: its last digits are the code); "" for the carrier's default
 	To             string // E.164
 	Country        string // ISO region of To
 	// RingTimeout is the longest the call may ring unanswered; the adapter

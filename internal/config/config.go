@@ -46,6 +46,9 @@ type Config struct {
 	Database Database `yaml:"database"`
 
 	Simulator  Simulator  `yaml:"simulator"`
+	Carriers   []Carrier  `yaml:"carriers"`
+	Routes     []Route    `yaml:"routes"`
+	Jobs       Jobs       `yaml:"jobs"`
 	Webhooks   Webhooks   `yaml:"webhooks"`
 	MissedCall MissedCall `yaml:"missed_call"`
 	Expiry     Expiry     `yaml:"expiry"`
@@ -61,6 +64,33 @@ type Database struct {
 // Simulator switches the simulator carrier on.
 type Simulator struct {
 	Enabled bool `yaml:"enabled"`
+}
+
+// Carrier is one connection to a telephone network that places calls and
+// sends texts. Types: "sim" (the simulator; SIP, SMPP and HTTP carriers
+// come with their own options).
+type Carrier struct {
+	Name string `yaml:"name"`
+	Type string `yaml:"type"`
+	// SimulateOutage makes a sim carrier refuse every command with a
+	// retryable error, to rehearse failover to the next carrier.
+	SimulateOutage bool `yaml:"simulate_outage"`
+}
+
+// Route sends an app's, a country's or a channel's traffic to carriers in
+// order; empty or "*" matches all. The first matching route wins.
+type Route struct {
+	App      string   `yaml:"app"`
+	Country  string   `yaml:"country"`
+	Channel  string   `yaml:"channel"`
+	Carriers []string `yaml:"carriers"`
+}
+
+// Jobs configures the runner of outbound commands (calls and texts).
+type Jobs struct {
+	Interval time.Duration `yaml:"interval"` // longest wait between polls; new jobs wake it at once
+	Lease    time.Duration `yaml:"lease"`    // how long a claimed job is held before another node may take it
+	Batch    int           `yaml:"batch"`    // jobs claimed (and run concurrently) at once
 }
 
 // Webhooks configures delivery of webhooks to customers.
@@ -107,11 +137,14 @@ func Defaults(mode Mode) Config {
 		},
 		MissedCall: MissedCall{RejectStatus: 603},
 		Expiry:     Expiry{Interval: time.Second},
+		Jobs:       Jobs{Interval: time.Second, Lease: 30 * time.Second, Batch: 16},
 		Log:        Log{Level: "info", Format: "text"},
 	}
 	if mode == ModeDev {
 		c.DataDir = "ringgate-data"
 		c.Simulator.Enabled = true
+		c.Carriers = []Carrier{{Name: "sim", Type: "sim"}}
+		c.Routes = []Route{{Carriers: []string{"sim"}}}
 	}
 	return c
 }
@@ -241,6 +274,10 @@ func (c *Config) Validate() error {
 	if c.Expiry.Interval <= 0 {
 		errs = append(errs, errors.New("expiry.interval must be positive"))
 	}
+	if c.Jobs.Interval <= 0 || c.Jobs.Lease < time.Second || c.Jobs.Batch < 1 {
+		errs = append(errs, errors.New("jobs: interval must be positive, lease at least 1s, batch at least 1"))
+	}
+	errs = append(errs, c.validateCarriers()...)
 	switch c.Log.Format {
 	case "text", "json":
 	default:
@@ -260,4 +297,40 @@ func (c *Config) AllowedNetworks() ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// Carrier types this build knows.
+var carrierTypes = map[string]bool{"sim": true}
+
+func (c *Config) validateCarriers() []error {
+	var errs []error
+	names := map[string]bool{}
+	for i, cr := range c.Carriers {
+		switch {
+		case cr.Name == "":
+			errs = append(errs, fmt.Errorf("carriers[%d]: name is required", i))
+		case names[cr.Name]:
+			errs = append(errs, fmt.Errorf("carriers[%d]: name %q is used twice", i, cr.Name))
+		case !carrierTypes[cr.Type]:
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): type %q is not supported by this build (want sim)", i, cr.Name, cr.Type))
+		case cr.SimulateOutage && cr.Type != "sim":
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): simulate_outage is for sim carriers", i, cr.Name))
+		}
+		names[cr.Name] = true
+	}
+	channels := map[string]bool{"": true, "*": true, "flash_call": true, "answer_call": true, "voice_otp": true, "sms_otp": true}
+	for i, r := range c.Routes {
+		if !channels[r.Channel] {
+			errs = append(errs, fmt.Errorf("routes[%d]: channel %q is not flash_call, answer_call, voice_otp or sms_otp", i, r.Channel))
+		}
+		if len(r.Carriers) == 0 {
+			errs = append(errs, fmt.Errorf("routes[%d]: carriers is empty", i))
+		}
+		for _, n := range r.Carriers {
+			if !names[n] {
+				errs = append(errs, fmt.Errorf("routes[%d]: carrier %q is not in carriers", i, n))
+			}
+		}
+	}
+	return errs
 }

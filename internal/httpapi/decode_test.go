@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"github.com/ringgate/ringgate/internal/verify"
 	"strings"
 	"testing"
 )
@@ -19,7 +20,7 @@ func TestDecodeErrorsAreDescriptive(t *testing.T) {
 		"trailing":      {`{} x`, "", "after the JSON object"},
 	}
 	for name, tt := range tests {
-		var b startBody
+		var b verify.StartRequest
 		err := decodeBody(strings.NewReader(tt.body), &b)
 		var de *decodeError
 		if !errors.As(err, &de) {
@@ -44,7 +45,7 @@ func FuzzDecodeStart(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var b startBody
+		var b verify.StartRequest
 		err := decodeBody(strings.NewReader(string(body)), &b)
 		if err == nil {
 			return

@@ -20,6 +20,8 @@ type Problem struct {
 	Instance string `json:"instance,omitempty"`
 	Code     string `json:"code"`
 	Field    string `json:"field,omitempty"`
+	// Line is the line of an uploaded document (a dialplan) at fault.
+	Line int `json:"line,omitempty"`
 }
 
 // HTTP-level problem codes; domain codes come from verify.Code.
@@ -41,6 +43,12 @@ var statusOf = map[string]int{
 	string(verify.CodeUnsupportedChannel):  http.StatusBadRequest,
 	string(verify.CodeNoCallback):          http.StatusBadRequest,
 	string(verify.CodeNoNumber):            http.StatusUnprocessableEntity,
+	string(verify.CodeNoCallerID):          http.StatusUnprocessableEntity,
+	string(verify.CodeNoRoute):             http.StatusUnprocessableEntity,
+	string(verify.CodeNotCheckable):        http.StatusConflict,
+	string(verify.CodeNoNextStep):          http.StatusConflict,
+	string(verify.CodeInvalidCode):         http.StatusBadRequest,
+	string(verify.CodeInvalidDialplan):     http.StatusUnprocessableEntity,
 	string(verify.CodeNotFound):            http.StatusNotFound,
 	string(verify.CodeNotPending):          http.StatusConflict,
 	string(verify.CodeIdempotencyMismatch): http.StatusUnprocessableEntity,
@@ -59,13 +67,17 @@ var statusOf = map[string]int{
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, code, field, detail string) {
+	writeProblemAt(w, r, code, field, 0, detail)
+}
+
+func writeProblemAt(w http.ResponseWriter, r *http.Request, code, field string, line int, detail string) {
 	status, ok := statusOf[code]
 	if !ok {
 		status = http.StatusInternalServerError
 	}
 	p := Problem{
 		Type: "urn:ringgate:problem:" + code, Title: http.StatusText(status), Status: status,
-		Detail: detail, Instance: r.URL.Path, Code: code, Field: field,
+		Detail: detail, Instance: r.URL.Path, Code: code, Field: field, Line: line,
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ringgate"`)
@@ -81,7 +93,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, code, field, detail st
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *verify.Error
 	if errors.As(err, &e) && e.Code != verify.CodeInternal {
-		writeProblem(w, r, string(e.Code), e.Field, e.Message)
+		writeProblemAt(w, r, string(e.Code), e.Field, e.Line, e.Message)
 		return
 	}
 	if errors.Is(err, verify.ErrNotFound) {

@@ -9,27 +9,15 @@ import (
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
-// startBody is the POST /v1/verifications request.
-type startBody struct {
-	Phone       string            `json:"phone"`
-	Channel     verify.Channel    `json:"channel"`
-	Country     string            `json:"country"`
-	CallbackURL string            `json:"callback_url"`
-	TimeoutS    int               `json:"timeout_s"`
-	Metadata    map[string]string `json:"metadata"`
-}
-
 func (a *API) startVerification(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	var body startBody
+	var body verify.StartRequest
 	if err := decodeJSON(w, r, &body); err != nil {
 		a.writeDecodeError(w, r, err)
 		return
 	}
-	v, created, err := a.svc.Start(r.Context(), c, verify.StartRequest{
-		Phone: body.Phone, Country: body.Country, Channel: body.Channel, CallbackURL: body.CallbackURL,
-		TimeoutS: body.TimeoutS, Metadata: body.Metadata, IdempotencyKey: r.Header.Get("Idempotency-Key"),
-	})
+	body.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	v, created, err := a.svc.Start(r.Context(), c, body)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -172,4 +160,36 @@ func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, viewDelivery(d))
+}
+
+// checkResponse is a check's outcome with the verification after it.
+type checkResponse struct {
+	Valid             bool `json:"valid"`
+	AttemptsRemaining int  `json:"attempts_remaining"`
+	verify.View
+}
+
+func (a *API) checkVerification(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerOf(r)
+	var body verify.CheckRequest
+	if err := decodeJSON(w, r, &body); err != nil {
+		a.writeDecodeError(w, r, err)
+		return
+	}
+	res, err := a.svc.Check(r.Context(), c.App.ID, r.PathValue("id"), body)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, checkResponse{Valid: res.Valid, AttemptsRemaining: res.AttemptsRemaining, View: a.svc.ViewOf(res.Verification, true)})
+}
+
+func (a *API) nextStep(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerOf(r)
+	v, err := a.svc.Next(r.Context(), c.App.ID, r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.svc.ViewOf(v, true))
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
+	"github.com/ringgate/ringgate/internal/ivr"
 	"github.com/ringgate/ringgate/internal/phone"
 )
 
@@ -16,6 +18,9 @@ type NewApp struct {
 	DefaultCallbackURL string
 	WebhookSecret      string   // whsec_…
 	APIKeys            []string // keys to install; one live key is generated if empty
+	// Settings are applied to a new app, and to an existing one (EnsureApp)
+	// only where it has none of its own.
+	Settings Settings
 }
 
 // Credentials are an app's secrets as created: the only time keys are seen
@@ -69,7 +74,10 @@ func (s *Service) putApp(ctx context.Context, a NewApp, upsert bool) (Credential
 	if err := s.checkNewApp(&a); err != nil {
 		return Credentials{}, err
 	}
-	app := App{ID: a.ID, Name: a.Name, DefaultCallbackURL: a.DefaultCallbackURL, WebhookSecret: a.WebhookSecret, CreatedAt: s.Now()}
+	if err := s.checkSettings(&a.Settings); err != nil {
+		return Credentials{}, err
+	}
+	app := App{ID: a.ID, Name: a.Name, DefaultCallbackURL: a.DefaultCallbackURL, WebhookSecret: a.WebhookSecret, Settings: a.Settings, CreatedAt: s.Now()}
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		old, err := tx.App(ctx, app.ID)
 		switch {
@@ -77,6 +85,7 @@ func (s *Service) putApp(ctx context.Context, a NewApp, upsert bool) (Credential
 			return Errorf(CodeConflict, "app %q exists", app.ID)
 		case err == nil:
 			app.CreatedAt = old.CreatedAt
+			app.Settings = mergeSettings(old.Settings, a.Settings)
 			if err := tx.UpdateApp(ctx, app); err != nil {
 				return err
 			}
@@ -166,3 +175,117 @@ func (s *Service) App(ctx context.Context, id string) (App, error) {
 
 // Ready reports whether the store answers.
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// mergeSettings keeps what an app has set and fills in the rest from def.
+func mergeSettings(have, def Settings) Settings {
+	if have.SMSTemplates == nil {
+		have.SMSTemplates = def.SMSTemplates
+	}
+	if have.FlashCallerIDs == nil {
+		have.FlashCallerIDs = def.FlashCallerIDs
+	}
+	if have.DialplanXML == "" {
+		have.DialplanXML = def.DialplanXML
+	}
+	if have.AndroidAppHash == "" {
+		have.AndroidAppHash = def.AndroidAppHash
+	}
+	if have.SMSSender == "" {
+		have.SMSSender = def.SMSSender
+	}
+	return have
+}
+
+// SettingsPatch changes some of an app's settings: a nil field is left as
+// it is, an empty value clears it.
+type SettingsPatch struct {
+	SMSTemplates   *map[string]string `json:"sms_templates,omitempty"`
+	AndroidAppHash *string            `json:"android_app_hash,omitempty"`
+	SMSSender      *string            `json:"sms_sender,omitempty"`
+	DialplanXML    *string            `json:"dialplan_xml,omitempty"`
+	FlashCallerIDs *[]CallerIDRange   `json:"flash_caller_ids,omitempty"`
+}
+
+// UpdateSettings applies p to an app's settings after validating every
+// field: a dialplan that does not parse is refused with its line.
+func (s *Service) UpdateSettings(ctx context.Context, appID string, p SettingsPatch) (App, error) {
+	var app App
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		if app, err = tx.App(ctx, appID); err != nil {
+			return err
+		}
+		st := app.Settings
+		if p.SMSTemplates != nil {
+			st.SMSTemplates = *p.SMSTemplates
+		}
+		if p.AndroidAppHash != nil {
+			st.AndroidAppHash = *p.AndroidAppHash
+		}
+		if p.SMSSender != nil {
+			st.SMSSender = *p.SMSSender
+		}
+		if p.DialplanXML != nil {
+			st.DialplanXML = *p.DialplanXML
+		}
+		if p.FlashCallerIDs != nil {
+			st.FlashCallerIDs = *p.FlashCallerIDs
+		}
+		if err := s.checkSettings(&st); err != nil {
+			return err
+		}
+		app.Settings = st
+		return tx.UpdateApp(ctx, app)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return App{}, Errorf(CodeNotFound, "no app %q", appID)
+	}
+	return app, err
+}
+
+var (
+	appHashRE  = regexp.MustCompile(`^[A-Za-z0-9+/]{11}$`)
+	senderIDRE = regexp.MustCompile(`^(\+[0-9]{6,15}|[A-Za-z0-9 ]{1,11})$`)
+)
+
+// checkSettings validates settings and normalises what it can.
+func (s *Service) checkSettings(st *Settings) error {
+	for loc, t := range st.SMSTemplates {
+		if !localeRE.MatchString(loc) {
+			return FieldErrorf(CodeInvalid, "sms_templates", "%q is not a locale like \"en\" or \"pt-BR\"", loc)
+		}
+		if err := CheckSMSTemplate(t); err != nil {
+			return FieldErrorf(CodeInvalid, "sms_templates", "the %s template %v", loc, err)
+		}
+	}
+	if st.AndroidAppHash != "" && !appHashRE.MatchString(st.AndroidAppHash) {
+		return FieldErrorf(CodeInvalid, "android_app_hash", "an SMS Retriever app hash is 11 characters of base64")
+	}
+	if st.SMSSender != "" && !senderIDRE.MatchString(st.SMSSender) {
+		return FieldErrorf(CodeInvalid, "sms_sender", "a sender is an E.164 number or 1 to 11 letters, digits and spaces")
+	}
+	if st.DialplanXML != "" {
+		if _, err := ivr.Parse([]byte(st.DialplanXML)); err != nil {
+			var se *ivr.SyntaxError
+			line := 0
+			if errors.As(err, &se) {
+				line = se.Line
+			}
+			return &Error{Code: CodeInvalidDialplan, Field: "dialplan_xml", Message: "dialplan_xml: " + err.Error(), Line: line, Err: err}
+		}
+	}
+	for i := range st.FlashCallerIDs {
+		r := &st.FlashCallerIDs[i]
+		r.Country = strings.ToUpper(strings.TrimSpace(r.Country))
+		if r.Country == "" {
+			r.Country = AnyCountry
+		}
+		if r.Country != AnyCountry && !phone.ValidCountry(r.Country) {
+			return FieldErrorf(CodeInvalid, "flash_caller_ids", "unknown country %q (ISO 3166-1 alpha-2, or %q for all)", r.Country, AnyCountry)
+		}
+		if err := CheckCallerIDPattern(r.Pattern); err != nil {
+			return FieldErrorf(CodeInvalid, "flash_caller_ids", "%v", err)
+		}
+	}
+	return nil
+}

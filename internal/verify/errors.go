@@ -16,6 +16,12 @@ const (
 	CodeUnsupportedChannel  Code = "unsupported_channel" // unknown, or not available here
 	CodeNoCallback          Code = "callback_required"   // no callback_url and no app default
 	CodeNoNumber            Code = "no_pool_number"      // the pool has no number for the country
+	CodeNoCallerID          Code = "no_caller_id"        // flash_call: the app has no caller-ID range for the country
+	CodeNoRoute             Code = "no_route"            // no carrier serves the channel
+	CodeNotCheckable        Code = "not_checkable"       // the current channel has no code
+	CodeNoNextStep          Code = "no_next_step"
+	CodeInvalidCode         Code = "invalid_code" // a code or cli of the wrong form (not counted as an attempt)
+	CodeInvalidDialplan     Code = "invalid_dialplan"
 	CodeNotFound            Code = "not_found"
 	CodeNotPending          Code = "not_pending" // the verification already ended
 	CodeIdempotencyMismatch Code = "idempotency_key_reused"
@@ -29,6 +35,7 @@ const (
 type Error struct {
 	Code    Code
 	Field   string // the request field at fault, if any
+	Line    int    // the line of an uploaded document at fault (a dialplan), if any
 	Message string
 	Err     error // wrapped cause, not shown to clients
 }

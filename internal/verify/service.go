@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
@@ -44,6 +44,9 @@ type Config struct {
 	// OnCall, if set, is told the outcome of every inbound call (Call*
 	// constants), for metrics.
 	OnCall func(outcome string)
+	// Outbound carries flash calls, answered calls, voice OTP and SMS; nil
+	// leaves only missed_call available.
+	Outbound Outbound
 }
 
 // Service applies API requests and carrier events to verifications. It is
@@ -57,6 +60,8 @@ type Service struct {
 	checkURL     func(string) error
 	rejectStatus int
 	onCall       func(outcome string)
+	out          Outbound
+	aead         cipher.AEAD
 }
 
 // NewService checks cfg and returns a Service.
@@ -70,6 +75,7 @@ func NewService(cfg Config) (*Service, error) {
 	s := &Service{
 		store: cfg.Store, pub: cfg.Publisher, secret: cfg.Secret, now: cfg.Now,
 		log: cfg.Logger, checkURL: cfg.CheckCallbackURL, rejectStatus: cfg.RejectStatus, onCall: cfg.OnCall,
+		out: cfg.Outbound, aead: newAEAD(cfg.Secret),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -125,13 +131,29 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Caller, error) 
 
 // StartRequest is what an app asks for.
 type StartRequest struct {
-	Phone          string            `json:"phone"`
-	Country        string            `json:"country,omitempty"`
-	Channel        Channel           `json:"channel"`
-	CallbackURL    string            `json:"callback_url,omitempty"`
-	TimeoutS       int               `json:"timeout_s,omitempty"`
+	Phone       string  `json:"phone"`
+	Country     string  `json:"country,omitempty"`
+	Channel     Channel `json:"channel,omitempty"`
+	CallbackURL string  `json:"callback_url,omitempty"`
+	// TimeoutS is the single channel's time; a workflow gives each step its own.
+	TimeoutS int `json:"timeout_s,omitempty"`
+	// Workflow tries channels in order, each for its timeout_s.
+	Workflow []StepRequest `json:"workflow,omitempty"`
+	// CodeLength is the digits of OTP codes (default 6) and of a flash
+	// call's caller-ID code (default 4).
+	CodeLength int `json:"code_length,omitempty"`
+	// RingTimeoutS is how long a flash call may ring before it is dropped.
+	RingTimeoutS int `json:"ring_timeout_s,omitempty"`
+	// Locale picks the SMS text ("fr", "pt-BR"); default "en".
+	Locale         string            `json:"locale,omitempty"`
 	Metadata       map[string]string `json:"metadata,omitempty"`
 	IdempotencyKey string            `json:"-"`
+}
+
+// StepRequest is one step of a requested workflow.
+type StepRequest struct {
+	Channel  Channel `json:"channel"`
+	TimeoutS int     `json:"timeout_s,omitempty"`
 }
 
 // hash fingerprints a request so a reused idempotency key with another body
@@ -143,20 +165,12 @@ func (r StartRequest) hash() string {
 }
 
 func (s *Service) validate(c Caller, r StartRequest) (Verification, error) {
-	switch {
-	case r.Channel == "":
-		return Verification{}, FieldErrorf(CodeInvalid, "channel", "channel is required")
-	case !r.Channel.Known():
-		return Verification{}, FieldErrorf(CodeUnsupportedChannel, "channel", "unknown channel %q", r.Channel)
-	case r.Channel != ChannelMissedCall:
-		return Verification{}, FieldErrorf(CodeUnsupportedChannel, "channel", "channel %q is not available on this server yet; use \"missed_call\"", r.Channel)
+	workflow, err := workflowOf(r)
+	if err != nil {
+		return Verification{}, err
 	}
-	timeout := DefaultTimeout
-	if r.TimeoutS != 0 {
-		timeout = time.Duration(r.TimeoutS) * time.Second
-		if timeout < MinTimeout || timeout > MaxTimeout {
-			return Verification{}, FieldErrorf(CodeInvalid, "timeout_s", "timeout_s must be between %d and %d", int(MinTimeout/time.Second), int(MaxTimeout/time.Second))
-		}
+	if err := checkCodeOptions(r, workflow); err != nil {
+		return Verification{}, err
 	}
 	if len(r.IdempotencyKey) > MaxIdempotency {
 		return Verification{}, FieldErrorf(CodeInvalid, "Idempotency-Key", "Idempotency-Key is longer than %d characters", MaxIdempotency)
@@ -180,10 +194,11 @@ func (s *Service) validate(c Caller, r StartRequest) (Verification, error) {
 	now := s.Now()
 	return Verification{
 		ID: NewID("vf_"), AppID: c.App.ID, Phone: num.E164, Country: num.Country,
-		Channel: r.Channel, Status: StatusPending, CallbackURL: callback,
-		Metadata: r.Metadata, Sandbox: c.Key.Kind == KeyTest,
+		Channel: workflow[0].Channel, Status: StatusPending, CallbackURL: callback,
+		Metadata: r.Metadata, Sandbox: c.Key.Kind == KeyTest, Workflow: workflow,
+		Locale: r.Locale,
 		IdempotencyKey: r.IdempotencyKey, RequestHash: r.hash(),
-		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(timeout),
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(workflow[0].Timeout),
 	}, nil
 }
 
@@ -217,7 +232,7 @@ func (s *Service) Start(ctx context.Context, c Caller, r StartRequest) (v Verifi
 		err = s.store.Tx(ctx, func(tx Tx) error {
 			notices, created = notices[:0], false
 			var err error
-			v, err = s.startTx(ctx, tx, nv, &notices)
+			v, err = s.startTx(ctx, tx, c.App, nv, &notices)
 			created = err == nil && v.ID == nv.ID
 			return err
 		})
@@ -233,7 +248,7 @@ func (s *Service) Start(ctx context.Context, c Caller, r StartRequest) (v Verifi
 	return Verification{}, false, fmt.Errorf("start verification: %w", err)
 }
 
-func (s *Service) startTx(ctx context.Context, tx Tx, nv Verification, notices *[]Notice) (Verification, error) {
+func (s *Service) startTx(ctx context.Context, tx Tx, app App, nv Verification, notices *[]Notice) (Verification, error) {
 	if nv.IdempotencyKey != "" {
 		prev, err := tx.VerificationByIdempotencyKey(ctx, nv.AppID, nv.IdempotencyKey)
 		switch {
@@ -251,7 +266,7 @@ func (s *Service) startTx(ctx context.Context, tx Tx, nv Verification, notices *
 		return prev, nil
 	case err == nil:
 		// Overdue but not yet swept: end it now so a new one can start.
-		n, err := s.finish(ctx, tx, prev, StatusExpired, expiryReason(prev), nil)
+		n, err := s.finish(ctx, tx, prev, StatusExpired, expiryReason(prev), detail{})
 		if err != nil {
 			return Verification{}, err
 		}
@@ -259,39 +274,52 @@ func (s *Service) startTx(ctx context.Context, tx Tx, nv Verification, notices *
 	case !errors.Is(err, ErrNotFound):
 		return Verification{}, err
 	}
-	pool, err := tx.PoolNumbers(ctx, nv.AppID, nv.Country)
+	if err := s.checkSteps(ctx, tx, app, nv); err != nil {
+		return Verification{}, err
+	}
+	job, err := s.prepareStep(ctx, tx, app, &nv, 0)
 	if err != nil {
 		return Verification{}, err
 	}
-	if len(pool) == 0 {
-		return Verification{}, FieldErrorf(CodeNoNumber, "phone", "app %s has no missed-call number for %s; add one with `ringgate numbers add`", nv.AppID, nv.Country)
-	}
-	// math/rand/v2's global source is ChaCha8 seeded from the OS, so the
-	// choice cannot be predicted by someone trying to spoof a caller ID.
-	nv.DialNumber = pool[rand.IntN(len(pool))].Number
 	if err := tx.InsertVerification(ctx, nv); err != nil {
 		return Verification{}, err
 	}
-	n, err := s.record(ctx, tx, nv, EventCreated, nil)
+	n, err := s.record(ctx, tx, nv, EventCreated, detail{})
 	if err != nil {
+		return Verification{}, err
+	}
+	if err := s.queueJob(ctx, tx, job, &n); err != nil {
 		return Verification{}, err
 	}
 	*notices = append(*notices, n)
 	return nv, nil
 }
 
+// expiryReason says why a verification whose last step ran out was not
+// verified.
 func expiryReason(v Verification) Reason {
-	if v.Channel == ChannelAnswerCall {
+	switch v.Channel {
+	case ChannelAnswerCall:
 		return ReasonNoAnswer
+	case ChannelMissedCall:
+		return ReasonNotDialed
 	}
-	return ReasonNotDialed
+	return ReasonNotChecked
 }
 
-// record stores an event about v and, for every type but created, queues
-// its webhook in the same transaction.
-func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string, call *CallView) (Notice, error) {
+// detail is what an event says beyond the verification itself.
+type detail struct {
+	call  *CallView
+	out   *OutboundView
+	check *CheckView
+}
+
+// record stores an event about v and, for the types sent as webhooks,
+// queues its webhook in the same transaction.
+func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string, d detail) (Notice, error) {
 	now := s.Now()
-	body, err := json.Marshal(Envelope{Type: typ, Timestamp: now, Data: EventData{View: s.ViewOf(v, false), Call: call}})
+	data := EventData{View: s.ViewOf(v, false), Call: d.call, Outbound: d.out, Check: d.check}
+	body, err := json.Marshal(Envelope{Type: typ, Timestamp: now, Data: data})
 	if err != nil {
 		return Notice{}, fmt.Errorf("encode %s event: %w", typ, err)
 	}
@@ -300,14 +328,14 @@ func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string,
 		return Notice{}, fmt.Errorf("record %s: %w", typ, err)
 	}
 	n := Notice{AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ}
-	if typ == EventCreated {
+	if !WebhookEvent(typ) {
 		return n, nil
 	}
-	d := Delivery{
+	dl := Delivery{
 		ID: NewID("msg_"), AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ,
 		URL: v.CallbackURL, Payload: body, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now,
 	}
-	if err := tx.InsertDelivery(ctx, d); err != nil {
+	if err := tx.InsertDelivery(ctx, dl); err != nil {
 		return Notice{}, fmt.Errorf("queue %s webhook: %w", typ, err)
 	}
 	n.Deliveries = true
@@ -322,16 +350,21 @@ var terminalEvent = map[Status]string{
 }
 
 // finish moves a pending verification to a terminal status and records it.
-func (s *Service) finish(ctx context.Context, tx Tx, v Verification, st Status, reason Reason, call *CallView) (Notice, error) {
+// A verified one records the channel that verified it; every terminal
+// status burns the code.
+func (s *Service) finish(ctx context.Context, tx Tx, v Verification, st Status, reason Reason, d detail) (Notice, error) {
 	if v.Status.Terminal() {
 		return Notice{}, Errorf(CodeNotPending, "verification %s is already %s", v.ID, v.Status)
 	}
 	now := s.Now()
-	v.Status, v.Reason, v.UpdatedAt, v.CompletedAt = st, reason, now, now
+	v.Status, v.Reason, v.UpdatedAt, v.CompletedAt, v.CodeHash = st, reason, now, now, ""
+	if st == StatusVerified {
+		v.VerifiedChannel = v.Channel
+	}
 	if err := tx.UpdateVerification(ctx, v); err != nil {
 		return Notice{}, fmt.Errorf("update verification: %w", err)
 	}
-	return s.record(ctx, tx, v, terminalEvent[st], call)
+	return s.record(ctx, tx, v, terminalEvent[st], d)
 }
 
 // Get returns one of the app's verifications.
@@ -391,7 +424,7 @@ func (s *Service) Cancel(ctx context.Context, appID, id string) (Verification, e
 		if err != nil {
 			return err
 		}
-		if n, err = s.finish(ctx, tx, v, StatusCanceled, ReasonCanceled, nil); err != nil {
+		if n, err = s.finish(ctx, tx, v, StatusCanceled, ReasonCanceled, detail{}); err != nil {
 			return err
 		}
 		out, err = tx.Verification(ctx, id)
@@ -476,20 +509,18 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 		switch {
 		case matched && !now.Before(v.ExpiresAt):
 			call.Outcome, call.AppID, call.VerificationID = CallLate, v.AppID, v.ID
-			n, err := s.finish(ctx, tx, v, StatusExpired, expiryReason(v), nil)
-			if err != nil {
+			if err := s.stepOver(ctx, tx, v, StatusExpired, expiryReason(v), notices); err != nil {
 				return "", "", err
 			}
-			*notices = append(*notices, n)
 		case matched:
 			call.Outcome, call.AppID, call.VerificationID = CallVerified, v.AppID, v.ID
 			cv := &CallView{From: from, To: to, Matched: true, ReceivedAt: now}
-			n, err := s.record(ctx, tx, v, EventCallReceived, cv)
+			n, err := s.record(ctx, tx, v, EventCallReceived, detail{call: cv})
 			if err != nil {
 				return "", "", err
 			}
 			*notices = append(*notices, n)
-			if n, err = s.finish(ctx, tx, v, StatusVerified, ReasonNone, cv); err != nil {
+			if n, err = s.finish(ctx, tx, v, StatusVerified, ReasonNone, detail{call: cv}); err != nil {
 				return "", "", err
 			}
 			*notices = append(*notices, n)
@@ -499,7 +530,7 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 			if call.Outcome == CallNoMatch {
 				call.Outcome, call.AppID, call.VerificationID = CallWrongNumber, v.AppID, v.ID
 			}
-			n, err := s.record(ctx, tx, v, EventCallReceived, &CallView{From: from, To: to, ReceivedAt: now})
+			n, err := s.record(ctx, tx, v, EventCallReceived, detail{call: &CallView{From: from, To: to, ReceivedAt: now}})
 			if err != nil {
 				return "", "", err
 			}
@@ -527,11 +558,9 @@ func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
 			return err
 		}
 		for _, v := range due {
-			n, err := s.finish(ctx, tx, v, StatusExpired, expiryReason(v), nil)
-			if err != nil {
+			if err := s.stepOver(ctx, tx, v, StatusExpired, expiryReason(v), &notices); err != nil {
 				return err
 			}
-			notices = append(notices, n)
 		}
 		return nil
 	})
@@ -539,7 +568,7 @@ func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
 		return 0, fmt.Errorf("expire verifications: %w", err)
 	}
 	s.publish(notices)
-	return len(notices), nil
+	return len(notices), nil // one notice per verification that ended or moved on
 }
 
 // NextExpiry is when the next pending verification runs out.

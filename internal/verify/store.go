@@ -141,6 +141,7 @@ type Notice struct {
 	EventID        int64  // the newest event
 	Type           string // its type (verification.verified, …); "" for a webhook retry
 	Deliveries     bool   // webhook deliveries were queued
+	Jobs           bool   // outbound jobs were queued
 }
 
 // Publisher is told of every committed change. It must not block.

@@ -69,8 +69,10 @@ const (
 
 // Step is one channel of a workflow and how long it is given.
 type Step struct {
-	Channel Channel       `json:"channel"`
-	Timeout time.Duration `json:"-"`
+	Channel     Channel
+	Timeout     time.Duration
+	CodeLength  int           // code channels: digits of the code
+	RingTimeout time.Duration // flash_call: how long it may ring before we drop it
 }
 
 // UsesCode reports whether the channel ends with a check of a code (or a

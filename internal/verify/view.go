@@ -25,6 +25,26 @@ type View struct {
 	ResultCode  *string           `json:"result_code"`
 	Reason      *Reason           `json:"reason"`
 	Sandbox     bool              `json:"sandbox"`
+	// Workflow is every step; Step indexes the current one, whose channel
+	// is Channel and whose deadline is ExpiresAt.
+	Workflow        []StepView `json:"workflow"`
+	Step            int        `json:"step"`
+	VerifiedChannel *Channel   `json:"verified_channel"`
+	Attempts        int        `json:"attempts"`
+	// Code channels: the digits the user (or the phone app) must give.
+	CodeLength int `json:"code_length,omitempty"`
+	// flash_call: what the app on the phone watches for.
+	CLIFilter            string `json:"cli_filter,omitempty"`
+	InterceptionTimeoutS int    `json:"interception_timeout_s,omitempty"`
+	// answer_call, voice_otp: the number we call from.
+	CallerID string `json:"caller_id,omitempty"`
+	Locale   string `json:"locale,omitempty"`
+}
+
+// StepView is one step of a workflow.
+type StepView struct {
+	Channel  Channel `json:"channel"`
+	TimeoutS int     `json:"timeout_s"`
 }
 
 // CallView describes the call an event is about.
@@ -42,11 +62,30 @@ type Envelope struct {
 	Data      EventData `json:"data"`
 }
 
-// EventData is a verification as it was at the event, and the call if the
-// event is about one.
+// OutboundView describes what an outbound call or text did (call.*, sms.*
+// events), or for verification.step, the channel left and why.
+type OutboundView struct {
+	ID         string `json:"id,omitempty"`
+	From       string `json:"from,omitempty"`
+	Carrier    string `json:"carrier,omitempty"`
+	AnsweredBy string `json:"answered_by,omitempty"`
+	Cause      string `json:"cause,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// CheckView is the count of checks made, on check.failed and the terminal
+// event a check caused.
+type CheckView struct {
+	Attempts int `json:"attempts"`
+}
+
+// EventData is a verification as it was at the event, and the call, the
+// outbound command or the check the event is about.
 type EventData struct {
 	View
-	Call *CallView `json:"call,omitempty"`
+	Call     *CallView     `json:"call,omitempty"`
+	Outbound *OutboundView `json:"outbound,omitempty"`
+	Check    *CheckView    `json:"check,omitempty"`
 }
 
 // ViewOf renders v. The client token is included only when withToken, since
@@ -82,6 +121,23 @@ func (s *Service) ViewOf(v Verification, withToken bool) View {
 	if withToken {
 		out.ClientToken = clientToken(s.secret, v.ID)
 	}
+	out.Workflow = make([]StepView, len(v.Workflow))
+	for i, st := range v.Workflow {
+		out.Workflow[i] = StepView{Channel: st.Channel, TimeoutS: int(st.Timeout / time.Second)}
+	}
+	out.Step, out.Attempts, out.Locale = v.Step, v.Attempts, v.Locale
+	if v.VerifiedChannel != "" {
+		c := v.VerifiedChannel
+		out.VerifiedChannel = &c
+	}
+	if v.Channel.UsesCode() {
+		out.CodeLength = v.CodeLength
+	}
+	if v.Channel == ChannelFlashCall && v.Step < len(v.Workflow) {
+		out.CLIFilter = v.CLIFilter
+		out.InterceptionTimeoutS = int(v.Workflow[v.Step].Timeout / time.Second)
+	}
+	out.CallerID = v.CallerID
 	return out
 }
 
@@ -98,6 +154,10 @@ type PublicView struct {
 	ResultCode *string    `json:"result_code"`
 	Reason     *Reason    `json:"reason"`
 	Completed  *time.Time `json:"completed_at"`
+	// CodeLength is the digits to type on a code channel.
+	CodeLength int `json:"code_length,omitempty"`
+	// NextChannel is the workflow's next step ("try another way"), if any.
+	NextChannel Channel `json:"next_channel,omitempty"`
 }
 
 // PublicViewOf renders v for a page, counting down from now.
@@ -111,7 +171,15 @@ func (s *Service) PublicViewOf(v Verification) PublicView {
 		ID: v.ID, Status: v.Status, Channel: v.Channel, Phone: phone.Mask(v.Phone),
 		DialNumber: v.DialNumber, ExpiresAt: full.ExpiresAt, ExpiresInS: left,
 		ResultCode: full.ResultCode, Reason: full.Reason, Completed: full.CompletedAt,
+		CodeLength: full.CodeLength, NextChannel: nextChannel(v),
 	}
+}
+
+func nextChannel(v Verification) Channel {
+	if v.Status == StatusPending && v.Step+1 < len(v.Workflow) {
+		return v.Workflow[v.Step+1].Channel
+	}
+	return ""
 }
 
 // MaskEnvelope rewrites a stored event payload for a client-token holder:

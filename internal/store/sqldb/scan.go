@@ -120,14 +120,16 @@ func decodeJSON(s string, v any) error {
 
 // storedStep is a workflow step as the workflow column keeps it.
 type storedStep struct {
-	Channel   verify.Channel `json:"channel"`
-	TimeoutMS int64          `json:"timeout_ms"`
+	Channel    verify.Channel `json:"channel"`
+	TimeoutMS  int64          `json:"timeout_ms"`
+	CodeLength int            `json:"code_length,omitempty"`
+	RingMS     int64          `json:"ring_ms,omitempty"`
 }
 
 func encodeWorkflow(w []verify.Step) (string, error) {
 	out := make([]storedStep, len(w))
 	for i, st := range w {
-		out[i] = storedStep{Channel: st.Channel, TimeoutMS: st.Timeout.Milliseconds()}
+		out[i] = storedStep{Channel: st.Channel, TimeoutMS: st.Timeout.Milliseconds(), CodeLength: st.CodeLength, RingMS: st.RingTimeout.Milliseconds()}
 	}
 	return encodeJSON(out)
 }
@@ -142,7 +144,10 @@ func decodeWorkflow(s string) ([]verify.Step, error) {
 	}
 	out := make([]verify.Step, len(in))
 	for i, st := range in {
-		out[i] = verify.Step{Channel: st.Channel, Timeout: time.Duration(st.TimeoutMS) * time.Millisecond}
+		out[i] = verify.Step{
+			Channel: st.Channel, Timeout: time.Duration(st.TimeoutMS) * time.Millisecond,
+			CodeLength: st.CodeLength, RingTimeout: time.Duration(st.RingMS) * time.Millisecond,
+		}
 	}
 	return out, nil
 }

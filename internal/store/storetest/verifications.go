@@ -19,8 +19,8 @@ func testVerificationRoundTrip(t *testing.T, s Store) {
 		Sandbox:  true, Attempts: 3, IdempotencyKey: "idem-1", RequestHash: "rh-1",
 		CreatedAt: t0, UpdatedAt: at(time.Second), ExpiresAt: at(3 * time.Minute),
 		Workflow: []verify.Step{
-			{Channel: verify.ChannelMissedCall, Timeout: time.Minute},
-			{Channel: verify.ChannelSMSOTP, Timeout: 90500 * time.Millisecond},
+			{Channel: verify.ChannelFlashCall, Timeout: time.Minute, CodeLength: 4, RingTimeout: 10 * time.Second},
+			{Channel: verify.ChannelSMSOTP, Timeout: 90500 * time.Millisecond, CodeLength: 6},
 		},
 		Step: 1, CodeHash: "c0de", CodeLength: 6, CLIPrefix: "+44207946", CLIFilter: `^\+44207946\d{4}$`,
 		CallerID: "+442079460001", Locale: "pt-BR", VerifiedChannel: verify.ChannelSMSOTP,

@@ -1,0 +1,125 @@
+package carrier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Route sends one slice of traffic to carriers in order of preference. An
+// empty or "*" App, Country or Channel matches any.
+type Route struct {
+	App      string
+	Country  string
+	Channel  string // flash_call, answer_call, voice_otp, sms_otp
+	Carriers []string
+}
+
+func (r Route) matches(app, country, channel string) bool {
+	m := func(want, got string) bool { return want == "" || want == "*" || strings.EqualFold(want, got) }
+	return m(r.App, app) && m(r.Country, country) && m(r.Channel, channel)
+}
+
+// Receipt says which carrier took a command, and its id for it.
+type Receipt struct {
+	Carrier string
+	Ref     string
+}
+
+// Router picks the carriers for each command by app, country and channel
+// (the first route that matches, in the order configured), and fails over
+// to the next carrier of the route when one fails with a retryable error. A
+// terminal error (the number does not exist) stops there: another carrier
+// would only fail the same way, at a cost. Sandbox commands go to the
+// sandbox sender whatever the routes say.
+type Router struct {
+	senders map[string]Sender
+	routes  []Route
+	sandbox Sender
+}
+
+// NewRouter checks that every route names known senders.
+func NewRouter(senders []Sender, routes []Route, sandbox Sender) (*Router, error) {
+	r := &Router{senders: make(map[string]Sender, len(senders)), routes: routes, sandbox: sandbox}
+	for _, s := range senders {
+		if _, dup := r.senders[s.Name()]; dup {
+			return nil, fmt.Errorf("two carriers are named %q", s.Name())
+		}
+		r.senders[s.Name()] = s
+	}
+	for i, rt := range routes {
+		if len(rt.Carriers) == 0 {
+			return nil, fmt.Errorf("route %d names no carrier", i+1)
+		}
+		for _, name := range rt.Carriers {
+			if _, ok := r.senders[name]; !ok {
+				return nil, fmt.Errorf("route %d names carrier %q, which is not configured", i+1, name)
+			}
+		}
+	}
+	return r, nil
+}
+
+// Pick returns the carriers for a command, in order; none if no route matches.
+func (r *Router) Pick(app, country, channel string, sandbox bool) []Sender {
+	if sandbox && r.sandbox != nil {
+		return []Sender{r.sandbox}
+	}
+	for _, rt := range r.routes {
+		if rt.matches(app, country, channel) {
+			out := make([]Sender, len(rt.Carriers))
+			for i, name := range rt.Carriers {
+				out[i] = r.senders[name]
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// Routable reports whether some carrier serves the channel.
+func (r *Router) Routable(app, country, channel string, sandbox bool) bool {
+	return len(r.Pick(app, country, channel, sandbox)) > 0
+}
+
+// PlaceCall places c through the first carrier of its route that takes it.
+func (r *Router) PlaceCall(ctx context.Context, c Call) (Receipt, error) {
+	return r.try(r.Pick(c.AppID, c.Country, c.Channel, c.Sandbox), func(s Sender) (string, error) {
+		return s.PlaceCall(ctx, c)
+	})
+}
+
+// SendSMS sends m through the first carrier of its route that takes it.
+func (r *Router) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
+	return r.try(r.Pick(m.AppID, m.Country, "sms_otp", m.Sandbox), func(s Sender) (string, error) {
+		return s.SendSMS(ctx, m)
+	})
+}
+
+func (r *Router) try(senders []Sender, do func(Sender) (string, error)) (Receipt, error) {
+	if len(senders) == 0 {
+		return Receipt{}, &Error{Carrier: "router", Code: "no_route", Err: errors.New("no carrier route matches")}
+	}
+	var errs []error
+	for _, s := range senders {
+		ref, err := do(s)
+		if err == nil {
+			return Receipt{Carrier: s.Name(), Ref: ref}, nil
+		}
+		var ce *Error
+		if !errors.As(err, &ce) {
+			err = &Error{Carrier: s.Name(), Retryable: true, Code: "failed", Err: err}
+		}
+		errs = append(errs, err)
+		if !Retryable(err) {
+			break
+		}
+	}
+	last := errs[len(errs)-1].(*Error)
+	if len(errs) == 1 {
+		return Receipt{Carrier: last.Carrier}, last
+	}
+	// The last carrier's verdict decides; the message keeps every failure.
+	return Receipt{Carrier: last.Carrier}, &Error{Carrier: last.Carrier, Retryable: last.Retryable, Code: last.Code, Err: errors.Join(errs...)}
+}

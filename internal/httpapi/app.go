@@ -1,0 +1,46 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// appView is what an app's key may read of its app: never its secrets.
+type appView struct {
+	ID                 string          `json:"id"`
+	Name               string          `json:"name"`
+	DefaultCallbackURL string          `json:"default_callback_url"`
+	Settings           verify.Settings `json:"settings"`
+	CreatedAt          time.Time       `json:"created_at"`
+}
+
+func viewOfApp(app verify.App) appView {
+	return appView{ID: app.ID, Name: app.Name, DefaultCallbackURL: app.DefaultCallbackURL, Settings: app.Settings, CreatedAt: app.CreatedAt.UTC()}
+}
+
+func (a *API) getApp(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerOf(r)
+	app, err := a.svc.App(r.Context(), c.App.ID) // fresh: the caller's copy is from authentication
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewOfApp(app))
+}
+
+func (a *API) patchApp(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerOf(r)
+	var body verify.SettingsPatch
+	if err := decodeJSON(w, r, &body); err != nil {
+		a.writeDecodeError(w, r, err)
+		return
+	}
+	app, err := a.svc.UpdateSettings(r.Context(), c.App.ID, body)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewOfApp(app))
+}

@@ -1,0 +1,362 @@
+package verify
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/ivr"
+)
+
+// seal encrypts a job's command with AES-256-GCM under a key derived from
+// the server secret: the command holds the code, which is otherwise kept
+// only as an HMAC. The job id is not bound in, since the payload is sealed
+// before it is stored and nothing else reads it.
+func (s *Service) seal(cmd command) ([]byte, error) {
+	plain, err := json.Marshal(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("encode command: %w", err)
+	}
+	nonce := make([]byte, s.aead.NonceSize())
+	_, _ = rand.Read(nonce)
+	return s.aead.Seal(nonce, nonce, plain, nil), nil
+}
+
+func (s *Service) open(payload []byte) (command, error) {
+	var cmd command
+	n := s.aead.NonceSize()
+	if len(payload) < n {
+		return cmd, errors.New("job payload is too short")
+	}
+	plain, err := s.aead.Open(nil, payload[:n], payload[n:], nil)
+	if err != nil {
+		return cmd, fmt.Errorf("open job payload (was the server secret changed?): %w", err)
+	}
+	if err := json.Unmarshal(plain, &cmd); err != nil {
+		return cmd, fmt.Errorf("decode command: %w", err)
+	}
+	return cmd, nil
+}
+
+func newAEAD(secret []byte) cipher.AEAD {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("ringgate job payload key"))
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		panic(err) // a 32-byte key is always valid
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return aead
+}
+
+// RunJobs claims up to limit due outbound jobs, leased for lease, runs them
+// concurrently through the carriers, and returns how many it claimed. A
+// runner that dies leaves its jobs to be claimed again when the lease runs
+// out (at least once: a carrier may see a command twice after a crash).
+func (s *Service) RunJobs(ctx context.Context, limit int, lease time.Duration) (int, error) {
+	var jobs []Job
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		now := s.Now()
+		var err error
+		jobs, err = tx.ClaimJobs(ctx, now, now.Add(lease), limit)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("claim jobs: %w", err)
+	}
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() {
+			if err := s.runJob(ctx, j); err != nil && ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "outbound job", slog.String("job", j.ID), slog.Any("err", err))
+			}
+		})
+	}
+	wg.Wait()
+	return len(jobs), nil
+}
+
+func (s *Service) runJob(ctx context.Context, j Job) error {
+	v, err := s.store.Verification(ctx, j.VerificationID)
+	if err != nil {
+		return err
+	}
+	if v.Status.Terminal() || v.Step != j.Step {
+		return s.settleJob(ctx, j, JobCanceled, "", "", nil)
+	}
+	cmd, err := s.open(j.Payload)
+	if err != nil {
+		return s.settleJob(ctx, j, JobFailed, "", "", err)
+	}
+	name, ref, sendErr := s.send(ctx, j, cmd)
+	switch {
+	case sendErr == nil:
+		return s.settleJob(ctx, j, JobSent, name, ref, nil)
+	case carrier.Retryable(sendErr) && j.Attempts < maxJobAttempts:
+		return s.settleJob(ctx, j, JobPending, name, "", sendErr)
+	default:
+		return s.settleJob(ctx, j, JobFailed, name, "", sendErr)
+	}
+}
+
+// send hands the command to the carrier layer.
+func (s *Service) send(ctx context.Context, j Job, cmd command) (name, ref string, err error) {
+	if s.out == nil {
+		return "", "", &carrier.Error{Carrier: "none", Code: "no_route", Err: errors.New("no carrier is configured")}
+	}
+	var rc carrier.Receipt
+	if j.Kind == JobSMS {
+		rc, err = s.out.SendSMS(ctx, carrier.SMS{
+			ID: j.ID, VerificationID: j.VerificationID, AppID: j.AppID, From: cmd.From, To: cmd.To,
+			Country: cmd.Country, Text: cmd.Text, Sandbox: cmd.Sandbox,
+		})
+		return rc.Carrier, rc.Ref, err
+	}
+	c := carrier.Call{
+		ID: j.ID, VerificationID: j.VerificationID, AppID: j.AppID, Channel: string(cmd.Channel),
+		From: cmd.From, To: cmd.To, Country: cmd.Country, RingTimeout: time.Duration(cmd.RingMS) * time.Millisecond,
+		DropOnRing: cmd.DropOnRing, OnAnswer: cmd.OnAnswer, Vars: cmd.Vars, Sandbox: cmd.Sandbox,
+	}
+	if cmd.OnAnswer == carrier.RunDialplan {
+		if c.Dialplan, err = dialplanOf(cmd.DialplanXML); err != nil {
+			return "", "", &carrier.Error{Carrier: "ringgate", Code: "dialplan", Err: err}
+		}
+	}
+	rc, err = s.out.PlaceCall(ctx, c)
+	return rc.Carrier, rc.Ref, err
+}
+
+// dialplanOf parses an app's dialplan, or returns the built-in one.
+func dialplanOf(xml string) (*ivr.Dialplan, error) {
+	if xml == "" {
+		return ivr.Default(), nil
+	}
+	return ivr.Parse([]byte(xml))
+}
+
+// settleJob records what became of a job, if this runner still holds it,
+// and what it means for the verification: call.placed / sms.sent, or a
+// failed step.
+func (s *Service) settleJob(ctx context.Context, j Job, status, name, ref string, cause error) error {
+	var notices []Notice
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		notices = notices[:0]
+		cur, err := tx.Job(ctx, j.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status != JobRunning || !cur.LeaseUntil.Equal(j.LeaseUntil) {
+			return nil // the lease ran out and another runner has it
+		}
+		now := s.Now()
+		cur.Status, cur.Carrier, cur.CarrierRef, cur.LeaseUntil, cur.UpdatedAt = status, name, ref, time.Time{}, now
+		cur.LastError = ""
+		if cause != nil {
+			cur.LastError = cause.Error()
+		}
+		if status == JobPending {
+			cur.NextAttemptAt = now.Add(jobRetryBase << (cur.Attempts - 1))
+		} else {
+			cur.Payload = nil // the code has no use once the command ran
+		}
+		if err := tx.UpdateJob(ctx, cur); err != nil {
+			return err
+		}
+		v, err := tx.LockVerification(ctx, j.VerificationID)
+		if err != nil {
+			return err
+		}
+		if v.Status.Terminal() || v.Step != j.Step {
+			return nil
+		}
+		out := &OutboundView{ID: j.ID, Carrier: name}
+		switch status {
+		case JobSent:
+			typ := EventCallPlaced
+			if j.Kind == JobSMS {
+				typ = EventSMSSent
+			}
+			n, err := s.record(ctx, tx, v, typ, detail{out: out})
+			notices = append(notices, n)
+			return err
+		case JobFailed:
+			out.Error, out.Cause = cur.LastError, "carrier_error"
+			return s.stepFailed(ctx, tx, v, ReasonCarrierError, out, &notices)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("settle job %s: %w", j.ID, err)
+	}
+	s.publish(notices)
+	return nil
+}
+
+// stepFailed records why the current step cannot succeed and moves on: to
+// the next step, or to failed with reason.
+func (s *Service) stepFailed(ctx context.Context, tx Tx, v Verification, reason Reason, out *OutboundView, notices *[]Notice) error {
+	if v.Step+1 < len(v.Workflow) {
+		return s.advance(ctx, tx, v, string(reason), notices)
+	}
+	n, err := s.finish(ctx, tx, v, StatusFailed, reason, detail{out: out})
+	if err != nil {
+		return err
+	}
+	*notices = append(*notices, n)
+	return nil
+}
+
+// CarrierEvent applies what a carrier reports about an outbound call or
+// text. Events of a step that is over, or of a verification that ended,
+// change nothing; repeats of an ended call or a receipt are ignored.
+func (s *Service) CarrierEvent(ctx context.Context, e carrier.Event) error {
+	if e.Kind == carrier.EventPrompt || e.Kind == carrier.EventDTMF {
+		// The transcript holds the code, and digits are the callee's: neither
+		// belongs in a stored event.
+		return nil
+	}
+	var notices []Notice
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		notices = notices[:0]
+		j, err := tx.Job(ctx, e.ID)
+		if errors.Is(err, ErrNotFound) {
+			s.log.WarnContext(ctx, "carrier event for an unknown call or message", slog.String("id", e.ID), slog.String("carrier", e.Carrier))
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		v, err := tx.LockVerification(ctx, j.VerificationID)
+		if err != nil {
+			return err
+		}
+		if v.Status.Terminal() {
+			return nil
+		}
+		return s.carrierEventTx(ctx, tx, v, j, e, &notices)
+	})
+	if err != nil {
+		return fmt.Errorf("carrier event %s %s: %w", e.Kind, e.ID, err)
+	}
+	s.publish(notices)
+	return nil
+}
+
+var eventTypes = map[carrier.EventKind]string{
+	carrier.EventRinging:      EventCallRinging,
+	carrier.EventAnswered:     EventCallAnswered,
+	carrier.EventEnded:        EventCallEnded,
+	carrier.EventSMSDelivered: EventSMSDelivered,
+	carrier.EventSMSFailed:    EventSMSFailed,
+}
+
+func (s *Service) carrierEventTx(ctx context.Context, tx Tx, v Verification, j Job, e carrier.Event, notices *[]Notice) error {
+	typ, ok := eventTypes[e.Kind]
+	if !ok {
+		return nil
+	}
+	seen, err := s.seenEvent(ctx, tx, v.ID, j.ID, typ)
+	if err != nil || seen {
+		return err
+	}
+	out := &OutboundView{ID: j.ID, Carrier: e.Carrier, AnsweredBy: e.AnsweredBy, Cause: e.Cause}
+	n, err := s.record(ctx, tx, v, typ, detail{out: out})
+	if err != nil {
+		return err
+	}
+	*notices = append(*notices, n)
+	if v.Step != j.Step {
+		return nil // a call of a step the workflow has left
+	}
+	switch {
+	case e.Kind == carrier.EventAnswered && v.Channel == ChannelAnswerCall:
+		n, err := s.finish(ctx, tx, v, StatusVerified, ReasonNone, detail{out: out})
+		*notices = append(*notices, n)
+		return err
+	case e.Kind == carrier.EventSMSFailed:
+		return s.stepFailed(ctx, tx, v, ReasonCarrierError, out, notices)
+	case e.Kind == carrier.EventEnded:
+		if reason, failed := callFailed(v.Channel, e.Cause, s.answered(ctx, tx, v.ID, j.ID)); failed {
+			return s.stepFailed(ctx, tx, v, reason, out, notices)
+		}
+	}
+	return nil
+}
+
+// callFailed says whether an ended call leaves its step with no way to
+// succeed, and why. A flash call that rang has done its work however it
+// ended; a voice call answered by a person has spoken the code.
+func callFailed(ch Channel, cause string, answeredByHuman bool) (Reason, bool) {
+	switch cause {
+	case carrier.CauseUnreachable, carrier.CauseFailed:
+		return ReasonCarrierError, true
+	}
+	switch ch {
+	case ChannelAnswerCall:
+		return ReasonNoAnswer, true // answered calls verified already
+	case ChannelVoiceOTP:
+		if cause == carrier.CauseMachine {
+			return ReasonMachine, true
+		}
+		if !answeredByHuman {
+			return ReasonNoAnswer, true
+		}
+	}
+	return ReasonNone, false
+}
+
+// answered reports whether the call was answered by a person (or by
+// someone detection could not judge).
+func (s *Service) answered(ctx context.Context, tx Tx, vid, callID string) bool {
+	evs, err := tx.Events(ctx, vid, 0, 1000)
+	if err != nil {
+		return false
+	}
+	for _, e := range evs {
+		if e.Type != EventCallAnswered {
+			continue
+		}
+		var env struct {
+			Data EventData `json:"data"`
+		}
+		if json.Unmarshal(e.Payload, &env) == nil && env.Data.Outbound != nil &&
+			env.Data.Outbound.ID == callID && env.Data.Outbound.AnsweredBy != carrier.AnsweredMachine {
+			return true
+		}
+	}
+	return false
+}
+
+// seenEvent reports whether an event of typ about outbound id was recorded
+// already: carriers retransmit, and each fact is kept once.
+func (s *Service) seenEvent(ctx context.Context, tx Tx, vid, id, typ string) (bool, error) {
+	evs, err := tx.Events(ctx, vid, 0, 1000)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range evs {
+		if e.Type != typ {
+			continue
+		}
+		var env struct {
+			Data EventData `json:"data"`
+		}
+		if json.Unmarshal(e.Payload, &env) == nil && env.Data.Outbound != nil && env.Data.Outbound.ID == id {
+			return true, nil
+		}
+	}
+	return false, nil
+}
