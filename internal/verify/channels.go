@@ -20,18 +20,18 @@ import (
 
 // Channel limits.
 const (
-	MaxWorkflowSteps      = 5
-	MaxAttempts           = 5 // checks of a code before the verification fails
-	MinCodeLength         = 4
-	MaxCodeLength         = 10
-	DefaultOTPLength      = 6
-	DefaultFlashLength    = 4
-	DefaultRingTimeout    = 10 * time.Second // flash_call, seed 004
-	MaxRingTimeout        = 60 * time.Second
-	DefaultFlashStep      = 60 * time.Second
-	DefaultAnswerRing     = 45 * time.Second
-	maxJobAttempts        = 4
-	jobRetryBase          = 2 * time.Second
+	MaxWorkflowSteps   = 5
+	MaxAttempts        = 5 // checks of a code before the verification fails
+	MinCodeLength      = 4
+	MaxCodeLength      = 10
+	DefaultOTPLength   = 6
+	DefaultFlashLength = 4
+	DefaultRingTimeout = 10 * time.Second // flash_call, seed 004
+	MaxRingTimeout     = 60 * time.Second
+	DefaultFlashStep   = 60 * time.Second
+	DefaultAnswerRing  = 45 * time.Second
+	maxJobAttempts     = 4
+	jobRetryBase       = 2 * time.Second
 )
 
 // Outbound is the carrier layer as the service sees it: a Sender that

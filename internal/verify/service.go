@@ -196,7 +196,7 @@ func (s *Service) validate(c Caller, r StartRequest) (Verification, error) {
 		ID: NewID("vf_"), AppID: c.App.ID, Phone: num.E164, Country: num.Country,
 		Channel: workflow[0].Channel, Status: StatusPending, CallbackURL: callback,
 		Metadata: r.Metadata, Sandbox: c.Key.Kind == KeyTest, Workflow: workflow,
-		Locale: r.Locale,
+		Locale:         r.Locale,
 		IdempotencyKey: r.IdempotencyKey, RequestHash: r.hash(),
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(workflow[0].Timeout),
 	}, nil
