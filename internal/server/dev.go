@@ -18,6 +18,10 @@ import (
 // tried.
 const DemoAppID = "app_demo"
 
+// DemoFlashRange is the demo app's flash-call caller-ID range: the simulator
+// never places a real call, so any valid range does.
+const DemoFlashRange = "+44207946XXXX"
+
 // DemoPool is the demo app's missed-call pool.
 var DemoPool = []string{"+12025550100", "+12025550101", "+12025550102", "+12025550103", "+12025550104"}
 
@@ -83,6 +87,7 @@ func (s *Server) seedDev(ctx context.Context) error {
 	_, err := s.svc.EnsureApp(ctx, verify.NewApp{
 		ID: DemoAppID, Name: "Demo", DefaultCallbackURL: "http://" + s.Addr() + "/dev/webhooks",
 		WebhookSecret: s.dev.WebhookSecret, APIKeys: []string{s.dev.APIKey},
+		Settings: verify.Settings{FlashCallerIDs: []verify.CallerIDRange{{Country: verify.AnyCountry, Pattern: DemoFlashRange}}},
 	})
 	if err != nil {
 		return fmt.Errorf("install demo app: %w", err)

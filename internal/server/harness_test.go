@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ringgate/ringgate/internal/config"
+	"github.com/ringgate/ringgate/internal/httpapi/openapitest"
 	"github.com/ringgate/ringgate/internal/server"
 )
 
@@ -125,6 +126,11 @@ func (h *harness) do(method, path, key string, body any, hdr ...string) response
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	// Every answer a test sees must be one the OpenAPI document describes;
+	// only unknown paths and methods have no operation to check against.
+	if !bytes.Contains(b, []byte(`"no_such_route"`)) && resp.StatusCode != http.StatusMethodNotAllowed {
+		openapitest.ValidateResponse(h.t, req, resp, b)
+	}
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
 

@@ -52,6 +52,7 @@ type Server struct {
 	events *prometheus.CounterVec
 	calls  *prometheus.CounterVec
 
+	jobKick  chan struct{}
 	http     *http.Server
 	ln       net.Listener
 	inbox    *httpapi.DevInbox
@@ -84,7 +85,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st, broker: live.NewBroker(), reg: prometheus.NewRegistry()}
+	s := &Server{cfg: cfg, log: log, store: st, broker: live.NewBroker(), reg: prometheus.NewRegistry(), jobKick: make(chan struct{}, 1)}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.events = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ringgate_events_total", Help: "Verification events by type (verification.verified, verification.expired, …).",
@@ -147,6 +148,12 @@ func (s *Server) Publish(n verify.Notice) {
 	if n.Deliveries {
 		s.disp.Kick()
 	}
+	if n.Jobs {
+		select {
+		case s.jobKick <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
 }
 
 func serverSecret(cfg config.Config) ([]byte, error) {
@@ -207,6 +214,7 @@ func (s *Server) Start(ctx context.Context) error {
 	})
 	s.loops.Go(func() { s.disp.Run(loopCtx) })
 	s.loops.Go(func() { s.sweep(loopCtx) })
+	s.loops.Go(func() { s.runJobs(loopCtx) })
 	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("http", s.URL()), slog.String("database", redactURL(s.cfg.Database.URL)))
 	return nil
 }
@@ -261,6 +269,29 @@ func (s *Server) sweep(ctx context.Context) {
 			t.Stop()
 		case <-t.C:
 		}
+	}
+}
+
+// runJobs places the calls and sends the texts verification steps queue.
+// A commit that queues one wakes it at once; the poll finds jobs other
+// nodes queued, retries that fell due, and leases that ran out.
+func (s *Server) runJobs(ctx context.Context) {
+	c := s.cfg.Jobs
+	for ctx.Err() == nil {
+		n, err := s.svc.RunJobs(ctx, c.Batch, c.Lease)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("outbound jobs", slog.Any("err", err))
+		}
+		if n == c.Batch {
+			continue
+		}
+		t := time.NewTimer(c.Interval)
+		select {
+		case <-ctx.Done():
+		case <-s.jobKick:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 }
 

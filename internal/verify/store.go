@@ -48,7 +48,7 @@ type Reader interface {
 	NextExpiry(ctx context.Context) (at time.Time, ok bool, err error)
 	// Job finds an outbound job by id.
 	Job(ctx context.Context, id string) (Job, error)
-	// Jobs lists a verification's jobs, oldest first.
+	// Jobs lists a verification's jobs, oldest first (by CreatedAt, then ID).
 	Jobs(ctx context.Context, verificationID string) ([]Job, error)
 }
 

@@ -197,5 +197,5 @@ func (r reader) Job(ctx context.Context, id string) (verify.Job, error) {
 
 func (r reader) Jobs(ctx context.Context, verificationID string) ([]verify.Job, error) {
 	return many(ctx, r, scanJob, "jobs of "+verificationID,
-		`SELECT `+jobCols+` FROM jobs WHERE verification_id = ? ORDER BY id`, verificationID)
+		`SELECT `+jobCols+` FROM jobs WHERE verification_id = ? ORDER BY created_at, id`, verificationID)
 }
