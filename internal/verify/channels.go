@@ -434,7 +434,7 @@ func (s *Service) advance(ctx context.Context, tx Tx, v Verification, why string
 	if err := tx.UpdateVerification(ctx, v); err != nil {
 		return fmt.Errorf("update verification: %w", err)
 	}
-	n, err := s.record(ctx, tx, v, EventStep, detail{out: &OutboundView{From: string(from), Cause: why}})
+	n, err := s.record(ctx, tx, v, EventStep, detail{step: &StepChange{FromChannel: from, Why: why}})
 	if err != nil {
 		return err
 	}

@@ -312,13 +312,14 @@ type detail struct {
 	call  *CallView
 	out   *OutboundView
 	check *CheckView
+	step  *StepChange
 }
 
 // record stores an event about v and, for the types sent as webhooks,
 // queues its webhook in the same transaction.
 func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string, d detail) (Notice, error) {
 	now := s.Now()
-	data := EventData{View: s.ViewOf(v, false), Call: d.call, Outbound: d.out, Check: d.check}
+	data := EventData{View: s.ViewOf(v, false), Call: d.call, Outbound: d.out, Check: d.check, StepChange: d.step}
 	body, err := json.Marshal(Envelope{Type: typ, Timestamp: now, Data: data})
 	if err != nil {
 		return Notice{}, fmt.Errorf("encode %s event: %w", typ, err)

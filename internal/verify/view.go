@@ -63,14 +63,20 @@ type Envelope struct {
 }
 
 // OutboundView describes what an outbound call or text did (call.*, sms.*
-// events), or for verification.step, the channel left and why.
+// events, and a step that failed because of one).
 type OutboundView struct {
 	ID         string `json:"id,omitempty"`
-	From       string `json:"from,omitempty"`
 	Carrier    string `json:"carrier,omitempty"`
 	AnsweredBy string `json:"answered_by,omitempty"`
 	Cause      string `json:"cause,omitempty"`
 	Error      string `json:"error,omitempty"`
+}
+
+// StepChange is what a verification.step event reports: the channel the
+// workflow left and why (a Reason, or "requested" for POST …/next).
+type StepChange struct {
+	FromChannel Channel `json:"from_channel"`
+	Why         string  `json:"why"`
 }
 
 // CheckView is the count of checks made, on check.failed and the terminal
@@ -83,9 +89,10 @@ type CheckView struct {
 // outbound command or the check the event is about.
 type EventData struct {
 	View
-	Call     *CallView     `json:"call,omitempty"`
-	Outbound *OutboundView `json:"outbound,omitempty"`
-	Check    *CheckView    `json:"check,omitempty"`
+	Call       *CallView     `json:"call,omitempty"`
+	Outbound   *OutboundView `json:"outbound,omitempty"`
+	Check      *CheckView    `json:"check,omitempty"`
+	StepChange *StepChange   `json:"step_change,omitempty"`
 }
 
 // ViewOf renders v. The client token is included only when withToken, since
