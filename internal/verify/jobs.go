@@ -268,8 +268,8 @@ func (s *Service) carrierEventTx(ctx context.Context, tx Tx, v Verification, j J
 	if !ok {
 		return nil
 	}
-	seen, err := s.seenEvent(ctx, tx, v.ID, j.ID, typ)
-	if err != nil || seen {
+	past, err := s.outboundHistory(ctx, tx, v.ID, j.ID)
+	if err != nil || past.seen[typ] {
 		return err
 	}
 	out := &OutboundView{ID: j.ID, Carrier: e.Carrier, AnsweredBy: e.AnsweredBy, Cause: e.Cause}
@@ -289,7 +289,7 @@ func (s *Service) carrierEventTx(ctx context.Context, tx Tx, v Verification, j J
 	case e.Kind == carrier.EventSMSFailed:
 		return s.stepFailed(ctx, tx, v, ReasonCarrierError, out, notices)
 	case e.Kind == carrier.EventEnded:
-		if reason, failed := callFailed(v.Channel, e.Cause, s.answered(ctx, tx, v.ID, j.ID)); failed {
+		if reason, failed := callFailed(v.Channel, e.Cause, past.human); failed {
 			return s.stepFailed(ctx, tx, v, reason, out, notices)
 		}
 	}
@@ -318,45 +318,31 @@ func callFailed(ch Channel, cause string, answeredByHuman bool) (Reason, bool) {
 	return ReasonNone, false
 }
 
-// answered reports whether the call was answered by a person (or by
-// someone detection could not judge).
-func (s *Service) answered(ctx context.Context, tx Tx, vid, callID string) bool {
-	evs, err := tx.Events(ctx, vid, 0, 1000)
-	if err != nil {
-		return false
-	}
-	for _, e := range evs {
-		if e.Type != EventCallAnswered {
-			continue
-		}
-		var env struct {
-			Data EventData `json:"data"`
-		}
-		if json.Unmarshal(e.Payload, &env) == nil && env.Data.Outbound != nil &&
-			env.Data.Outbound.ID == callID && env.Data.Outbound.AnsweredBy != carrier.AnsweredMachine {
-			return true
-		}
-	}
-	return false
+// history is what was recorded already about one outbound command.
+type history struct {
+	seen  map[string]bool // event types
+	human bool            // answered by a person (or by someone detection could not judge)
 }
 
-// seenEvent reports whether an event of typ about outbound id was recorded
-// already: carriers retransmit, and each fact is kept once.
-func (s *Service) seenEvent(ctx context.Context, tx Tx, vid, id, typ string) (bool, error) {
+// outboundHistory reads a verification's events about outbound command id:
+// carriers retransmit, and each fact is kept once.
+func (s *Service) outboundHistory(ctx context.Context, tx Tx, vid, id string) (history, error) {
+	h := history{seen: map[string]bool{}}
 	evs, err := tx.Events(ctx, vid, 0, 1000)
 	if err != nil {
-		return false, err
+		return h, err
 	}
 	for _, e := range evs {
-		if e.Type != typ {
-			continue
-		}
 		var env struct {
 			Data EventData `json:"data"`
 		}
-		if json.Unmarshal(e.Payload, &env) == nil && env.Data.Outbound != nil && env.Data.Outbound.ID == id {
-			return true, nil
+		if json.Unmarshal(e.Payload, &env) != nil || env.Data.Outbound == nil || env.Data.Outbound.ID != id {
+			continue
+		}
+		h.seen[e.Type] = true
+		if e.Type == EventCallAnswered && env.Data.Outbound.AnsweredBy != carrier.AnsweredMachine {
+			h.human = true
 		}
 	}
-	return false, nil
+	return h, nil
 }
