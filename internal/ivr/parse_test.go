@@ -100,13 +100,13 @@ func TestParseGood(t *testing.T) {
   <play voice="male1">Your code is {{ code }}.</play>
   <menu name="m"><keypress pressed="*"><hangup/></keypress></menu>
 </dialplan>`,
-		"goto to a play":             `<dialplan name="a"><play name="p">x</play><goto>p</goto></dialplan>`,
+		"goto to a play":                   `<dialplan name="a"><play name="p">x</play><goto>p</goto></dialplan>`,
 		"goto with a name (seed 002 java)": `<dialplan name="a"><goto name="g">h</goto><hangup name="h"/></dialplan>`,
 		"nested menu, long keys": `<dialplan name="a"><menu name="m" maxDigits="10" timeout="60000">
 <keypress pressed="0123456789"><menu name="n" timeout="500"><keypress pressed="#"><goto>m</goto></keypress></menu></keypress>
 </menu></dialplan>`,
-		"entities": `<dialplan name="a"><play>Tom &amp; Jerry &lt;3 &#65;</play></dialplan>`,
-		"empty amd":  `<dialplan name="a"><amd name="x"></amd></dialplan>`,
+		"entities":  `<dialplan name="a"><play>Tom &amp; Jerry &lt;3 &#65;</play></dialplan>`,
+		"empty amd": `<dialplan name="a"><amd name="x"></amd></dialplan>`,
 	} {
 		if _, err := Parse([]byte(src)); err != nil {
 			t.Errorf("%s: %v", name, err)
