@@ -129,6 +129,13 @@ func qname(n xml.Name) string {
 	return n.Local
 }
 
+// textLine is the line of the first non-space character of t, the last
+// token read.
+func (p *parser) textLine(t xml.CharData) int {
+	lead := len(t) - len(bytes.TrimLeft(t, " \t\r\n"))
+	return p.tokLine + bytes.Count(t[:lead], []byte{'\n'})
+}
+
 func isSpace(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
 var knownElements = map[string]bool{
@@ -161,7 +168,7 @@ func (p *parser) document() (*Dialplan, error) {
 			}
 		case xml.CharData:
 			if !isSpace(t) {
-				return nil, p.errf(p.tokLine, "text %q before <dialplan>", clip(strings.TrimSpace(string(t))))
+				return nil, p.errf(p.textLine(t), "text %q before <dialplan>", clip(strings.TrimSpace(string(t))))
 			}
 		case xml.Comment:
 		case xml.StartElement:
@@ -308,7 +315,7 @@ func (p *parser) nodes(parent string) ([]Node, error) {
 			return out, nil
 		case xml.CharData:
 			if !isSpace(t) {
-				return nil, p.errf(p.tokLine, "unexpected text %q inside <%s>", clip(strings.TrimSpace(string(t))), parent)
+				return nil, p.errf(p.textLine(t), "unexpected text %q inside <%s>", clip(strings.TrimSpace(string(t))), parent)
 			}
 		case xml.Comment, xml.ProcInst:
 		case xml.StartElement:
@@ -369,7 +376,7 @@ func (p *parser) amd(se xml.StartElement) (Node, error) {
 			return n, nil
 		case xml.CharData:
 			if !isSpace(t) {
-				return nil, p.errf(p.tokLine, "unexpected text %q inside <amd>", clip(strings.TrimSpace(string(t))))
+				return nil, p.errf(p.textLine(t), "unexpected text %q inside <amd>", clip(strings.TrimSpace(string(t))))
 			}
 		case xml.Comment, xml.ProcInst:
 		case xml.StartElement:
@@ -458,7 +465,7 @@ func (p *parser) menu(se xml.StartElement) (Node, error) {
 			return m, nil
 		case xml.CharData:
 			if !isSpace(t) {
-				return nil, p.errf(p.tokLine, "unexpected text %q inside <menu>", clip(strings.TrimSpace(string(t))))
+				return nil, p.errf(p.textLine(t), "unexpected text %q inside <menu>", clip(strings.TrimSpace(string(t))))
 			}
 		case xml.Comment, xml.ProcInst:
 		case xml.StartElement:
