@@ -192,3 +192,53 @@ func TestRender(t *testing.T) {
 		t.Errorf("SpeakDigits = %q", got)
 	}
 }
+
+func TestSnapshotResume(t *testing.T) {
+	d := mustParse(t, `<dialplan name="a">
+<amd><machine><hangup/></machine><live><menu name="outer"><play>outer</play>
+  <keypress pressed="1"><play>one</play><menu name="inner" timeout="500"><play>inner</play>
+    <keypress pressed="2"><goto>outer</goto></keypress></menu></keypress>
+</menu></live></amd>
+</dialplan>`)
+	s := d.Start(vars)
+	if got := s.Snapshot(); got != "1.u.0.n." {
+		t.Fatalf("before answer: %q", got)
+	}
+	s.Answered("human")
+	if got := s.Snapshot(); got != "1.h.1.w.0:1/L:1" {
+		t.Fatalf("outer: %q", got)
+	}
+	s.Digits("1")
+	snap := s.Snapshot()
+	if snap != "1.h.2.w.0:1/L:1/K0:2" {
+		t.Fatalf("inner: %q", snap)
+	}
+	// A resumed session on a re-parsed plan behaves as the original.
+	r, err := mustParse(t, `<dialplan name="a">
+<amd><machine><hangup/></machine><live><menu name="outer"><play>outer</play>
+  <keypress pressed="1"><play>one</play><menu name="inner" timeout="500"><play>inner</play>
+    <keypress pressed="2"><goto>outer</goto></keypress></menu></keypress>
+</menu></live></amd>
+</dialplan>`).Resume(snap, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, ok := r.Waiting(); !ok || w.Timeout != 500*time.Millisecond {
+		t.Fatalf("resumed waits %v %+v", ok, w)
+	}
+	want := s.Digits("2")
+	if got := r.Digits("2"); !reflect.DeepEqual(got, want) || len(got) != 2 || got[0].Text != "outer" {
+		t.Fatalf("resumed %+v, original %+v", got, want)
+	}
+	if got, want := r.Timeout(), s.Timeout(); !reflect.DeepEqual(got, want) || !r.Done() {
+		t.Fatalf("resumed %+v, original %+v", got, want)
+	}
+	if got := r.Snapshot(); got != "1.h.3.d." {
+		t.Fatalf("done: %q", got)
+	}
+	for _, bad := range []string{"", "2.h.0.n.", "1.x.0.w.0:1", "1.h.99.w.0:1/L:1", "1.h.1.w.0:1", "1.h.1.w.0:1/M:1", "1.h.1.w.0:1/L:2", "1.h.1.w.0:1/K0:1", "1.h.1.w.0:0", "1.h.1.n.0:1"} {
+		if _, err := d.Resume(bad, vars); err != ErrSnapshot {
+			t.Errorf("Resume(%q) = %v", bad, err)
+		}
+	}
+}

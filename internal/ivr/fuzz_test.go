@@ -3,6 +3,7 @@ package ivr
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -37,13 +38,32 @@ func FuzzParse(f *testing.F) {
 					t.Fatal("no actions while the session goes on")
 				}
 			}
-			check(s.Answered(by))
+			// twin is rebuilt from a snapshot before every step and must act
+			// as s does.
+			twin := d.Start(nil)
+			resume := func() {
+				t.Helper()
+				var err error
+				if twin, err = d.Resume(twin.Snapshot(), map[string]string{VarCode: input, VarApp: input}); err != nil {
+					t.Fatalf("Resume(%q): %v", twin.Snapshot(), err)
+				}
+			}
+			step := func(acts, twinActs []Action) {
+				t.Helper()
+				check(acts)
+				if !reflect.DeepEqual(acts, twinActs) {
+					t.Fatalf("resumed session did %+v, original %+v", twinActs, acts)
+				}
+			}
+			resume()
+			step(s.Answered(by), twin.Answered(by))
 			// Each step answers a Gather; MaxGathers bounds them.
 			for i := 0; i <= MaxGathers+1 && !s.Done(); i++ {
+				resume()
 				if i%3 == 2 {
-					check(s.Timeout())
+					step(s.Timeout(), twin.Timeout())
 				} else {
-					check(s.Digits(input))
+					step(s.Digits(input), twin.Digits(input))
 				}
 			}
 			if !s.Done() {

@@ -65,6 +65,7 @@ type parser struct {
 	lineOff int64 // src[:lineOff] has been counted into line
 	line    int   // line at lineOff
 	tokLine int   // line the last token started on
+	tokOff  int64 // and its offset
 	depth   int
 	names   map[string]nameDecl
 	gotos   []gotoRef
@@ -90,7 +91,8 @@ func (p *parser) lineAt(off int64) int {
 // next returns the next token, recording the line it starts on. End of
 // input is io.EOF; malformed XML is a *SyntaxError.
 func (p *parser) next() (xml.Token, error) {
-	p.tokLine = p.lineAt(p.dec.InputOffset())
+	p.tokOff = p.dec.InputOffset()
+	p.tokLine = p.lineAt(p.tokOff)
 	tok, err := p.dec.Token()
 	if err == io.EOF {
 		return nil, err
@@ -129,11 +131,20 @@ func qname(n xml.Name) string {
 	return n.Local
 }
 
-// textLine is the line of the first non-space character of t, the last
-// token read.
-func (p *parser) textLine(t xml.CharData) int {
-	lead := len(t) - len(bytes.TrimLeft(t, " \t\r\n"))
-	return p.tokLine + bytes.Count(t[:lead], []byte{'\n'})
+// textLine is the line of the first non-space character of the last token
+// read, character data (which the decoder has normalised: the source is
+// counted, not t).
+func (p *parser) textLine(xml.CharData) int {
+	off := p.tokOff
+	for off < int64(len(p.src)) {
+		switch p.src[off] {
+		case ' ', '\t', '\r', '\n':
+			off++
+			continue
+		}
+		break
+	}
+	return p.lineAt(off)
 }
 
 func isSpace(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
