@@ -46,7 +46,13 @@
 // Nodes run in document order. After a keypress, live or machine branch
 // runs out, execution continues after the menu or amd that holds it; after
 // the last top-level node the call hangs up. A goto continues at its target
-// and then in document order from there. See Session.
+// and then in document order from there. A menu speaks its prompts and
+// waits: keys matching a keypress run it, other keys replay the menu, and
+// silence runs the "timeout" keypress (or, without one, continues after
+// the menu). A plan that runs MaxSteps nodes without waiting (a goto loop)
+// or waits more than MaxGathers times hangs up. See Session; a runner that
+// keeps no state between requests uses Session.Snapshot and
+// Dialplan.Resume.
 package ivr
 
 import (
