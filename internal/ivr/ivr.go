@@ -5,10 +5,58 @@
 // a timeout) and answers with what to do next (speak, gather, hang up). It
 // does no I/O, so the simulator runs it as text, the SIP adapter on RTP, and
 // the HTTP carriers translate the model into their own call-control markup.
+//
+// # XML form
+//
+//	<dialplan name="verification">
+//	  <amd>
+//	    <live><goto>live</goto></live>          <!-- a person, or detection could not tell -->
+//	    <machine><goto>hangup</goto></machine>  <!-- an answering machine -->
+//	  </amd>
+//	  <menu maxDigits="1" timeout="3500" name="live">
+//	    <play type="tts" voice="female1" name="play_code">Your code is {{code}}. Press 1 to repeat.</play>
+//	    <keypress pressed="1"><goto>live</goto></keypress>
+//	    <keypress pressed="timeout"><hangup/></keypress>
+//	  </menu>
+//	  <hangup name="hangup"/>
+//	</dialplan>
+//
+// Elements and attributes:
+//
+//   - dialplan: name (required). Children: amd, menu, play, goto, hangup.
+//   - amd: name. Children: at most one live and one machine, each holding
+//     a list of amd, menu, play, goto, hangup.
+//   - menu: name (required), maxDigits (1–10, default 1), timeout in
+//     milliseconds (500–60000, default 5000). Children: play (its prompts)
+//     and keypress.
+//   - keypress: pressed (required): 1 to maxDigits keys from 0–9 * #, or
+//     "timeout". Children like live's. At most one keypress per value.
+//   - play: name, type ("tts", the default), voice. Text only, with
+//     {{code}} and {{app}} placeholders; not empty.
+//   - goto: name; its text is the name of the node to continue at. Any
+//     named node may be a target except a menu's prompts (go to the menu).
+//   - hangup: name. Empty.
+//
+// Names are unique in a document and made of letters, digits, '_', '-' and
+// '.'. Comments are allowed; DTDs, entity declarations and processing
+// instructions other than the XML declaration are not.
+//
+// # Execution
+//
+// Nodes run in document order. After a keypress, live or machine branch
+// runs out, execution continues after the menu or amd that holds it; after
+// the last top-level node the call hangs up. A goto continues at its target
+// and then in document order from there. A menu speaks its prompts and
+// waits: keys matching a keypress run it, other keys replay the menu, and
+// silence runs the "timeout" keypress (or, without one, continues after
+// the menu). A plan that runs MaxSteps nodes without waiting (a goto loop)
+// or waits more than MaxGathers times hangs up. See Session; a runner that
+// keeps no state between requests uses Session.Snapshot and
+// Dialplan.Resume.
 package ivr
 
 import (
-	"errors"
+	"strconv"
 	"time"
 )
 
@@ -45,17 +93,24 @@ type Keypress struct {
 	Do      []Node
 }
 
+// PressedTimeout is the Keypress.Pressed value of the branch taken when
+// nothing was pressed before the menu's timeout.
+const PressedTimeout = "timeout"
+
 // Play speaks Text (type="tts"). {{name}} placeholders are filled from the
 // call's variables; {{code}} is spoken digit by digit.
 type Play struct {
 	Name  string
 	Type  string // "tts"
 	Voice string
-	Text  string
+	Text  string // whitespace-collapsed, placeholders unrendered
 }
 
 // Goto continues at the node named Target.
-type Goto struct{ Target string }
+type Goto struct {
+	Name   string // optional, like any node's
+	Target string
+}
 
 // Hangup ends the call.
 type Hangup struct{ Name string }
@@ -66,24 +121,84 @@ func (*Play) node()   {}
 func (*Goto) node()   {}
 func (*Hangup) node() {}
 
+// Limits on what Parse accepts.
+const (
+	MaxSize       = 64 << 10 // bytes of XML
+	MaxDepth      = 32       // nested elements
+	MinTimeout    = 500 * time.Millisecond
+	MaxTimeout    = 60 * time.Second
+	MaxMenuDigits = 10
+	// DefaultTimeout and DefaultMaxDigits apply when a menu omits them.
+	DefaultTimeout   = 5 * time.Second
+	DefaultMaxDigits = 1
+)
+
+// Variables a play text may use. {{code}} is spoken digit by digit, {{app}}
+// (the app's display name) as it is.
+const (
+	VarCode = "code"
+	VarApp  = "app"
+)
+
+// KnownVars lists the placeholders Parse accepts.
+var KnownVars = []string{VarCode, VarApp}
+
 // SyntaxError is a dialplan that cannot be used, with the line at fault.
 type SyntaxError struct {
 	Line int // 1-based; 0 when the fault is not on one line
 	Msg  string
 }
 
-func (e *SyntaxError) Error() string { return "" }
+func (e *SyntaxError) Error() string {
+	if e.Line <= 0 {
+		return e.Msg
+	}
+	return "line " + strconv.Itoa(e.Line) + ": " + e.Msg
+}
 
-// ErrNotImplemented is returned until the package is written.
-var ErrNotImplemented = errors.New("ivr: not implemented")
+// DefaultXML is seed 002's dialplan in this package's XML form: a machine
+// is hung up on; a person (or an undetermined answer) hears the code digit
+// by digit and "press 1 to repeat"; 1 repeats the menu; silence for 3.5 s
+// hangs up.
+const DefaultXML = `<dialplan name="verification">
+  <!-- answering machine detection -->
+  <amd>
+    <!-- a person (or detection could not tell): go to the live menu -->
+    <live>
+      <goto>live</goto>
+    </live>
+    <!-- an answering machine: hang up without speaking -->
+    <machine>
+      <goto>hangup</goto>
+    </machine>
+  </amd>
+  <menu maxDigits="1" timeout="3500" name="live">
+    <play type="tts" voice="female1" name="play_code">Hello, your {{app}} verification code is {{code}}. Press 1 to repeat.</play>
+    <!-- 1: repeat from the menu -->
+    <keypress pressed="1">
+      <goto>live</goto>
+    </keypress>
+    <!-- nothing pressed within 3.5 seconds: hang up -->
+    <keypress pressed="timeout">
+      <hangup/>
+    </keypress>
+  </menu>
+  <hangup name="hangup"/>
+</dialplan>
+`
 
-// Parse reads a dialplan's XML form and validates it: known elements and
-// attributes only, goto targets that exist, a maxDigits and timeout in
-// range, {{placeholders}} that are known variables. A fault is a
-// *SyntaxError naming the line.
-func Parse(src []byte) (*Dialplan, error) { return nil, ErrNotImplemented }
+var defaultPlan *Dialplan
 
-// Default is seed 002's dialplan: a machine is hung up on; a person hears
-// the code digit by digit and "press 1 to repeat", the code again on 1, and
-// the call ends when nothing is pressed.
-func Default() *Dialplan { return nil }
+func init() {
+	d, err := Parse([]byte(DefaultXML))
+	if err != nil {
+		panic("ivr: DefaultXML does not parse: " + err.Error())
+	}
+	defaultPlan = d
+}
+
+// Default is seed 002's dialplan (DefaultXML, parsed): a machine is hung up
+// on; a person hears the code digit by digit and "press 1 to repeat", the
+// code again on 1, and the call ends when nothing is pressed. The returned
+// plan is shared: do not modify it.
+func Default() *Dialplan { return defaultPlan }

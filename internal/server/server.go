@@ -126,7 +126,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	}
 	var simulator *sim.Carrier
 	if cfg.Simulator.Enabled {
-		simulator = sim.New(s.svc, nil)
+		simulator = sim.New(sim.Config{Inbound: s.svc, Logger: log})
 		if cfg.Mode != config.ModeDev {
 			log.Warn("the carrier simulator is on: any holder of an API key can place simulated calls that verify numbers; turn simulator.enabled off in production")
 		}
