@@ -14,6 +14,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -53,43 +55,62 @@ func Unavailable(t testing.TB, err error) {
 // ends, and returns a URL that connects to it.
 func Schema(t testing.TB) string {
 	t.Helper()
-	base := BaseURL()
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("RINGGATE_TEST_POSTGRES_URL: not a URL: %v", err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	url, drop, err := NewSchema(ctx, BaseURL())
+	if errors.Is(err, errUnreachable) {
+		Unavailable(t, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return url
+}
+
+var errUnreachable = errors.New("unreachable")
+
+// NewSchema creates a schema with a random name on the server base names
+// and returns a URL whose search_path is that schema, and a function that
+// drops it. Benchmarks use it too.
+func NewSchema(ctx context.Context, base string) (string, func() error, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, fmt.Errorf("postgres URL: %w", err)
+	}
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		Unavailable(t, err)
+		return "", nil, fmt.Errorf("%w: %w", errUnreachable, err)
 	}
 	defer conn.Close(context.Background())
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	schema := "rgtest_" + hex.EncodeToString(b[:])
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
+		return "", nil, fmt.Errorf("create schema: %w", err)
 	}
-	t.Cleanup(func() { drop(t, base, schema) })
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), func() error { return drop(base, schema) }, nil
 }
 
-func drop(t testing.TB, base, schema string) {
+func drop(base, schema string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
-		return
+		return fmt.Errorf("drop schema %s: %w", schema, err)
 	}
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
+		return fmt.Errorf("drop schema %s: %w", schema, err)
 	}
+	return nil
 }
 
 func redact(s string) string {
