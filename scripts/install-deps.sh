@@ -1,14 +1,37 @@
 #!/usr/bin/env bash
-# Installs what ringgate's tests need beyond Go on a Debian machine. Today
-# that is nothing: SQLite is embedded (modernc.org/sqlite, pure Go). Peers
+# Installs what ringgate's tests need beyond Go on a Debian machine: a
+# PostgreSQL server on 127.0.0.1:5432 with trust auth and a database "test"
+# (the store/postgres and cluster tests; RINGGATE_TEST_POSTGRES_URL points
+# them elsewhere). SQLite is embedded (modernc.org/sqlite, pure Go). Peers
 # that later tests talk to (sipp, chromium) are added here, so a fresh
 # machine needs only this script.
 set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 need=()
-# (no system packages needed yet)
+if [ -z "${RINGGATE_TEST_POSTGRES_URL:-}" ] && ! command -v pg_ctlcluster >/dev/null; then
+  need+=(postgresql)
+fi
 if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+if [ -z "${RINGGATE_TEST_POSTGRES_URL:-}" ]; then
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    ver=$(ls /etc/postgresql | sort -n | tail -1)
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$ver" main start
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+  # A fresh Debian cluster asks for passwords on TCP and has no "test"
+  # database; the tests want trust on loopback and that database.
+  if ! psql -h 127.0.0.1 -U postgres -d test -Atc 'SELECT 1' >/dev/null 2>&1; then
+    ver=$(ls /etc/postgresql | sort -n | tail -1)
+    hba=/etc/postgresql/$ver/main/pg_hba.conf
+    if ! grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+      $SUDO sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+      $SUDO pg_ctlcluster --skip-systemctl-redirect "$ver" main reload
+    fi
+    psql -h 127.0.0.1 -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
+      || psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE test'
+  fi
 fi
 go mod download

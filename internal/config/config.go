@@ -100,6 +100,10 @@ type Webhooks struct {
 	RetryMax  time.Duration `yaml:"retry_max"`  // longest wait between attempts
 	MaxAge    time.Duration `yaml:"max_age"`    // give up this long after the event
 	Workers   int           `yaml:"workers"`    // deliveries in flight at once
+	// Lease is how long a node holds a delivery it is sending; if the node
+	// dies, another sends it once the lease has run out. 0: Timeout + 20s.
+	// It must exceed Timeout.
+	Lease time.Duration `yaml:"lease"`
 	// AllowNetworks lists CIDRs callbacks may reach even though they are
 	// private (10.0.0.0/8 …). Loopback is allowed only in dev mode, or when
 	// listed here.
@@ -233,6 +237,15 @@ func setDuration(dst *time.Duration, v string) error {
 	return err
 }
 
+// DeliveryLease is the webhook lease in force: Webhooks.Lease, or
+// Timeout + 20s when it is not set.
+func (c *Config) DeliveryLease() time.Duration {
+	if c.Webhooks.Lease > 0 {
+		return c.Webhooks.Lease
+	}
+	return c.Webhooks.Timeout + 20*time.Second
+}
+
 // Validate checks the whole configuration and fills derived defaults
 // (database URL from the data dir, public URL from the listen address).
 func (c *Config) Validate() error {
@@ -265,6 +278,9 @@ func (c *Config) Validate() error {
 	w := c.Webhooks
 	if w.Timeout <= 0 || w.RetryBase <= 0 || w.RetryMax < w.RetryBase || w.MaxAge <= 0 || w.Workers < 1 {
 		errs = append(errs, errors.New("webhooks: timeout, retry_base, max_age must be positive, retry_max ≥ retry_base, workers ≥ 1"))
+	}
+	if w.Lease != 0 && w.Lease <= w.Timeout {
+		errs = append(errs, fmt.Errorf("webhooks.lease: %v must exceed webhooks.timeout (%v)", w.Lease, w.Timeout))
 	}
 	switch c.MissedCall.RejectStatus {
 	case 603, 486, 480:

@@ -105,3 +105,23 @@ func TestSecretFileSurvivesRestart(t *testing.T) {
 		t.Errorf("secret file mode %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+func TestDeliveryLease(t *testing.T) {
+	t.Parallel()
+	c := Defaults(ModeDev)
+	if got, want := c.DeliveryLease(), c.Webhooks.Timeout+20*time.Second; got != want {
+		t.Errorf("default lease = %v, want %v", got, want)
+	}
+	c.Webhooks.Lease = 3 * time.Second
+	c.Webhooks.Timeout = time.Second
+	if err := c.Validate(); err != nil {
+		t.Errorf("lease 3s, timeout 1s: %v", err)
+	}
+	if got := c.DeliveryLease(); got != 3*time.Second {
+		t.Errorf("lease = %v, want 3s", got)
+	}
+	c.Webhooks.Lease = time.Second
+	if err := c.Validate(); err == nil {
+		t.Error("lease equal to the timeout: no error")
+	}
+}

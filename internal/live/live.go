@@ -72,6 +72,17 @@ func (b *Broker) Publish(n verify.Notice) {
 	}
 }
 
+// WakeAll wakes every subscriber. A node that may have missed notices (its
+// link to the other nodes was down) calls it, so that every reader looks
+// again.
+func (b *Broker) WakeAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, m := range b.subs {
+		wake(m)
+	}
+}
+
 func wake(m map[*Sub]struct{}) {
 	for s := range m {
 		select {

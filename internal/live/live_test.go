@@ -59,3 +59,17 @@ func TestUnsubscribe(t *testing.T) {
 		t.Fatalf("Subscribers() = %d after all unsubscribed", n)
 	}
 }
+
+func TestWakeAll(t *testing.T) {
+	t.Parallel()
+	b := NewBroker()
+	subs := []*Sub{b.Subscribe("vf_a"), b.Subscribe("vf_b"), b.Subscribe("")}
+	b.WakeAll()
+	for i, s := range subs {
+		select {
+		case <-s.C:
+		default:
+			t.Errorf("subscriber %d not woken", i)
+		}
+	}
+}

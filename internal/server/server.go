@@ -27,6 +27,7 @@ import (
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
 	"github.com/ringgate/ringgate/internal/live"
+	"github.com/ringgate/ringgate/internal/store/postgres"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
 	"github.com/ringgate/ringgate/internal/verify"
 	"github.com/ringgate/ringgate/internal/webhook"
@@ -47,6 +48,7 @@ type Server struct {
 	svc    *verify.Service
 	broker *live.Broker
 	disp   *webhook.Dispatcher
+	clu    *cluster // nil on a single-node store
 	api    *httpapi.API
 	reg    *prometheus.Registry
 	events *prometheus.CounterVec
@@ -114,7 +116,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s.disp = webhook.NewDispatcher(webhook.DispatcherConfig{
 		Outbox: st, Client: policy.Client(cfg.Webhooks.Timeout), Logger: log,
 		Workers: cfg.Webhooks.Workers, RetryBase: cfg.Webhooks.RetryBase, RetryMax: cfg.Webhooks.RetryMax,
-		MaxAge: cfg.Webhooks.MaxAge, Lease: cfg.Webhooks.Timeout + 20*time.Second,
+		MaxAge: cfg.Webhooks.MaxAge, Lease: cfg.DeliveryLease(),
 		Metrics: hookMetrics,
 	})
 	if cfg.Mode == config.ModeDev {
@@ -130,6 +132,15 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		if cfg.Mode != config.ModeDev {
 			log.Warn("the carrier simulator is on: any holder of an API key can place simulated calls that verify numbers; turn simulator.enabled off in production")
 		}
+	}
+	if t, ok := st.(clusterTransport); ok {
+		s.clu = newCluster(t, log, s.fromPeer, func() {
+			// Notices sent while this node was not listening are lost:
+			// every reader and the dispatcher look again.
+			s.broker.WakeAll()
+			s.disp.Kick()
+			s.kickJobs()
+		})
 	}
 	s.api = httpapi.New(httpapi.Config{
 		Service: s.svc, Broker: s.broker, Simulator: simulator, SimulatorOpen: cfg.Mode == config.ModeDev, DevInbox: s.inbox,
@@ -149,10 +160,31 @@ func (s *Server) Publish(n verify.Notice) {
 		s.disp.Kick()
 	}
 	if n.Jobs {
-		select {
-		case s.jobKick <- struct{}{}:
-		default: // a wake-up is already pending
-		}
+		s.kickJobs()
+	}
+	if s.clu != nil {
+		s.clu.Publish(n)
+	}
+}
+
+// kickJobs wakes the job loop.
+func (s *Server) kickJobs() {
+	select {
+	case s.jobKick <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+// fromPeer handles a notice another node published: wake this node's
+// readers of that verification, and its dispatcher or job runner when work
+// was queued (nodes race to claim it; SKIP LOCKED hands each item to one).
+func (s *Server) fromPeer(n verify.Notice) {
+	s.broker.Publish(n)
+	if n.Deliveries {
+		s.disp.Kick()
+	}
+	if n.Jobs {
+		s.kickJobs()
 	}
 }
 
@@ -168,7 +200,11 @@ func serverSecret(cfg config.Config) ([]byte, error) {
 func OpenStore(ctx context.Context, url string) (Store, error) {
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		return nil, errors.New("database: PostgreSQL is not supported by this build yet; use sqlite:PATH")
+		st, err := postgres.Open(ctx, url)
+		if err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+		return st, nil
 	case strings.Contains(url, "://") && !strings.HasPrefix(url, "sqlite://"):
 		return nil, fmt.Errorf("database: unsupported URL %q (want sqlite:PATH or postgres://…)", url)
 	}
@@ -215,7 +251,10 @@ func (s *Server) Start(ctx context.Context) error {
 	s.loops.Go(func() { s.disp.Run(loopCtx) })
 	s.loops.Go(func() { s.sweep(loopCtx) })
 	s.loops.Go(func() { s.runJobs(loopCtx) })
-	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("http", s.URL()), slog.String("database", redactURL(s.cfg.Database.URL)))
+	if s.clu != nil {
+		s.loops.Go(func() { s.clu.run(loopCtx) })
+	}
+	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("http", s.URL()), slog.String("database", redactURL(s.cfg.Database.URL)), slog.Bool("cluster", s.clu != nil))
 	return nil
 }
 

@@ -13,7 +13,7 @@ import (
 )
 
 // ClaimDeliveries leases due deliveries in one UPDATE … RETURNING, so
-// choosing and leasing are atomic. The inner SELECT locks with SKIP LOCKED
+// choosing and leasing are atomic. The candidates are locked with SKIP LOCKED
 // where the dialect has it, so concurrent claimers on PostgreSQL pass over
 // each other's rows instead of queueing; the outer WHERE repeats the
 // conditions so a row another claimer leased between snapshot and lock is
@@ -32,14 +32,19 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 	// is as late: lease_until identifies the claim (SettleDelivery matches
 	// on it), so no two claims of a row may share one.
 	const leaseExpr = `CASE WHEN last_lease_until >= ? THEN last_lease_until + 1 ELSE ? END`
-	q := `UPDATE webhook_deliveries SET lease_until = ` + leaseExpr + `, last_lease_until = ` + leaseExpr + `
-		WHERE id IN (SELECT id FROM webhook_deliveries WHERE ` + due + `
+	// The candidates are a MATERIALIZED CTE, chosen and locked once:
+	// PostgreSQL may otherwise run an IN (subquery) again for each outer
+	// row, and a rerun skips the rows this UPDATE has just changed and
+	// locks the next ones, claiming past the LIMIT.
+	q := `WITH candidates AS MATERIALIZED (SELECT id FROM webhook_deliveries WHERE ` + due + `
 			ORDER BY next_attempt_at, id LIMIT ?` + s.d.ForUpdateSkipLocked() + `)
+		UPDATE webhook_deliveries SET lease_until = ` + leaseExpr + `, last_lease_until = ` + leaseExpr + `
+		WHERE id IN (SELECT id FROM candidates)
 		AND ` + due + `
 		RETURNING ` + deliveryCols + `, lease_until,
 			(SELECT webhook_secret FROM apps WHERE apps.id = webhook_deliveries.app_id)`
 	nowMs, until := millis(now), millis(now.Add(lease))
-	args := []any{until, until, until, until, nowMs, nowMs, int64(limit), nowMs, nowMs}
+	args := []any{nowMs, nowMs, int64(limit), until, until, until, until, nowMs, nowMs}
 	var out []webhook.Claimed
 	err := s.retry(ctx, func() error {
 		var err error

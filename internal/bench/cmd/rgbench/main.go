@@ -24,6 +24,7 @@ import (
 	"github.com/ringgate/ringgate/internal/bench"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/server"
+	"github.com/ringgate/ringgate/internal/store/postgres/pgtest"
 	"github.com/ringgate/ringgate/internal/verify"
 	"github.com/ringgate/ringgate/internal/webhook"
 )
@@ -34,6 +35,9 @@ func main() {
 	n := flag.Int("n", 3000, "requests per run")
 	workers := flag.Int("c", 16, "concurrent clients")
 	hooks := flag.Int("hooks", 2000, "webhook deliveries to time")
+	pgURL := flag.String("pg", pgtest.BaseURL(), "PostgreSQL server for the 1- and 3-node runs (a schema of their own is made and dropped); \"\" to skip")
+	pgN := flag.Int("pg-n", 1500, "start+call pairs per PostgreSQL run")
+	pgLimit := flag.Duration("pg-time", 15*time.Second, "longest each PostgreSQL run lasts (requests cut off by it count as errors)")
 	flag.Parse()
 	ctx := context.Background()
 	limit := 60 * time.Second
@@ -74,6 +78,10 @@ func main() {
 		starts.PerSecond()/baseline.PerSecond(), verified.PerSecond()/baseline.PerSecond())
 	fmt.Printf("ratio to baseline (p99 latency): starts %.1fx, start+call %.1fx\n\n",
 		float64(starts.P99)/float64(baseline.P99), float64(verified.P99)/float64(baseline.P99))
+
+	if *pgURL != "" {
+		postgresRuns(ctx, *pgURL, *pgN, *workers, *pgLimit, client, receiver, baseline, verified)
+	}
 
 	srv.Close()
 	received.Store(0)
@@ -217,4 +225,82 @@ func postDecode(ctx context.Context, c *http.Client, url string, body []byte, wa
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	return err
+}
+
+// postgresRuns measures start + verifying call on PostgreSQL with one node
+// and with three (in-process servers on their own ports sharing one
+// schema, each client's start on one node and its call on the next), and
+// prints them next to SQLite's run and the baseline from the same process.
+func postgresRuns(ctx context.Context, base string, n, workers int, limit time.Duration, client *http.Client, receiver string, baseline, sqlite bench.Result) {
+	results := []bench.Result{sqlite}
+	for _, nodes := range []int{1, 3} {
+		url, drop, err := pgtest.NewSchema(ctx, base)
+		if err != nil {
+			fmt.Printf("PostgreSQL runs skipped: %v\n", err)
+			return
+		}
+		srvs := pgNodes(ctx, url, nodes, receiver)
+		name := fmt.Sprintf("ringgate PostgreSQL, %d node(s): start + verifying call", nodes)
+		r := bench.Load(ctx, name, n, workers, limit, func(ctx context.Context, i int) error {
+			a, b := srvs[i%nodes], srvs[(i+1)%nodes]
+			var v struct {
+				DialNumber string `json:"dial_number"`
+			}
+			if err := postDecode(ctx, client, a.URL()+"/v1/verifications", startBody(i, receiver), http.StatusCreated, &v); err != nil {
+				return err
+			}
+			call := fmt.Sprintf(`{"from":%q,"to":%q}`, phoneOf(i), v.DialNumber)
+			return post(ctx, client, b.URL()+"/sim/calls", []byte(call), http.StatusOK)
+		})
+		fmt.Println(r)
+		results = append(results, r)
+		for _, s := range srvs {
+			s.Close()
+		}
+		if err := drop(); err != nil {
+			log.Print(err)
+		}
+	}
+	fmt.Printf("\nstart + verifying call, ratio to baseline (throughput; p99):\n")
+	for i, label := range []string{"SQLite, 1 node", "PostgreSQL, 1 node", "PostgreSQL, 3 nodes"} {
+		r := results[i]
+		fmt.Printf("  %-20s %8.0f pairs/s  p50 %-8v p99 %-8v  %.3f; %.1fx\n", label, r.PerSecond(),
+			r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond),
+			r.PerSecond()/baseline.PerSecond(), float64(r.P99)/float64(baseline.P99))
+	}
+	fmt.Println()
+}
+
+// pgNodes starts k servers in serve mode on one PostgreSQL schema, with an
+// app that has the bench key and a pool number.
+func pgNodes(ctx context.Context, url string, k int, receiver string) []*server.Server {
+	secret := make([]byte, 32)
+	for i := range secret {
+		secret[i] = byte(i * 7)
+	}
+	var srvs []*server.Server
+	for range k {
+		cfg := config.Defaults(config.ModeServe)
+		cfg.HTTP, cfg.Log.Level, cfg.Database.URL = "127.0.0.1:0", "error", url
+		cfg.Secret = fmt.Sprintf("%x", secret)
+		cfg.Simulator.Enabled = true
+		cfg.Webhooks.AllowNetworks = []string{"127.0.0.0/8"}
+		srv, err := server.New(ctx, cfg, server.Options{Logger: server.NewLogger(cfg.Log, io.Discard)})
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := srv.Start(ctx); err != nil {
+			log.Fatal(err)
+		}
+		srvs = append(srvs, srv)
+	}
+	svc := srvs[0].Service()
+	cr, err := svc.CreateApp(ctx, verify.NewApp{Name: "bench", DefaultCallbackURL: receiver, APIKeys: []string{key}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := svc.AddNumber(ctx, cr.App.ID, "+12025550100", "*"); err != nil {
+		log.Fatal(err)
+	}
+	return srvs
 }

@@ -1,0 +1,187 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ringgate/ringgate/internal/store/postgres"
+	"github.com/ringgate/ringgate/internal/store/postgres/pgtest"
+	"github.com/ringgate/ringgate/internal/store/storetest"
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+func open(t testing.TB, url string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(t.Context(), url)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		return open(t, pgtest.Schema(t))
+	})
+}
+
+// TestMigrateConcurrent stands for nodes starting together on an empty
+// schema: the advisory lock lets one migrate, and the others find it done.
+func TestMigrateConcurrent(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Schema(t)
+	const nodes = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, nodes)
+	for range nodes {
+		wg.Go(func() {
+			s, err := postgres.Open(t.Context(), url)
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("Open: %v", err)
+		}
+	}
+	s := open(t, url)
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate again: %v", err)
+	}
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	files, err := fs.Glob(postgres.Dialect{}.Migrations(), "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(files) {
+		t.Errorf("schema_migrations has %d rows, want one per migration (%d)", n, len(files))
+	}
+}
+
+func TestForeignKeyIsNotConflict(t *testing.T) {
+	t.Parallel()
+	s := open(t, pgtest.Schema(t))
+	err := s.Tx(t.Context(), func(tx verify.Tx) error {
+		return tx.InsertVerification(t.Context(), verify.Verification{ID: "vf_1", AppID: "app_missing", Status: verify.StatusPending})
+	})
+	if err == nil {
+		t.Fatal("InsertVerification of a missing app: no error")
+	}
+	if errors.Is(err, verify.ErrConflict) {
+		t.Errorf("InsertVerification of a missing app: %v, not a conflict", err)
+	}
+}
+
+// TestNotifyListen: a payload sent with Notify reaches a listener of the
+// same channel, on another store of the same database; onConnect runs once
+// listening.
+func TestNotifyListen(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Schema(t)
+	a, b := open(t, url), open(t, url)
+	ctx, cancel := context.WithCancel(t.Context())
+	got := make(chan string, 10)
+	connected := make(chan struct{}, 10)
+	done := make(chan struct{})
+	channel := "rgtest_" + time.Now().Format("150405.000000")
+	go func() {
+		defer close(done)
+		b.Listen(ctx, channel, func(p string) { got <- p }, func() { connected <- struct{}{} }, nil)
+	}()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-connected:
+	case <-time.After(10 * time.Second):
+		t.Fatal("listener did not connect in 10s")
+	}
+	for _, p := range []string{"one", "two"} {
+		if err := a.Notify(t.Context(), channel, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []string{"one", "two"} {
+		select {
+		case p := <-got:
+			if p != want {
+				t.Errorf("payload %q, want %q", p, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no notification %q in 10s", want)
+		}
+	}
+}
+
+// TestListenReconnects: when the server ends the listening session, Listen
+// connects again and says so.
+func TestListenReconnects(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Schema(t)
+	s := open(t, url)
+	ctx, cancel := context.WithCancel(t.Context())
+	connected := make(chan struct{}, 10)
+	got := make(chan string, 10)
+	done := make(chan struct{})
+	channel := "rgtest_reconnect_" + time.Now().Format("150405000000")
+	go func() {
+		defer close(done)
+		s.Listen(ctx, channel, func(p string) { got <- p }, func() { connected <- struct{}{} }, nil)
+	}()
+	defer func() { cancel(); <-done }()
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-connected:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: listener did not connect in 10s", what)
+		}
+	}
+	wait("first")
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	err = conn.QueryRow(t.Context(), `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE query = $1`, `LISTEN "`+channel+`"`).Scan(&n)
+	if err != nil || n != 1 {
+		t.Fatalf("terminate listener: %d sessions, %v", n, err)
+	}
+	wait("after the session was terminated")
+	if err := s.Notify(t.Context(), channel, "again"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-got:
+		if p != "again" {
+			t.Errorf("payload %q", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification after reconnecting")
+	}
+}
