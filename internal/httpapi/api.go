@@ -30,6 +30,9 @@ type Config struct {
 	Broker  *live.Broker
 	// Simulator, when set, serves /sim/*: dev mode and sandbox testing.
 	Simulator *sim.Carrier
+	// SimulatorEnabled opens /sim/* to every key; off, only test keys (the
+	// sandbox, whose calls and texts the simulator carries) may use it.
+	SimulatorEnabled bool
 	// SimulatorOpen lets anyone call /sim/* (dev mode, on loopback). Off,
 	// the simulator wants an API key: with it on in a shared environment,
 	// an anonymous request could otherwise verify any number.
@@ -50,6 +53,7 @@ type API struct {
 	svc       *verify.Service
 	broker    *live.Broker
 	sim       *sim.Carrier
+	simOn     bool
 	simOpen   bool
 	inbox     *DevInbox
 	metrics   http.Handler
@@ -95,6 +99,10 @@ var routes = []route{
 	{"GET", "/v1/webhooks/deliveries", apiKey, (*API).listDeliveries},
 	{"POST", "/v1/webhooks/deliveries/{id}/retry", apiKey, (*API).retryDelivery},
 	{"POST", "/sim/calls", simulator, (*API).simCall},
+	{"GET", "/sim/phones/{number}", simulator, (*API).simPhone},
+	{"POST", "/sim/phones/{number}/answer", simulator, (*API).simAnswer},
+	{"POST", "/sim/phones/{number}/dtmf", simulator, (*API).simDTMF},
+	{"POST", "/sim/phones/{number}/hangup", simulator, (*API).simHangup},
 	{"POST", "/dev/webhooks", devOnly, (*API).devInboxReceive},
 	{"GET", "/dev/webhooks", devOnly, (*API).devInboxList},
 }
@@ -102,7 +110,7 @@ var routes = []route{
 // New builds the API handler.
 func New(cfg Config) *API {
 	a := &API{
-		svc: cfg.Service, broker: cfg.Broker, sim: cfg.Simulator, simOpen: cfg.SimulatorOpen, inbox: cfg.DevInbox,
+		svc: cfg.Service, broker: cfg.Broker, sim: cfg.Simulator, simOn: cfg.SimulatorEnabled, simOpen: cfg.SimulatorOpen, inbox: cfg.DevInbox,
 		metrics: cfg.Metrics, log: cfg.Logger, heartbeat: cfg.Heartbeat, mux: http.NewServeMux(),
 	}
 	if a.log == nil {
@@ -146,7 +154,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) allowedMethods(r *http.Request) string {
 	var allowed []string
-	for _, m := range []string{"GET", "POST"} {
+	for _, m := range []string{"GET", "POST", "PATCH"} {
 		if m == r.Method {
 			continue
 		}
@@ -177,10 +185,18 @@ func (a *API) wrap(rt route) http.Handler {
 				writeProblem(w, r, codeSimulatorOff, "", "the simulator is off on this server; it is on in `ringgate dev` and with simulator.enabled in the config")
 				return
 			}
-			if a.simOpen {
+			if a.simOpen && a.simOn {
 				break
 			}
+			if !a.simOn && r.Header.Get("Authorization") == "" {
+				writeProblem(w, r, codeSimulatorOff, "", "the simulator is off on this server; only test keys (rg_test_…) may use it, for the sandbox")
+				return
+			}
 			if r, ok = a.authenticate(w, r); !ok {
+				return
+			}
+			if c, _ := callerOf(r); !a.simOn && c.Key.Kind != verify.KeyTest {
+				writeProblem(w, r, codeSimulatorOff, "", "the simulator is off on this server; only test keys (rg_test_…) may use it, for the sandbox")
 				return
 			}
 		case devOnly:

@@ -34,6 +34,8 @@ const (
 	codeUnavailable      = "unavailable"
 	codeSimulatorOff     = "simulator_disabled"
 	codeInvalidParameter = "invalid_parameter"
+	codeSimNoCall        = "no_call"    // a simulated phone has no call in progress
+	codeSimCallState     = "call_state" // its call is not in a state that allows the action
 )
 
 // statusOf maps every error code to its HTTP status, in one place.
@@ -64,6 +66,8 @@ var statusOf = map[string]int{
 	codeRoute:                              http.StatusNotFound,
 	codeUnavailable:                        http.StatusServiceUnavailable,
 	codeSimulatorOff:                       http.StatusNotFound,
+	codeSimNoCall:                          http.StatusNotFound,
+	codeSimCallState:                       http.StatusConflict,
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, code, field, detail string) {

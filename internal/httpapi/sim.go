@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/ringgate/ringgate/internal/carrier/sim"
+	"github.com/ringgate/ringgate/internal/phone"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -14,6 +15,12 @@ type simCallBody struct {
 }
 
 func (a *API) simCall(w http.ResponseWriter, r *http.Request) {
+	if !a.simOn {
+		// A simulated inbound call could verify any app's live missed call;
+		// the sandbox's test keys only observe and answer outbound calls.
+		writeProblem(w, r, codeSimulatorOff, "", "simulated inbound calls need the simulator on (ringgate dev, or simulator.enabled)")
+		return
+	}
 	var body simCallBody
 	if err := decodeJSON(w, r, &body); err != nil {
 		a.writeDecodeError(w, r, err)
@@ -30,4 +37,80 @@ func (a *API) simCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// simNumber reads the {number} of a /sim/phones route as E.164.
+func (a *API) simNumber(w http.ResponseWriter, r *http.Request) (string, bool) {
+	n, err := phone.ParseE164(r.PathValue("number"))
+	if err != nil {
+		writeProblem(w, r, string(verify.CodeInvalidPhone), "number", "number: "+err.Error())
+		return "", false
+	}
+	return n.E164, true
+}
+
+func (a *API) simPhone(w http.ResponseWriter, r *http.Request) {
+	if n, ok := a.simNumber(w, r); ok {
+		writeJSON(w, http.StatusOK, a.sim.Phone(n))
+	}
+}
+
+type simAnswerBody struct {
+	As string `json:"as"`
+}
+
+type simDTMFBody struct {
+	Digits string `json:"digits"`
+}
+
+func (a *API) simAnswer(w http.ResponseWriter, r *http.Request) {
+	n, ok := a.simNumber(w, r)
+	if !ok {
+		return
+	}
+	var body simAnswerBody
+	if err := decodeJSON(w, r, &body); err != nil {
+		a.writeDecodeError(w, r, err)
+		return
+	}
+	if body.As == "" {
+		body.As = "human"
+	}
+	a.simAct(w, r, n, a.sim.Answer(r.Context(), n, body.As))
+}
+
+func (a *API) simDTMF(w http.ResponseWriter, r *http.Request) {
+	n, ok := a.simNumber(w, r)
+	if !ok {
+		return
+	}
+	var body simDTMFBody
+	if err := decodeJSON(w, r, &body); err != nil {
+		a.writeDecodeError(w, r, err)
+		return
+	}
+	a.simAct(w, r, n, a.sim.DTMF(r.Context(), n, body.Digits))
+}
+
+func (a *API) simHangup(w http.ResponseWriter, r *http.Request) {
+	if n, ok := a.simNumber(w, r); ok {
+		a.simAct(w, r, n, a.sim.Hangup(r.Context(), n))
+	}
+}
+
+// simAct answers a phone-side action: the phone as it is after it, or the
+// problem that kept it from happening.
+func (a *API) simAct(w http.ResponseWriter, r *http.Request, number string, err error) {
+	switch {
+	case errors.Is(err, sim.ErrNoCall):
+		writeProblem(w, r, codeSimNoCall, "", err.Error())
+	case errors.Is(err, sim.ErrCallState):
+		writeProblem(w, r, codeSimCallState, "", err.Error())
+	case errors.Is(err, sim.ErrInvalidArgument):
+		writeProblem(w, r, string(verify.CodeInvalid), "", err.Error())
+	case err != nil:
+		a.writeError(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, a.sim.Phone(number))
+	}
 }

@@ -169,7 +169,7 @@ func TestAnswerCall(t *testing.T) {
 		h.mustStatus(h.check(id, map[string]any{"code": "1234"}), http.StatusConflict)
 	})
 	t.Run("never answered", func(t *testing.T) {
-		v := h.startChannel(map[string]any{"phone": "+447700900002", "channel": "answer_call", "timeout_s": 10, "callback_url": rx.URL()})
+		v := h.startChannel(map[string]any{"phone": "+441134960002", "channel": "answer_call", "timeout_s": 10, "callback_url": rx.URL()})
 		id := v["id"].(string)
 		var got map[string]any
 		waitFor(t, 20*time.Second, "the verification to end", func() bool { got = h.get(id); return got["status"] != "pending" })
@@ -369,7 +369,7 @@ func TestWorkflowNextOnRequest(t *testing.T) {
 func TestVoiceMachineFallsBackToSMS(t *testing.T) {
 	t.Parallel()
 	h := startServer(t, t.TempDir())
-	const to = "+447700900004"
+	const to = "+441134960004"
 	v := h.startChannel(map[string]any{
 		"phone": to, "callback_url": h.url + "/dev/webhooks",
 		"workflow": []map[string]any{{"channel": "voice_otp", "timeout_s": 300}, {"channel": "sms_otp"}},
@@ -410,14 +410,14 @@ func TestSandboxMagicNumbers(t *testing.T) {
 		phone, channel string
 		status, reason string
 	}{
-		{"+447700900001", "answer_call", "verified", ""},
-		{"+447700900001", "flash_call", "verified", ""},
-		{"+447700900001", "voice_otp", "verified", ""},
-		{"+447700900001", "sms_otp", "verified", ""},
-		{"+447700900003", "sms_otp", "failed", "carrier_error"},
-		{"+447700900003", "flash_call", "failed", "carrier_error"},
-		{"+447700900005", "sms_otp", "failed", "carrier_error"},
-		{"+447700900006", "answer_call", "failed", "no_answer"},
+		{"+441134960001", "answer_call", "verified", ""},
+		{"+441134960001", "flash_call", "verified", ""},
+		{"+441134960001", "voice_otp", "verified", ""},
+		{"+441134960001", "sms_otp", "verified", ""},
+		{"+441134960003", "sms_otp", "failed", "carrier_error"},
+		{"+441134960003", "flash_call", "failed", "carrier_error"},
+		{"+441134960005", "sms_otp", "failed", "carrier_error"},
+		{"+441134960006", "answer_call", "failed", "no_answer"},
 	}
 	for _, c := range cases {
 		t.Run(c.phone[len(c.phone)-4:]+"/"+c.channel, func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/carrier/sim"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
@@ -55,6 +56,7 @@ type Server struct {
 	calls  *prometheus.CounterVec
 
 	jobKick  chan struct{}
+	sim      *sim.Carrier
 	http     *http.Server
 	ln       net.Listener
 	inbox    *httpapi.DevInbox
@@ -99,10 +101,22 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 
 	nets, _ := cfg.AllowedNetworks() // validated above
 	policy := webhook.Policy{AllowLoopback: cfg.Mode == config.ModeDev, Allow: nets}
+	// The simulated network always exists: sandbox keys send everything to
+	// it, whatever the routes say. Its events reach the service through s,
+	// which has the service by the time the first command runs.
+	s.sim = sim.New(sim.Config{
+		Inbound: carrierSide{s}, Events: carrierSide{s}, Check: s.simCheck, Logger: log,
+	})
+	router, err := newRouter(cfg, s.sim)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	s.svc, err = verify.NewService(verify.Config{
 		Store: st, Publisher: s, Secret: secret, Logger: log,
 		CheckCallbackURL: policy.CheckURL, RejectStatus: cfg.MissedCall.RejectStatus,
-		OnCall: func(outcome string) { s.calls.WithLabelValues(outcome).Inc() },
+		OnCall:   func(outcome string) { s.calls.WithLabelValues(outcome).Inc() },
+		Outbound: router,
 	})
 	if err != nil {
 		st.Close()
@@ -126,12 +140,8 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		}
 		s.inbox = httpapi.NewDevInbox(s.dev.WebhookSecret)
 	}
-	var simulator *sim.Carrier
-	if cfg.Simulator.Enabled {
-		simulator = sim.New(sim.Config{Inbound: s.svc, Logger: log})
-		if cfg.Mode != config.ModeDev {
-			log.Warn("the carrier simulator is on: any holder of an API key can place simulated calls that verify numbers; turn simulator.enabled off in production")
-		}
+	if cfg.Simulator.Enabled && cfg.Mode != config.ModeDev {
+		log.Warn("the carrier simulator is on: any holder of an API key can place simulated calls that verify numbers; turn simulator.enabled off in production")
 	}
 	if t, ok := st.(clusterTransport); ok {
 		s.clu = newCluster(t, log, s.fromPeer, func() {
@@ -143,7 +153,8 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		})
 	}
 	s.api = httpapi.New(httpapi.Config{
-		Service: s.svc, Broker: s.broker, Simulator: simulator, SimulatorOpen: cfg.Mode == config.ModeDev, DevInbox: s.inbox,
+		Service: s.svc, Broker: s.broker, Simulator: s.sim, SimulatorEnabled: cfg.Simulator.Enabled,
+		SimulatorOpen: cfg.Mode == config.ModeDev, DevInbox: s.inbox,
 		Metrics: promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}), Registry: s.reg, Logger: log,
 	})
 	return s, nil
@@ -165,6 +176,43 @@ func (s *Server) Publish(n verify.Notice) {
 	if s.clu != nil {
 		s.clu.Publish(n)
 	}
+}
+
+// carrierSide hands what the carriers report to the service.
+type carrierSide struct{ s *Server }
+
+func (c carrierSide) InboundCall(ctx context.Context, in carrier.InboundCall) (carrier.Disposition, error) {
+	return c.s.svc.InboundCall(ctx, in)
+}
+
+func (c carrierSide) CarrierEvent(ctx context.Context, e carrier.Event) error {
+	return c.s.svc.CarrierEvent(ctx, e)
+}
+
+// simCheck is how a simulated phone's app reports what the handset got, as
+// a customer's backend would with POST …/check.
+func (s *Server) simCheck(ctx context.Context, verificationID, cli, code string) error {
+	_, err := s.svc.CheckByID(ctx, verificationID, verify.CheckRequest{CLI: cli, Code: code})
+	return err
+}
+
+// newRouter builds the carriers of the config and their routes. Sandbox
+// commands go to the simulated network.
+func newRouter(cfg config.Config, network *sim.Carrier) (*carrier.Router, error) {
+	var senders []carrier.Sender
+	for _, c := range cfg.Carriers {
+		switch c.Type {
+		case "sim":
+			senders = append(senders, network.Gateway(c.Name, c.SimulateOutage))
+		default:
+			return nil, fmt.Errorf("carrier %s: type %q is not supported", c.Name, c.Type)
+		}
+	}
+	routes := make([]carrier.Route, len(cfg.Routes))
+	for i, r := range cfg.Routes {
+		routes[i] = carrier.Route{App: r.App, Country: r.Country, Channel: r.Channel, Carriers: r.Carriers}
+	}
+	return carrier.NewRouter(senders, routes, network)
 }
 
 // kickJobs wakes the job loop.
@@ -281,7 +329,7 @@ func (s *Server) Close() error {
 			cancel()
 			s.loops.Wait()
 		}
-		err = errors.Join(err, s.store.Close())
+		err = errors.Join(err, s.sim.Close(), s.store.Close())
 	})
 	return err
 }

@@ -490,11 +490,13 @@ type CheckRequest struct {
 	CLI  string `json:"cli,omitempty"`
 }
 
-// CheckResult is the outcome of a check and the verification after it.
+// CheckResult is the outcome of a check and the verification after it. It
+// is not an API form (Verification holds the code's hash): render it with
+// ViewOf.
 type CheckResult struct {
-	Valid             bool `json:"valid"`
-	AttemptsRemaining int  `json:"attempts_remaining"`
-	Verification
+	Valid             bool
+	AttemptsRemaining int
+	Verification      Verification
 }
 
 // Check compares a code (or a flash call's caller ID) with the current

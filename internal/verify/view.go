@@ -202,5 +202,8 @@ func MaskEnvelope(payload []byte) ([]byte, error) {
 	if env.Data.Call != nil {
 		env.Data.Call.From = phone.Mask(env.Data.Call.From)
 	}
+	if env.Data.Outbound != nil {
+		env.Data.Outbound.Error = "" // a carrier's own words are for the backend
+	}
 	return json.Marshal(env)
 }

@@ -207,3 +207,44 @@ func (c *Carrier) Call(ctx context.Context, from, to string) (CallResult, error)
 	}
 	return res, nil
 }
+
+// Gateway is a named way into the simulated network. Several sim carriers
+// in a config (a primary and a backup, one of them with a simulated outage)
+// reach the same phones, so a failover test sees the text on the phone
+// whichever carrier took it.
+type Gateway struct {
+	net  *Carrier
+	name string
+	down bool
+}
+
+var _ carrier.Sender = (*Gateway)(nil)
+
+// Gateway returns a sender into c's network named name; down refuses every
+// command with a retryable error, as a carrier in an outage would.
+func (c *Carrier) Gateway(name string, down bool) *Gateway {
+	return &Gateway{net: c, name: name, down: down}
+}
+
+// Name is the gateway's configured name.
+func (g *Gateway) Name() string { return g.name }
+
+func (g *Gateway) refuse() error {
+	return &carrier.Error{Carrier: g.name, Retryable: true, Code: "unavailable", Err: ErrDown}
+}
+
+// PlaceCall places the call on the network, unless the gateway is down.
+func (g *Gateway) PlaceCall(ctx context.Context, cmd carrier.Call) (string, error) {
+	if g.down {
+		return "", g.refuse()
+	}
+	return g.net.PlaceCall(ctx, cmd)
+}
+
+// SendSMS sends the text on the network, unless the gateway is down.
+func (g *Gateway) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
+	if g.down {
+		return "", g.refuse()
+	}
+	return g.net.SendSMS(ctx, m)
+}

@@ -23,10 +23,14 @@ const verification = `{
   "metadata": {"user_id": "u_123"},
   "result_code": null,
   "reason": null,
-  "sandbox": false
+  "sandbox": false,
+  "workflow": [{"channel": "missed_call", "timeout_s": 180}],
+  "step": 0,
+  "verified_channel": null,
+  "attempts": 0
 }`
 
-const event = `{"type":"verification.verified","timestamp":"2025-06-01T12:00:41.52Z","data":{"id":"vf_0197273a4c2a7b5c9d8e1f2a3b4c5d6e","status":"verified","channel":"missed_call","phone":"+44 ••••••••18","country":"GB","dial_number":"+442071838750","expires_at":"2025-06-01T12:03:00Z","created_at":"2025-06-01T12:00:00Z","updated_at":"2025-06-01T12:00:41.52Z","completed_at":"2025-06-01T12:00:41.52Z","metadata":{},"result_code":"000","reason":null,"sandbox":false,"call":{"from":"+44 ••••••••18","to":"+442071838750","matched":true,"received_at":"2025-06-01T12:00:41.52Z"}}}`
+const event = `{"type":"verification.verified","timestamp":"2025-06-01T12:00:41.52Z","data":{"id":"vf_0197273a4c2a7b5c9d8e1f2a3b4c5d6e","status":"verified","channel":"missed_call","phone":"+44 ••••••••18","country":"GB","dial_number":"+442071838750","expires_at":"2025-06-01T12:03:00Z","created_at":"2025-06-01T12:00:00Z","updated_at":"2025-06-01T12:00:41.52Z","completed_at":"2025-06-01T12:00:41.52Z","metadata":{},"result_code":"000","reason":null,"sandbox":false,"workflow":[{"channel":"missed_call","timeout_s":180}],"step":0,"verified_channel":"missed_call","attempts":0,"call":{"from":"+44 ••••••••18","to":"+442071838750","matched":true,"received_at":"2025-06-01T12:00:41.52Z"}}}`
 
 var inbox = `{"data":[{"webhook_id":"msg_0197273a4c2a7b5c9d8e1f2a3b4c5d6f","received_at":"2025-06-01T12:00:42Z","signature_valid":true,"body":` + event + `},` +
 	`{"webhook_id":"","received_at":"2025-06-01T12:00:43Z","signature_valid":false,"signature_error":"no signature","body":"not json"}]}`
