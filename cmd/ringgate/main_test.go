@@ -71,6 +71,42 @@ func startDev(t *testing.T, env map[string]string) (string, *syncBuffer) {
 // The README's missed-call walkthrough, run in bash as a reader would run
 // it, against `ringgate dev` started through main's own run().
 func TestREADMEWalkthrough(t *testing.T) {
+	got := runWalkthrough(t, "Then, in another terminal (bash):")
+	for _, want := range []string{
+		`"status":"pending"`, `"country":"GB"`, `"disposition":"rejected","sip_status":603,"verification_id":"vf_`,
+		`"status":"verified"`, `"result_code":"000"`, `event: verification.verified`, `"phone":"+44 ••••••••18"`,
+		`"signature_valid":true`, `"type":"verification.verified"`, `"external_user_id":"45450007002"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("walkthrough output lacks %s", want)
+		}
+	}
+	if strings.Contains(got, `"signature_valid":false`) {
+		t.Error("the dev inbox saw a bad signature")
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", got)
+	}
+}
+
+// The README's SMS OTP walkthrough: the simulated phone's text, then the
+// check of its code.
+func TestREADMESMSWalkthrough(t *testing.T) {
+	got := runWalkthrough(t, "With the same `ringgate dev`, in the same terminal (bash):")
+	for _, want := range []string{`Votre code de vérification`, `"valid":true`, `"status":"verified"`, `"verified_channel":"sms_otp"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("walkthrough output lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", got)
+	}
+}
+
+// runWalkthrough runs the README's bash block after marker against a fresh
+// `ringgate dev` and returns what it printed.
+func runWalkthrough(t *testing.T, marker string) string {
+	t.Helper()
 	for _, tool := range []string{"bash", "curl", "sed"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv("CI") != "" {
@@ -83,7 +119,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	script := walkthrough(t, string(readme))
+	script := walkthrough(t, string(readme), marker)
 	key := regexp.MustCompile(`KEY=(rg_live_\w+)`).FindStringSubmatch(script)
 	if key == nil {
 		t.Fatal("the walkthrough sets no KEY")
@@ -104,29 +140,14 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("walkthrough failed: %v\n%s", err, out.String())
 	}
-	got := out.String()
-	for _, want := range []string{
-		`"status":"pending"`, `"country":"GB"`, `"disposition":"rejected","sip_status":603,"verification_id":"vf_`,
-		`"status":"verified"`, `"result_code":"000"`, `event: verification.verified`, `"phone":"+44 ••••••••18"`,
-		`"signature_valid":true`, `"type":"verification.verified"`, `"external_user_id":"45450007002"`,
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("walkthrough output lacks %s", want)
-		}
-	}
-	if strings.Contains(got, `"signature_valid":false`) {
-		t.Error("the dev inbox saw a bad signature")
-	}
-	if t.Failed() {
-		t.Logf("output:\n%s", got)
-	}
+	return out.String()
 }
 
 // walkthrough extracts the ```bash block the README presents as the
 // walkthrough.
-func walkthrough(t *testing.T, readme string) string {
+func walkthrough(t *testing.T, readme, marker string) string {
 	t.Helper()
-	_, after, ok := strings.Cut(readme, "Then, in another terminal (bash):")
+	_, after, ok := strings.Cut(readme, marker)
 	if !ok {
 		t.Fatal("README has no walkthrough")
 	}
