@@ -125,3 +125,26 @@ func TestDeliveryLease(t *testing.T) {
 		t.Error("lease equal to the timeout: no error")
 	}
 }
+
+func TestValidateCarriersAndRoutes(t *testing.T) {
+	t.Parallel()
+	c := Defaults(ModeDev)
+	c.Carriers = []Carrier{{Name: "a", Type: "sim"}, {Name: "a", Type: "sim"}, {Name: "", Type: "sim"}, {Name: "t", Type: "twilio"}}
+	c.Routes = []Route{{Channel: "pigeon", Carriers: []string{"a"}}, {Carriers: nil}, {Carriers: []string{"nope"}}}
+	err := c.Validate()
+	for _, want := range []string{
+		`carriers[1]: name "a" is used twice`, "carriers[2]: name is required", `type "twilio" is not supported`,
+		`routes[0]: channel "pigeon"`, "routes[1]: carriers is empty", `routes[2]: carrier "nope" is not in carriers`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to say %q", err, want)
+		}
+	}
+	ok := Defaults(ModeServe)
+	ok.Database.URL, ok.Secret = "sqlite:x.db", strings.Repeat("ab", 32)
+	ok.Carriers = []Carrier{{Name: "primary", Type: "sim"}, {Name: "backup", Type: "sim", SimulateOutage: true}}
+	ok.Routes = []Route{{Country: "GB", Channel: "sms_otp", Carriers: []string{"backup", "primary"}}}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid carriers refused: %v", err)
+	}
+}
