@@ -54,11 +54,12 @@ func (h *harness) phone(number string) phoneView {
 	return p
 }
 
-// waitPhone polls the phone until ok says it shows what the test waits for.
+// waitPhone polls the phone until ok says it shows what the test waits for
+// (long enough for a 10 s workflow step to time out on a loaded machine).
 func (h *harness) waitPhone(number, what string, ok func(p phoneView) bool) phoneView {
 	h.t.Helper()
 	var p phoneView
-	waitFor(h.t, 10*time.Second, what, func() bool { p = h.phone(number); return ok(p) })
+	waitFor(h.t, 25*time.Second, what, func() bool { p = h.phone(number); return ok(p) })
 	return p
 }
 

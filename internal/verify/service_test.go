@@ -3,14 +3,12 @@ package verify_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
-	"github.com/ringgate/ringgate/internal/store/sqlite"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -33,29 +31,11 @@ type fixture struct {
 
 func setup(t *testing.T) fixture {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
+	f := setupOutbound(t, nil)
+	if _, err := f.svc.AddNumber(t.Context(), "app_t", "+12025550100", verify.AnyCountry); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	clk := newClock(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
-	svc, err := verify.NewService(verify.Config{Store: st, Secret: make([]byte, 32), Now: clk.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	cr, err := svc.CreateApp(ctx, verify.NewApp{ID: "app_t", DefaultCallbackURL: "https://example.com/hook"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.AddNumber(ctx, "app_t", "+12025550100", verify.AnyCountry); err != nil {
-		t.Fatal(err)
-	}
-	caller, err := svc.Authenticate(ctx, cr.APIKeys[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fixture{svc: svc, store: st, clock: clk, caller: caller}
+	return f
 }
 
 func (f fixture) start(t *testing.T, phone string) verify.Verification {

@@ -217,6 +217,25 @@ func (c *Carrier) refuseLocked() error {
 	return nil
 }
 
+// admitLocked is what the network checks of every command before it
+// carries it: that it is up, that the command has an id, and that the
+// number exists (or is the magic one whose carrier always fails).
+func (c *Carrier) admitLocked(what, id, to string) error {
+	if err := c.refuseLocked(); err != nil {
+		return err
+	}
+	if id == "" {
+		return c.terminal(carrier.CauseFailed, errors.New(what+" has no ID"))
+	}
+	if _, err := phone.ParseE164(to); err != nil {
+		return c.terminal(carrier.CauseUnreachable, &InvalidNumberError{Field: "to", Err: err})
+	}
+	if to == NumberCarrierError {
+		return c.terminal(carrier.CauseFailed, errors.New("simulated carrier error"))
+	}
+	return nil
+}
+
 func (c *Carrier) terminal(code string, err error) error {
 	return &carrier.Error{Carrier: c.name, Retryable: false, Code: code, Err: err}
 }
@@ -235,20 +254,11 @@ func (c *Carrier) PlaceCall(ctx context.Context, cmd carrier.Call) (string, erro
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.refuseLocked(); err != nil {
-		return "", err
-	}
-	if cmd.ID == "" {
-		return "", c.terminal(carrier.CauseFailed, errors.New("call has no ID"))
-	}
-	if prev := c.calls[cmd.ID]; prev != nil {
+	if prev := c.calls[cmd.ID]; prev != nil && !c.closed && !c.down {
 		return prev.ref, nil
 	}
-	if _, err := phone.ParseE164(cmd.To); err != nil {
-		return "", c.terminal(carrier.CauseUnreachable, &InvalidNumberError{Field: "to", Err: err})
-	}
-	if cmd.To == NumberCarrierError {
-		return "", c.terminal(carrier.CauseFailed, errors.New("simulated carrier error"))
+	if err := c.admitLocked("call", cmd.ID, cmd.To); err != nil {
+		return "", err
 	}
 	key := callKey(cmd.ID)
 	c.holdLocked(key)
@@ -404,20 +414,11 @@ func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.refuseLocked(); err != nil {
-		return "", err
-	}
-	if m.ID == "" {
-		return "", c.terminal(carrier.CauseFailed, errors.New("message has no ID"))
-	}
-	if prev := c.msgs[m.ID]; prev != nil {
+	if prev := c.msgs[m.ID]; prev != nil && !c.closed && !c.down {
 		return prev.ref, nil
 	}
-	if _, err := phone.ParseE164(m.To); err != nil {
-		return "", c.terminal(carrier.CauseUnreachable, &InvalidNumberError{Field: "to", Err: err})
-	}
-	if m.To == NumberCarrierError {
-		return "", c.terminal(carrier.CauseFailed, errors.New("simulated carrier error"))
+	if err := c.admitLocked("message", m.ID, m.To); err != nil {
+		return "", err
 	}
 	key := smsKey(m.ID)
 	c.holdLocked(key)
