@@ -131,6 +131,9 @@ func (s *Service) checkSteps(ctx context.Context, tx Tx, app App, v Verification
 		}
 		switch st.Channel {
 		case ChannelMissedCall:
+			if i == 0 {
+				continue // prepareStep draws from the pool now, and says so if it is empty
+			}
 			pool, err := tx.PoolNumbers(ctx, v.AppID, v.Country)
 			if err != nil {
 				return err
