@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build test test-short race fuzz bench vet fmt deps clean
+.PHONY: run build test test-short race fuzz bench bench-sip bench-deps vet fmt deps clean
 
 run: ## ringgate dev: SQLite under ./ringgate-data, simulator, demo app on :8080
 	$(GO) run ./cmd/ringgate dev
@@ -26,6 +26,12 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 bench: ## load figures as ratios against a bare net/http baseline, then micro-benchmarks
 	$(GO) run ./internal/bench/cmd/rgbench
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
+
+bench-sip: ## ringgate's SIP adapter against Kamailio (stateless 486), sipp as the caller; needs scripts/install-bench-deps.sh
+	$(GO) run ./internal/bench/cmd/sipbench $(BENCH_SIP_FLAGS)
+
+bench-deps: ## install sipp and Kamailio for bench-sip
+	./scripts/install-bench-deps.sh
 
 vet:
 	$(GO) vet $(PKGS)

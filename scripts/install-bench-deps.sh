@@ -9,10 +9,9 @@ need=()
 command -v sipp >/dev/null || need+=(sip-tester)
 command -v kamailio >/dev/null || [ -x /usr/sbin/kamailio ] || need+=(kamailio)
 if [ ${#need[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  if ! $SUDO -E apt-get install -y -qq "${need[@]}"; then
+  if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"; then
     $SUDO apt-get update -qq
-    $SUDO -E apt-get install -y -qq "${need[@]}"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
   fi
 fi
 # The package enables a systemd unit; the benchmark runs its own Kamailio in
