@@ -469,6 +469,9 @@ func sippStep(ctx context.Context, o options, scenario, dir, addr string, rate i
 		s.sippCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		s.exit = cmd.ProcessState.ExitCode()
 	}
+	if ctx.Err() != nil {
+		return s, fmt.Errorf("sipp at %d/s: %w", rate, context.Cause(ctx))
+	}
 	if sctx.Err() != nil {
 		return s, fmt.Errorf("sipp at %d/s did not finish within %v", rate, o.stepTimeout)
 	}
