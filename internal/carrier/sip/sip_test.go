@@ -1,0 +1,332 @@
+package sip_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/carrier"
+	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
+	"github.com/ringgate/ringgate/internal/carrier/sip/sipptest"
+)
+
+// recorder is an InboundHandler and EventHandler that remembers.
+type recorder struct {
+	mu     sync.Mutex
+	calls  []carrier.InboundCall
+	events []carrier.Event
+	status int
+	err    error
+	gate   chan struct{} // when set, InboundCall waits on it
+	evCh   chan carrier.Event
+}
+
+func newRecorder() *recorder { return &recorder{status: 603, evCh: make(chan carrier.Event, 32)} }
+
+func (r *recorder) InboundCall(ctx context.Context, c carrier.InboundCall) (carrier.Disposition, error) {
+	r.mu.Lock()
+	gate := r.gate
+	r.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, c)
+	return carrier.Disposition{Action: carrier.Reject, SIPStatus: r.status}, r.err
+}
+
+func (r *recorder) CarrierEvent(ctx context.Context, e carrier.Event) error {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+	r.evCh <- e
+	return nil
+}
+
+func (r *recorder) Calls() []carrier.InboundCall {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]carrier.InboundCall(nil), r.calls...)
+}
+
+// waitEvent waits for the next event.
+func (r *recorder) waitEvent(t *testing.T) carrier.Event {
+	t.Helper()
+	select {
+	case e := <-r.evCh:
+		return e
+	case <-time.After(15 * time.Second):
+		t.Fatal("no carrier event within 15s")
+		return carrier.Event{}
+	}
+}
+
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+
+func startCarrier(t *testing.T, cfg rgsip.Config) *rgsip.Carrier {
+	t.Helper()
+	if cfg.Name == "" {
+		cfg.Name = "trunk"
+	}
+	c, err := rgsip.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// scenario returns a testdata scenario, with replacements applied (old,
+// new pairs) into a temporary copy when given.
+func scenario(t *testing.T, name string, repl ...string) string {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if len(repl) == 0 {
+		return p
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.NewReplacer(repl...).Replace(string(b))
+	out := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(out, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// starts lists the start lines sipp sent (sent=true) or received.
+func starts(ms []sipptest.Msg, sent bool) []string {
+	var out []string
+	for _, m := range ms {
+		if m.Sent == sent {
+			out = append(out, m.Start)
+		}
+	}
+	return out
+}
+
+func hasPrefix(lines []string, p string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, p) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestInboundRejectedOverUDPAndTCP(t *testing.T) {
+	sipptest.Require(t)
+	for _, tc := range []struct {
+		transport string
+		status    int
+	}{{"u1", 603}, {"t1", 603}, {"u1", 486}} {
+		t.Run(fmt.Sprintf("%s-%d", tc.transport, tc.status), func(t *testing.T) {
+			rec := newRecorder()
+			rec.status = tc.status
+			c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, Country: "GB", Inbound: rec})
+			sc := scenario(t, "uac_reject.xml", `response="603"`, fmt.Sprintf(`response="%d"`, tc.status))
+			run := sipptest.Start(t, sc, 0, 10*time.Second, "-t", tc.transport, "-key", "from", "07911123456", "-key", "to", "12025550100", c.Addrs()[0])
+			if err := run.Wait(); err != nil {
+				t.Fatalf("sipp: %v", err)
+			}
+			got := starts(run.Messages(), false)
+			if hasPrefix(got, fmt.Sprintf("SIP/2.0 %d", tc.status)) == 0 {
+				t.Errorf("sipp received %q, want a %d", got, tc.status)
+			}
+			if hasPrefix(got, "SIP/2.0 100") != 1 {
+				t.Errorf("sipp received %q, want one 100 Trying", got)
+			}
+			if hasPrefix(got, "SIP/2.0 2") != 0 {
+				t.Errorf("a 2xx crossed the wire: %q", got)
+			}
+			if hasPrefix(starts(run.Messages(), true), "ACK") != 1 {
+				t.Errorf("sipp sent %q, want one ACK", starts(run.Messages(), true))
+			}
+			calls := rec.Calls()
+			if len(calls) != 1 {
+				t.Fatalf("handler calls = %d, want 1", len(calls))
+			}
+			in := calls[0]
+			if in.From != "07911123456" || in.To != "12025550100" || in.Country != "GB" || in.Carrier != "sip:trunk" || in.CallID == "" {
+				t.Errorf("InboundCall = %+v", in)
+			}
+		})
+	}
+}
+
+func TestInboundUntrustedGets403(t *testing.T) {
+	sipptest.Require(t)
+	rec := newRecorder()
+	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, Inbound: rec})
+	sc := scenario(t, "uac_reject.xml", `<recv response="100" optional="true"/>`, "", `response="603"`, `response="403"`)
+	run := sipptest.Start(t, sc, 0, 10*time.Second, "-key", "from", "1", "-key", "to", "2", c.Addrs()[0])
+	if err := run.Wait(); err != nil {
+		t.Fatalf("sipp: %v", err)
+	}
+	got := starts(run.Messages(), false)
+	if hasPrefix(got, "SIP/2.0 403") == 0 || hasPrefix(got, "SIP/2.0 100") != 0 {
+		t.Errorf("sipp received %q, want 403 and no 100", got)
+	}
+	if len(rec.Calls()) != 0 {
+		t.Errorf("an untrusted call reached the handler")
+	}
+	if c.Rejected() != 1 {
+		t.Errorf("Rejected = %d, want 1", c.Rejected())
+	}
+}
+
+// rawUDP sends datagrams to addr and collects the start lines of replies.
+type rawUDP struct {
+	conn *net.UDPConn
+}
+
+func dialRaw(t *testing.T, addr string) *rawUDP {
+	t.Helper()
+	ua, _ := net.ResolveUDPAddr("udp", addr)
+	conn, err := net.DialUDP("udp", nil, ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &rawUDP{conn}
+}
+
+func (r *rawUDP) send(t *testing.T, msg string) {
+	t.Helper()
+	if _, err := r.conn.Write([]byte(strings.ReplaceAll(msg, "\n", "\r\n"))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// read returns the start lines of replies until quiet for d.
+func (r *rawUDP) read(d time.Duration) []string {
+	var out []string
+	buf := make([]byte, 65535)
+	for range 50 {
+		r.conn.SetReadDeadline(time.Now().Add(d))
+		n, err := r.conn.Read(buf)
+		if err != nil {
+			break
+		}
+		line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
+		out = append(out, line)
+	}
+	return out
+}
+
+func request(method, branch, callID, extra string, local string) string {
+	return fmt.Sprintf(`%s sip:12025550100@127.0.0.1 SIP/2.0
+Via: SIP/2.0/UDP %s;branch=%s
+From: <sip:447911123456@127.0.0.1>;tag=abc
+To: <sip:12025550100@127.0.0.1>
+Call-ID: %s
+CSeq: 1 %s
+Max-Forwards: 70
+%sContent-Length: 0
+
+`, method, local, branch, callID, method, extra)
+}
+
+func TestInboundRetransmissionCancelOptionsBye(t *testing.T) {
+	rec := newRecorder()
+	rec.gate = make(chan struct{})
+	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, Inbound: rec})
+	r := dialRaw(t, c.Addrs()[0])
+	local := r.conn.LocalAddr().String()
+
+	// INVITE, retransmitted while the handler decides: one handler call.
+	inv := request("INVITE", "z9hG4bK-1", "call-1", "", local)
+	r.send(t, inv)
+	r.send(t, inv)
+	time.Sleep(100 * time.Millisecond)
+	close(rec.gate)
+	got := r.read(700 * time.Millisecond)
+	if hasPrefix(got, "SIP/2.0 603") == 0 || hasPrefix(got, "SIP/2.0 2") != 0 {
+		t.Fatalf("replies %q, want 603 and never 2xx", got)
+	}
+	r.send(t, inv) // a retransmission after the final response: 603 again
+	got = r.read(300 * time.Millisecond)
+	if hasPrefix(got, "SIP/2.0 603") == 0 {
+		t.Errorf("retransmitted INVITE after final: %q, want the 603 again", got)
+	}
+	if n := len(rec.Calls()); n != 1 {
+		t.Errorf("handler calls = %d, want 1", n)
+	}
+	// ACK for the 603: silence, and the 603 is not retransmitted.
+	r.send(t, request("ACK", "z9hG4bK-1", "call-1", "", local))
+	if got := r.read(1200 * time.Millisecond); len(got) != 0 {
+		t.Errorf("after ACK: %q, want silence", got)
+	}
+
+	// OPTIONS keep-alive.
+	r.send(t, request("OPTIONS", "z9hG4bK-2", "opt-1", "", local))
+	if got := r.read(300 * time.Millisecond); len(got) != 1 || got[0] != "SIP/2.0 200 OK" {
+		t.Errorf("OPTIONS: %q", got)
+	}
+	// Out-of-dialog BYE and unmatched CANCEL: 481; unknown method: 405.
+	r.send(t, request("BYE", "z9hG4bK-3", "nodialog", "", local))
+	r.send(t, request("CANCEL", "z9hG4bK-4", "nocall", "", local))
+	r.send(t, request("SUBSCRIBE", "z9hG4bK-5", "sub", "", local))
+	got = r.read(300 * time.Millisecond)
+	if hasPrefix(got, "SIP/2.0 481") != 2 || hasPrefix(got, "SIP/2.0 405") != 1 {
+		t.Errorf("BYE, CANCEL, SUBSCRIBE: %q, want 481, 481, 405", got)
+	}
+
+	// CANCEL of an INVITE in progress: 200 for the CANCEL, 487 for the INVITE.
+	gate := make(chan struct{})
+	rec.mu.Lock()
+	rec.gate = gate
+	rec.mu.Unlock()
+	inv2 := request("INVITE", "z9hG4bK-6", "call-2", "", local)
+	r.send(t, inv2)
+	time.Sleep(100 * time.Millisecond)
+	r.send(t, request("CANCEL", "z9hG4bK-6", "call-2", "", local))
+	got = r.read(300 * time.Millisecond)
+	close(gate)
+	if hasPrefix(got, "SIP/2.0 200") != 1 || hasPrefix(got, "SIP/2.0 487") == 0 {
+		t.Errorf("CANCEL: %q, want 200 and 487", got)
+	}
+	if got := r.read(300 * time.Millisecond); hasPrefix(got, "SIP/2.0 603") != 0 || hasPrefix(got, "SIP/2.0 2") != 0 {
+		t.Errorf("after CANCEL: %q", got)
+	}
+}
+
+func TestInboundHandlerErrorIs503(t *testing.T) {
+	rec := newRecorder()
+	rec.err = errors.New("store down")
+	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, Inbound: rec})
+	r := dialRaw(t, c.Addrs()[0])
+	r.send(t, request("INVITE", "z9hG4bK-9", "call-9", "", r.conn.LocalAddr().String()))
+	if got := r.read(300 * time.Millisecond); hasPrefix(got, "SIP/2.0 503") == 0 {
+		t.Errorf("replies %q, want 503", got)
+	}
+}
+
+func TestInboundPAIOnlyFromTrustedTrunk(t *testing.T) {
+	rec := newRecorder()
+	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, Inbound: rec})
+	r := dialRaw(t, c.Addrs()[0])
+	r.send(t, request("INVITE", "z9hG4bK-p", "call-p", "P-Asserted-Identity: \"Bob\" <sip:+447700900123@carrier>\n", r.conn.LocalAddr().String()))
+	r.read(300 * time.Millisecond)
+	if calls := rec.Calls(); len(calls) != 1 || calls[0].From != "+447700900123" {
+		t.Errorf("calls = %+v, want From from P-Asserted-Identity", calls)
+	}
+}
