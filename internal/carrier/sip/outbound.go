@@ -133,18 +133,36 @@ type outcall struct {
 func (o *outcall) run() {
 	defer o.sess.Close()
 	c := o.c
-	ctx, cancel := context.WithTimeout(c.ctx, o.ring)
+	// At the ring timeout the call is cancelled: with a CANCEL once the
+	// trunk has sent a provisional response, else (nothing heard, and a
+	// CANCEL may not be sent yet) by dropping the transaction.
+	ctx, cancelCause := context.WithCancelCause(c.ctx)
+	cancel := func() { cancelCause(context.Canceled) }
 	defer cancel()
+	var heard atomic.Bool
+	timer := time.AfterFunc(o.ring, func() {
+		if heard.Load() {
+			cancelCause(context.DeadlineExceeded)
+		} else {
+			cancelCause(sipgo.WaitAnswerForceCancelErr)
+		}
+	})
+	defer timer.Stop()
 	err := o.sess.WaitAnswer(ctx, sipgo.AnswerOptions{
 		Username: c.cfg.Username, Password: c.cfg.Password,
 		OnResponse: func(res *sip.Response) error {
+			if res.IsProvisional() {
+				heard.Store(true)
+			}
 			if res.StatusCode == 401 || res.StatusCode == 407 {
 				return nil // answered by WaitAnswer with our credentials
 			}
 			if !res.IsProvisional() && !res.IsSuccess() {
 				return nil // a failure: WaitAnswer returns it
 			}
-			o.accepted()
+			if res.StatusCode != 100 {
+				o.accepted() // 100 Trying is hop-by-hop: a refusal may follow
+			}
 			if (res.StatusCode == 180 || res.StatusCode == 183) && !o.rang {
 				o.rang = true
 				o.event(carrier.Event{Kind: carrier.EventRinging, SIPStatus: res.StatusCode})
@@ -168,9 +186,11 @@ func (o *outcall) run() {
 		o.fail(cause, retry, dr.Res.StatusCode, fmt.Errorf("%d %s", dr.Res.StatusCode, dr.Res.Reason))
 	case o.dropped:
 		o.end(carrier.CauseDropped, statusOf(res))
-	case ctx.Err() != nil && c.ctx.Err() == nil:
+	case c.ctx.Err() == nil && context.Cause(ctx) == context.DeadlineExceeded:
 		// rang out: WaitAnswer sent CANCEL
 		o.end(carrier.CauseNoAnswer, statusOf(res))
+	case c.ctx.Err() == nil && context.Cause(ctx) == sipgo.WaitAnswerForceCancelErr:
+		o.fail(carrier.CauseFailed, true, 0, fmt.Errorf("no response to INVITE within %v", o.ring))
 	default:
 		o.fail(carrier.CauseFailed, true, statusOf(res), fmt.Errorf("INVITE: %v", err))
 	}

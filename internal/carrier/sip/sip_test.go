@@ -330,3 +330,206 @@ func TestInboundPAIOnlyFromTrustedTrunk(t *testing.T) {
 		t.Errorf("calls = %+v, want From from P-Asserted-Identity", calls)
 	}
 }
+
+// callee starts sipp as a callee on a free port and returns it with a
+// carrier whose trunk is that sipp.
+func callee(t *testing.T, sc string, rec *recorder, cfg rgsip.Config) (*sipptest.Run, *rgsip.Carrier) {
+	t.Helper()
+	run := sipptest.Start(t, sc, 0, 15*time.Second)
+	cfg.Trunk = fmt.Sprintf("sip:127.0.0.1:%d", run.Port)
+	cfg.Events = rec
+	cfg.Listen = []string{"127.0.0.1:0"}
+	time.Sleep(200 * time.Millisecond) // let sipp bind; UDP retransmits cover a slow start
+	return run, startCarrier(t, cfg)
+}
+
+func firstSent(ms []sipptest.Msg, sent bool, prefix string) (int, sipptest.Msg) {
+	for i, m := range ms {
+		if m.Sent == sent && strings.HasPrefix(m.Start, prefix) {
+			return i, m
+		}
+	}
+	return -1, sipptest.Msg{}
+}
+
+func TestFlashCallCancelledOnRing(t *testing.T) {
+	sipptest.Require(t)
+	rec := newRecorder()
+	run, c := callee(t, scenario(t, "uas_cancel.xml"), rec, rgsip.Config{PAI: true})
+	ref, err := c.PlaceCall(context.Background(), carrier.Call{
+		ID: "call_flash", From: "+442079461234", To: "+447911123456", DropOnRing: true,
+		RingTimeout: 10 * time.Second, OnAnswer: carrier.HangUp, Channel: "flash_call",
+	})
+	if err != nil || ref == "" {
+		t.Fatalf("PlaceCall = %q, %v", ref, err)
+	}
+	if e := rec.waitEvent(t); e.Kind != carrier.EventRinging || e.ID != "call_flash" || e.SIPStatus != 180 {
+		t.Errorf("first event %+v, want ringing 180", e)
+	}
+	if e := rec.waitEvent(t); e.Kind != carrier.EventEnded || e.Cause != carrier.CauseDropped {
+		t.Errorf("second event %+v, want ended dropped", e)
+	}
+	if err := run.Wait(); err != nil {
+		t.Fatalf("sipp: %v", err)
+	}
+	ms := run.Messages()
+	iInv, inv := firstSent(ms, false, "INVITE sip:+447911123456@127.0.0.1")
+	iRing, _ := firstSent(ms, true, "SIP/2.0 180")
+	iCancel, _ := firstSent(ms, false, "CANCEL")
+	iAck, _ := firstSent(ms, false, "ACK")
+	if iInv < 0 || !(iInv < iRing && iRing < iCancel && iCancel < iAck) {
+		t.Errorf("order INVITE %d, 180 %d, CANCEL %d, ACK %d: want increasing", iInv, iRing, iCancel, iAck)
+	}
+	if from := inv.Header("From"); !strings.Contains(from, "sip:+442079461234@") {
+		t.Errorf("INVITE From = %q, want the flash caller ID", from)
+	}
+	if pai := inv.Header("P-Asserted-Identity"); !strings.Contains(pai, "+442079461234") {
+		t.Errorf("P-Asserted-Identity = %q", pai)
+	}
+	if !strings.Contains(inv.Text, "m=audio") {
+		t.Errorf("INVITE has no SDP offer:\n%s", inv.Text)
+	}
+}
+
+func TestAnswerCallAckThenBye(t *testing.T) {
+	sipptest.Require(t)
+	for _, flash := range []bool{false, true} {
+		t.Run(fmt.Sprintf("flash=%v", flash), func(t *testing.T) {
+			rec := newRecorder()
+			// A flash call that is answered anyway: sipp answers at once
+			// (no 180 to cancel on).
+			sc := scenario(t, "uas_answer.xml")
+			if flash {
+				sc = scenario(t, "uas_answer.xml", "SIP/2.0 180 Ringing", "SIP/2.0 100 Trying")
+			}
+			run, c := callee(t, sc, rec, rgsip.Config{})
+			_, err := c.PlaceCall(context.Background(), carrier.Call{
+				ID: "call_ans", From: "+442079461234", To: "+447911123456", DropOnRing: flash,
+				RingTimeout: 10 * time.Second, OnAnswer: carrier.HangUp,
+			})
+			if err != nil {
+				t.Fatalf("PlaceCall: %v", err)
+			}
+			var kinds []string
+			start := time.Now()
+			var answeredAt, endedAt time.Time
+			for len(kinds) < 4 {
+				e := rec.waitEvent(t)
+				kinds = append(kinds, string(e.Kind)+":"+e.Cause+e.AnsweredBy)
+				switch e.Kind {
+				case carrier.EventAnswered:
+					answeredAt = time.Now()
+				case carrier.EventEnded:
+					endedAt = time.Now()
+				}
+				if e.Kind == carrier.EventEnded {
+					break
+				}
+			}
+			want := "ringing:,answered:unknown,ended:completed"
+			if flash {
+				want = "answered:unknown,ended:completed"
+			}
+			if strings.Join(kinds, ",") != want {
+				t.Errorf("events %v, want %s", kinds, want)
+			}
+			if endedAt.Sub(answeredAt) > 2*time.Second {
+				t.Errorf("BYE took %v after the answer (started %v)", endedAt.Sub(answeredAt), start)
+			}
+			if err := run.Wait(); err != nil {
+				t.Fatalf("sipp: %v", err)
+			}
+			ms := run.Messages()
+			i200, _ := firstSent(ms, true, "SIP/2.0 200")
+			iAck, _ := firstSent(ms, false, "ACK")
+			iBye, _ := firstSent(ms, false, "BYE")
+			if i200 < 0 || !(i200 < iAck && iAck < iBye) {
+				t.Errorf("order 200 %d, ACK %d, BYE %d", i200, iAck, iBye)
+			}
+			if _, m := firstSent(ms, false, "CANCEL"); m.Start != "" {
+				t.Errorf("a CANCEL was sent on an answered call")
+			}
+		})
+	}
+}
+
+func TestRingTimeoutCancelsNoAnswer(t *testing.T) {
+	sipptest.Require(t)
+	rec := newRecorder()
+	run, c := callee(t, scenario(t, "uas_cancel.xml"), rec, rgsip.Config{})
+	if _, err := c.PlaceCall(context.Background(), carrier.Call{
+		ID: "call_ring", To: "+447911123456", RingTimeout: 1500 * time.Millisecond, OnAnswer: carrier.HangUp,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if e := rec.waitEvent(t); e.Kind != carrier.EventRinging {
+		t.Errorf("event %+v, want ringing", e)
+	}
+	if e := rec.waitEvent(t); e.Kind != carrier.EventEnded || e.Cause != carrier.CauseNoAnswer {
+		t.Errorf("event %+v, want ended no_answer", e)
+	}
+	if err := run.Wait(); err != nil {
+		t.Fatalf("sipp: %v", err)
+	}
+}
+
+func TestImmediateFailuresAreTypedErrors(t *testing.T) {
+	sipptest.Require(t)
+	for _, tc := range []struct {
+		status    string
+		code      string
+		retryable bool
+	}{
+		{"486 Busy Here", carrier.CauseBusy, false},
+		{"603 Decline", carrier.CauseRejected, false},
+		{"404 Not Found", carrier.CauseUnreachable, false},
+		{"503 Service Unavailable", carrier.CauseFailed, true},
+	} {
+		t.Run(tc.status, func(t *testing.T) {
+			rec := newRecorder()
+			run, c := callee(t, scenario(t, "uas_busy.xml", "486 Busy Here", tc.status), rec, rgsip.Config{})
+			_, err := c.PlaceCall(context.Background(), carrier.Call{ID: "x", To: "+447911123456", RingTimeout: 5 * time.Second})
+			var ce *carrier.Error
+			if !errors.As(err, &ce) || ce.Code != tc.code || ce.Retryable != tc.retryable {
+				t.Fatalf("PlaceCall err = %v, want code %s retryable %v", err, tc.code, tc.retryable)
+			}
+			if err := run.Wait(); err != nil {
+				t.Fatalf("sipp: %v", err)
+			}
+			select {
+			case e := <-rec.evCh:
+				t.Errorf("event %+v after a synchronous error", e)
+			default:
+			}
+		})
+	}
+}
+
+func TestUnsupported(t *testing.T) {
+	c := startCarrier(t, rgsip.Config{Trunk: "sip:127.0.0.1:9"})
+	var ce *carrier.Error
+	if _, err := c.SendSMS(context.Background(), carrier.SMS{ID: "m", To: "+447911123456"}); !errors.As(err, &ce) || ce.Retryable {
+		t.Errorf("SendSMS = %v, want terminal error", err)
+	}
+	if _, err := c.PlaceCall(context.Background(), carrier.Call{ID: "v", To: "+447911123456", OnAnswer: carrier.RunDialplan}); !errors.As(err, &ce) || ce.Retryable || ce.Code != "unsupported" {
+		t.Errorf("PlaceCall(dialplan) = %v, want terminal unsupported", err)
+	}
+}
+
+func TestNoResponseIsRetryable(t *testing.T) {
+	// A trunk that never answers: PlaceCall returns after AcceptWait, and
+	// the end arrives later as failed — bounded by the ring timeout.
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	rec := newRecorder()
+	c := startCarrier(t, rgsip.Config{Trunk: "sip:" + pc.LocalAddr().String(), Events: rec, AcceptWait: 200 * time.Millisecond})
+	if _, err := c.PlaceCall(context.Background(), carrier.Call{ID: "silent", To: "+447911123456", RingTimeout: time.Second}); err != nil {
+		t.Fatalf("PlaceCall: %v", err)
+	}
+	if e := rec.waitEvent(t); e.Kind != carrier.EventEnded || (e.Cause != carrier.CauseFailed && e.Cause != carrier.CauseNoAnswer) {
+		t.Errorf("event %+v, want ended failed/no_answer", e)
+	}
+}
