@@ -355,7 +355,8 @@ func (c *Carrier) Serve(ctx context.Context, req *sip.Request, respond func(*sip
 		reply(400, "Bad Request")
 		return
 	}
-	trusted := c.trusted(req.Source())
+	// The transport's peer address, never Via (a caller writes its own Via).
+	trusted := c.trusted(req.MessageData.Source())
 	switch req.Method {
 	case sip.INVITE, sip.OPTIONS:
 		if !trusted {

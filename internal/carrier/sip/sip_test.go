@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -79,6 +80,9 @@ func startCarrier(t *testing.T, cfg rgsip.Config) *rgsip.Carrier {
 	t.Helper()
 	if cfg.Name == "" {
 		cfg.Name = "trunk"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = discard()
 	}
 	c, err := rgsip.New(cfg)
 	if err != nil {
@@ -533,3 +537,5 @@ func TestNoResponseIsRetryable(t *testing.T) {
 		t.Errorf("event %+v, want ended failed/no_answer", e)
 	}
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
