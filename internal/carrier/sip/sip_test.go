@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icholy/digest"
+
 	"github.com/ringgate/ringgate/internal/carrier"
 	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
 	"github.com/ringgate/ringgate/internal/carrier/sip/sipptest"
@@ -539,3 +541,70 @@ func TestNoResponseIsRetryable(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// readFull returns the replies (whole messages) until quiet for d.
+func (r *rawUDP) readFull(d time.Duration) []string {
+	var out []string
+	buf := make([]byte, 65535)
+	for range 50 {
+		r.conn.SetReadDeadline(time.Now().Add(d))
+		n, err := r.conn.Read(buf)
+		if err != nil {
+			break
+		}
+		out = append(out, string(buf[:n]))
+	}
+	return out
+}
+
+func TestInboundDigestAuth(t *testing.T) {
+	rec := newRecorder()
+	c := startCarrier(t, rgsip.Config{
+		Listen: []string{"127.0.0.1:0"}, Trusted: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")},
+		Username: "trunk", Password: "s3cret", Inbound: rec,
+	})
+	r := dialRaw(t, c.Addrs()[0])
+	local := r.conn.LocalAddr().String()
+	r.send(t, request("INVITE", "z9hG4bK-a1", "auth-1", "", local))
+	var chal string
+	for _, m := range r.readFull(300 * time.Millisecond) {
+		if strings.HasPrefix(m, "SIP/2.0 407") {
+			for _, l := range strings.Split(m, "\r\n") {
+				if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "Proxy-Authenticate") {
+					chal = strings.TrimSpace(v)
+				}
+			}
+		}
+	}
+	if chal == "" {
+		t.Fatal("no 407 with Proxy-Authenticate")
+	}
+	if len(rec.Calls()) != 0 {
+		t.Fatal("an unauthenticated call reached the handler")
+	}
+	ch, err := digest.ParseChallenge(chal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := func(password, branch, callID string) string {
+		cred, err := digest.Digest(ch, digest.Options{Method: "INVITE", URI: "sip:12025550100@127.0.0.1", Username: "trunk", Password: password, Count: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Replace(request("INVITE", branch, callID, "Proxy-Authorization: "+cred.String()+"\n", local), "CSeq: 1 INVITE", "CSeq: 2 INVITE", 1)
+	}
+	r.send(t, auth("wrong", "z9hG4bK-a2", "auth-1"))
+	if got := r.read(300 * time.Millisecond); hasPrefix(got, "SIP/2.0 403") != 1 {
+		t.Errorf("wrong password: %q, want 403", got)
+	}
+	r.send(t, auth("s3cret", "z9hG4bK-a3", "auth-1"))
+	if got := r.read(300 * time.Millisecond); hasPrefix(got, "SIP/2.0 603") == 0 {
+		t.Errorf("right password: %q, want 603", got)
+	}
+	if n := len(rec.Calls()); n != 1 {
+		t.Errorf("handler calls = %d, want 1", n)
+	}
+	if c.Rejected() != 1 {
+		t.Errorf("Rejected = %d, want 1 (the wrong password)", c.Rejected())
+	}
+}
