@@ -207,3 +207,33 @@ func TestAddDevSIP(t *testing.T) {
 		t.Errorf("inbound-only dev sip: %v, routes %+v", err, d.Routes)
 	}
 }
+
+// The README's ringgate.yaml loads (every key known) and, with a real
+// secret, validates.
+func TestREADMEConfigExample(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\n# ringgate.yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no ringgate.yaml block")
+	}
+	block = strings.Replace(block, "<openssl rand -hex 32>", strings.Repeat("ab", 32), 1)
+	path := filepath.Join(t.TempDir(), "ringgate.yaml")
+	if err := os.WriteFile(path, []byte(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(ModeServe, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("README config: %v", err)
+	}
+	if len(c.Carriers) != 2 || c.Carriers[1].Type != "sip" || c.Carriers[1].SIP.Trunk == "" {
+		t.Errorf("carriers = %+v", c.Carriers)
+	}
+}
