@@ -183,7 +183,9 @@ func New(cfg Config) (*Carrier, error) {
 	c.key = make([]byte, 32)
 	rand.Read(c.key)
 
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ringgate"), sipgo.WithUserAgentHostname(c.cfg.Hostname))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ringgate"), sipgo.WithUserAgentHostname(c.cfg.Hostname),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(c.log)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(c.log)))
 	if err != nil {
 		return nil, err
 	}
