@@ -614,3 +614,38 @@ func TestInboundDigestAuth(t *testing.T) {
 		t.Errorf("Rejected = %d, want 1 (the wrong password)", c.Rejected())
 	}
 }
+
+// The trunk challenges the INVITE (401); the carrier answers with its
+// credentials, and sipp verifies them (486 when right, 403 when wrong).
+func TestOutboundDigestChallenge(t *testing.T) {
+	sipptest.Require(t)
+	for _, tc := range []struct {
+		password string
+		code     string
+	}{{"s3cret", carrier.CauseBusy}, {"wrong", carrier.CauseFailed}} {
+		t.Run(tc.password, func(t *testing.T) {
+			rec := newRecorder()
+			run, c := callee(t, scenario(t, "uas_auth.xml"), rec, rgsip.Config{Username: "trunk", Password: tc.password})
+			_, err := c.PlaceCall(context.Background(), carrier.Call{ID: "auth", To: "+447911123456", RingTimeout: 5 * time.Second})
+			var ce *carrier.Error
+			if !errors.As(err, &ce) || ce.Code != tc.code {
+				t.Fatalf("PlaceCall = %v, want code %s", err, tc.code)
+			}
+			if err := run.Wait(); err != nil {
+				t.Fatalf("sipp: %v", err)
+			}
+			n := 0
+			for _, m := range run.Messages() {
+				if !m.Sent && strings.HasPrefix(m.Start, "INVITE") {
+					n++
+					if n == 2 && !strings.Contains(m.Header("Authorization"), `username="trunk"`) {
+						t.Errorf("second INVITE lacks credentials:\n%s", m.Text)
+					}
+				}
+			}
+			if n != 2 {
+				t.Errorf("%d INVITEs, want 2", n)
+			}
+		})
+	}
+}
