@@ -284,8 +284,12 @@ func (c *Carrier) registerLoop(ctx context.Context) {
 	for ctx.Err() == nil {
 		wait := 30 * time.Second
 		if exp, err := c.register(ctx); err != nil {
-			c.log.Warn("sip REGISTER", slog.Any("err", err))
+			c.registered.Store(false)
+			if ctx.Err() == nil {
+				c.log.Warn("sip REGISTER", slog.Any("err", err))
+			}
 		} else {
+			c.registered.Store(true)
 			wait = max(exp/2, 10*time.Second)
 		}
 		t := time.NewTimer(wait)
@@ -336,6 +340,9 @@ func (c *Carrier) register(ctx context.Context) (time.Duration, error) {
 	}
 	return expires * time.Second, nil
 }
+
+// Registered reports whether the last REGISTER succeeded.
+func (c *Carrier) Registered() bool { return c.registered.Load() }
 
 func (c *Carrier) listenPort() int {
 	c.mu.Lock()

@@ -120,8 +120,9 @@ type Carrier struct {
 	tcp    []net.Listener
 	closed bool
 
-	rejected atomic.Int64
-	invites  atomic.Int64
+	rejected   atomic.Int64
+	invites    atomic.Int64
+	registered atomic.Bool
 }
 
 var _ carrier.Sender = (*Carrier)(nil)

@@ -649,3 +649,28 @@ func TestOutboundDigestChallenge(t *testing.T) {
 		})
 	}
 }
+
+func TestRegister(t *testing.T) {
+	sipptest.Require(t)
+	rec := newRecorder()
+	run, c := callee(t, scenario(t, "uas_register.xml"), rec, rgsip.Config{Username: "trunk", Password: "s3cret", Register: true})
+	if err := run.Wait(); err != nil {
+		t.Fatalf("sipp: %v", err)
+	}
+	var got []string
+	for _, m := range run.Messages() {
+		got = append(got, m.Start)
+	}
+	if len(got) != 4 || !strings.HasPrefix(got[0], "REGISTER") || !strings.HasPrefix(got[2], "REGISTER") || got[3] != "SIP/2.0 200 OK" {
+		t.Fatalf("wire: %q, want REGISTER, 401, REGISTER with credentials, 200", got)
+	}
+	if !strings.Contains(run.Messages()[2].Header("Authorization"), `username="trunk"`) {
+		t.Errorf("second REGISTER:\n%s", run.Messages()[2].Text)
+	}
+	for deadline := time.Now().Add(3 * time.Second); !c.Registered() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !c.Registered() {
+		t.Errorf("Registered() = false after a 200")
+	}
+}
