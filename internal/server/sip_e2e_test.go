@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -107,5 +108,34 @@ func TestSIPAnswerCall(t *testing.T) {
 	}
 	if !slices.Equal(sent, []string{"INVITE", "ACK", "BYE"}) {
 		t.Errorf("ringgate sent %v, want INVITE, ACK, BYE", sent)
+	}
+}
+
+// A trunk that sends national numbers: its country normalises the caller,
+// and its own reject_status (486) overrides the global 603.
+func TestSIPTrunkCountryAndRejectStatus(t *testing.T) {
+	t.Parallel()
+	sipptest.Require(t)
+	h := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.Carriers = append(c.Carriers, config.Carrier{Name: "gb-trunk", Type: "sip", SIP: config.SIP{
+			Listen: []string{"127.0.0.1:0"}, Country: "GB", TrustedNetworks: []string{"127.0.0.0/8"}, RejectStatus: 486,
+		}})
+	})
+	v := h.start("+447911123457", "", nil)
+	id, dial := v["id"].(string), v["dial_number"].(string)
+	sc := t.TempDir() + "/uac_486.xml"
+	b, err := os.ReadFile(sippScenarios + "uac_reject.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sc, []byte(strings.Replace(string(b), `response="603"`, `response="486"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := sipptest.Start(t, sc, 0, 10*time.Second, "-key", "from", "07911123457", "-key", "to", dial, h.srv.SIPAddrs()["gb-trunk"][0])
+	if err := run.Wait(); err != nil {
+		t.Fatalf("sipp (expects 486): %v", err)
+	}
+	if got := h.waitStatus(id, "verified"); got["result_code"] != "000" {
+		t.Fatalf("after a national-format call: %v", got)
 	}
 }
