@@ -133,6 +133,15 @@ type outcall struct {
 func (o *outcall) run() {
 	defer o.sess.Close()
 	c := o.c
+	// sipgo v1.7.2's CANCEL path dereferences a nil response when the
+	// transaction is torn down under it (Close with a call ringing): end
+	// the call as failed rather than the process.
+	defer func() {
+		if v := recover(); v != nil {
+			c.log.Error("sip: call handling panicked", slog.String("call", o.call.ID), slog.Any("panic", v))
+			o.fail(carrier.CauseFailed, true, 0, fmt.Errorf("sip stack: %v", v))
+		}
+	}()
 	// At the ring timeout the call is cancelled: with a CANCEL once the
 	// trunk has sent a provisional response, else (nothing heard, and a
 	// CANCEL may not be sent yet) by dropping the transaction.

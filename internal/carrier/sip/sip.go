@@ -304,10 +304,28 @@ func (c *Carrier) Close() error {
 		ln.Close()
 	}
 	c.mu.Unlock()
+	// Calls in flight are cancelled (CANCEL on the wire) and report how
+	// they ended; a trunk that never answers the CANCEL could hold them
+	// for 64*T1, so Close waits a few seconds, then closes the transports
+	// under them.
 	c.cancel()
-	c.wg.Wait()
-	return c.ua.Close()
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		c.log.Warn("sip: calls still ending at close; closing transports under them")
+	}
+	err := c.ua.Close()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+	}
+	return err
 }
+
+// closeWait bounds each of Close's waits.
+const closeWait = 5 * time.Second
 
 func (c *Carrier) routes() {
 	c.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {

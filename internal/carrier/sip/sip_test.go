@@ -674,3 +674,59 @@ func TestRegister(t *testing.T) {
 		t.Errorf("Registered() = false after a 200")
 	}
 }
+
+// Close while a call rings at a trunk that never answers the CANCEL: it
+// returns within its bound, and the call is reported ended.
+func TestCloseWhileRinging(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	// A far end that answers the INVITE with 180 and then says nothing.
+	go func() {
+		buf := make([]byte, 65535)
+		for range 20 {
+			pc.SetReadDeadline(time.Now().Add(15 * time.Second))
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			msg := string(buf[:n])
+			if !strings.HasPrefix(msg, "INVITE") {
+				continue
+			}
+			var hdrs []string
+			for _, l := range strings.Split(msg, "\r\n") {
+				for _, h := range []string{"Via:", "From:", "To:", "Call-ID:", "CSeq:"} {
+					if strings.HasPrefix(l, h) {
+						if h == "To:" {
+							l += ";tag=x"
+						}
+						hdrs = append(hdrs, l)
+					}
+				}
+			}
+			pc.WriteTo([]byte("SIP/2.0 180 Ringing\r\n"+strings.Join(hdrs, "\r\n")+"\r\nContent-Length: 0\r\n\r\n"), from)
+		}
+	}()
+	rec := newRecorder()
+	c, err := rgsip.New(rgsip.Config{Name: "t", Trunk: "sip:" + pc.LocalAddr().String(), Events: rec, Logger: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PlaceCall(context.Background(), carrier.Call{ID: "ring", To: "+447911123456", RingTimeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if e := rec.waitEvent(t); e.Kind != carrier.EventRinging {
+		t.Fatalf("event %+v", e)
+	}
+	start := time.Now()
+	c.Close()
+	if d := time.Since(start); d > 12*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	if e := rec.waitEvent(t); e.Kind != carrier.EventEnded {
+		t.Errorf("event %+v, want ended", e)
+	}
+}
