@@ -113,6 +113,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	for _, c := range s.sips {
+		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "ringgate_sip_refused_total", Help: "SIP requests refused with 403 (untrusted source, failed digest).",
+			ConstLabels: prometheus.Labels{"carrier": c.Name()},
+		}, func() float64 { return float64(c.Rejected()) }))
+	}
 	router, err := newRouter(cfg, s.sim, s.sips)
 	if err != nil {
 		s.closeSIP()

@@ -62,7 +62,9 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 	if ring <= 0 {
 		ring = c.cfg.RingTimeout
 	}
-	o := &outcall{c: c, call: call, req: req, ring: ring, first: make(chan error, 1)}
+	o := &outcall{c: c, call: call, req: req, ring: ring, first: make(chan error, 1), returned: make(chan struct{})}
+	// Events wait until PlaceCall has returned (as the contract promises).
+	defer close(o.returned)
 	sess, err := c.dialog.WriteInvite(c.ctx, req)
 	if err != nil {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Retryable: true, Code: carrier.CauseFailed, Err: fmt.Errorf("send INVITE: %w", err)}
@@ -124,10 +126,11 @@ type outcall struct {
 	ring time.Duration
 	// state: 0 PlaceCall waiting, 1 PlaceCall returned (report events),
 	// 2 the outcome went back to PlaceCall (report nothing).
-	state   atomic.Int32
-	first   chan error
-	rang    bool
-	dropped bool
+	state    atomic.Int32
+	first    chan error
+	returned chan struct{} // closed when PlaceCall returns
+	rang     bool
+	dropped  bool
 }
 
 func (o *outcall) run() {
@@ -258,6 +261,10 @@ func (o *outcall) event(e carrier.Event) {
 	c := o.c
 	if c.cfg.Events == nil {
 		return
+	}
+	select {
+	case <-o.returned:
+	case <-time.After(c.cfg.AcceptWait + time.Second): // PlaceCall is bounded by AcceptWait
 	}
 	e.ID, e.Carrier, e.At = o.call.ID, c.cfg.Name, c.now()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 10*time.Second)
