@@ -99,8 +99,12 @@ type SIP struct {
 	// present, and that answer the trunk's 401/407 challenges.
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
-	// Register sends REGISTER to the trunk (with the credentials).
+	// Register sends REGISTER to the trunk (with the credentials); it
+	// needs Hostname, or a listen address that is not a wildcard.
 	Register bool `yaml:"register"`
+	// Hostname is the address advertised in Via and Contact (default: the
+	// first listen host unless a wildcard, else the local address in use).
+	Hostname string `yaml:"hostname"`
 	// PAI adds P-Asserted-Identity with the caller ID to outbound calls.
 	PAI bool `yaml:"pai"`
 	// RejectStatus overrides missed_call.reject_status for this trunk
@@ -121,8 +125,16 @@ func (s SIP) Trusted() ([]netip.Prefix, error) {
 	return out, nil
 }
 
+func specificHost(listen []string) bool {
+	if len(listen) == 0 {
+		return false
+	}
+	h, _, err := net.SplitHostPort(listen[0])
+	return err == nil && h != "" && h != "0.0.0.0" && h != "::"
+}
+
 func (s SIP) empty() bool {
-	return len(s.Listen) == 0 && s.Trunk == "" && s.OutboundProxy == "" && s.Country == "" &&
+	return s.Hostname == "" && len(s.Listen) == 0 && s.Trunk == "" && s.OutboundProxy == "" && s.Country == "" &&
 		len(s.TrustedNetworks) == 0 && s.Username == "" && s.Password == "" && !s.Register && !s.PAI && s.RejectStatus == 0
 }
 
@@ -152,6 +164,9 @@ func (s SIP) validate() []error {
 	}
 	if s.Register && s.Trunk == "" {
 		errs = append(errs, errors.New("sip.register needs a trunk"))
+	}
+	if s.Register && s.Hostname == "" && !specificHost(s.Listen) {
+		errs = append(errs, errors.New("sip.register needs sip.hostname (the address to register) or a listen address that is not a wildcard"))
 	}
 	switch s.RejectStatus {
 	case 0, 603, 486, 480:

@@ -159,7 +159,8 @@ func TestValidateSIPCarriers(t *testing.T) {
 	ok := base()
 	ok.Carriers = []Carrier{
 		{Name: "in", Type: "sip", SIP: SIP{Listen: []string{"0.0.0.0:5060"}, Country: "GB", TrustedNetworks: []string{"192.0.2.0/24"}, RejectStatus: 486}},
-		{Name: "out", Type: "sip", SIP: SIP{Trunk: "sip:trunk.example:5060;transport=tcp", Username: "u", Password: "p", Register: true, PAI: true}},
+		{Name: "out", Type: "sip", SIP: SIP{Trunk: "sip:trunk.example:5060;transport=tcp", Username: "u", Password: "p", Register: true, Hostname: "198.51.100.7", PAI: true}},
+		{Name: "reg", Type: "sip", SIP: SIP{Listen: []string{"198.51.100.7:5060"}, TrustedNetworks: []string{"192.0.2.0/24"}, Trunk: "sip:t", Register: true}},
 	}
 	ok.Routes = []Route{{Channel: "flash_call", Carriers: []string{"out"}}}
 	if err := ok.Validate(); err != nil {
@@ -172,6 +173,7 @@ func TestValidateSIPCarriers(t *testing.T) {
 		{Name: "simx", Type: "sim", SIP: SIP{Trunk: "sip:x"}},
 		{Name: "noauth", Type: "sip", SIP: SIP{Listen: []string{"127.0.0.1:5060"}, Trunk: "tel:+1", Register: false}},
 		{Name: "inonly", Type: "sip", SIP: SIP{Listen: []string{"127.0.0.1:5070"}, TrustedNetworks: []string{"127.0.0.0/8"}}},
+		{Name: "noreghost", Type: "sip", SIP: SIP{Listen: []string{"0.0.0.0:5060"}, TrustedNetworks: []string{"127.0.0.0/8"}, Trunk: "sip:t", Register: true}},
 	}
 	bad.Routes = []Route{{Carriers: []string{"inonly"}}}
 	err := bad.Validate()
@@ -179,7 +181,7 @@ func TestValidateSIPCarriers(t *testing.T) {
 		"carriers[0] (empty): sip: give listen", `sip.listen: "nohost"`, `sip.country: "gb"`, `trusted_networks: "x"`,
 		"reject_status: 200", "username and password go together", "carriers[2] (simx): sip options are for sip carriers",
 		`sip.trunk: "tel:+1"`, "carriers[3] (noauth): sip: inbound calls need trusted_networks",
-		`routes[0]: carrier "inonly" has no sip.trunk`,
+		`routes[0]: carrier "inonly" has no sip.trunk`, "carriers[5] (noreghost): sip.register needs sip.hostname",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want it to say %q", err, want)

@@ -27,9 +27,9 @@ func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
 func (c *Carrier) sdpOffer() []byte {
 	id := strconv.FormatInt(c.now().Unix(), 10)
 	return []byte("v=0\r\n" +
-		"o=ringgate " + id + " " + id + " IN IP4 " + c.cfg.Hostname + "\r\n" +
+		"o=ringgate " + id + " " + id + " IN IP4 " + c.sdpHost + "\r\n" +
 		"s=ringgate\r\n" +
-		"c=IN IP4 " + c.cfg.Hostname + "\r\n" +
+		"c=IN IP4 " + c.sdpHost + "\r\n" +
 		"t=0 0\r\n" +
 		"m=audio 9 RTP/AVP 0 8\r\n" +
 		"a=rtpmap:0 PCMU/8000\r\n" +

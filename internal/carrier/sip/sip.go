@@ -83,8 +83,9 @@ type Config struct {
 	PAI bool
 	// Register sends REGISTER to the trunk at Start and refreshes it.
 	Register bool
-	// Hostname is the host of our From, Via and Contact (default: the first
-	// Listen host, else 127.0.0.1).
+	// Hostname is the address we advertise in Via and Contact (default:
+	// the first Listen host when it is not a wildcard, else the local
+	// address of the connection used).
 	Hostname string
 
 	Inbound carrier.InboundHandler
@@ -99,12 +100,13 @@ type Config struct {
 
 // Carrier is one SIP trunk. It implements carrier.Sender.
 type Carrier struct {
-	cfg   Config
-	log   *slog.Logger
-	now   func() time.Time
-	trunk *sip.Uri
-	proxy *sip.Uri
-	key   []byte // nonce MAC key
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	sdpHost string
+	trunk   *sip.Uri
+	proxy   *sip.Uri
+	key     []byte // nonce MAC key
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
@@ -173,18 +175,29 @@ func New(cfg Config) (*Carrier, error) {
 			return nil, fmt.Errorf("sip %s: listen %q is not host:port", cfg.Name, a)
 		}
 	}
-	if c.cfg.Hostname == "" {
-		c.cfg.Hostname = "127.0.0.1"
-		if len(cfg.Listen) > 0 {
-			if h, _, _ := net.SplitHostPort(cfg.Listen[0]); h != "" && h != "0.0.0.0" && h != "::" {
-				c.cfg.Hostname = h
-			}
+	// The host we advertise in Via and Contact: the configured one, else
+	// the first listen address when it names one; else empty, and the
+	// transport fills in the local address of the connection it uses.
+	if c.cfg.Hostname == "" && len(cfg.Listen) > 0 {
+		if h, _, _ := net.SplitHostPort(cfg.Listen[0]); h != "" && h != "0.0.0.0" && h != "::" {
+			c.cfg.Hostname = h
 		}
+	}
+	if cfg.Register && c.cfg.Hostname == "" {
+		return nil, fmt.Errorf("sip %s: register needs a hostname (or a listen address that is not a wildcard) for its Contact", cfg.Name)
+	}
+	c.sdpHost = c.cfg.Hostname
+	if ip, err := netip.ParseAddr(c.sdpHost); err != nil || !ip.Is4() {
+		c.sdpHost = "0.0.0.0" // no media is ever sent
 	}
 	c.key = make([]byte, 32)
 	rand.Read(c.key)
 
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ringgate"), sipgo.WithUserAgentHostname(c.cfg.Hostname),
+	uaHost := c.cfg.Hostname
+	if uaHost == "" {
+		uaHost = "localhost"
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ringgate"), sipgo.WithUserAgentHostname(uaHost),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(c.log)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(c.log)))
 	if err != nil {
@@ -195,7 +208,11 @@ func New(cfg Config) (*Carrier, error) {
 		ua.Close()
 		return nil, err
 	}
-	if c.client, err = sipgo.NewClient(ua, sipgo.WithClientHostname(c.cfg.Hostname), sipgo.WithClientLogger(c.log)); err != nil {
+	copts := []sipgo.ClientOption{sipgo.WithClientLogger(c.log), sipgo.WithClientNAT()}
+	if c.cfg.Hostname != "" {
+		copts = append(copts, sipgo.WithClientHostname(c.cfg.Hostname))
+	}
+	if c.client, err = sipgo.NewClient(ua, copts...); err != nil {
 		ua.Close()
 		return nil, err
 	}
