@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -342,10 +343,13 @@ func TestInboundPAIOnlyFromTrustedTrunk(t *testing.T) {
 
 // callee starts sipp as a callee on a free port and returns it with a
 // carrier whose trunk is that sipp.
-func callee(t *testing.T, sc string, rec *recorder, cfg rgsip.Config) (*sipptest.Run, *rgsip.Carrier) {
+func callee(t *testing.T, sc string, rec *recorder, cfg rgsip.Config, sippArgs ...string) (*sipptest.Run, *rgsip.Carrier) {
 	t.Helper()
-	run := sipptest.Start(t, sc, 0, 15*time.Second)
+	run := sipptest.Start(t, sc, 0, 15*time.Second, sippArgs...)
 	cfg.Trunk = fmt.Sprintf("sip:127.0.0.1:%d", run.Port)
+	if slices.Contains(sippArgs, "t1") {
+		cfg.Trunk += ";transport=tcp"
+	}
 	cfg.Events = rec
 	cfg.Listen = []string{"127.0.0.1:0"}
 	time.Sleep(200 * time.Millisecond) // let sipp bind; UDP retransmits cover a slow start
@@ -363,8 +367,14 @@ func firstSent(ms []sipptest.Msg, sent bool, prefix string) (int, sipptest.Msg) 
 
 func TestFlashCallCancelledOnRing(t *testing.T) {
 	sipptest.Require(t)
+	for _, tr := range []string{"u1", "t1"} {
+		t.Run(tr, func(t *testing.T) { testFlashCallCancelledOnRing(t, tr) })
+	}
+}
+
+func testFlashCallCancelledOnRing(t *testing.T, transport string) {
 	rec := newRecorder()
-	run, c := callee(t, scenario(t, "uas_cancel.xml"), rec, rgsip.Config{PAI: true})
+	run, c := callee(t, scenario(t, "uas_cancel.xml"), rec, rgsip.Config{PAI: true}, "-t", transport)
 	ref, err := c.PlaceCall(context.Background(), carrier.Call{
 		ID: "call_flash", From: "+442079461234", To: "+447911123456", DropOnRing: true,
 		RingTimeout: 10 * time.Second, OnAnswer: carrier.HangUp, Channel: "flash_call",
@@ -388,6 +398,9 @@ func TestFlashCallCancelledOnRing(t *testing.T) {
 	iAck, _ := firstSent(ms, false, "ACK")
 	if iInv < 0 || !(iInv < iRing && iRing < iCancel && iCancel < iAck) {
 		t.Errorf("order INVITE %d, 180 %d, CANCEL %d, ACK %d: want increasing", iInv, iRing, iCancel, iAck)
+	}
+	if via := inv.Header("Via"); transport == "t1" && !strings.Contains(via, "SIP/2.0/TCP") {
+		t.Errorf("INVITE Via %q: not over TCP", via)
 	}
 	if from := inv.Header("From"); !strings.Contains(from, "sip:+442079461234@") {
 		t.Errorf("INVITE From = %q, want the flash caller ID", from)
