@@ -559,6 +559,11 @@ func (c *Carrier) authenticate(req *sip.Request) (bool, sip.Header) {
 	if err != nil || cred.Username != c.cfg.Username || cred.Realm != c.cfg.Realm {
 		return false, nil
 	}
+	// The digest covers the URI it names; it must be this request's.
+	var du sip.Uri
+	if err := sip.ParseUri(cred.URI, &du); err != nil || du.User != req.Recipient.User || !strings.EqualFold(du.Host, req.Recipient.Host) {
+		return false, nil
+	}
 	if !c.nonceValid(cred.Nonce, c.now()) {
 		return false, challenge(true)
 	}

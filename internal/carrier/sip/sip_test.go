@@ -616,6 +616,12 @@ func TestInboundDigestAuth(t *testing.T) {
 		t.Errorf("wrong password: %q, want 403", got)
 	}
 	r.send(t, strings.Replace(request("ACK", "z9hG4bK-a2", "auth-1", "", local), "CSeq: 1 ACK", "CSeq: 2 ACK", 1))
+	// Right password, but the digest names another URI: refused.
+	r.send(t, strings.Replace(auth("s3cret", "z9hG4bK-a4", "auth-1"), "INVITE sip:12025550100@", "INVITE sip:12025550101@", 1))
+	if got := r.read(300 * time.Millisecond); hasPrefix(got, "SIP/2.0 403") == 0 || hasPrefix(got, "SIP/2.0 603") != 0 {
+		t.Errorf("digest for another URI: %q, want 403", got)
+	}
+	r.send(t, strings.Replace(request("ACK", "z9hG4bK-a4", "auth-1", "", local), "CSeq: 1 ACK", "CSeq: 2 ACK", 1))
 	r.send(t, auth("s3cret", "z9hG4bK-a3", "auth-1"))
 	if got := r.read(300 * time.Millisecond); hasPrefix(got, "SIP/2.0 603") == 0 {
 		t.Errorf("right password: %q, want 603", got)
@@ -623,8 +629,8 @@ func TestInboundDigestAuth(t *testing.T) {
 	if n := len(rec.Calls()); n != 1 {
 		t.Errorf("handler calls = %d, want 1", n)
 	}
-	if c.Rejected() != 1 {
-		t.Errorf("Rejected = %d, want 1 (the wrong password)", c.Rejected())
+	if c.Rejected() != 2 {
+		t.Errorf("Rejected = %d, want 2 (the wrong password, the wrong URI)", c.Rejected())
 	}
 }
 
