@@ -10,7 +10,7 @@ run: ## ringgate dev: SQLite under ./ringgate-data, simulator, demo app on :8080
 build:
 	$(GO) build -o bin/ringgate ./cmd/ringgate
 
-deps: ## install the system packages tests talk to (PostgreSQL)
+deps: ## install the system packages tests talk to (PostgreSQL, sipp)
 	./scripts/install-deps.sh
 
 test: ## everything CI runs: vet, then all tests with the race detector

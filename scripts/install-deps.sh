@@ -2,7 +2,8 @@
 # Installs what ringgate's tests need beyond Go on a Debian machine: a
 # PostgreSQL server on 127.0.0.1:5432 with trust auth and a database "test"
 # (the store/postgres and cluster tests; RINGGATE_TEST_POSTGRES_URL points
-# them elsewhere). SQLite is embedded (modernc.org/sqlite, pure Go). Peers
+# them elsewhere), and sipp (package sip-tester: the far end of the SIP
+# tests, which skip without it and fail when CI=true). SQLite is embedded (modernc.org/sqlite, pure Go). Peers
 # that later tests talk to (sipp, chromium) are added here, so a fresh
 # machine needs only this script.
 set -euo pipefail
@@ -10,6 +11,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 need=()
 if [ -z "${RINGGATE_TEST_POSTGRES_URL:-}" ] && ! command -v pg_ctlcluster >/dev/null; then
   need+=(postgresql)
+fi
+if ! command -v sipp >/dev/null; then
+  need+=(sip-tester)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq

@@ -45,6 +45,8 @@ func cmdDev(ctx context.Context, args []string, out io.Writer, env func(string) 
 	fs := newFlags("dev")
 	data := fs.String("data", "", "data directory (default ./ringgate-data)")
 	addr := fs.String("http", "", "HTTP listen address (default 127.0.0.1:8080)")
+	sipAddr := fs.String("sip", "", "listen for SIP calls on `ADDR` (UDP and TCP, e.g. 127.0.0.1:5060); callers on loopback are trusted")
+	sipTrunk := fs.String("sip-trunk", "", "place flash and answered calls through the SIP trunk `URI` (sip:host:port) instead of the simulator")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -58,6 +60,7 @@ func cmdDev(ctx context.Context, args []string, out io.Writer, env func(string) 
 	if *addr != "" {
 		cfg.HTTP = *addr
 	}
+	cfg.AddDevSIP(*sipAddr, *sipTrunk)
 	return server.Run(ctx, cfg, out, server.Options{Env: env})
 }
 

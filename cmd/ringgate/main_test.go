@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"regexp"
@@ -32,14 +33,14 @@ func (s *syncBuffer) String() string {
 
 // startDev runs `ringgate dev` through run(), as the binary does, and
 // returns its base URL once the banner shows it.
-func startDev(t *testing.T, env map[string]string) (string, *syncBuffer) {
+func startDev(t *testing.T, env map[string]string, args ...string) (string, *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	go func() {
-		done <- run(ctx, []string{"dev", "--data", t.TempDir(), "--http", "127.0.0.1:0"}, out, errOut, lookup)
+		done <- run(ctx, append([]string{"dev", "--data", t.TempDir(), "--http", "127.0.0.1:0"}, args...), out, errOut, lookup)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -199,5 +200,38 @@ func TestAdminCommands(t *testing.T) {
 	rg("numbers", "remove", "--data", dir, "--app", app[1], "+442079460000")
 	if out := rg("numbers", "list", "--data", dir, "--app", app[1]); strings.Contains(out, "+442079460000") {
 		t.Fatalf("removed number still listed: %s", out)
+	}
+}
+
+// `ringgate dev --sip ADDR --sip-trunk URI` listens for SIP (an OPTIONS
+// keep-alive from loopback is answered) and names both in the banner.
+func TestDevSIPFlags(t *testing.T) {
+	t.Parallel()
+	_, out := startDev(t, nil, "--sip", "127.0.0.1:0", "--sip-trunk", "sip:127.0.0.1:5999")
+	re := regexp.MustCompile(`missed calls in on (127\.0\.0\.1:\d+)`)
+	var m []string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m = re.FindStringSubmatch(out.String()); m != nil && strings.Contains(out.String(), "go out to") {
+			break
+		}
+	}
+	if m == nil || !strings.Contains(out.String(), "go out to sip:127.0.0.1:5999") {
+		t.Fatalf("banner: %s", out.String())
+	}
+	conn, err := net.Dial("udp", m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	msg := "OPTIONS sip:ping@" + m[1] + " SIP/2.0\r\nVia: SIP/2.0/UDP " + local + ";branch=z9hG4bK-ping\r\nFrom: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: ping\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	if _, err := conn.Write([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200 OK") {
+		t.Fatalf("OPTIONS answer %q, %v", buf[:n], err)
 	}
 }

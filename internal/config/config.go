@@ -67,14 +67,136 @@ type Simulator struct {
 }
 
 // Carrier is one connection to a telephone network that places calls and
-// sends texts. Types: "sim" (the simulator; SIP, SMPP and HTTP carriers
-// come with their own options).
+// sends texts. Types: "sim" (the simulator) and "sip" (a SIP trunk, with
+// its options under sip).
 type Carrier struct {
 	Name string `yaml:"name"`
 	Type string `yaml:"type"`
 	// SimulateOutage makes a sim carrier refuse every command with a
 	// retryable error, to rehearse failover to the next carrier.
 	SimulateOutage bool `yaml:"simulate_outage"`
+	// SIP configures a sip carrier.
+	SIP SIP `yaml:"sip"`
+}
+
+// SIP is a SIP trunk: inbound missed calls on Listen, outbound flash and
+// answered calls to Trunk.
+type SIP struct {
+	// Listen lists host:port addresses served on both UDP and TCP for
+	// inbound calls; empty: outbound only.
+	Listen []string `yaml:"listen"`
+	// Trunk is where outbound calls go ("sip:host[:port][;transport=tcp]");
+	// empty: inbound only (routes may not name the carrier).
+	Trunk string `yaml:"trunk"`
+	// OutboundProxy, when set, is preloaded as a Route for outbound calls.
+	OutboundProxy string `yaml:"outbound_proxy"`
+	// Country is the ISO region of national-format numbers the trunk sends.
+	Country string `yaml:"country"`
+	// TrustedNetworks are source CIDRs admitted without authentication,
+	// whose P-Asserted-Identity is believed.
+	TrustedNetworks []string `yaml:"trusted_networks"`
+	// Username and Password: digest credentials that untrusted sources must
+	// present, and that answer the trunk's 401/407 challenges.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// Register sends REGISTER to the trunk (with the credentials); it
+	// needs Hostname, or a listen address that is not a wildcard.
+	Register bool `yaml:"register"`
+	// Hostname is the address advertised in Via and Contact (default: the
+	// first listen host unless a wildcard, else the local address in use).
+	Hostname string `yaml:"hostname"`
+	// PAI adds P-Asserted-Identity with the caller ID to outbound calls.
+	PAI bool `yaml:"pai"`
+	// RejectStatus overrides missed_call.reject_status for this trunk
+	// (603, 486 or 480); 0: the global one.
+	RejectStatus int `yaml:"reject_status"`
+}
+
+// Trusted parses TrustedNetworks.
+func (s SIP) Trusted() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, n := range s.TrustedNetworks {
+		p, err := netip.ParsePrefix(strings.TrimSpace(n))
+		if err != nil {
+			return nil, fmt.Errorf("trusted_networks: %q is not a CIDR prefix", n)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func specificHost(listen []string) bool {
+	if len(listen) == 0 {
+		return false
+	}
+	h, _, err := net.SplitHostPort(listen[0])
+	return err == nil && h != "" && h != "0.0.0.0" && h != "::"
+}
+
+func (s SIP) empty() bool {
+	return s.Hostname == "" && len(s.Listen) == 0 && s.Trunk == "" && s.OutboundProxy == "" && s.Country == "" &&
+		len(s.TrustedNetworks) == 0 && s.Username == "" && s.Password == "" && !s.Register && !s.PAI && s.RejectStatus == 0
+}
+
+func (s SIP) validate() []error {
+	var errs []error
+	if len(s.Listen) == 0 && s.Trunk == "" {
+		errs = append(errs, errors.New("sip: give listen (inbound), trunk (outbound) or both"))
+	}
+	for _, a := range s.Listen {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("sip.listen: %q is not host:port", a))
+		}
+	}
+	for _, u := range []struct{ key, v string }{{"trunk", s.Trunk}, {"outbound_proxy", s.OutboundProxy}} {
+		if u.v != "" && (strings.ContainsAny(u.v, " \t\r\n<>") || strings.HasPrefix(u.v, "tel:") || strings.Contains(u.v, "@")) {
+			errs = append(errs, fmt.Errorf("sip.%s: %q is not sip:host[:port][;params]", u.key, u.v))
+		}
+	}
+	if s.Country != "" && (len(s.Country) != 2 || strings.ToUpper(s.Country) != s.Country) {
+		errs = append(errs, fmt.Errorf("sip.country: %q is not an ISO region like GB", s.Country))
+	}
+	if _, err := s.Trusted(); err != nil {
+		errs = append(errs, fmt.Errorf("sip.%w", err))
+	}
+	if (s.Username == "") != (s.Password == "") {
+		errs = append(errs, errors.New("sip: username and password go together"))
+	}
+	if s.Register && s.Trunk == "" {
+		errs = append(errs, errors.New("sip.register needs a trunk"))
+	}
+	if s.Register && s.Hostname == "" && !specificHost(s.Listen) {
+		errs = append(errs, errors.New("sip.register needs sip.hostname (the address to register) or a listen address that is not a wildcard"))
+	}
+	switch s.RejectStatus {
+	case 0, 603, 486, 480:
+	default:
+		errs = append(errs, fmt.Errorf("sip.reject_status: %d is not 603, 486 or 480", s.RejectStatus))
+	}
+	if len(s.Listen) > 0 && len(s.TrustedNetworks) == 0 && s.Password == "" {
+		errs = append(errs, errors.New("sip: inbound calls need trusted_networks or username/password (every call would get 403)"))
+	}
+	return errs
+}
+
+// AddDevSIP adds dev mode's SIP carrier "sip": inbound on listen (sources
+// on loopback trusted), outbound to trunk, which then carries flash and
+// answered calls instead of the simulator. Empty arguments add nothing.
+func (c *Config) AddDevSIP(listen, trunk string) {
+	if listen == "" && trunk == "" {
+		return
+	}
+	s := SIP{Trunk: trunk, TrustedNetworks: []string{"127.0.0.0/8", "::1/128"}}
+	if listen != "" {
+		s.Listen = []string{listen}
+	}
+	c.Carriers = append(c.Carriers, Carrier{Name: "sip", Type: "sip", SIP: s})
+	if trunk != "" {
+		c.Routes = append([]Route{
+			{Channel: "flash_call", Carriers: []string{"sip"}},
+			{Channel: "answer_call", Carriers: []string{"sip"}},
+		}, c.Routes...)
+	}
 }
 
 // Route sends an app's, a country's or a channel's traffic to carriers in
@@ -316,7 +438,7 @@ func (c *Config) AllowedNetworks() ([]netip.Prefix, error) {
 }
 
 // Carrier types this build knows.
-var carrierTypes = map[string]bool{"sim": true}
+var carrierTypes = map[string]bool{"sim": true, "sip": true}
 
 func (c *Config) validateCarriers() []error {
 	var errs []error
@@ -328,11 +450,21 @@ func (c *Config) validateCarriers() []error {
 		case names[cr.Name]:
 			errs = append(errs, fmt.Errorf("carriers[%d]: name %q is used twice", i, cr.Name))
 		case !carrierTypes[cr.Type]:
-			errs = append(errs, fmt.Errorf("carriers[%d] (%s): type %q is not supported by this build (want sim)", i, cr.Name, cr.Type))
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): type %q is not supported by this build (want sim or sip)", i, cr.Name, cr.Type))
 		case cr.SimulateOutage && cr.Type != "sim":
 			errs = append(errs, fmt.Errorf("carriers[%d] (%s): simulate_outage is for sim carriers", i, cr.Name))
+		case cr.Type != "sip" && !cr.SIP.empty():
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): sip options are for sip carriers", i, cr.Name))
+		case cr.Type == "sip":
+			for _, err := range cr.SIP.validate() {
+				errs = append(errs, fmt.Errorf("carriers[%d] (%s): %w", i, cr.Name, err))
+			}
 		}
 		names[cr.Name] = true
+	}
+	outbound := map[string]bool{}
+	for _, cr := range c.Carriers {
+		outbound[cr.Name] = cr.Type != "sip" || cr.SIP.Trunk != ""
 	}
 	channels := map[string]bool{"": true, "*": true, "flash_call": true, "answer_call": true, "voice_otp": true, "sms_otp": true}
 	for i, r := range c.Routes {
@@ -345,6 +477,8 @@ func (c *Config) validateCarriers() []error {
 		for _, n := range r.Carriers {
 			if !names[n] {
 				errs = append(errs, fmt.Errorf("routes[%d]: carrier %q is not in carriers", i, n))
+			} else if !outbound[n] {
+				errs = append(errs, fmt.Errorf("routes[%d]: carrier %q has no sip.trunk, so it cannot place calls", i, n))
 			}
 		}
 	}

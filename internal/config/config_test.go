@@ -148,3 +148,94 @@ func TestValidateCarriersAndRoutes(t *testing.T) {
 		t.Fatalf("valid carriers refused: %v", err)
 	}
 }
+
+func TestValidateSIPCarriers(t *testing.T) {
+	t.Parallel()
+	base := func() Config {
+		c := Defaults(ModeServe)
+		c.Database.URL, c.Secret = "sqlite:x.db", strings.Repeat("ab", 32)
+		return c
+	}
+	ok := base()
+	ok.Carriers = []Carrier{
+		{Name: "in", Type: "sip", SIP: SIP{Listen: []string{"0.0.0.0:5060"}, Country: "GB", TrustedNetworks: []string{"192.0.2.0/24"}, RejectStatus: 486}},
+		{Name: "out", Type: "sip", SIP: SIP{Trunk: "sip:trunk.example:5060;transport=tcp", Username: "u", Password: "p", Register: true, Hostname: "198.51.100.7", PAI: true}},
+		{Name: "reg", Type: "sip", SIP: SIP{Listen: []string{"198.51.100.7:5060"}, TrustedNetworks: []string{"192.0.2.0/24"}, Trunk: "sip:t", Register: true}},
+	}
+	ok.Routes = []Route{{Channel: "flash_call", Carriers: []string{"out"}}}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid sip carriers refused: %v", err)
+	}
+	bad := base()
+	bad.Carriers = []Carrier{
+		{Name: "empty", Type: "sip"},
+		{Name: "open", Type: "sip", SIP: SIP{Listen: []string{"nohost"}, Country: "gb", TrustedNetworks: []string{"x"}, RejectStatus: 200, Username: "u"}},
+		{Name: "simx", Type: "sim", SIP: SIP{Trunk: "sip:x"}},
+		{Name: "noauth", Type: "sip", SIP: SIP{Listen: []string{"127.0.0.1:5060"}, Trunk: "tel:+1", Register: false}},
+		{Name: "inonly", Type: "sip", SIP: SIP{Listen: []string{"127.0.0.1:5070"}, TrustedNetworks: []string{"127.0.0.0/8"}}},
+		{Name: "noreghost", Type: "sip", SIP: SIP{Listen: []string{"0.0.0.0:5060"}, TrustedNetworks: []string{"127.0.0.0/8"}, Trunk: "sip:t", Register: true}},
+	}
+	bad.Routes = []Route{{Carriers: []string{"inonly"}}}
+	err := bad.Validate()
+	for _, want := range []string{
+		"carriers[0] (empty): sip: give listen", `sip.listen: "nohost"`, `sip.country: "gb"`, `trusted_networks: "x"`,
+		"reject_status: 200", "username and password go together", "carriers[2] (simx): sip options are for sip carriers",
+		`sip.trunk: "tel:+1"`, "carriers[3] (noauth): sip: inbound calls need trusted_networks",
+		`routes[0]: carrier "inonly" has no sip.trunk`, "carriers[5] (noreghost): sip.register needs sip.hostname",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to say %q", err, want)
+		}
+	}
+}
+
+func TestAddDevSIP(t *testing.T) {
+	t.Parallel()
+	c := Defaults(ModeDev)
+	c.AddDevSIP("", "")
+	if len(c.Carriers) != 1 {
+		t.Fatalf("no flags added carriers: %+v", c.Carriers)
+	}
+	c.AddDevSIP("127.0.0.1:5060", "sip:127.0.0.1:5080")
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Routes) != 3 || c.Routes[0].Channel != "flash_call" || c.Routes[0].Carriers[0] != "sip" || c.Routes[2].Carriers[0] != "sim" {
+		t.Errorf("routes = %+v", c.Routes)
+	}
+	d := Defaults(ModeDev)
+	d.AddDevSIP("127.0.0.1:5060", "")
+	if err := d.Validate(); err != nil || len(d.Routes) != 1 {
+		t.Errorf("inbound-only dev sip: %v, routes %+v", err, d.Routes)
+	}
+}
+
+// The README's ringgate.yaml loads (every key known) and, with a real
+// secret, validates.
+func TestREADMEConfigExample(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\n# ringgate.yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no ringgate.yaml block")
+	}
+	block = strings.Replace(block, "<openssl rand -hex 32>", strings.Repeat("ab", 32), 1)
+	path := filepath.Join(t.TempDir(), "ringgate.yaml")
+	if err := os.WriteFile(path, []byte(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(ModeServe, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("README config: %v", err)
+	}
+	if len(c.Carriers) != 2 || c.Carriers[1].Type != "sip" || c.Carriers[1].SIP.Trunk == "" {
+		t.Errorf("carriers = %+v", c.Carriers)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ringgate/ringgate/internal/verify"
 )
@@ -122,4 +123,15 @@ Try a missed call:
        -d '{"from": "+447911123456", "to": "<dial_number from the answer>"}'
 
 `, u, s.cfg.Database.URL, DemoAppID, s.dev.APIKey, s.dev.WebhookSecret, u, u, DemoPool, u, s.dev.APIKey, u)
+	for _, c := range s.cfg.Carriers {
+		if c.Type != "sip" {
+			continue
+		}
+		if addrs := s.SIPAddrs()[c.Name]; len(addrs) > 0 {
+			fmt.Fprintf(w, "SIP: missed calls in on %s (UDP and TCP), e.g. an INVITE to sip:<dial_number>@%s from sip:<phone>@…\n", strings.Join(addrs, ", "), addrs[0])
+		}
+		if c.SIP.Trunk != "" {
+			fmt.Fprintf(w, "SIP: flash and answered calls go out to %s\n", c.SIP.Trunk)
+		}
+	}
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/carrier/sim"
+	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
 	"github.com/ringgate/ringgate/internal/live"
@@ -57,6 +58,7 @@ type Server struct {
 
 	jobKick  chan struct{}
 	sim      *sim.Carrier
+	sips     []*rgsip.Carrier
 	http     *http.Server
 	ln       net.Listener
 	inbox    *httpapi.DevInbox
@@ -107,8 +109,19 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s.sim = sim.New(sim.Config{
 		Inbound: carrierSide{s}, Events: carrierSide{s}, Check: s.simCheck, Logger: log,
 	})
-	router, err := newRouter(cfg, s.sim)
+	if s.sips, err = newSIPCarriers(cfg, carrierSide{s}, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	for _, c := range s.sips {
+		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "ringgate_sip_refused_total", Help: "SIP requests refused with 403 (untrusted source, failed digest).",
+			ConstLabels: prometheus.Labels{"carrier": c.Name()},
+		}, func() float64 { return float64(c.Rejected()) }))
+	}
+	router, err := newRouter(cfg, s.sim, s.sips)
 	if err != nil {
+		s.closeSIP()
 		st.Close()
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -119,11 +132,13 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		Outbound: router,
 	})
 	if err != nil {
+		s.closeSIP()
 		st.Close()
 		return nil, err
 	}
 	hookMetrics, err := webhook.NewPromMetrics(s.reg)
 	if err != nil {
+		s.closeSIP()
 		st.Close()
 		return nil, err
 	}
@@ -135,6 +150,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	})
 	if cfg.Mode == config.ModeDev {
 		if s.dev, err = loadDevCredentials(cfg.DataDir, opt.Env); err != nil {
+			s.closeSIP()
 			st.Close()
 			return nil, err
 		}
@@ -196,14 +212,62 @@ func (s *Server) simCheck(ctx context.Context, verificationID, cli, code string)
 	return err
 }
 
+// newSIPCarriers builds the config's SIP trunks (not yet listening).
+func newSIPCarriers(cfg config.Config, side carrierSide, log *slog.Logger) ([]*rgsip.Carrier, error) {
+	var out []*rgsip.Carrier
+	for _, c := range cfg.Carriers {
+		if c.Type != "sip" {
+			continue
+		}
+		trusted, _ := c.SIP.Trusted() // validated
+		sc, err := rgsip.New(rgsip.Config{
+			Name: c.Name, Listen: c.SIP.Listen, Country: c.SIP.Country, Trusted: trusted,
+			Username: c.SIP.Username, Password: c.SIP.Password, RejectStatus: c.SIP.RejectStatus,
+			Trunk: c.SIP.Trunk, OutboundProxy: c.SIP.OutboundProxy, PAI: c.SIP.PAI, Register: c.SIP.Register, Hostname: c.SIP.Hostname,
+			Inbound: side, Events: side, Logger: log,
+		})
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, fmt.Errorf("config: carrier %s: %w", c.Name, err)
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+// SIPAddrs are the addresses the SIP carriers listen on, by carrier name.
+func (s *Server) SIPAddrs() map[string][]string {
+	out := map[string][]string{}
+	for _, c := range s.sips {
+		out[c.Name()] = c.Addrs()
+	}
+	return out
+}
+
+func (s *Server) closeSIP() error {
+	var errs []error
+	for _, c := range s.sips {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
 // newRouter builds the carriers of the config and their routes. Sandbox
 // commands go to the simulated network.
-func newRouter(cfg config.Config, network *sim.Carrier) (*carrier.Router, error) {
+func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier) (*carrier.Router, error) {
 	var senders []carrier.Sender
 	for _, c := range cfg.Carriers {
 		switch c.Type {
 		case "sim":
 			senders = append(senders, network.Gateway(c.Name, c.SimulateOutage))
+		case "sip":
+			for _, sc := range sips {
+				if sc.Name() == c.Name {
+					senders = append(senders, sc)
+				}
+			}
 		default:
 			return nil, fmt.Errorf("carrier %s: type %q is not supported", c.Name, c.Type)
 		}
@@ -281,6 +345,13 @@ func (s *Server) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	for _, c := range s.sips {
+		if err := c.Start(ctx); err != nil {
+			s.closeSIP()
+			ln.Close()
+			return err
+		}
+	}
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.http = &http.Server{
@@ -302,7 +373,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.clu != nil {
 		s.loops.Go(func() { s.clu.run(loopCtx) })
 	}
-	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("http", s.URL()), slog.String("database", redactURL(s.cfg.Database.URL)), slog.Bool("cluster", s.clu != nil))
+	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("http", s.URL()), slog.String("database", redactURL(s.cfg.Database.URL)), slog.Bool("cluster", s.clu != nil), slog.Any("sip", s.SIPAddrs()))
 	return nil
 }
 
@@ -322,10 +393,12 @@ func (s *Server) URL() string {
 func (s *Server) Close() error {
 	var err error
 	s.closeMux.Do(func() {
+		// No new calls; calls in flight finish their events first.
+		err = s.closeSIP()
 		if s.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			s.stop() // ends SSE streams and the loops
-			err = s.http.Shutdown(ctx)
+			err = errors.Join(err, s.http.Shutdown(ctx))
 			cancel()
 			s.loops.Wait()
 		}

@@ -1,0 +1,606 @@
+// Package sip is the SIP trunk carrier: missed calls arrive as INVITEs and
+// are rejected before answer; flash and answered calls leave as INVITEs to
+// the trunk. It speaks only the carrier contract (carrier.InboundHandler in,
+// carrier.Sender out, carrier.Events back) and uses github.com/emiago/sipgo
+// for parsing, transports and transactions.
+//
+// Inbound, every INVITE from an admitted source gets 100 Trying, one call
+// of InboundHandler.InboundCall per transaction (sipgo's transaction layer
+// absorbs retransmissions, and answers a matching CANCEL with 200 and the
+// INVITE with 487), then the disposition's final status: 603, 486 or 480,
+// never 2xx. A handler error gives 503 so the trunk may retry. Sources are
+// admitted by CIDR or by digest authentication; anything else gets 403 and
+// is counted (Rejected).
+package sip
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+
+	"github.com/ringgate/ringgate/internal/carrier"
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultRingTimeout = 60 * time.Second
+	// DefaultAcceptWait is how long PlaceCall waits for the trunk's first
+	// response, so that an immediate refusal (503, 404) is returned as an
+	// error the router can fail over on.
+	DefaultAcceptWait = 2 * time.Second
+	// handlerTimeout bounds one InboundCall.
+	handlerTimeout = 10 * time.Second
+	// nonceTTL is how long a digest nonce we issued stays valid.
+	nonceTTL = 5 * time.Minute
+)
+
+// Config builds a Carrier.
+type Config struct {
+	// Name is the instance name: routes use it, inbound calls are recorded
+	// as carrier "sip:<Name>".
+	Name string
+	// Listen lists host:port addresses to serve on, each on UDP and TCP.
+	// Empty: no inbound listener (outbound only).
+	Listen []string
+	// Country is the ISO region of national-format numbers the trunk sends.
+	Country string
+	// Trusted lists source networks admitted without authentication; their
+	// P-Asserted-Identity is believed.
+	Trusted []netip.Prefix
+	// Username and Password are digest credentials: sources outside Trusted
+	// must authenticate with them (when set), and the carrier answers the
+	// trunk's 401/407 challenges with them.
+	Username, Password string
+	// Realm of our digest challenges ("ringgate").
+	Realm string
+	// RejectStatus overrides the disposition's status (603, 486 or 480); 0:
+	// use the disposition's.
+	RejectStatus int
+
+	// Trunk is where outbound calls go: "sip:host[:port][;transport=tcp]".
+	// Empty: this carrier cannot place calls.
+	Trunk string
+	// OutboundProxy, when set, is loaded as a Route (sip:proxy;lr).
+	OutboundProxy string
+	// PAI adds P-Asserted-Identity with the caller ID to outbound INVITEs.
+	PAI bool
+	// Register sends REGISTER to the trunk at Start and refreshes it.
+	Register bool
+	// Hostname is the address we advertise in Via and Contact (default:
+	// the first Listen host when it is not a wildcard, else the local
+	// address of the connection used).
+	Hostname string
+
+	Inbound carrier.InboundHandler
+	Events  carrier.EventHandler
+	// RingTimeout applies to calls whose RingTimeout is 0 (60 s).
+	RingTimeout time.Duration
+	// AcceptWait is how long PlaceCall waits for the first response (2 s).
+	AcceptWait time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Carrier is one SIP trunk. It implements carrier.Sender.
+type Carrier struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	sdpHost string
+	trunk   *sip.Uri
+	proxy   *sip.Uri
+	key     []byte // nonce MAC key
+
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	client *sipgo.Client
+	dialog *sipgo.DialogUA
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	udp    []net.PacketConn
+	tcp    []net.Listener
+	closed bool
+
+	rejected   atomic.Int64
+	invites    atomic.Int64
+	registered atomic.Bool
+}
+
+var _ carrier.Sender = (*Carrier)(nil)
+
+// New builds a carrier; Start listens.
+func New(cfg Config) (*Carrier, error) {
+	if cfg.Name == "" {
+		return nil, errors.New("sip: Name is required")
+	}
+	c := &Carrier{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	c.log = c.log.With(slog.String("carrier", "sip:"+cfg.Name))
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.cfg.Realm == "" {
+		c.cfg.Realm = "ringgate"
+	}
+	if c.cfg.RingTimeout <= 0 {
+		c.cfg.RingTimeout = DefaultRingTimeout
+	}
+	if c.cfg.AcceptWait <= 0 {
+		c.cfg.AcceptWait = DefaultAcceptWait
+	}
+	switch c.cfg.RejectStatus {
+	case 0, 603, 486, 480:
+	default:
+		return nil, fmt.Errorf("sip %s: reject status %d is not 603, 486 or 480", cfg.Name, cfg.RejectStatus)
+	}
+	if cfg.Trunk != "" {
+		u, err := ParseTrunk(cfg.Trunk)
+		if err != nil {
+			return nil, fmt.Errorf("sip %s: trunk: %w", cfg.Name, err)
+		}
+		c.trunk = u
+	}
+	if cfg.OutboundProxy != "" {
+		u, err := ParseTrunk(cfg.OutboundProxy)
+		if err != nil {
+			return nil, fmt.Errorf("sip %s: outbound proxy: %w", cfg.Name, err)
+		}
+		c.proxy = u
+	}
+	for _, a := range cfg.Listen {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return nil, fmt.Errorf("sip %s: listen %q is not host:port", cfg.Name, a)
+		}
+	}
+	// The host we advertise in Via and Contact: the configured one, else
+	// the first listen address when it names one; else empty, and the
+	// transport fills in the local address of the connection it uses.
+	if c.cfg.Hostname == "" && len(cfg.Listen) > 0 {
+		if h, _, _ := net.SplitHostPort(cfg.Listen[0]); h != "" && h != "0.0.0.0" && h != "::" {
+			c.cfg.Hostname = h
+		}
+	}
+	if cfg.Register && c.cfg.Hostname == "" {
+		return nil, fmt.Errorf("sip %s: register needs a hostname (or a listen address that is not a wildcard) for its Contact", cfg.Name)
+	}
+	c.sdpHost = c.cfg.Hostname
+	if ip, err := netip.ParseAddr(c.sdpHost); err != nil || !ip.Is4() {
+		c.sdpHost = "0.0.0.0" // no media is ever sent
+	}
+	c.key = make([]byte, 32)
+	rand.Read(c.key)
+
+	uaHost := c.cfg.Hostname
+	if uaHost == "" {
+		uaHost = "localhost"
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ringgate"), sipgo.WithUserAgentHostname(uaHost),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(c.log)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(c.log)))
+	if err != nil {
+		return nil, err
+	}
+	c.ua = ua
+	if c.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(c.log)); err != nil {
+		ua.Close()
+		return nil, err
+	}
+	copts := []sipgo.ClientOption{sipgo.WithClientLogger(c.log), sipgo.WithClientNAT()}
+	if c.cfg.Hostname != "" {
+		copts = append(copts, sipgo.WithClientHostname(c.cfg.Hostname))
+	}
+	if c.client, err = sipgo.NewClient(ua, copts...); err != nil {
+		ua.Close()
+		return nil, err
+	}
+	c.dialog = &sipgo.DialogUA{Client: c.client, ContactHDR: sip.ContactHeader{
+		Address: sip.Uri{Scheme: "sip", User: "ringgate", Host: c.cfg.Hostname},
+	}}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.routes()
+	return c, nil
+}
+
+// ParseTrunk parses a trunk or proxy URI: "sip:host[:port][;params]" or a
+// bare "host[:port]".
+func ParseTrunk(s string) (*sip.Uri, error) {
+	if !strings.HasPrefix(s, "sip:") && !strings.HasPrefix(s, "sips:") {
+		s = "sip:" + s
+	}
+	var u sip.Uri
+	if err := sip.ParseUri(s, &u); err != nil {
+		return nil, err
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("%q has no host", s)
+	}
+	return &u, nil
+}
+
+// Name is the carrier's instance name.
+func (c *Carrier) Name() string { return c.cfg.Name }
+
+// Rejected counts requests refused with 403 (untrusted source, failed
+// authentication).
+func (c *Carrier) Rejected() int64 { return c.rejected.Load() }
+
+// Invites counts INVITEs handed to the InboundHandler.
+func (c *Carrier) Invites() int64 { return c.invites.Load() }
+
+// Start listens on every Listen address, UDP and TCP on the same port,
+// and registers with the trunk when configured.
+func (c *Carrier) Start(ctx context.Context) error {
+	for _, a := range c.cfg.Listen {
+		pc, ln, err := listenBoth(a)
+		if err != nil {
+			c.Close()
+			return fmt.Errorf("sip %s: listen %s: %w", c.cfg.Name, a, err)
+		}
+		c.mu.Lock()
+		c.udp = append(c.udp, pc)
+		c.tcp = append(c.tcp, ln)
+		c.mu.Unlock()
+		c.wg.Go(func() { c.srv.ServeUDP(pc) })
+		c.wg.Go(func() { c.srv.ServeTCP(ln) })
+		c.log.Info("sip listening", slog.String("addr", pc.LocalAddr().String()))
+	}
+	if c.cfg.Register && c.trunk != nil {
+		c.wg.Go(func() { c.registerLoop(c.ctx) })
+	}
+	return nil
+}
+
+// listenBoth binds UDP and TCP on the same port; port 0 picks one free
+// for both (a few tries).
+func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	var lastErr error
+	for range 10 {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		lastErr = err
+		if _, port, _ := net.SplitHostPort(addr); port != "0" {
+			break
+		}
+	}
+	return nil, nil, lastErr
+}
+
+// Addrs are the addresses listened on (UDP and TCP share each).
+func (c *Carrier) Addrs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, len(c.udp))
+	for i, pc := range c.udp {
+		out[i] = pc.LocalAddr().String()
+	}
+	return out
+}
+
+// Close stops listening, cancels calls in progress and waits for them.
+func (c *Carrier) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	for _, pc := range c.udp {
+		pc.Close()
+	}
+	for _, ln := range c.tcp {
+		ln.Close()
+	}
+	c.mu.Unlock()
+	// Calls in flight are cancelled (CANCEL on the wire) and report how
+	// they ended; a trunk that never answers the CANCEL could hold them
+	// for 64*T1, so Close waits a few seconds, then closes the transports
+	// under them.
+	c.cancel()
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		c.log.Warn("sip: calls still ending at close; closing transports under them")
+	}
+	err := c.ua.Close()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+	}
+	return err
+}
+
+// closeWait bounds each of Close's waits.
+const closeWait = 5 * time.Second
+
+func (c *Carrier) routes() {
+	c.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		// A CANCEL matching this INVITE is answered by the transaction
+		// layer (200, then 487 for the INVITE); after it we send no other
+		// final response.
+		var cancelled atomic.Bool
+		tx.OnCancel(func(*sip.Request) { cancelled.Store(true) })
+		c.Serve(c.ctx, req, func(res *sip.Response) error {
+			if res.StatusCode >= 200 && cancelled.Load() {
+				return nil
+			}
+			return tx.Respond(res)
+		})
+	})
+	c.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) { c.Serve(c.ctx, req, tx.Respond) })
+	c.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) { c.Serve(c.ctx, req, tx.Respond) })
+	c.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) { c.Serve(c.ctx, req, tx.Respond) })
+	// An ACK is never answered. One for our non-2xx final response is
+	// absorbed by the INVITE transaction; a stray one is dropped here.
+	c.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+	c.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) { c.Serve(c.ctx, req, tx.Respond) })
+}
+
+const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS"
+
+// Serve handles one request (not a retransmission: the transaction layer
+// absorbs those), writing its responses through respond. Exported for the
+// fuzz target and tests; the listener calls it for every new transaction.
+func (c *Carrier) Serve(ctx context.Context, req *sip.Request, respond func(*sip.Response) error) {
+	reply := func(code int, reason string, hdrs ...sip.Header) {
+		res := sip.NewResponseFromRequest(req, code, reason, nil)
+		for _, h := range hdrs {
+			res.AppendHeader(h)
+		}
+		if err := respond(res); err != nil {
+			c.log.Debug("sip respond", slog.Int("status", code), slog.Any("err", err))
+		}
+	}
+	if req.IsAck() {
+		return
+	}
+	if req.CallID() == nil || req.From() == nil || req.To() == nil || req.CSeq() == nil || req.Via() == nil {
+		reply(400, "Bad Request")
+		return
+	}
+	if req.CSeq().MethodName != req.Method {
+		reply(400, "Bad Request")
+		return
+	}
+	// The transport's peer address, never Via (a caller writes its own Via).
+	trusted := c.trusted(req.MessageData.Source())
+	switch req.Method {
+	case sip.INVITE, sip.OPTIONS:
+		if !trusted {
+			if ok, h := c.authenticate(req); !ok {
+				if h == nil {
+					c.refuse(req)
+					reply(403, "Forbidden")
+					return
+				}
+				reply(407, "Proxy Authentication Required", h)
+				return
+			}
+		}
+	default:
+		if !trusted && c.cfg.Password == "" {
+			c.refuse(req)
+			reply(403, "Forbidden")
+			return
+		}
+	}
+	switch req.Method {
+	case sip.INVITE:
+		c.invite(ctx, req, trusted, reply)
+	case sip.OPTIONS:
+		reply(200, "OK", sip.NewHeader("Allow", allow), sip.NewHeader("Accept", "application/sdp"))
+	case sip.BYE, sip.CANCEL:
+		// We never answer a call, so there is no dialog to end, and a
+		// CANCEL that matched an INVITE was answered by the transaction
+		// layer before reaching us.
+		reply(481, "Call/Transaction Does Not Exist")
+	default:
+		reply(405, "Method Not Allowed", sip.NewHeader("Allow", allow))
+	}
+}
+
+func (c *Carrier) refuse(req *sip.Request) {
+	c.rejected.Add(1)
+	c.log.Warn("sip request refused", slog.String("method", string(req.Method)), slog.String("source", req.Source()), slog.String("call_id", req.CallID().Value()))
+}
+
+// invite asks the handler what to do with a call and rejects it so.
+func (c *Carrier) invite(ctx context.Context, req *sip.Request, trusted bool, reply func(int, string, ...sip.Header)) {
+	reply(100, "Trying")
+	to := req.Recipient.User
+	if to == "" {
+		to = req.To().Address.User
+	}
+	from := req.From().Address.User
+	if trusted {
+		if pai := assertedUser(req); pai != "" {
+			from = pai
+		}
+	}
+	if c.cfg.Inbound == nil || to == "" {
+		reply(404, "Not Found")
+		return
+	}
+	c.invites.Add(1)
+	hctx, cancel := context.WithTimeout(ctx, handlerTimeout)
+	defer cancel()
+	d, err := c.cfg.Inbound.InboundCall(hctx, carrier.InboundCall{
+		From: from, To: to, Country: c.cfg.Country, Carrier: "sip:" + c.cfg.Name,
+		CallID: req.CallID().Value(), At: c.now(),
+	})
+	if err != nil {
+		c.log.Error("sip inbound call", slog.String("call_id", req.CallID().Value()), slog.Any("err", err))
+		reply(503, "Service Unavailable", sip.NewHeader("Retry-After", "5"))
+		return
+	}
+	code := d.SIPStatus
+	if c.cfg.RejectStatus != 0 {
+		code = c.cfg.RejectStatus
+	}
+	reply(rejectCode(code), reason(rejectCode(code)))
+}
+
+// rejectCode keeps a final status a rejection: 603 for anything that is
+// not a 4xx–6xx failure.
+func rejectCode(code int) int {
+	if code < 400 || code > 699 {
+		return 603
+	}
+	return code
+}
+
+func reason(code int) string {
+	switch code {
+	case 480:
+		return "Temporarily Unavailable"
+	case 486:
+		return "Busy Here"
+	case 603:
+		return "Decline"
+	}
+	return "Rejected"
+}
+
+// assertedUser is the user part of the first P-Asserted-Identity URI.
+func assertedUser(req *sip.Request) string {
+	h := req.GetHeader("P-Asserted-Identity")
+	if h == nil {
+		return ""
+	}
+	v := h.Value()
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		v = v[i+1:]
+		if j := strings.IndexByte(v, '>'); j >= 0 {
+			v = v[:j]
+		}
+	}
+	v = strings.TrimSpace(strings.SplitN(v, ",", 2)[0])
+	if strings.HasPrefix(v, "tel:") {
+		return strings.SplitN(strings.TrimPrefix(v, "tel:"), ";", 2)[0]
+	}
+	var u sip.Uri
+	if err := sip.ParseUri(v, &u); err != nil {
+		return ""
+	}
+	return u.User
+}
+
+// trusted reports whether source ("ip:port") is in a trusted network.
+func (c *Carrier) trusted(source string) bool {
+	host, _, err := net.SplitHostPort(source)
+	if err != nil {
+		host = source
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range c.cfg.Trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// authenticate checks digest credentials. It returns ok, or the challenge
+// to send (nil when digest is not configured: refuse).
+func (c *Carrier) authenticate(req *sip.Request) (bool, sip.Header) {
+	if c.cfg.Password == "" {
+		return false, nil
+	}
+	challenge := func(stale bool) sip.Header {
+		v := fmt.Sprintf(`Digest realm=%q, nonce=%q, algorithm=MD5, qop="auth"`, c.cfg.Realm, c.nonce(c.now()))
+		if stale {
+			v += ", stale=true"
+		}
+		return sip.NewHeader("Proxy-Authenticate", v)
+	}
+	h := req.GetHeader("Proxy-Authorization")
+	if h == nil {
+		h = req.GetHeader("Authorization")
+	}
+	if h == nil {
+		return false, challenge(false)
+	}
+	cred, err := digest.ParseCredentials(h.Value())
+	if err != nil || cred.Username != c.cfg.Username || cred.Realm != c.cfg.Realm {
+		return false, nil
+	}
+	// The digest covers the URI it names; it must be this request's.
+	var du sip.Uri
+	if err := sip.ParseUri(cred.URI, &du); err != nil || du.User != req.Recipient.User || !strings.EqualFold(du.Host, req.Recipient.Host) {
+		return false, nil
+	}
+	if !c.nonceValid(cred.Nonce, c.now()) {
+		return false, challenge(true)
+	}
+	chal := &digest.Challenge{Realm: cred.Realm, Nonce: cred.Nonce, Algorithm: cred.Algorithm, Opaque: cred.Opaque}
+	if cred.QOP != "" {
+		chal.QOP = []string{cred.QOP}
+	}
+	want, err := digest.Digest(chal, digest.Options{
+		Method: string(req.Method), URI: cred.URI, Username: c.cfg.Username, Password: c.cfg.Password,
+		Cnonce: cred.Cnonce, Count: cred.Nc,
+	})
+	if err != nil || subtle.ConstantTimeCompare([]byte(want.Response), []byte(cred.Response)) != 1 {
+		return false, nil
+	}
+	return true, nil
+}
+
+// nonce is "<unix seconds>.<mac>": stateless and unforgeable.
+func (c *Carrier) nonce(t time.Time) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte(ts))
+	return ts + "." + hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+func (c *Carrier) nonceValid(n string, now time.Time) bool {
+	ts, _, ok := strings.Cut(n, ".")
+	if !ok {
+		return false
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return false
+	}
+	t := time.Unix(sec, 0)
+	if now.Sub(t) > nonceTTL || t.After(now.Add(time.Minute)) {
+		return false
+	}
+	return hmac.Equal([]byte(c.nonce(t)), []byte(n))
+}
