@@ -404,13 +404,13 @@ func CheckSMSTemplate(t string) error {
 }
 
 // stepOver ends the current step of v without success: the workflow moves
-// on to its next step, or, at the last, v ends with status and reason.
-// It adds one notice.
-func (s *Service) stepOver(ctx context.Context, tx Tx, v Verification, st Status, reason Reason, notices *[]Notice) error {
+// on to its next step, or, at the last, v ends with status and reason (and
+// d in its final event). It adds one notice.
+func (s *Service) stepOver(ctx context.Context, tx Tx, v Verification, st Status, reason Reason, d detail, notices *[]Notice) error {
 	if v.Step+1 < len(v.Workflow) {
 		return s.advance(ctx, tx, v, string(reason), notices)
 	}
-	n, err := s.finish(ctx, tx, v, st, reason, detail{})
+	n, err := s.finish(ctx, tx, v, st, reason, d)
 	if err != nil {
 		return err
 	}
@@ -429,7 +429,7 @@ func (s *Service) advance(ctx context.Context, tx Tx, v Verification, why string
 	var de *Error
 	if errors.As(err, &de) {
 		// The step cannot run (its pool emptied since the start): skip it.
-		return s.stepOver(ctx, tx, v, StatusFailed, ReasonCarrierError, notices)
+		return s.stepFailed(ctx, tx, v, ReasonCarrierError, nil, notices)
 	}
 	if err != nil {
 		return err

@@ -205,18 +205,10 @@ func (s *Service) settleJob(ctx context.Context, j Job, status, name, ref string
 	return nil
 }
 
-// stepFailed records why the current step cannot succeed and moves on: to
-// the next step, or to failed with reason.
+// stepFailed ends the current step because a call or text failed: the
+// workflow moves on, or v fails with reason and the outbound detail.
 func (s *Service) stepFailed(ctx context.Context, tx Tx, v Verification, reason Reason, out *OutboundView, notices *[]Notice) error {
-	if v.Step+1 < len(v.Workflow) {
-		return s.advance(ctx, tx, v, string(reason), notices)
-	}
-	n, err := s.finish(ctx, tx, v, StatusFailed, reason, detail{out: out})
-	if err != nil {
-		return err
-	}
-	*notices = append(*notices, n)
-	return nil
+	return s.stepOver(ctx, tx, v, StatusFailed, reason, detail{out: out}, notices)
 }
 
 // CarrierEvent applies what a carrier reports about an outbound call or

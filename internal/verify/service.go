@@ -510,7 +510,7 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 		switch {
 		case matched && !now.Before(v.ExpiresAt):
 			call.Outcome, call.AppID, call.VerificationID = CallLate, v.AppID, v.ID
-			if err := s.stepOver(ctx, tx, v, StatusExpired, expiryReason(v), notices); err != nil {
+			if err := s.stepOver(ctx, tx, v, StatusExpired, expiryReason(v), detail{}, notices); err != nil {
 				return "", "", err
 			}
 		case matched:
@@ -559,7 +559,7 @@ func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
 			return err
 		}
 		for _, v := range due {
-			if err := s.stepOver(ctx, tx, v, StatusExpired, expiryReason(v), &notices); err != nil {
+			if err := s.stepOver(ctx, tx, v, StatusExpired, expiryReason(v), detail{}, &notices); err != nil {
 				return err
 			}
 		}
