@@ -118,6 +118,10 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 			Name: "ringgate_sip_refused_total", Help: "SIP requests refused with 403 (untrusted source, failed digest).",
 			ConstLabels: prometheus.Labels{"carrier": c.Name()},
 		}, func() float64 { return float64(c.Rejected()) }))
+		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "ringgate_sip_malformed_total", Help: "SIP messages that could not be parsed (dropped; logged at DEBUG).",
+			ConstLabels: prometheus.Labels{"carrier": c.Name()},
+		}, func() float64 { return float64(c.Malformed()) }))
 	}
 	router, err := newRouter(cfg, s.sim, s.sips)
 	if err != nil {
