@@ -111,3 +111,29 @@ func TestHTTPCarrierValidation(t *testing.T) {
 		t.Errorf("http on sim: %v", err)
 	}
 }
+
+// Every config example in docs/carriers.md loads and validates (with the
+// secrets it leaves to the environment given there).
+func TestCarriersDocExamples(t *testing.T) {
+	b, err := os.ReadFile("../../docs/carriers.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(b), "```yaml\n")[1:]
+	if len(blocks) < 2 {
+		t.Fatalf("%d yaml examples in docs/carriers.md", len(blocks))
+	}
+	env := map[string]string{"RINGGATE_CARRIER_TWILIO_AUTH_TOKEN": "tok", "RINGGATE_CARRIER_TELNYX_API_KEY": "KEY1"}
+	for i, blk := range blocks {
+		yml, _, _ := strings.Cut(blk, "```")
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		os.WriteFile(path, []byte("secret: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\ndatabase: {url: \"sqlite:/tmp/x.db\"}\n"+yml), 0o600)
+		c, err := Load(ModeServe, path, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if err == nil {
+			err = c.Validate()
+		}
+		if err != nil {
+			t.Errorf("example %d: %v\n%s", i+1, err, yml)
+		}
+	}
+}
