@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/ringgate/ringgate/internal/carrier/twilio"
 	"github.com/ringgate/ringgate/internal/config"
+	"github.com/ringgate/ringgate/internal/server"
 )
 
 const (
@@ -324,4 +326,17 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Vonage and Plivo are accepted by the config but have no adapter wired
+// in this build yet: the server says so instead of starting without them.
+func TestUnwiredHTTPCarrierRefused(t *testing.T) {
+	t.Parallel()
+	cfg := config.Defaults(config.ModeDev)
+	cfg.HTTP, cfg.DataDir, cfg.PublicURL = "127.0.0.1:0", t.TempDir(), "https://rg.example"
+	cfg.Carriers = append(cfg.Carriers, config.Carrier{Name: "pl", Type: "plivo", HTTP: config.HTTPCarrier{AccountID: "MA1", AuthToken: "t"}})
+	_, err := server.New(context.Background(), cfg, server.Options{Logger: server.NewLogger(cfg.Log, testWriter{t})})
+	if err == nil || !strings.Contains(err.Error(), "carrier pl: type plivo is not wired yet") {
+		t.Fatalf("New = %v", err)
+	}
 }
