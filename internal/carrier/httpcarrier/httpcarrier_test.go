@@ -2,10 +2,13 @@ package httpcarrier
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +196,28 @@ func TestAnsweredBy(t *testing.T) {
 		if got := AnsweredBy(in); got != want {
 			t.Errorf("AnsweredBy(%q) = %q", in, got)
 		}
+	}
+}
+
+func TestSealIVRRefusesPlansTooLargeForAURL(t *testing.T) {
+	s, _ := NewSealer(secret, "p")
+	var b strings.Builder
+	b.WriteString(`<dialplan name="big">`)
+	for i := range 60 {
+		// Random-looking text does not deflate away.
+		b.WriteString(`<play name="p` + strconv.Itoa(i) + `">`)
+		for j := range 20 {
+			h := sha256.Sum256([]byte{byte(i), byte(j)})
+			b.WriteString(hex.EncodeToString(h[:8]) + " ")
+		}
+		b.WriteString(`</play>`)
+	}
+	b.WriteString(`<hangup/></dialplan>`)
+	plan, err := ivr.Parse([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SealIVR("id", plan, nil, plan.Start(nil)); err == nil {
+		t.Fatal("sealed a plan too large for a URL")
 	}
 }

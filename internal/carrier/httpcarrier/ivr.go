@@ -32,7 +32,9 @@ type ivrState struct {
 // the call id. Put the token into the URL the provider calls next; the
 // code in vars is encrypted, never in the clear. The built-in plan is
 // carried as a reference; an app's own plan travels whole (deflated), so
-// any ringgate node can continue the call without shared state.
+// any ringgate node can continue the call without shared state (the
+// built-in plan seals to about 130 characters, a small custom one to about
+// 350; one that seals to more than MaxToken is refused).
 func (s *Sealer) SealIVR(id string, plan *ivr.Dialplan, vars map[string]string, sess *ivr.Session) (string, error) {
 	st := ivrState{Vars: vars, Snap: sess.Snapshot()}
 	if plan != ivr.Default() {
@@ -46,7 +48,12 @@ func (s *Sealer) SealIVR(id string, plan *ivr.Dialplan, vars map[string]string, 
 	if err != nil {
 		return "", err
 	}
-	return s.SealCompressed("ivr\x00"+id, b), nil
+	tok := s.SealCompressed("ivr\x00"+id, b)
+	if len(tok) > MaxToken {
+		// OpenIVR would refuse it: fail the call now, not at the answer.
+		return "", fmt.Errorf("%w: the dialplan is too large to carry in a callback URL (%d characters sealed, at most %d)", errPlan, len(tok), MaxToken)
+	}
+	return tok, nil
 }
 
 // OpenIVR opens a SealIVR token for the call id and resumes the session.
