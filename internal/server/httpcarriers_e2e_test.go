@@ -340,3 +340,86 @@ func TestUnwiredHTTPCarrierRefused(t *testing.T) {
 		t.Fatalf("New = %v", err)
 	}
 }
+
+// voice_otp and flash_call through (a local) Twilio: the answered voice
+// call's TwiML speaks the code that verifies; the flash call's caller ID
+// verifies, and ringgate cancels the call on Twilio's ringing callback.
+func TestTwilioVoiceOTPAndFlashCall(t *testing.T) {
+	t.Parallel()
+	fake := newFakeTwilio(t)
+	addr := freeAddr(t)
+	public := "http://" + addr
+	h := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.HTTP, c.PublicURL = addr, public
+		c.Carriers = append(c.Carriers, twilioCarrier("twilio", fake.srv.URL, ""))
+		c.Routes = append([]config.Route{{Channel: "voice_otp", Carriers: []string{"twilio"}}, {Channel: "flash_call", Carriers: []string{"twilio"}}}, c.Routes...)
+	})
+	callTo := func(to string) map[string]string {
+		var call map[string]string
+		waitFor(t, 10*time.Second, "a call to Twilio", func() bool {
+			for _, r := range fake.requests() {
+				if strings.HasSuffix(r["_path"], "/Calls.json") && r["To"] == to {
+					call = r
+					return true
+				}
+			}
+			return false
+		})
+		return call
+	}
+
+	const voiceTo = "+447911123504"
+	v := h.startChannel(map[string]any{"phone": voiceTo, "channel": "voice_otp"})
+	id := v["id"].(string)
+	call := callTo(voiceTo)
+	if call["MachineDetection"] != "Enable" || !strings.HasPrefix(call["Url"], public+"/carriers/twilio/answer?id=") {
+		t.Fatalf("voice call: %v", call)
+	}
+	code, doc := postTwilio(t, call["Url"], url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "AnsweredBy": {"human"}}, true)
+	if code != http.StatusOK || !strings.Contains(doc, "<Gather") {
+		t.Fatalf("answer: %d %s", code, doc)
+	}
+	say := regexp.MustCompile(`<Say[^>]*>([^<]*)</Say>`).FindStringSubmatch(doc)
+	if say == nil {
+		t.Fatalf("no <Say> in %s", doc)
+	}
+	spoken := spokenCode(t, say[1])
+	postTwilio(t, call["StatusCallback"], url.Values{"CallSid": {"CA1"}, "CallStatus": {"completed"}, "AnsweredBy": {"human"}}, true)
+	stream, _ := h.stream("/v1/verifications/"+id+"/events", h.key, "")
+	h.mustStatus(h.check(id, map[string]any{"code": spoken}), http.StatusOK)
+	var kinds []string
+	for _, e := range stream.collect(t, 10*time.Second) {
+		kinds = append(kinds, e.Event)
+		if e.Event == "call.answered" {
+			if out, _ := e.Data["outbound"].(map[string]any); out["answered_by"] != "human" || out["carrier"] != "twilio" {
+				t.Errorf("call.answered: %v", out)
+			}
+		}
+	}
+	if !contains(kinds, "call.answered") || kinds[len(kinds)-1] != "verification.verified" {
+		t.Fatalf("voice events %v", kinds)
+	}
+
+	const flashTo = "+447911123505"
+	v = h.startChannel(map[string]any{"phone": flashTo, "channel": "flash_call"})
+	id = v["id"].(string)
+	call = callTo(flashTo)
+	cli := call["From"]
+	if cli == "" || cli == "+15005550006" || call["Twiml"] == "" || !strings.Contains(call["StatusCallback"], "drop=1") {
+		t.Fatalf("flash call: %v", call)
+	}
+	postTwilio(t, call["StatusCallback"], url.Values{"CallSid": {"CA0123456789abcdef0123456789abcdef"}, "CallStatus": {"ringing"}}, true)
+	var cancel map[string]string
+	for _, r := range fake.requests() {
+		if strings.HasSuffix(r["_path"], "/Calls/CA0123456789abcdef0123456789abcdef.json") {
+			cancel = r
+		}
+	}
+	if cancel["Status"] != "canceled" {
+		t.Fatalf("no cancel on ringing: %v", fake.requests())
+	}
+	postTwilio(t, call["StatusCallback"], url.Values{"CallSid": {"CA0123456789abcdef0123456789abcdef"}, "CallStatus": {"canceled"}}, true)
+	if ok := h.mustStatus(h.check(id, map[string]any{"cli": cli}), http.StatusOK); ok["valid"] != true {
+		t.Fatalf("cli check: %v", ok)
+	}
+}
