@@ -258,12 +258,32 @@ func (c *Carrier) signed(h func(http.ResponseWriter, *http.Request, url.Values))
 			c.refused.Refuse(w, r, c.log, c.cfg.Name, "no X-Twilio-Signature")
 			return
 		}
-		if !ValidSignature(c.cfg.AuthToken, sig, full, params) {
+		if !ValidSignature(c.cfg.AuthToken, sig, full, params) && !ValidSignature(c.cfg.AuthToken, sig, otherPort(full), params) {
 			c.refused.Refuse(w, r, c.log, c.cfg.Name, "bad X-Twilio-Signature")
 			return
 		}
 		h(w, r, params)
 	}
+}
+
+// otherPort returns u with its default port made explicit, or removed
+// when explicit: Twilio may sign either form (its own validators try both).
+// "" when the port is not the scheme's default.
+func otherPort(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	def := map[string]string{"https": "443", "http": "80"}[p.Scheme]
+	switch p.Port() {
+	case "":
+		p.Host += ":" + def
+	case def:
+		p.Host = p.Hostname()
+	default:
+		return ""
+	}
+	return p.String()
 }
 
 func (c *Carrier) emit(ctx context.Context, e carrier.Event) error {

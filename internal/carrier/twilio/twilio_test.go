@@ -511,3 +511,29 @@ func wellFormed(t *testing.T, doc string) {
 
 // html undoes the attribute escaping of a URL in TwiML.
 func html(s string) string { return strings.ReplaceAll(s, "&amp;", "&") }
+
+// Twilio may sign https://host/… as https://host:443/… or the reverse.
+func TestSignatureWithDefaultPortEitherWay(t *testing.T) {
+	ev := &events{}
+	for _, tc := range []struct{ public, signed string }{
+		{"https://rg.example", "https://rg.example:443/carriers/tw/voice"},
+		{"https://rg.example:443", "https://rg.example/carriers/tw/voice"},
+	} {
+		c, err := New(Config{Name: "tw", AccountSID: sid, AuthToken: token, PublicURL: tc.public, Secret: make([]byte, 32), Inbound: ev, Events: ev})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := url.Values{"From": {"+447700900123"}, "To": {"+15005550006"}, "CallSid": {"CA1"}}
+		req := httptest.NewRequest("POST", "/voice", strings.NewReader(p.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", Signature(token, tc.signed, p))
+		rec := httptest.NewRecorder()
+		c.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Errorf("public %s, signed %s: %d %s", tc.public, tc.signed, rec.Code, rec.Body)
+		}
+	}
+	if otherPort("https://rg.example:8443/x") != "" {
+		t.Error("a non-default port was toggled")
+	}
+}
