@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -219,5 +220,31 @@ func TestSealIVRRefusesPlansTooLargeForAURL(t *testing.T) {
 	}
 	if _, err := s.SealIVR("id", plan, nil, plan.Start(nil)); err == nil {
 		t.Fatal("sealed a plan too large for a URL")
+	}
+}
+
+func TestWebhookHelpers(t *testing.T) {
+	r := httptest.NewRequest("POST", "/x", strings.NewReader(strings.Repeat("a", MaxWebhookBody+1)))
+	if _, err := ReadBody(r); err == nil {
+		t.Fatal("an oversized body was read")
+	}
+	r = httptest.NewRequest("POST", "/x?q=1", strings.NewReader("A=1&B=2"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	p, err := FormParams(r, []byte("A=1&B=2"))
+	if err != nil || p.Get("A") != "1" || p.Get("q") != "" {
+		t.Fatalf("FormParams = %v, %v", p, err)
+	}
+	r.Header.Set("Content-Type", "application/json")
+	if _, err := FormParams(r, []byte(`{}`)); err == nil {
+		t.Fatal("JSON taken as a form")
+	}
+	var f Refusals
+	rec := httptest.NewRecorder()
+	f.Refuse(rec, r, nil, "c", "no signature")
+	if rec.Code != 403 || f.Count() != 1 || rec.Header().Get("Content-Type") != "application/problem+json" || !strings.Contains(rec.Body.String(), `"status":403`) {
+		t.Fatalf("Refuse: %d %q %s (count %d)", rec.Code, rec.Header().Get("Content-Type"), rec.Body, f.Count())
+	}
+	if got := CallbackURL("https://rg.example/base/", "tw a", "/status", url.Values{"id": {"j&1"}}); got != "https://rg.example/base/carriers/tw%20a/status?id=j%261" {
+		t.Fatal(got)
 	}
 }
