@@ -53,6 +53,14 @@ type Config struct {
 	MissedCall MissedCall `yaml:"missed_call"`
 	Expiry     Expiry     `yaml:"expiry"`
 	Log        Log        `yaml:"log"`
+	Debug      Debug      `yaml:"debug"`
+}
+
+// Debug holds operator tools that are off by default.
+type Debug struct {
+	// PprofAddr, when set, serves Go's net/http/pprof profiles on their own
+	// listener (keep it on loopback: profiles show the process's insides).
+	PprofAddr string `yaml:"pprof_addr"`
 }
 
 // Database selects the store.
@@ -319,6 +327,7 @@ var envVars = []struct {
 	{"RINGGATE_MISSED_CALL_REJECT_STATUS", func(c *Config, v string) error { return setInt(&c.MissedCall.RejectStatus, v) }},
 	{"RINGGATE_LOG_LEVEL", func(c *Config, v string) error { c.Log.Level = v; return nil }},
 	{"RINGGATE_LOG_FORMAT", func(c *Config, v string) error { c.Log.Format = v; return nil }},
+	{"RINGGATE_PPROF_ADDR", func(c *Config, v string) error { c.Debug.PprofAddr = v; return nil }},
 }
 
 // EnvNames lists the environment variables Load reads.

@@ -379,6 +379,11 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Error("http server stopped", slog.Any("err", err))
 		}
 	})
+	if a := s.cfg.Debug.PprofAddr; a != "" {
+		if err := s.startPprof(loopCtx, a); err != nil {
+			s.log.Error("pprof listener", slog.String("addr", a), slog.Any("err", err))
+		}
+	}
 	s.loops.Go(func() { s.disp.Run(loopCtx) })
 	s.loops.Go(func() { s.sweep(loopCtx) })
 	s.loops.Go(func() { s.runJobs(loopCtx) })
