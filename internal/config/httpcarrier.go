@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 )
@@ -30,10 +29,9 @@ var HTTPCarrierTypes = map[string]bool{"twilio": true, "vonage": true, "plivo": 
 //	connection_id -           -                   -           TeXML application id
 //
 // Secrets (auth_token, api_key, api_secret, signature_secret) may instead
-// come from the environment: RINGGATE_CARRIER_<NAME>_<FIELD>, NAME the
-// carrier's name upper-cased with non-alphanumerics as '_', FIELD the key
-// upper-cased (RINGGATE_CARRIER_TWILIO_AUTH_TOKEN), or from a file named
-// by the same variable with _FILE appended.
+// come from the environment, like every carrier secret (carrier_secrets.go):
+// RINGGATE_CARRIER_<NAME>_HTTP_<FIELD> (RINGGATE_CARRIER_TWILIO_HTTP_AUTH_TOKEN),
+// or from the file named by that variable with _FILE appended.
 type HTTPCarrier struct {
 	AccountID       string `yaml:"account_id"`
 	AuthToken       string `yaml:"auth_token"`
@@ -156,48 +154,4 @@ func (h HTTPCarrier) EffectivePublicURL(top string) string {
 		return strings.TrimRight(h.PublicURL, "/")
 	}
 	return strings.TrimRight(top, "/")
-}
-
-// envName is the RINGGATE_CARRIER_<NAME>_<FIELD> variable.
-func envName(carrier, field string) string {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(carrier) {
-		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-	}
-	return "RINGGATE_CARRIER_" + b.String() + "_" + strings.ToUpper(field)
-}
-
-// applyCarrierEnv fills HTTP carriers' secrets from the environment.
-func (c *Config) applyCarrierEnv(env func(string) (string, bool)) error {
-	for i := range c.Carriers {
-		cr := &c.Carriers[i]
-		if !HTTPCarrierTypes[cr.Type] {
-			continue
-		}
-		for _, f := range []struct {
-			key string
-			dst *string
-		}{
-			{"auth_token", &cr.HTTP.AuthToken}, {"api_key", &cr.HTTP.APIKey}, {"api_secret", &cr.HTTP.APISecret},
-			{"signature_secret", &cr.HTTP.SignatureSecret}, {"account_id", &cr.HTTP.AccountID}, {"public_key", &cr.HTTP.PublicKey},
-		} {
-			name := envName(cr.Name, f.key)
-			if v, ok := env(name); ok && v != "" {
-				*f.dst = v
-				continue
-			}
-			if p, ok := env(name + "_FILE"); ok && p != "" {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					return fmt.Errorf("%s_FILE: %w", name, err)
-				}
-				*f.dst = strings.TrimSpace(string(b))
-			}
-		}
-	}
-	return nil
 }

@@ -51,7 +51,7 @@ func TestHTTPCarriersLoadWithSecretsFromEnv(t *testing.T) {
 	os.WriteFile(path, []byte(httpCarriersYAML), 0o600)
 	tokFile := filepath.Join(dir, "tok")
 	os.WriteFile(tokFile, []byte("from-a-file\n"), 0o600)
-	env := map[string]string{"RINGGATE_CARRIER_TWILIO_AUTH_TOKEN_FILE": tokFile, "RINGGATE_CARRIER_TELNYX_API_KEY": "KEYfromenv"}
+	env := map[string]string{"RINGGATE_CARRIER_TWILIO_HTTP_AUTH_TOKEN_FILE": tokFile, "RINGGATE_CARRIER_TELNYX_HTTP_API_KEY": "KEYfromenv"}
 	c, err := Load(ModeServe, path, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
@@ -65,10 +65,7 @@ func TestHTTPCarriersLoadWithSecretsFromEnv(t *testing.T) {
 	if got := c.Carriers[0].HTTP.WebhookBase(c.PublicURL, "twilio"); got != "https://verify.example.com/carriers/twilio" {
 		t.Fatal(got)
 	}
-	if envName("sms-eu.1", "api_key") != "RINGGATE_CARRIER_SMS_EU_1_API_KEY" {
-		t.Fatal(envName("sms-eu.1", "api_key"))
-	}
-	env["RINGGATE_CARRIER_TWILIO_AUTH_TOKEN_FILE"] = filepath.Join(dir, "missing")
+	env["RINGGATE_CARRIER_TWILIO_HTTP_AUTH_TOKEN_FILE"] = filepath.Join(dir, "missing")
 	if _, err := Load(ModeServe, path, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil {
 		t.Fatal("a missing _FILE was accepted")
 	}
@@ -123,7 +120,7 @@ func TestCarriersDocExamples(t *testing.T) {
 	if len(blocks) < 2 {
 		t.Fatalf("%d yaml examples in docs/carriers.md", len(blocks))
 	}
-	env := map[string]string{"RINGGATE_CARRIER_TWILIO_AUTH_TOKEN": "tok", "RINGGATE_CARRIER_TELNYX_API_KEY": "KEY1"}
+	env := map[string]string{"RINGGATE_CARRIER_TWILIO_HTTP_AUTH_TOKEN": "tok", "RINGGATE_CARRIER_TELNYX_HTTP_API_KEY": "KEY1"}
 	for i, blk := range blocks {
 		yml, _, _ := strings.Cut(blk, "```")
 		path := filepath.Join(t.TempDir(), "c.yaml")
