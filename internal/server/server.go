@@ -59,6 +59,7 @@ type Server struct {
 	jobKick  chan struct{}
 	sim      *sim.Carrier
 	sips     []*rgsip.Carrier
+	https    []httpCarrier // twilio, telnyx, … (carriers.go)
 	http     *http.Server
 	ln       net.Listener
 	inbox    *httpapi.DevInbox
@@ -123,7 +124,13 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 			ConstLabels: prometheus.Labels{"carrier": c.Name()},
 		}, func() float64 { return float64(c.Malformed()) }))
 	}
-	router, err := newRouter(cfg, s.sim, s.sips)
+	if s.https, err = newHTTPCarriers(cfg, carrierSide{s}, secret, log); err != nil {
+		s.closeSIP()
+		st.Close()
+		return nil, err
+	}
+	registerHTTPCarrierMetrics(s.reg, s.https)
+	router, err := newRouter(cfg, s.sim, s.sips, s.https)
 	if err != nil {
 		s.closeSIP()
 		st.Close()
@@ -260,8 +267,9 @@ func (s *Server) closeSIP() error {
 
 // newRouter builds the carriers of the config and their routes. Sandbox
 // commands go to the simulated network.
-func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier) (*carrier.Router, error) {
+func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, https []httpCarrier) (*carrier.Router, error) {
 	var senders []carrier.Sender
+	byName := senderNames(https)
 	for _, c := range cfg.Carriers {
 		switch c.Type {
 		case "sim":
@@ -271,6 +279,10 @@ func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier) (
 				if sc.Name() == c.Name {
 					senders = append(senders, sc)
 				}
+			}
+		case "twilio", "telnyx", "vonage", "plivo":
+			if hc, ok := byName[c.Name]; ok {
+				senders = append(senders, hc)
 			}
 		default:
 			return nil, fmt.Errorf("carrier %s: type %q is not supported", c.Name, c.Type)
@@ -359,7 +371,7 @@ func (s *Server) Start(ctx context.Context) error {
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.http = &http.Server{
-		Handler:           s.api,
+		Handler:           withCarriers(s.api, s.https),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// Streams end when the server stops, so Shutdown does not wait on them.
