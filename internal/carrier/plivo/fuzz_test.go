@@ -16,7 +16,7 @@ import (
 func FuzzWebhook(f *testing.F) {
 	f.Add("/answer", "", "application/x-www-form-urlencoded", []byte("From=1&To=2&CallUUID=x"), "sig", "n")
 	f.Add("/digits", "id=j&s=abc&v=def", "application/x-www-form-urlencoded", []byte("Digits=1"), "", "")
-	f.Add("/sms-status", "id=j", "text/plain", []byte("%%%"), "a,b,c", "")
+	f.Add("/sms-status/j", "", "text/plain", []byte("%%%"), "a,b,c", "")
 	f.Add("/hangup", "%zz", "", []byte{}, "", "n")
 	rec := &recorder{}
 	c, err := New(Config{Name: "pl", AuthID: authID, AuthToken: authToken, PublicURL: "https://ringgate.example",

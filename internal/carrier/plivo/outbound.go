@@ -195,8 +195,10 @@ func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
 	if src == "" || dst == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: carrier.CauseUnreachable, Err: fmt.Errorf("need a to and a from, got %q and %q", m.To, m.From)}
 	}
+	// The id goes in the path, not the query: message callbacks may be
+	// signed with V2 only, which covers the path but not the query.
 	body := sendMessage{Src: src, Dst: dst, Text: m.Text, Method: http.MethodPost,
-		URL: c.hookURL("/sms-status", m.ID, "", "")}
+		URL: httpcarrier.CallbackURL(c.cfg.PublicURL, c.cfg.Name, "/sms-status/"+url.PathEscape(m.ID), nil)}
 	var out messageQueued
 	if err := c.api(ctx, http.MethodPost, "/Message/", body, &out); err != nil {
 		return "", fmt.Errorf("send sms: %w", err)

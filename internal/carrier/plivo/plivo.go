@@ -18,7 +18,7 @@
 //	/ring        ring_url: the callee's phone rings (flash calls end here)
 //	/hangup      hangup_url: the call is over
 //	/digits      GetDigits action: DTMF (or its timeout) for voice_otp
-//	/sms-status  message status callbacks
+//	/sms-status/{id}  message status callbacks (the id in the path, which V2 signs)
 //
 // State ringgate needs across webhooks rides in the URLs it gives Plivo,
 // sealed with AES-GCM (httpcarrier.Sealer): the kind of call, and for

@@ -440,7 +440,7 @@ func TestSendSMSAndStatus(t *testing.T) {
 	m := b.fake.messages[0]
 	statusURL, _ := m["url"].(string)
 	if m["src"] != "14155550100" || m["dst"] != "14155550123" || m["text"] != "Your Shop code is 2517" || m["method"] != "POST" ||
-		statusURL != b.hook.URL+"/carriers/pl/sms-status?id=job_sms1" || len(m) != 5 {
+		statusURL != b.hook.URL+"/carriers/pl/sms-status/job_sms1" || len(m) != 5 {
 		t.Errorf("message body %v", m)
 	}
 	st := func(s string) url.Values {
@@ -458,6 +458,15 @@ func TestSendSMSAndStatus(t *testing.T) {
 	if got := b.rec.kinds(); got != "sms_delivered sms_failed:undelivered" {
 		t.Errorf("events %q", got)
 	}
+	// A V2 signature (it covers the path, where the id is) replayed for
+	// another message is refused.
+	req, _ := http.NewRequest("POST", b.hook.URL+"/carriers/pl/sms-status/job_other", strings.NewReader(st("delivered").Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Plivo-Signature-V2", signatureV2(authToken, statusURL, "n9"))
+	req.Header.Set("X-Plivo-Signature-V2-Nonce", "n9")
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 403 {
+		t.Errorf("replayed to another id: %v %v", res.StatusCode, err)
+	}
 }
 
 func TestWebhooksRefuseBadSignatures(t *testing.T) {
@@ -473,7 +482,7 @@ func TestWebhooksRefuseBadSignatures(t *testing.T) {
 			return plivoPost(t, hangup, callParams("completed"), "v3", "not-the-token")
 		},
 		"v2 other token": func() (*http.Response, []byte) {
-			return plivoPost(t, b.hook.URL+"/carriers/pl/sms-status?id=job_x", url.Values{"Status": {"delivered"}}, "v2", "nope")
+			return plivoPost(t, b.hook.URL+"/carriers/pl/sms-status/job_x", url.Values{"Status": {"delivered"}}, "v2", "nope")
 		},
 		"inbound unsigned": func() (*http.Response, []byte) {
 			return plivoPost(t, b.hook.URL+"/carriers/pl/answer", callParams("ringing", "Direction", "inbound"), "", authToken)

@@ -22,9 +22,13 @@ func (c *Carrier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpcarrier.Problem(w, http.StatusMethodNotAllowed, "method_not_allowed", "webhooks are GET or POST")
 		return
 	}
+	smsID, isSMS := strings.CutPrefix(r.URL.Path, "/sms-status/")
 	switch r.URL.Path {
-	case "/answer", "/ring", "/hangup", "/digits", "/sms-status":
+	case "/answer", "/ring", "/hangup", "/digits":
 	default:
+		if isSMS && smsID != "" {
+			break
+		}
 		httpcarrier.Problem(w, http.StatusNotFound, "no_such_route", "no Plivo webhook at "+r.URL.Path)
 		return
 	}
@@ -43,7 +47,8 @@ func (c *Carrier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet { // GET callbacks carry Plivo's parameters in the query
 		params = r.URL.Query()
 	}
-	called := httpcarrier.CallbackURL(c.cfg.PublicURL, c.cfg.Name, r.URL.Path, nil)
+	// The URL Plivo called, as it signed it (path as sent, escapes kept).
+	called := httpcarrier.CallbackURL(c.cfg.PublicURL, c.cfg.Name, "", nil) + r.URL.EscapedPath()
 	if r.URL.RawQuery != "" {
 		called += "?" + r.URL.RawQuery
 	}
@@ -55,12 +60,12 @@ func (c *Carrier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.refusals.Refuse(w, r, c.log, c.cfg.Name, reason)
 		return
 	}
-	q := r.URL.Query()
-	id := q.Get("id")
-	if r.URL.Path == "/sms-status" {
-		c.smsStatus(r.Context(), w, id, params)
+	if isSMS {
+		c.smsStatus(r.Context(), w, smsID, params)
 		return
 	}
+	q := r.URL.Query()
+	id := q.Get("id")
 	if id == "" {
 		switch r.URL.Path {
 		case "/answer":
