@@ -67,8 +67,9 @@ type Simulator struct {
 }
 
 // Carrier is one connection to a telephone network that places calls and
-// sends texts. Types: "sim" (the simulator) and "sip" (a SIP trunk, with
-// its options under sip).
+// sends texts. Types: "sim" (the simulator), "sip" (a SIP trunk, with
+// its options under sip), and "twilio", "vonage", "plivo", "telnyx"
+// (providers' HTTP APIs, with their options under http).
 type Carrier struct {
 	Name string `yaml:"name"`
 	Type string `yaml:"type"`
@@ -77,6 +78,8 @@ type Carrier struct {
 	SimulateOutage bool `yaml:"simulate_outage"`
 	// SIP configures a sip carrier.
 	SIP SIP `yaml:"sip"`
+	// HTTP configures a twilio, vonage, plivo or telnyx carrier.
+	HTTP HTTPCarrier `yaml:"http"`
 }
 
 // SIP is a SIP trunk: inbound missed calls on Listen, outbound flash and
@@ -338,7 +341,7 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 			}
 		}
 	}
-	return nil
+	return c.applyCarrierEnv(env)
 }
 
 func setBool(dst *bool, v string) error {
@@ -438,7 +441,7 @@ func (c *Config) AllowedNetworks() ([]netip.Prefix, error) {
 }
 
 // Carrier types this build knows.
-var carrierTypes = map[string]bool{"sim": true, "sip": true}
+var carrierTypes = map[string]bool{"sim": true, "sip": true, "twilio": true, "vonage": true, "plivo": true, "telnyx": true}
 
 func (c *Config) validateCarriers() []error {
 	var errs []error
@@ -450,13 +453,19 @@ func (c *Config) validateCarriers() []error {
 		case names[cr.Name]:
 			errs = append(errs, fmt.Errorf("carriers[%d]: name %q is used twice", i, cr.Name))
 		case !carrierTypes[cr.Type]:
-			errs = append(errs, fmt.Errorf("carriers[%d] (%s): type %q is not supported by this build (want sim or sip)", i, cr.Name, cr.Type))
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): type %q is not supported by this build (want sim, sip, twilio, vonage, plivo or telnyx)", i, cr.Name, cr.Type))
 		case cr.SimulateOutage && cr.Type != "sim":
 			errs = append(errs, fmt.Errorf("carriers[%d] (%s): simulate_outage is for sim carriers", i, cr.Name))
 		case cr.Type != "sip" && !cr.SIP.empty():
 			errs = append(errs, fmt.Errorf("carriers[%d] (%s): sip options are for sip carriers", i, cr.Name))
+		case !HTTPCarrierTypes[cr.Type] && !cr.HTTP.empty():
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): http options are for twilio, vonage, plivo and telnyx carriers", i, cr.Name))
 		case cr.Type == "sip":
 			for _, err := range cr.SIP.validate() {
+				errs = append(errs, fmt.Errorf("carriers[%d] (%s): %w", i, cr.Name, err))
+			}
+		case HTTPCarrierTypes[cr.Type]:
+			for _, err := range cr.HTTP.validate(cr.Type, c.PublicURL) {
 				errs = append(errs, fmt.Errorf("carriers[%d] (%s): %w", i, cr.Name, err))
 			}
 		}

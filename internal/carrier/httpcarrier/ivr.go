@@ -183,17 +183,18 @@ func decodeNodes(list []wireNode, depth int) ([]ivr.Node, error) {
 	return out, nil
 }
 
-// AnsweredByHuman etc. map a provider's answering-machine verdict onto
+// AnsweredBy maps a provider's answering-machine verdict onto
 // ringgate's. Providers say it differently (Twilio and TeXML: "human",
-// "machine_start", "machine_end_beep", "fax", "unknown"); anything that
-// starts with "machine" or is "fax" is a machine, "human" a person, and
-// the rest (or no detection) unknown.
+// "machine_start", "machine_end_beep", "fax", "unknown"; Telnyx also
+// "machine", "fax_detected", "not_sure"); anything that starts with
+// "machine" or "fax" is a machine, "human" a person, and the rest (or no
+// detection) unknown.
 func AnsweredBy(provider string) string {
 	p := strings.ToLower(strings.TrimSpace(provider))
 	switch {
 	case p == "human" || p == "person":
 		return carrier.AnsweredHuman
-	case strings.HasPrefix(p, "machine") || p == "fax":
+	case strings.HasPrefix(p, "machine") || strings.HasPrefix(p, "fax"):
 		return carrier.AnsweredMachine
 	default:
 		return carrier.AnsweredUnknown
