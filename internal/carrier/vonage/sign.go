@@ -88,9 +88,12 @@ var (
 // maxToken bounds the bearer tokens verifyJWT reads.
 const maxToken = 8 << 10
 
+// maxTokenAge is how old (by iat, in seconds) a webhook token may be.
+const maxTokenAge = 10 * 60
+
 // verifyJWT checks a signed-webhook token: HS256 with secret (no other
 // algorithm is accepted, so a token cannot pick its own check), and the
-// exp and nbf claims when present, with a minute of leeway. It returns the
+// exp, nbf and iat claims when present, with a minute of leeway. It returns the
 // claims.
 func verifyJWT(token, secret string, now time.Time) (map[string]any, error) {
 	if token == "" {
@@ -133,6 +136,12 @@ func verifyJWT(token, secret string, now time.Time) (map[string]any, error) {
 		return nil, errExpired
 	}
 	if nbf, ok := claims["nbf"].(float64); ok && float64(t) < nbf-leeway {
+		return nil, errExpired
+	}
+	// Vonage's webhook tokens carry iat but no exp: a token older than
+	// maxTokenAge is refused, so a captured request cannot be replayed
+	// for ever.
+	if iat, ok := claims["iat"].(float64); ok && (float64(t) > iat+maxTokenAge || float64(t) < iat-leeway) {
 		return nil, errExpired
 	}
 	return claims, nil

@@ -127,7 +127,9 @@ func TestVerifyJWTRefusals(t *testing.T) {
 	none := b64.EncodeToString([]byte(`{"alg":"none"}`)) + "." + b64.EncodeToString([]byte(`{}`)) + "."
 	for name, tok := range map[string]string{
 		"empty": "", "alg none": none, "two parts": "a.b", "garbage": "!!.??.##",
-		"expired": signHS256(t, "s3cret", map[string]any{"exp": now.Unix() - 3600}),
+		"expired":    signHS256(t, "s3cret", map[string]any{"exp": now.Unix() - 3600}),
+		"stale iat":  signHS256(t, "s3cret", map[string]any{"iat": now.Unix() - 3600}),
+		"future iat": signHS256(t, "s3cret", map[string]any{"iat": now.Unix() + 3600}),
 	} {
 		if _, err := verifyJWT(tok, "s3cret", now); err == nil {
 			t.Errorf("%s: accepted", name)
