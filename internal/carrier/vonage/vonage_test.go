@@ -556,6 +556,14 @@ func TestDeliveryReceipts(t *testing.T) {
 	if res.StatusCode != 204 {
 		t.Fatalf("JSON receipt: %d", res.StatusCode)
 	}
+	// A signed receipt for a text ringgate did not send (no client-ref) is
+	// acknowledged, so Vonage stops retrying, and goes nowhere.
+	foreign := signedReceipt("delivered", SigSHA256)
+	foreign.Del("client-ref")
+	foreign.Set("sig", smsSig(foreign, testSigSec, SigSHA256))
+	if res, _ := http.Get(u + "?" + foreign.Encode()); res.StatusCode != 204 {
+		t.Errorf("foreign receipt: %d", res.StatusCode)
+	}
 	if got := strings.Join(b.rec.kinds(), " "); got != "sms_delivered sms_failed:undelivered" {
 		t.Errorf("events %q", got)
 	}

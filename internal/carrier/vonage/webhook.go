@@ -407,7 +407,10 @@ func smsParams(r *http.Request, body []byte) (url.Values, error) {
 func (c *Carrier) smsStatus(ctx context.Context, w http.ResponseWriter, p url.Values) {
 	id := p.Get("client-ref")
 	if id == "" {
-		problem(w, http.StatusBadRequest, "malformed", "a receipt without client-ref is not ringgate's")
+		// Signed by Vonage but not about a text ringgate sent (no
+		// client-ref): acknowledge it, or Vonage keeps retrying.
+		c.log.InfoContext(ctx, "delivery receipt without client-ref ignored", slog.String("message_id", p.Get("messageId")))
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	switch p.Get("status") {
