@@ -4,14 +4,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/carrier/httpcarrier"
+	"github.com/ringgate/ringgate/internal/carrier/plivo"
 	"github.com/ringgate/ringgate/internal/carrier/telnyx"
 	"github.com/ringgate/ringgate/internal/carrier/twilio"
+	"github.com/ringgate/ringgate/internal/carrier/vonage"
 	"github.com/ringgate/ringgate/internal/config"
 )
 
@@ -52,11 +55,20 @@ func newHTTPCarriers(cfg config.Config, side carrierSide, secret []byte, log *sl
 				MessagingProfileID: h.MessagingProfileID, APIBase: h.APIBase, PublicURL: pub,
 				From: h.From, Country: h.Country, Secret: secret, Inbound: side, Events: side, Logger: log,
 			})
-		// ---- vonage and plivo: wire their packages here (same Config
-		// shape: Name, credentials from h, APIBase, PublicURL: pub, From,
-		// Country, Secret, Inbound/Events: side, Logger). ----
-		case "vonage", "plivo":
-			err = fmt.Errorf("type %s is not wired yet in this build", c.Type)
+		case "vonage":
+			var key []byte
+			if key, err = os.ReadFile(h.PrivateKeyFile); err == nil {
+				hc, err = vonage.New(vonage.Config{
+					Name: c.Name, APIKey: h.APIKey, APISecret: h.APISecret, ApplicationID: h.ApplicationID,
+					PrivateKey: key, SignatureSecret: h.SignatureSecret, APIBase: h.APIBase, PublicURL: pub,
+					From: h.From, Country: h.Country, Secret: secret, Inbound: side, Events: side, Logger: log,
+				})
+			}
+		case "plivo":
+			hc, err = plivo.New(plivo.Config{
+				Name: c.Name, AuthID: h.AccountID, AuthToken: h.AuthToken, APIBase: h.APIBase, PublicURL: pub,
+				From: h.From, Country: h.Country, Secret: secret, Inbound: side, Events: side, Logger: log,
+			})
 		default:
 			err = fmt.Errorf("type %s has no HTTP adapter", c.Type)
 		}

@@ -3,13 +3,19 @@ package server_test
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -328,16 +334,59 @@ func grepLines(s, sub string) string {
 	return strings.Join(out, "\n")
 }
 
-// Vonage and Plivo are accepted by the config but have no adapter wired
-// in this build yet: the server says so instead of starting without them.
-func TestUnwiredHTTPCarrierRefused(t *testing.T) {
+// Vonage and Plivo carriers are built from the config and their webhooks
+// served under /carriers/{name}/: an unsigned one is refused with 403 and
+// counted. A Vonage carrier whose private key cannot be read stops the
+// start with a message naming the carrier.
+func TestVonageAndPlivoWired(t *testing.T) {
 	t.Parallel()
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "vonage.key")
+	pk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(pk)
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vonageCarrier := config.Carrier{Name: "vg", Type: "vonage", HTTP: config.HTTPCarrier{
+		APIKey: "k", APISecret: "s", ApplicationID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", PrivateKeyFile: keyFile,
+		SignatureSecret: "sig-secret", From: []string{"+14155550100"},
+	}}
+	h := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.PublicURL = "https://rg.example"
+		c.Carriers = append(c.Carriers, vonageCarrier,
+			config.Carrier{Name: "pl", Type: "plivo", HTTP: config.HTTPCarrier{AccountID: "MAXXXXXXXXXXXXXXXXXX", AuthToken: "t", From: []string{"+14155550101"}}})
+	})
+	for _, path := range []string{"/carriers/vg/answer", "/carriers/pl/answer"} {
+		res, err := http.Post("http://"+h.srv.Addr()+path, "application/x-www-form-urlencoded", strings.NewReader("From=%2B447700900123&To=%2B14155550100"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("unsigned POST %s: %d, want 403", path, res.StatusCode)
+		}
+	}
+	metrics, err := http.Get("http://" + h.srv.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(metrics.Body)
+	metrics.Body.Close()
+	for _, name := range []string{"vg", "pl"} {
+		if !strings.Contains(string(body), `ringgate_carrier_webhooks_refused_total{carrier="`+name+`"} 1`) {
+			t.Errorf("no refused webhook counted for %s:\n%s", name, grepLines(string(body), "refused"))
+		}
+	}
+
 	cfg := config.Defaults(config.ModeDev)
 	cfg.HTTP, cfg.DataDir, cfg.PublicURL = "127.0.0.1:0", t.TempDir(), "https://rg.example"
-	cfg.Carriers = append(cfg.Carriers, config.Carrier{Name: "pl", Type: "plivo", HTTP: config.HTTPCarrier{AccountID: "MA1", AuthToken: "t"}})
-	_, err := server.New(context.Background(), cfg, server.Options{Logger: server.NewLogger(cfg.Log, testWriter{t})})
-	if err == nil || !strings.Contains(err.Error(), "carrier pl: type plivo is not wired yet") {
-		t.Fatalf("New = %v", err)
+	vonageCarrier.HTTP.PrivateKeyFile = filepath.Join(dir, "missing.key")
+	cfg.Carriers = append(cfg.Carriers, vonageCarrier)
+	if _, err := server.New(context.Background(), cfg, server.Options{Logger: server.NewLogger(cfg.Log, testWriter{t})}); err == nil || !strings.Contains(err.Error(), "carrier vg") {
+		t.Fatalf("New with an unreadable Vonage key = %v, want an error naming carrier vg", err)
 	}
 }
 
