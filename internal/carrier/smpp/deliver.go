@@ -156,42 +156,46 @@ func (s *sentMessages) reported(ids []string, _ carrier.EventKind) {
 }
 
 // pacer spaces submits 1/rate apart: a token bucket of depth one, so the
-// account's rate is never exceeded even in a burst.
+// account's rate is never exceeded even in a burst. The interval runs from
+// the moment the previous submit was handed to the connection, not from
+// when it was scheduled, so a submit delayed by the scheduler cannot bunch
+// up with the next one on the wire.
 type pacer struct {
-	mu       sync.Mutex
 	interval time.Duration
-	next     time.Time
+	turn     chan struct{} // held from acquire to release
+	next     time.Time     // guarded by turn
 }
 
 func newPacer(rate float64) *pacer {
 	if rate <= 0 {
 		return nil
 	}
-	return &pacer{interval: time.Duration(float64(time.Second) / rate)}
+	return &pacer{interval: time.Duration(float64(time.Second) / rate), turn: make(chan struct{}, 1)}
 }
 
-func (p *pacer) wait(ctx context.Context) error {
+// acquire waits for the next slot; release must be called once the submit
+// is handed over.
+func (p *pacer) acquire(ctx context.Context) (release func(), err error) {
 	if p == nil {
-		return ctx.Err()
+		return func() {}, ctx.Err()
 	}
-	p.mu.Lock()
-	now := time.Now()
-	at := p.next
-	if at.Before(now) {
-		at = now
-	}
-	p.next = at.Add(p.interval)
-	p.mu.Unlock()
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
+	case p.turn <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+		return nil, ctx.Err()
 	}
+	if d := time.Until(p.next); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			<-p.turn
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	return func() {
+		p.next = time.Now().Add(p.interval)
+		<-p.turn
+	}, nil
 }

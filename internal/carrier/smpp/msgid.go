@@ -21,11 +21,18 @@ const maxIDLen = 64
 // when one of RefForms of its id equals the message's canonical id.
 func CanonicalID(id string) string {
 	id = strings.ToLower(strings.TrimSpace(id))
-	trimmed := strings.TrimLeft(id, "0")
-	if trimmed == "" && id != "" {
+	c := id
+	for { // "0 07" → " 07" → "07" → "7": until nothing changes
+		t := strings.TrimSpace(strings.TrimLeft(c, "0"))
+		if t == c {
+			break
+		}
+		c = t
+	}
+	if c == "" && id != "" {
 		return "0"
 	}
-	return trimmed
+	return c
 }
 
 // RefForms lists the canonical ids a message could have been given if the

@@ -69,3 +69,15 @@ func FuzzSameID(f *testing.F) {
 		}
 	})
 }
+
+func TestVetCatchesParserPanics(t *testing.T) {
+	// query_sm (0x00000003) carrying a TLV: gosmpp v0.3.1's parser writes
+	// to a nil map. Vet must turn that into an error, not a crash.
+	frame := []byte{0, 0, 0, 0x1b, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1, '1', 0, 0, 0, 0, 0, 0x1e, 0, 2, 'x', 0}
+	if err := Vet(frame); err == nil {
+		t.Fatal("Vet passed a PDU the parser panics on")
+	}
+	if err := Vet([]byte{0, 0, 0, 16, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 9}); err != nil {
+		t.Fatalf("Vet refused an enquire_link: %v", err)
+	}
+}

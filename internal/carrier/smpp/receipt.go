@@ -74,7 +74,7 @@ var receiptKeys = []string{"id:", "sub:", "dlvrd:", "submit date:", "done date:"
 // follows it is the message and may contain anything.
 func receiptFields(s string) map[string]string {
 	out := map[string]string{}
-	low := strings.ToLower(s)
+	low := asciiLower(s) // same length as s, so indexes carry over
 	if i := keyAt(low, "text:"); i >= 0 {
 		out["text"] = strings.TrimSpace(s[i+len("text:"):])
 		s, low = s[:i], low[:i]
@@ -84,7 +84,7 @@ func receiptFields(s string) map[string]string {
 		if i < 0 {
 			continue
 		}
-		v := strings.TrimLeft(s[i+len(k):], " ")
+		v := s[i+len(k):] // "id: sub:…" is an empty id, not "sub:…"
 		if j := strings.IndexAny(v, " \t\r\n"); j >= 0 {
 			v = v[:j]
 		}
@@ -112,6 +112,18 @@ func keyAt(s, key string) int {
 func cString(b []byte) string {
 	if i := strings.IndexByte(string(b), 0); i >= 0 {
 		return string(b[:i])
+	}
+	return string(b)
+}
+
+// asciiLower lowers ASCII letters only: strings.ToLower may change the
+// length of text that is not valid UTF-8, and the keys are ASCII.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
 	}
 	return string(b)
 }

@@ -92,6 +92,13 @@ type Carrier struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// cb is held (read) by every callback from gosmpp's goroutines and
+	// (write) by Close while it marks the carrier closed: after Close no
+	// callback logs or reports anything.
+	cb sync.RWMutex
+	// dead is set by Close under cb.
+	dead bool
+
 	mu      sync.Mutex
 	sess    *gosmpp.Session
 	bound   bool
@@ -186,6 +193,9 @@ func (c *Carrier) Close() error {
 	sess := c.sess
 	c.mu.Unlock()
 	c.cancel()
+	c.cb.Lock()
+	c.dead = true
+	c.cb.Unlock()
 	c.wg.Wait()
 	var err error
 	if sess != nil {
@@ -202,26 +212,36 @@ func (c *Carrier) connect() {
 		EnquireLink:  c.cfg.EnquireLink,
 		ReadTimeout:  max(3*c.cfg.EnquireLink, c.cfg.EnquireLink+time.Second),
 		WriteTimeout: writeTimeout,
-		OnAllPDU:     c.onPDU,
+		OnAllPDU: func(p pdu.PDU) (resp pdu.PDU, closeBind bool) {
+			c.guard(func() { resp, closeBind = c.onPDU(p) })
+			return resp, closeBind
+		},
 		OnSubmitError: func(p pdu.PDU, err error) {
 			c.resolve(p.GetSequenceNumber(), submitResult{err: err})
 		},
-		OnReceivingError: func(err error) { c.log.Debug("smpp read", slog.Any("err", err)) },
-		OnRebindingError: func(err error) { c.log.Warn("smpp rebind failed", slog.Any("err", err)) },
+		OnReceivingError: func(err error) {
+			c.guard(func() { c.log.Debug("smpp read", slog.Any("err", err)) })
+		},
+		OnRebindingError: func(err error) {
+			c.guard(func() { c.log.Warn("smpp rebind failed", slog.Any("err", err)) })
+		},
 		OnClosed: func(s gosmpp.State) {
-			c.log.Warn("smpp bind lost; rebinding", slog.String("state", s.String()))
-			c.lost(errors.New("connection to the SMSC lost"))
+			c.guard(func() {
+				c.log.Warn("smpp bind lost; rebinding", slog.String("state", s.String()))
+				c.lost(errors.New("connection to the SMSC lost"))
+			})
 		},
 		OnRebind: func() {
-			c.mu.Lock()
-			closed, sess := c.closed, c.sess
-			c.mu.Unlock()
-			if closed { // a rebind that raced Close
+			ok := c.guard(func() {
+				c.setBound(true)
+				c.log.Info("smpp rebound")
+			})
+			if !ok { // a rebind that raced Close
+				c.mu.Lock()
+				sess := c.sess
+				c.mu.Unlock()
 				_ = sess.Transceiver().Close()
-				return
 			}
-			c.setBound(true)
-			c.log.Info("smpp rebound")
 		},
 	}
 	conn := gosmpp.TRXConnector(c.dial, auth)
@@ -256,6 +276,17 @@ func (c *Carrier) connect() {
 	}
 }
 
+// guard runs fn unless the carrier is closed, and reports whether it ran.
+func (c *Carrier) guard(fn func()) bool {
+	c.cb.RLock()
+	defer c.cb.RUnlock()
+	if c.dead {
+		return false
+	}
+	fn()
+	return true
+}
+
 // dial connects with a deadline, so an SMSC that accepts TCP but never
 // answers the bind does not hang the bind forever (gosmpp sets its own
 // deadlines once bound).
@@ -265,7 +296,7 @@ func (c *Carrier) dial(addr string) (net.Conn, error) {
 		return nil, err
 	}
 	_ = conn.SetDeadline(time.Now().Add(dialTimeout + writeTimeout))
-	return conn, nil
+	return newVetConn(conn), nil
 }
 
 func (c *Carrier) setBound(b bool) {
@@ -351,9 +382,6 @@ func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
 	ref := byte(c.ref.Add(1))
 	var first string
 	for i, part := range enc.parts {
-		if err := c.pace.wait(ctx); err != nil {
-			return "", c.retryable("timeout", fmt.Errorf("waiting for the account's rate: %w", err))
-		}
 		p := pdu.NewSubmitSM().(*pdu.SubmitSM)
 		p.SourceAddr, p.DestAddr = src, dst
 		p.RegisteredDelivery = 1 // final-state receipt
@@ -369,7 +397,11 @@ func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
 		if err := p.Message.SetMessageDataWithEncoding(body, coding); err != nil {
 			return "", c.terminal("message_too_long", err)
 		}
-		id, err := c.submit(ctx, p)
+		release, err := c.pace.acquire(ctx)
+		if err != nil {
+			return "", c.retryable("timeout", fmt.Errorf("waiting for the account's rate: %w", err))
+		}
+		id, err := c.submit(ctx, p, release)
 		if err != nil {
 			return "", err
 		}
@@ -381,13 +413,15 @@ func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
 	return first, nil
 }
 
-// submit sends one submit_sm and waits for its submit_sm_resp.
-func (c *Carrier) submit(ctx context.Context, p *pdu.SubmitSM) (string, error) {
+// submit sends one submit_sm, calls release once it is handed to the
+// connection (or refused), and waits for its submit_sm_resp.
+func (c *Carrier) submit(ctx context.Context, p *pdu.SubmitSM, release func()) (string, error) {
 	seq := p.SequenceNumber
 	ch := make(chan submitResult, 1)
 	c.mu.Lock()
 	if !c.bound || c.sess == nil {
 		c.mu.Unlock()
+		release()
 		return "", c.retryable("not_bound", errors.New("no bind to the SMSC"))
 	}
 	sess := c.sess
@@ -398,7 +432,9 @@ func (c *Carrier) submit(ctx context.Context, p *pdu.SubmitSM) (string, error) {
 		delete(c.pending, seq)
 		c.mu.Unlock()
 	}()
-	if err := sess.Transceiver().Submit(p); err != nil {
+	err := sess.Transceiver().Submit(p)
+	release()
+	if err != nil {
 		return "", c.retryable("not_bound", err)
 	}
 	select {

@@ -234,11 +234,10 @@ func (s *Server) send(cn *conn, p pdu.PDU) error {
 	cn.wmu.Lock()
 	defer cn.wmu.Unlock()
 	_ = cn.c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	if _, err := cn.c.Write(buf.Bytes()); err != nil {
-		return err
-	}
+	// Recorded before it is written: the client may act on it at once.
 	s.record(cn, false, p)
-	return nil
+	_, err := cn.c.Write(buf.Bytes())
+	return err
 }
 
 func (s *Server) serve(cn *conn) {
