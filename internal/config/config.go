@@ -77,6 +77,8 @@ type Carrier struct {
 	SimulateOutage bool `yaml:"simulate_outage"`
 	// SIP configures a sip carrier.
 	SIP SIP `yaml:"sip"`
+	// SMPP configures an smpp carrier.
+	SMPP SMPP `yaml:"smpp"`
 }
 
 // SIP is a SIP trunk: inbound missed calls on Listen, outbound flash and
@@ -331,6 +333,7 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 	if env == nil {
 		return nil
 	}
+	c.applySMPPEnv(env)
 	for _, e := range envVars {
 		if v, ok := env(e.name); ok && v != "" {
 			if err := e.set(c, v); err != nil {
@@ -438,7 +441,7 @@ func (c *Config) AllowedNetworks() ([]netip.Prefix, error) {
 }
 
 // Carrier types this build knows.
-var carrierTypes = map[string]bool{"sim": true, "sip": true}
+var carrierTypes = map[string]bool{"sim": true, "sip": true, "smpp": true}
 
 func (c *Config) validateCarriers() []error {
 	var errs []error
@@ -450,13 +453,19 @@ func (c *Config) validateCarriers() []error {
 		case names[cr.Name]:
 			errs = append(errs, fmt.Errorf("carriers[%d]: name %q is used twice", i, cr.Name))
 		case !carrierTypes[cr.Type]:
-			errs = append(errs, fmt.Errorf("carriers[%d] (%s): type %q is not supported by this build (want sim or sip)", i, cr.Name, cr.Type))
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): type %q is not supported by this build (want sim, sip or smpp)", i, cr.Name, cr.Type))
 		case cr.SimulateOutage && cr.Type != "sim":
 			errs = append(errs, fmt.Errorf("carriers[%d] (%s): simulate_outage is for sim carriers", i, cr.Name))
 		case cr.Type != "sip" && !cr.SIP.empty():
 			errs = append(errs, fmt.Errorf("carriers[%d] (%s): sip options are for sip carriers", i, cr.Name))
+		case cr.Type != "smpp" && !cr.SMPP.empty():
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): smpp options are for smpp carriers", i, cr.Name))
 		case cr.Type == "sip":
 			for _, err := range cr.SIP.validate() {
+				errs = append(errs, fmt.Errorf("carriers[%d] (%s): %w", i, cr.Name, err))
+			}
+		case cr.Type == "smpp":
+			for _, err := range cr.SMPP.validate() {
 				errs = append(errs, fmt.Errorf("carriers[%d] (%s): %w", i, cr.Name, err))
 			}
 		}
@@ -466,6 +475,7 @@ func (c *Config) validateCarriers() []error {
 	for _, cr := range c.Carriers {
 		outbound[cr.Name] = cr.Type != "sip" || cr.SIP.Trunk != ""
 	}
+	errs = append(errs, c.validateSMPPRoutes()...)
 	channels := map[string]bool{"": true, "*": true, "flash_call": true, "answer_call": true, "voice_otp": true, "sms_otp": true}
 	for i, r := range c.Routes {
 		if !channels[r.Channel] {

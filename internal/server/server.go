@@ -26,6 +26,7 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/carrier/sim"
 	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
+	"github.com/ringgate/ringgate/internal/carrier/smpp"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
 	"github.com/ringgate/ringgate/internal/live"
@@ -59,6 +60,7 @@ type Server struct {
 	jobKick  chan struct{}
 	sim      *sim.Carrier
 	sips     []*rgsip.Carrier
+	smpps    []*smpp.Carrier
 	http     *http.Server
 	ln       net.Listener
 	inbox    *httpapi.DevInbox
@@ -119,7 +121,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 			ConstLabels: prometheus.Labels{"carrier": c.Name()},
 		}, func() float64 { return float64(c.Rejected()) }))
 	}
-	router, err := newRouter(cfg, s.sim, s.sips)
+	if s.smpps, err = newSMPPCarriers(cfg, carrierSide{s}, log, s.reg); err != nil {
+		s.closeSIP()
+		st.Close()
+		return nil, err
+	}
+	router, err := newRouter(cfg, s.sim, s.sips, smppSenders(s.smpps)...)
 	if err != nil {
 		s.closeSIP()
 		st.Close()
@@ -255,8 +262,9 @@ func (s *Server) closeSIP() error {
 }
 
 // newRouter builds the carriers of the config and their routes. Sandbox
-// commands go to the simulated network.
-func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier) (*carrier.Router, error) {
+// commands go to the simulated network. more are carriers built elsewhere
+// (SMPP), matched to the config by name.
+func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, more ...carrier.Sender) (*carrier.Router, error) {
 	var senders []carrier.Sender
 	for _, c := range cfg.Carriers {
 		switch c.Type {
@@ -264,6 +272,12 @@ func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier) (
 			senders = append(senders, network.Gateway(c.Name, c.SimulateOutage))
 		case "sip":
 			for _, sc := range sips {
+				if sc.Name() == c.Name {
+					senders = append(senders, sc)
+				}
+			}
+		case "smpp":
+			for _, sc := range more {
 				if sc.Name() == c.Name {
 					senders = append(senders, sc)
 				}
@@ -352,6 +366,11 @@ func (s *Server) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.startSMPP(ctx); err != nil {
+		s.closeSIP()
+		ln.Close()
+		return err
+	}
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.http = &http.Server{
@@ -394,7 +413,7 @@ func (s *Server) Close() error {
 	var err error
 	s.closeMux.Do(func() {
 		// No new calls; calls in flight finish their events first.
-		err = s.closeSIP()
+		err = errors.Join(s.closeSIP(), s.closeSMPP())
 		if s.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			s.stop() // ends SSE streams and the loops
