@@ -240,7 +240,9 @@ func (c *Carrier) connect() {
 				c.mu.Lock()
 				sess := c.sess
 				c.mu.Unlock()
-				_ = sess.Transceiver().Close()
+				if sess != nil {
+					_ = sess.Transceiver().Close()
+				}
 			}
 		},
 	}
