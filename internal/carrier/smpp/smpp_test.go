@@ -551,3 +551,34 @@ func FuzzDeliverPDU(f *testing.F) {
 		}
 	})
 }
+
+// A PDU that makes gosmpp's parser panic (query_sm with a TLV) costs the
+// bind, not the process: the carrier rebinds and sends again.
+func TestMalformedPDUDropsTheBindNotTheProcess(t *testing.T) {
+	t.Parallel()
+	b := setup(t, smpptest.Config{})
+	if err := b.srv.SendRaw([]byte{0, 0, 0, 0x1b, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1, '1', 0, 0, 0, 0, 0, 0x1e, 0, 2, 'x', 0}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "a rebind", func() bool { return b.srv.Binds() == 2 && b.c.Bound() })
+	send(t, b.c, "sms_after", "still here")
+}
+
+// A mobile-originated deliver_sm (no receipt bit) is acknowledged and
+// reports nothing.
+func TestMobileOriginatedIsAcknowledged(t *testing.T) {
+	t.Parallel()
+	b := setup(t, smpptest.Config{})
+	p := pdu.NewDeliverSM().(*pdu.DeliverSM)
+	_ = p.Message.SetMessageDataWithEncoding([]byte("id:1 stat:DELIVRD"), data.GSM7BIT)
+	if err := b.srv.Deliver(p); err != nil {
+		t.Fatal(err)
+	}
+	resp, ok := b.srv.DeliverResp(p.SequenceNumber, 5*time.Second)
+	if !ok || resp.CommandStatus != data.ESME_ROK {
+		t.Fatalf("deliver_sm_resp %v %v", ok, resp)
+	}
+	if n := len(b.ev.list()); n != 0 {
+		t.Fatalf("%d events from a mobile-originated message", n)
+	}
+}

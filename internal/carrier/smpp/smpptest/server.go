@@ -415,6 +415,26 @@ func (s *Server) Deliver(p *pdu.DeliverSM) error {
 	return s.send(cn, p)
 }
 
+// SendRaw writes bytes as they are to the most recent bound connection,
+// for PDUs the pdu package would not build (malformed ones).
+func (s *Server) SendRaw(b []byte) error {
+	s.mu.Lock()
+	var cn *conn
+	for c := range s.conns {
+		if c.bound && (cn == nil || c.n > cn.n) {
+			cn = c
+		}
+	}
+	s.mu.Unlock()
+	if cn == nil {
+		return errors.New("smpptest: no bound client")
+	}
+	cn.wmu.Lock()
+	defer cn.wmu.Unlock()
+	_, err := cn.c.Write(b)
+	return err
+}
+
 // DeliverResp returns the deliver_sm_resp that answered the deliver_sm
 // with seq, waiting up to d for it.
 func (s *Server) DeliverResp(seq int32, d time.Duration) (*pdu.DeliverSMResp, bool) {
