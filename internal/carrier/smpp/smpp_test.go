@@ -582,3 +582,41 @@ func TestMobileOriginatedIsAcknowledged(t *testing.T) {
 		t.Fatalf("%d events from a mobile-originated message", n)
 	}
 }
+
+// The SMSC unbinds (maintenance): the carrier answers unbind_resp and binds
+// again.
+func TestRebindAfterUnbind(t *testing.T) {
+	t.Parallel()
+	b := setup(t, smpptest.Config{})
+	b.srv.Unbind()
+	waitFor(t, 10*time.Second, "a rebind", func() bool { return b.srv.Binds() == 2 && b.c.Bound() })
+	if b.srv.Count(data.UNBIND_RESP) != 1 {
+		t.Errorf("%d unbind_resp from the carrier, want 1", b.srv.Count(data.UNBIND_RESP))
+	}
+	send(t, b.c, "sms_after", "back")
+}
+
+// BenchmarkSendSMS measures one single-part text over loopback to the
+// in-process SMSC, unpaced: submit_sm out, submit_sm_resp back.
+func BenchmarkSendSMS(b *testing.B) {
+	srv := smpptest.Start(b, smpptest.Config{SystemID: "ringgate", Password: "secret"})
+	c, err := smpp.New(smpp.Config{Name: "bench", Addr: srv.Addr(), SystemID: "ringgate", Password: "secret", Events: &events{},
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_ = c.Start(context.Background())
+	b.Cleanup(func() { _ = c.Close() })
+	deadline := time.Now().Add(5 * time.Second)
+	for !c.Bound() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.SendSMS(context.Background(), carrier.SMS{ID: "x", To: "+447700900123", Text: "Your code is 123456"}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -259,7 +259,8 @@ func (s *Server) serve(cn *conn) {
 				return
 			}
 		}
-		if _, ok := p.(*pdu.Unbind); ok {
+		switch p.(type) {
+		case *pdu.Unbind, *pdu.UnbindResp:
 			return
 		}
 	}
@@ -433,6 +434,22 @@ func (s *Server) SendRaw(b []byte) error {
 	defer cn.wmu.Unlock()
 	_, err := cn.c.Write(b)
 	return err
+}
+
+// Unbind asks every bound client to unbind, as an SMSC going down for
+// maintenance does; the client answers and the connection ends.
+func (s *Server) Unbind() {
+	s.mu.Lock()
+	var bound []*conn
+	for c := range s.conns {
+		if c.bound {
+			bound = append(bound, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range bound {
+		_ = s.send(c, pdu.NewUnbind())
+	}
 }
 
 // DeliverResp returns the deliver_sm_resp that answered the deliver_sm
