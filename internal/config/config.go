@@ -53,6 +53,14 @@ type Config struct {
 	MissedCall MissedCall `yaml:"missed_call"`
 	Expiry     Expiry     `yaml:"expiry"`
 	Log        Log        `yaml:"log"`
+	Debug      Debug      `yaml:"debug"`
+}
+
+// Debug holds operator tools that are off by default.
+type Debug struct {
+	// PprofAddr, when set, serves Go's net/http/pprof profiles on their own
+	// listener (keep it on loopback: profiles show the process's insides).
+	PprofAddr string `yaml:"pprof_addr"`
 }
 
 // Database selects the store.
@@ -318,6 +326,7 @@ var envVars = []struct {
 	{"RINGGATE_MISSED_CALL_REJECT_STATUS", func(c *Config, v string) error { return setInt(&c.MissedCall.RejectStatus, v) }},
 	{"RINGGATE_LOG_LEVEL", func(c *Config, v string) error { c.Log.Level = v; return nil }},
 	{"RINGGATE_LOG_FORMAT", func(c *Config, v string) error { c.Log.Format = v; return nil }},
+	{"RINGGATE_PPROF_ADDR", func(c *Config, v string) error { c.Debug.PprofAddr = v; return nil }},
 }
 
 // EnvNames lists the environment variables Load reads.
@@ -333,7 +342,6 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 	if env == nil {
 		return nil
 	}
-	c.applySMPPEnv(env)
 	for _, e := range envVars {
 		if v, ok := env(e.name); ok && v != "" {
 			if err := e.set(c, v); err != nil {
@@ -341,7 +349,7 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 			}
 		}
 	}
-	return nil
+	return c.applyCarrierEnv(env)
 }
 
 func setBool(dst *bool, v string) error {

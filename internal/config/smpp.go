@@ -16,8 +16,8 @@ type SMPP struct {
 	Addr string `yaml:"addr"`
 	// SystemID and Password are the bind credentials (at most 15 and 8
 	// characters). The password may instead come from the environment
-	// variable RINGGATE_SMPP_PASSWORD_<NAME> (the carrier's name in upper
-	// case, other characters as _) or from PasswordFile.
+	// (RINGGATE_CARRIER_<NAME>_SMPP_PASSWORD, see carrierSecrets) or from
+	// PasswordFile; a password given either way wins over the file.
 	SystemID     string `yaml:"system_id"`
 	Password     string `yaml:"password"`
 	PasswordFile string `yaml:"password_file"`
@@ -37,22 +37,11 @@ type SMPP struct {
 
 func (s SMPP) empty() bool { return s == SMPP{} }
 
-// SMPPPasswordEnv is the environment variable that holds the password of
-// the smpp carrier name.
-func SMPPPasswordEnv(name string) string {
-	b := []byte(strings.ToUpper(name))
-	for i, c := range b {
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			b[i] = '_'
-		}
-	}
-	return "RINGGATE_SMPP_PASSWORD_" + string(b)
-}
-
-// Secret is the bind password: Password, else the contents of
-// PasswordFile (without a trailing newline).
+// Secret is the bind password: Password (from the file or the
+// environment), else the contents of PasswordFile (without a trailing
+// newline).
 func (s SMPP) Secret() (string, error) {
-	if s.PasswordFile == "" {
+	if s.Password != "" || s.PasswordFile == "" {
 		return s.Password, nil
 	}
 	b, err := os.ReadFile(s.PasswordFile)
@@ -73,9 +62,6 @@ func (s SMPP) validate() []error {
 	if len(s.SystemType) > 12 {
 		errs = append(errs, errors.New("smpp.system_type: at most 12 characters"))
 	}
-	if s.Password != "" && s.PasswordFile != "" {
-		errs = append(errs, errors.New("smpp: give password or password_file, not both"))
-	}
 	if pw, err := s.Secret(); err != nil {
 		errs = append(errs, err)
 	} else if len(pw) > 8 {
@@ -94,18 +80,6 @@ func (s SMPP) validate() []error {
 		errs = append(errs, errors.New("smpp.rebind_interval must not be negative"))
 	}
 	return errs
-}
-
-// applySMPPEnv reads each smpp carrier's password from its variable.
-func (c *Config) applySMPPEnv(env func(string) (string, bool)) {
-	for i := range c.Carriers {
-		if c.Carriers[i].Type != "smpp" {
-			continue
-		}
-		if v, ok := env(SMPPPasswordEnv(c.Carriers[i].Name)); ok && v != "" {
-			c.Carriers[i].SMPP.Password, c.Carriers[i].SMPP.PasswordFile = v, ""
-		}
-	}
 }
 
 // callChannels cannot go to an smpp carrier.

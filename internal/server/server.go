@@ -120,6 +120,10 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 			Name: "ringgate_sip_refused_total", Help: "SIP requests refused with 403 (untrusted source, failed digest).",
 			ConstLabels: prometheus.Labels{"carrier": c.Name()},
 		}, func() float64 { return float64(c.Rejected()) }))
+		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "ringgate_sip_malformed_total", Help: "SIP messages that could not be parsed (dropped; logged at DEBUG).",
+			ConstLabels: prometheus.Labels{"carrier": c.Name()},
+		}, func() float64 { return float64(c.Malformed()) }))
 	}
 	if s.smpps, err = newSMPPCarriers(cfg, carrierSide{s}, log, s.reg); err != nil {
 		s.closeSIP()
@@ -386,6 +390,11 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Error("http server stopped", slog.Any("err", err))
 		}
 	})
+	if a := s.cfg.Debug.PprofAddr; a != "" {
+		if err := s.startPprof(loopCtx, a); err != nil {
+			s.log.Error("pprof listener", slog.String("addr", a), slog.Any("err", err))
+		}
+	}
 	s.loops.Go(func() { s.disp.Run(loopCtx) })
 	s.loops.Go(func() { s.sweep(loopCtx) })
 	s.loops.Go(func() { s.runJobs(loopCtx) })
