@@ -22,6 +22,7 @@ var carrierSecrets = []struct {
 	{"HTTP_API_KEY", func(c *Carrier) *string { return &c.HTTP.APIKey }},
 	{"HTTP_API_SECRET", func(c *Carrier) *string { return &c.HTTP.APISecret }},
 	{"HTTP_SIGNATURE_SECRET", func(c *Carrier) *string { return &c.HTTP.SignatureSecret }},
+	{"SMPP_PASSWORD", func(c *Carrier) *string { return &c.SMPP.Password }},
 }
 
 // CarrierEnvName is the variable that carries field for carrier name.

@@ -88,6 +88,8 @@ type Carrier struct {
 	SIP SIP `yaml:"sip"`
 	// HTTP configures a twilio, vonage, plivo or telnyx carrier.
 	HTTP HTTPCarrier `yaml:"http"`
+	// SMPP configures an smpp carrier.
+	SMPP SMPP `yaml:"smpp"`
 }
 
 // SIP is a SIP trunk: inbound missed calls on Listen, outbound flash and
@@ -450,7 +452,7 @@ func (c *Config) AllowedNetworks() ([]netip.Prefix, error) {
 }
 
 // Carrier types this build knows.
-var carrierTypes = map[string]bool{"sim": true, "sip": true, "twilio": true, "vonage": true, "plivo": true, "telnyx": true}
+var carrierTypes = map[string]bool{"sim": true, "sip": true, "smpp": true, "twilio": true, "vonage": true, "plivo": true, "telnyx": true}
 
 func (c *Config) validateCarriers() []error {
 	var errs []error
@@ -462,19 +464,25 @@ func (c *Config) validateCarriers() []error {
 		case names[cr.Name]:
 			errs = append(errs, fmt.Errorf("carriers[%d]: name %q is used twice", i, cr.Name))
 		case !carrierTypes[cr.Type]:
-			errs = append(errs, fmt.Errorf("carriers[%d] (%s): type %q is not supported by this build (want sim, sip, twilio, vonage, plivo or telnyx)", i, cr.Name, cr.Type))
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): type %q is not supported by this build (want sim, sip, smpp, twilio, vonage, plivo or telnyx)", i, cr.Name, cr.Type))
 		case cr.SimulateOutage && cr.Type != "sim":
 			errs = append(errs, fmt.Errorf("carriers[%d] (%s): simulate_outage is for sim carriers", i, cr.Name))
 		case cr.Type != "sip" && !cr.SIP.empty():
 			errs = append(errs, fmt.Errorf("carriers[%d] (%s): sip options are for sip carriers", i, cr.Name))
 		case !HTTPCarrierTypes[cr.Type] && !cr.HTTP.empty():
 			errs = append(errs, fmt.Errorf("carriers[%d] (%s): http options are for twilio, vonage, plivo and telnyx carriers", i, cr.Name))
+		case cr.Type != "smpp" && !cr.SMPP.empty():
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): smpp options are for smpp carriers", i, cr.Name))
 		case cr.Type == "sip":
 			for _, err := range cr.SIP.validate() {
 				errs = append(errs, fmt.Errorf("carriers[%d] (%s): %w", i, cr.Name, err))
 			}
 		case HTTPCarrierTypes[cr.Type]:
 			for _, err := range cr.HTTP.validate(cr.Type, c.PublicURL) {
+				errs = append(errs, fmt.Errorf("carriers[%d] (%s): %w", i, cr.Name, err))
+			}
+		case cr.Type == "smpp":
+			for _, err := range cr.SMPP.validate() {
 				errs = append(errs, fmt.Errorf("carriers[%d] (%s): %w", i, cr.Name, err))
 			}
 		}
@@ -484,6 +492,7 @@ func (c *Config) validateCarriers() []error {
 	for _, cr := range c.Carriers {
 		outbound[cr.Name] = cr.Type != "sip" || cr.SIP.Trunk != ""
 	}
+	errs = append(errs, c.validateSMPPRoutes()...)
 	channels := map[string]bool{"": true, "*": true, "flash_call": true, "answer_call": true, "voice_otp": true, "sms_otp": true}
 	for i, r := range c.Routes {
 		if !channels[r.Channel] {

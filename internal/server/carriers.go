@@ -119,10 +119,11 @@ func withCarriers(api http.Handler, cs []httpCarrier) http.Handler {
 	})
 }
 
-func senderNames[T carrier.Sender](ss []T) map[string]carrier.Sender {
-	out := make(map[string]carrier.Sender, len(ss))
-	for _, s := range ss {
-		out[s.Name()] = s
+// asSenders lists carriers of one kind as senders, for newRouter.
+func asSenders[T carrier.Sender](cs []T) []carrier.Sender {
+	out := make([]carrier.Sender, len(cs))
+	for i, c := range cs {
+		out[i] = c
 	}
 	return out
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/carrier/sim"
 	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
+	"github.com/ringgate/ringgate/internal/carrier/smpp"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
 	"github.com/ringgate/ringgate/internal/live"
@@ -60,6 +61,7 @@ type Server struct {
 	sim      *sim.Carrier
 	sips     []*rgsip.Carrier
 	https    []httpCarrier // twilio, telnyx, … (carriers.go)
+	smpps    []*smpp.Carrier
 	http     *http.Server
 	ln       net.Listener
 	inbox    *httpapi.DevInbox
@@ -124,13 +126,19 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 			ConstLabels: prometheus.Labels{"carrier": c.Name()},
 		}, func() float64 { return float64(c.Malformed()) }))
 	}
+	if s.smpps, err = newSMPPCarriers(cfg, carrierSide{s}, log, s.reg); err != nil {
+		s.closeSIP()
+		st.Close()
+		return nil, err
+	}
 	if s.https, err = newHTTPCarriers(cfg, carrierSide{s}, secret, log); err != nil {
 		s.closeSIP()
 		st.Close()
 		return nil, err
 	}
 	registerHTTPCarrierMetrics(s.reg, s.https)
-	router, err := newRouter(cfg, s.sim, s.sips, s.https)
+	more := append(asSenders(s.smpps), asSenders(s.https)...)
+	router, err := newRouter(cfg, s.sim, s.sips, more...)
 	if err != nil {
 		s.closeSIP()
 		st.Close()
@@ -266,10 +274,10 @@ func (s *Server) closeSIP() error {
 }
 
 // newRouter builds the carriers of the config and their routes. Sandbox
-// commands go to the simulated network.
-func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, https []httpCarrier) (*carrier.Router, error) {
+// commands go to the simulated network. more are carriers built elsewhere
+// (SMPP, HTTP carriers), matched to the config by name.
+func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, more ...carrier.Sender) (*carrier.Router, error) {
 	var senders []carrier.Sender
-	byName := senderNames(https)
 	for _, c := range cfg.Carriers {
 		switch c.Type {
 		case "sim":
@@ -280,9 +288,11 @@ func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, h
 					senders = append(senders, sc)
 				}
 			}
-		case "twilio", "telnyx", "vonage", "plivo":
-			if hc, ok := byName[c.Name]; ok {
-				senders = append(senders, hc)
+		case "smpp", "twilio", "telnyx", "vonage", "plivo":
+			for _, sc := range more {
+				if sc.Name() == c.Name {
+					senders = append(senders, sc)
+				}
 			}
 		default:
 			return nil, fmt.Errorf("carrier %s: type %q is not supported", c.Name, c.Type)
@@ -368,6 +378,11 @@ func (s *Server) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.startSMPP(ctx); err != nil {
+		s.closeSIP()
+		ln.Close()
+		return err
+	}
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.http = &http.Server{
@@ -415,7 +430,7 @@ func (s *Server) Close() error {
 	var err error
 	s.closeMux.Do(func() {
 		// No new calls; calls in flight finish their events first.
-		err = s.closeSIP()
+		err = errors.Join(s.closeSIP(), s.closeSMPP())
 		if s.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			s.stop() // ends SSE streams and the loops

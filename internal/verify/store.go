@@ -50,6 +50,10 @@ type Reader interface {
 	Job(ctx context.Context, id string) (Job, error)
 	// Jobs lists a verification's jobs, oldest first (by CreatedAt, then ID).
 	Jobs(ctx context.Context, verificationID string) ([]Job, error)
+	// JobByCarrierRef finds the newest job that carrier accepted under ref,
+	// its own id for the command (Job.Carrier, Job.CarrierRef); ErrNotFound
+	// if none, or if either is empty.
+	JobByCarrierRef(ctx context.Context, carrier, ref string) (Job, error)
 }
 
 // Tx is a transaction. Reads through it see its own writes.
