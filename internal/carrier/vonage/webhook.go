@@ -246,7 +246,7 @@ func (c *Carrier) answer(w http.ResponseWriter, r *http.Request, body []byte) {
 }
 
 // inbound handles a call to a pool number: the domain decides, and the
-// call is refused with an empty NCCO (see docs/carriers-vonage-plivo.md on
+// call is refused with an empty NCCO (see docs/carriers.md on
 // what Vonage documents about refusing calls).
 func (c *Carrier) inbound(w http.ResponseWriter, r *http.Request, ci callInfo) {
 	if ci.From == "" || ci.To == "" {
