@@ -104,6 +104,9 @@ func (s *Service) putApp(ctx context.Context, a NewApp, upsert bool) (Credential
 				if _, owner, err := tx.APIKeyByHash(ctx, k.Hash); err == nil && owner.ID == app.ID {
 					continue // already installed
 				}
+				if revokedHere(ctx, tx, app.ID, k.Hash) {
+					continue // installed once and revoked since: the revocation stands
+				}
 				return Errorf(CodeConflict, "API key %s… belongs to another app", k.Prefix)
 			}
 			if err != nil {
@@ -313,4 +316,18 @@ func (s *Service) checkSettings(st *Settings) error {
 		}
 	}
 	return nil
+}
+
+// revokedHere reports whether the app has a revoked key with this hash.
+func revokedHere(ctx context.Context, tx Tx, appID, hash string) bool {
+	ks, err := tx.APIKeys(ctx, appID)
+	if err != nil {
+		return false
+	}
+	for _, k := range ks {
+		if k.Hash == hash && !k.RevokedAt.IsZero() {
+			return true
+		}
+	}
+	return false
 }

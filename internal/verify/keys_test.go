@@ -181,3 +181,27 @@ func TestClientTokenBoundAndShortLived(t *testing.T) {
 		t.Fatalf("the refusal does not say the token expired: %v", err)
 	}
 }
+
+// Dev mode re-installs its pinned key at every start (EnsureApp); a key the
+// app has revoked since stays revoked and does not stop the start.
+func TestEnsureAppKeepsRevocation(t *testing.T) {
+	t.Parallel()
+	f := setupOutbound(t, nil)
+	pinned := verify.NewAPIKey(verify.KeyLive)
+	app := verify.NewApp{ID: "app_t", Name: "Shop", DefaultCallbackURL: "https://example.com/hook", APIKeys: []string{pinned}}
+	if _, err := f.svc.EnsureApp(t.Context(), app); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.svc.Authenticate(t.Context(), pinned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.RevokeKey(t.Context(), "app_t", c.Key.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.EnsureApp(t.Context(), app); err != nil {
+		t.Fatalf("EnsureApp after revoking its key: %v", err)
+	}
+	_, err = f.svc.Authenticate(t.Context(), pinned)
+	wantCode(t, err, verify.CodeUnauthorized, "the revoked pinned key after EnsureApp")
+}
