@@ -46,7 +46,7 @@ func TestCheckURLResolving(t *testing.T) {
 		{"https://six.test/", "the loopback network"},
 		{"https://mixed.test/", "192.168.0.10"},
 		{"https://mapped.test/", "resolves to 127.0.0.1"},
-		{"http://10.0.0.1/", "a private network"},     // by CheckURL, no lookup
+		{"http://10.0.0.1/", "a private network"},       // by CheckURL, no lookup
 		{"http://localhost:9/", "the loopback network"}, // by name, no lookup
 		{"ftp://public.test/", "http or https"},
 	} {
