@@ -346,7 +346,7 @@ log:
 	// The burst. Even-numbered phones also make their missed call.
 	type started struct {
 		id, phone, dial string
-		calls          bool // this phone makes its missed call
+		calls           bool // this phone makes its missed call
 	}
 	var (
 		mu        sync.Mutex
