@@ -65,6 +65,22 @@ func TestCheckURLResolving(t *testing.T) {
 	if lookups.Load() != before {
 		t.Error("an IP literal or localhost name was looked up in DNS")
 	}
+	// A verdict is reused: asking again about known hosts looks nothing up,
+	// whatever the case or trailing dot; an unresolvable host is asked again.
+	before = lookups.Load()
+	_ = check("https://public.test/other")
+	_ = check("https://Internal.test./x")
+	if lookups.Load() != before {
+		t.Errorf("known hosts were looked up again (%d lookups)", lookups.Load()-before)
+	}
+	if err := check("https://INTERNAL.test/x"); err == nil {
+		t.Error("a cached refusal was forgotten")
+	}
+	_ = check("https://unknown.test/again")
+	if lookups.Load() != before+1 {
+		t.Error("a failed lookup was cached")
+	}
+
 	// Dev mode: names resolving to loopback are fine, private still not.
 	dev := Policy{AllowLoopback: true}.CheckURLResolving(lookup)
 	if err := dev("http://six.test/"); err != nil {
