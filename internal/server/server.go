@@ -146,7 +146,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	}
 	s.svc, err = verify.NewService(verify.Config{
 		Store: st, Publisher: s, Secret: secret, Logger: log,
-		CheckCallbackURL: policy.CheckURL, RejectStatus: cfg.MissedCall.RejectStatus,
+		CheckCallbackURL: policy.CheckURLResolving(nil), RejectStatus: cfg.MissedCall.RejectStatus,
 		OnCall:   func(outcome string) { s.calls.WithLabelValues(outcome).Inc() },
 		Outbound: router,
 	})

@@ -63,6 +63,7 @@ type Service struct {
 	onCall       func(outcome string)
 	out          Outbound
 	aead         cipher.AEAD
+	touches      keyTouches // keys.go: when each key's use was last written
 }
 
 // NewService checks cfg and returns a Service.
@@ -127,6 +128,10 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Caller, error) 
 	if err != nil {
 		return Caller{}, fmt.Errorf("authenticate: %w", err)
 	}
+	if !k.ExpiresAt.IsZero() && !s.Now().Before(k.ExpiresAt) {
+		return Caller{}, Errorf(CodeUnauthorized, "the API key expired at %s", k.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	s.touchKey(ctx, k)
 	return Caller{App: app, Key: k}, nil
 }
 
@@ -669,8 +674,10 @@ func (s *Service) RetryDelivery(ctx context.Context, appID, id string) (Delivery
 			return err
 		}
 		var err error
-		d, err = tx.Delivery(ctx, appID, id)
-		return err
+		if d, err = tx.Delivery(ctx, appID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, appID, AuditDeliveryRetried, id, map[string]any{"verification_id": d.VerificationID, "type": d.Type})
 	})
 	if errors.Is(err, ErrNotFound) {
 		return Delivery{}, Errorf(CodeNotFound, "no webhook delivery %q", id)

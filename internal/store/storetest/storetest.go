@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	}{
 		{"Apps", testApps},
 		{"APIKeys", testAPIKeys},
+		{"KeyLifecycle", testKeyLifecycle},
+		{"Audit", testAudit},
 		{"Numbers", testNumbers},
 		{"PoolNumbers", testPoolNumbers},
 		{"VerificationRoundTrip", testVerificationRoundTrip},
