@@ -50,6 +50,11 @@ type Reader interface {
 	Job(ctx context.Context, id string) (Job, error)
 	// Jobs lists a verification's jobs, oldest first (by CreatedAt, then ID).
 	Jobs(ctx context.Context, verificationID string) ([]Job, error)
+	// Apps lists every app, ordered by id.
+	Apps(ctx context.Context) ([]App, error)
+	// VerificationStats returns verifications of every app created at or
+	// after since, oldest first, at most limit (0: no limit).
+	VerificationStats(ctx context.Context, since time.Time, limit int) ([]StatRow, error)
 }
 
 // Tx is a transaction. Reads through it see its own writes.
@@ -121,7 +126,9 @@ type ListFilter struct {
 	AppID    string
 	Phone    string
 	Status   Status
-	BeforeID string // cursor: only IDs less than this
+	Channel  Channel // the current (or final) step's channel
+	Country  string  // ISO region of the phone
+	BeforeID string  // cursor: only IDs less than this
 	Limit    int
 }
 
