@@ -32,6 +32,7 @@ import (
 	"github.com/ringgate/ringgate/internal/store/postgres"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
 	"github.com/ringgate/ringgate/internal/verify"
+	"github.com/ringgate/ringgate/internal/web"
 	"github.com/ringgate/ringgate/internal/webhook"
 )
 
@@ -52,6 +53,7 @@ type Server struct {
 	disp   *webhook.Dispatcher
 	clu    *cluster // nil on a single-node store
 	api    *httpapi.API
+	web    *web.Handler
 	reg    *prometheus.Registry
 	events *prometheus.CounterVec
 	calls  *prometheus.CounterVec
@@ -173,6 +175,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		SimulatorOpen: cfg.Mode == config.ModeDev, DevInbox: s.inbox,
 		Metrics: promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}), Registry: s.reg, Logger: log,
 	})
+	s.web = newWeb(cfg, s.svc, s.api, s.dev, log)
 	return s, nil
 }
 
@@ -355,7 +358,7 @@ func (s *Server) Start(ctx context.Context) error {
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.http = &http.Server{
-		Handler:           s.api,
+		Handler:           s.web,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// Streams end when the server stops, so Shutdown does not wait on them.
