@@ -256,7 +256,8 @@ func TestDemoSMSCode(t *testing.T) {
 	waitText(t, ctx, 5*time.Second, widgetText, "That code is not right. Attempts left: 4.")
 	shot(t, ctx, "demo-sms-wrong-code")
 
-	run(t, ctx, chromedp.SetValue(input, ""), chromedp.SendKeys(input, code),
+	eval(t, ctx, wjs("input")+`.value = ''`)
+	run(t, ctx, chromedp.SendKeys(input, code),
 		chromedp.Click(widgetPath("button[type=submit]")))
 	waitText(t, ctx, 5*time.Second, widgetText, "Phone number verified")
 	waitText(t, ctx, 5*time.Second, `document.querySelector('#welcome').innerText`, "is verified (sms otp)")
@@ -328,9 +329,10 @@ func TestConsoleCharts(t *testing.T) {
 
 	ctx := browser(t)
 	run(t, ctx, chromedp.Navigate(rg.url+"/console"), chromedp.WaitVisible(chromedp.CSS(`#token`)),
-		chromedp.SendKeys(chromedp.CSS(`#token`), "not-the-token"), chromedp.Submit(chromedp.CSS(`#token`)))
+		chromedp.SendKeys(chromedp.CSS(`#token`), "not-the-token"), chromedp.Click(chromedp.CSS(`#login-form button`)))
 	waitText(t, ctx, 5*time.Second, `document.querySelector('#login-error').innerText`, "The admin token was not accepted.")
-	run(t, ctx, chromedp.SetValue(chromedp.CSS(`#token`), ""), chromedp.SendKeys(chromedp.CSS(`#token`), rg.admin), chromedp.Submit(chromedp.CSS(`#token`)))
+	eval(t, ctx, `document.querySelector('#token').value = ''`)
+	run(t, ctx, chromedp.SendKeys(chromedp.CSS(`#token`), rg.admin), chromedp.Click(chromedp.CSS(`#login-form button`)))
 
 	waitText(t, ctx, 10*time.Second, `document.querySelector('#charts-note').innerText`, "4 verifications in the window")
 	conv := waitText(t, ctx, 5*time.Second, `document.querySelector('#chart-conversion').textContent`, "Missed call")

@@ -10,6 +10,7 @@
   let token = sessionStorage.getItem('rg-admin') || '';
   let overview = null;
   let selected = '';
+  let retryNote = ''; // survives the detail's refresh
 
   async function api(path, opts) {
     opts = opts || {};
@@ -121,7 +122,7 @@
     $('#chart-volume .plot').innerHTML = lines(st);
     const pct = (v) => Math.round(v * 100) + '%';
     $('#chart-conversion .plot').innerHTML = bars(st.channels.map((c) => ({ c: c.channel, v: c.conversion })), pct, { label: 'Conversion rate per channel', min: 1 });
-    const secs = (v) => (v < 10 ? v.toFixed(1) : Math.round(v)) + ' s';
+    const secs = (v) => (v < 1 ? v.toFixed(2) : v < 10 ? v.toFixed(1) : Math.round(v)) + ' s';
     $('#chart-median .plot').innerHTML = bars(st.channels.map((c) => ({ c: c.channel, v: c.median_seconds })), secs, { label: 'Median seconds to verify per channel' });
     // SMS as it is: its own cost per verified user when texts were sent
     // and verified, else one text's price (every user needs at least one).
@@ -159,7 +160,7 @@
   $('#filters').addEventListener('submit', (e) => e.preventDefault());
   const open = (e) => {
     const tr = e.target.closest('tr[data-id]');
-    if (tr && (e.type === 'click' || e.key === 'Enter')) { selected = tr.dataset.id; detail(selected); }
+    if (tr && (e.type === 'click' || e.key === 'Enter')) { selected = tr.dataset.id; retryNote = ''; detail(selected); }
   };
   $('#feed').addEventListener('click', open);
   $('#feed').addEventListener('keydown', open);
@@ -176,13 +177,14 @@
       '<h3>Webhook deliveries</h3>' + (d.deliveries.length ? '<table><thead><tr><th>Event</th><th>Status</th><th>Attempts</th><th>Last answer</th><th></th></tr></thead><tbody>' +
         d.deliveries.map((w) => '<tr><td>' + esc(w.type) + '</td><td>' + esc(w.status) + '</td><td>' + esc(w.attempts) + '</td><td>' + esc(w.last_status_code || w.last_error || '') +
           '</td><td><button type="button" class="secondary" data-retry="' + esc(w.id) + '" aria-label="Retry delivery of ' + esc(w.type) + '">Retry</button></td></tr>').join('') + '</tbody></table>'
-        : '<p class="muted">None.</p>') + '<p class="muted" id="retry-note" role="status"></p>';
+        : '<p class="muted">None.</p>') + '<p class="muted" id="retry-note" role="status">' + esc(retryNote) + '</p>';
     for (const b of el.querySelectorAll('[data-retry]')) {
       b.onclick = async () => {
         try {
           await api('apps/' + encodeURIComponent(v.app_id) + '/deliveries/' + encodeURIComponent(b.dataset.retry) + '/retry', { method: 'POST' });
-          $('#retry-note').textContent = 'Queued again.';
-        } catch (err) { $('#retry-note').textContent = err.message; }
+          retryNote = 'Queued again.';
+        } catch (err) { retryNote = err.message; }
+        $('#retry-note').textContent = retryNote;
       };
     }
   }
