@@ -31,7 +31,9 @@ prices:
 	if c.Console.AdminToken != "0123456789abcdef0123" {
 		t.Fatalf("admin token %q", c.Console.AdminToken)
 	}
-	env := func(k string) (string, bool) { return map[string]string{"RINGGATE_ADMIN_TOKEN": "short"}[k], k == "RINGGATE_ADMIN_TOKEN" }
+	env := func(k string) (string, bool) {
+		return map[string]string{"RINGGATE_ADMIN_TOKEN": "short"}[k], k == "RINGGATE_ADMIN_TOKEN"
+	}
 	c, _ = Load(ModeServe, path, env)
 	c.Prices.PerChannel["fax"] = 1
 	c.Prices.PerChannel["voice_otp"] = -1
