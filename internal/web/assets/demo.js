@@ -120,7 +120,7 @@
   }
 
   function drawPhone(p) {
-    fill($('#sms'), p.messages || [], 'No messages', (m) => m.from + ': ' + m.text);
+    fill($('#sms'), p.messages || [], 'No messages', (m) => (m.from ? m.from + ': ' : '') + m.text);
     fill($('#calls'), p.calls || [], 'No calls', (c) => c.from + ' (' + c.state + ')');
   }
 })();

@@ -332,7 +332,7 @@ button[disabled]{opacity:.6;cursor:default}
 
     timer(label) {
       return '<div class="timer"><span class="dot" aria-hidden="true"></span><span>' + label + '</span>' +
-        '<span class="sr">' + this.t('left') + '</span><time aria-live="off">' + mmss(this.left()) + '</time></div>' +
+        '<time aria-live="off">' + mmss(this.left()) + '</time></div>' +
         '<progress aria-label="' + this.t('left') + '"></progress><p class="muted net" aria-live="polite"></p>';
     }
 
@@ -372,7 +372,7 @@ button[disabled]{opacity:.6;cursor:default}
           '<p class="muted" id="free">' + this.t('free') + '</p>' + this.timer(this.t('waiting')) + this.actions(false);
         this.announce(this.t('callTitle') + ' ' + (s.dial_number || ''));
       } else if (s.channel === 'answer_call') {
-        b.innerHTML = '<h2>' + this.t('answer_call', { phone: s.phone }) + '</h2>' + this.timer('') + this.actions(false);
+        b.innerHTML = '<h2>' + this.t('answer_call', { phone: s.phone }) + '</h2>' + this.timer(this.t('left')) + this.actions(false);
       } else {
         const n = s.code_length || 6;
         b.innerHTML = '<h2>' + this.t('codeTitle') + '</h2><p id="hint">' + this.t(s.channel, { n, phone: s.phone }) + '</p>' +
@@ -380,7 +380,7 @@ button[disabled]{opacity:.6;cursor:default}
           '<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{' + n + '}" maxlength="' + n + '" ' +
           'minlength="' + n + '" required aria-describedby="hint msg" spellcheck="false">' +
           '<button type="submit">' + this.t('verify') + '</button></div><p class="msg" id="msg" role="alert"></p></form>' +
-          this.timer('') + this.actions(s.channel !== 'flash_call');
+          this.timer(this.t('left')) + this.actions(s.channel !== 'flash_call');
         const form = b.querySelector('form');
         form.onsubmit = (e) => { e.preventDefault(); this.check(n); };
         const input = b.querySelector('input');
