@@ -317,6 +317,34 @@ func TestWidgetExpiresOnAnotherOrigin(t *testing.T) {
 	shot(t, ctx, "widget-fr-expired")
 }
 
+// Without a live stream (a proxy that buffers it, an old browser), the
+// widget polls: the call still turns the page green, within the 2 s poll.
+func TestWidgetPollsWithoutEventSource(t *testing.T) {
+	rg := startDev(t)
+	v := rg.start(t, map[string]any{"phone": "+61491570156", "channel": "missed_call"})
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><script>delete window.EventSource;</script>
+<script src="%s/widget.js"></script></head><body>
+<ringgate-verify lang="es" verification-id="%s" token="%s"></ringgate-verify></body></html>`, rg.url, v["id"], v["client_token"])
+	}))
+	t.Cleanup(host.Close)
+	ctx := browser(t)
+	run(t, ctx, chromedp.Navigate(host.URL))
+	waitText(t, ctx, 10*time.Second, widgetText, "Llama a este número para verificar tu teléfono")
+	if es := eval(t, ctx, `typeof window.EventSource`); es != "undefined" {
+		t.Fatalf("EventSource is %s; the test wants the page without it", es)
+	}
+	rg.post(t, "/sim/calls", "", map[string]any{"from": "+61491570156", "to": v["dial_number"]}, http.StatusOK)
+	called := time.Now()
+	waitText(t, ctx, 5*time.Second, widgetText, "Número de teléfono verificado")
+	t.Logf("polling: success shown %v after the call", time.Since(called).Round(time.Millisecond))
+	if d := time.Since(called); d > 3*time.Second {
+		t.Errorf("polling took %v to show success, want within one 2 s poll", d)
+	}
+	shot(t, ctx, "widget-es-polling-verified")
+}
+
 // The console: the admin token is asked for and checked; with data, the
 // four charts draw (cost per verified user against SMS among them), the
 // feed lists verifications, and a detail shows the timeline and webhook
