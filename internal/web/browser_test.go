@@ -254,6 +254,16 @@ func TestDemoSMSCode(t *testing.T) {
 	waitText(t, ctx, 5*time.Second, widgetText, "That code is not right. Attempts left: 4.")
 	shot(t, ctx, "demo-sms-wrong-code")
 
+	// "Send a new code": the demo backend ends this verification and starts
+	// another; the phone gets a second text, and only its code works.
+	run(t, ctx, chromedp.Click(widgetPath("[data-act=resend]")))
+	waitText(t, ctx, 10*time.Second, `document.querySelectorAll('#sms li').length + ' texts'`, "2 texts")
+	waitText(t, ctx, 5*time.Second, widgetText, "Enter the 6-digit code")
+	code = codeRE.FindString(eval(t, ctx, `document.querySelector('#sms li').innerText`)) // newest first
+	if code == "" {
+		t.Fatal("no code in the second text")
+	}
+
 	eval(t, ctx, wjs("input")+`.value = ''`)
 	run(t, ctx, chromedp.SendKeys(input, code),
 		chromedp.Click(widgetPath("button[type=submit]")))
@@ -268,6 +278,25 @@ func atoi(s string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
+}
+
+// "Try another way": a missed call with a text as fallback; the visitor
+// cannot call, asks for a text instead, and verifies with its code.
+func TestDemoTryAnotherWay(t *testing.T) {
+	rg := startDev(t)
+	ctx := browser(t)
+	run(t, ctx, chromedp.Navigate(rg.url+"/"))
+	signUp(t, ctx, "Katherine Johnson", "+44 7911 123403", "missed_call,sms_otp")
+	waitText(t, ctx, 10*time.Second, widgetText, "Call this number to verify your phone")
+	run(t, ctx, chromedp.Click(widgetPath("[data-act=next]")))
+	waitText(t, ctx, 10*time.Second, widgetText, "Enter the 6-digit code we sent by text to +44 ••••••••03.")
+	if n := eval(t, ctx, `String(!!`+wjs("[data-act=next]")+`)`); n != "false" {
+		t.Fatal("the last step still offers another way")
+	}
+	code := codeRE.FindString(waitText(t, ctx, 10*time.Second, `document.querySelector('#sms').innerText`, "code"))
+	run(t, ctx, chromedp.SendKeys(widgetPath("input"), code), chromedp.Click(widgetPath("button[type=submit]")))
+	waitText(t, ctx, 5*time.Second, widgetText, "Phone number verified")
+	waitText(t, ctx, 5*time.Second, `document.querySelector('#welcome').innerText`, "is verified (sms otp)")
 }
 
 // Expiry, on a business's own page on another origin, in a French browser:
