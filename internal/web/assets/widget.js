@@ -219,6 +219,7 @@ button[disabled]{opacity:.6;cursor:default}
       this.lang_ = pickLang(this.getAttribute('lang'));
       this.card.setAttribute('lang', this.lang_);
       this.status = null;
+      this.done = false;
       this.shown = '';
       this.body.innerHTML = '<p class="muted">' + this.t('loading') + '</p>';
       if (!this.id_ || !this.token_) return;
@@ -290,6 +291,7 @@ button[disabled]{opacity:.6;cursor:default}
     }
 
     apply(s) {
+      if (this.done) return; // an answer in flight after the end changes nothing, and is not announced twice
       this.status = s;
       this.deadline = Date.now() + (s.expires_in_s || 0) * 1000;
       if (!this.total || s.channel !== (this.shownChannel || '')) this.total = Math.max(1, s.expires_in_s || 1);
@@ -301,6 +303,7 @@ button[disabled]{opacity:.6;cursor:default}
       }
       this.tick();
       if (s.status !== 'pending') {
+        this.done = true;
         this.stop();
         this.emit(s.status === 'verified' ? 'ringgate-verified' : 'ringgate-' + s.status, s);
       }
