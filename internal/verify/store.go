@@ -55,6 +55,10 @@ type Reader interface {
 	// VerificationStats returns verifications of every app created at or
 	// after since, oldest first, at most limit (0: no limit).
 	VerificationStats(ctx context.Context, since time.Time, limit int) ([]StatRow, error)
+	// JobByCarrierRef finds the newest job that carrier accepted under ref,
+	// its own id for the command (Job.Carrier, Job.CarrierRef); ErrNotFound
+	// if none, or if either is empty.
+	JobByCarrierRef(ctx context.Context, carrier, ref string) (Job, error)
 }
 
 // Tx is a transaction. Reads through it see its own writes.

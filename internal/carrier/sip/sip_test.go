@@ -626,6 +626,13 @@ func TestInboundDigestAuth(t *testing.T) {
 	if got := r.read(300 * time.Millisecond); hasPrefix(got, "SIP/2.0 603") == 0 {
 		t.Errorf("right password: %q, want 603", got)
 	}
+	r.send(t, strings.Replace(request("ACK", "z9hG4bK-a3", "auth-1", "", local), "CSeq: 1 ACK", "CSeq: 2 ACK", 1))
+	// The same credentials (nonce and count) in a new transaction: a replay
+	// of a captured INVITE. It gets a fresh, stale challenge, not a call.
+	r.send(t, auth("s3cret", "z9hG4bK-a5", "auth-2"))
+	if got := r.readFull(300 * time.Millisecond); hasPrefix(got, "SIP/2.0 407") == 0 || !strings.Contains(strings.Join(got, ""), "stale=true") {
+		t.Errorf("replayed credentials: %q, want 407 with stale=true", got)
+	}
 	if n := len(rec.Calls()); n != 1 {
 		t.Errorf("handler calls = %d, want 1", n)
 	}
@@ -748,4 +755,46 @@ func TestCloseWhileRinging(t *testing.T) {
 	if e := rec.waitEvent(t); e.Kind != carrier.EventEnded {
 		t.Errorf("event %+v, want ended", e)
 	}
+}
+
+// A datagram that is not SIP is counted and logged at DEBUG, cut short; at
+// the default INFO level nothing of it reaches the log.
+func TestMalformedDatagramIsCountedNotLoggedAtError(t *testing.T) {
+	var buf syncBuffer
+	c := startCarrier(t, rgsip.Config{
+		Listen: []string{"127.0.0.1:0"}, Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Inbound: newRecorder(), Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	})
+	r := dialRaw(t, c.Addrs()[0])
+	junk := "GARBAGE " + strings.Repeat("x", 1000) + "\r\n\r\n"
+	for range 3 {
+		r.send(t, junk)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for c.Malformed() < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := c.Malformed(); got != 3 {
+		t.Fatalf("Malformed = %d, want 3", got)
+	}
+	if s := buf.String(); strings.Contains(s, "level=ERROR") || strings.Contains(s, "xxxxxxxxxx") {
+		t.Errorf("the malformed datagrams reached the log at INFO:\n%s", s)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"VerificationRoundTrip", testVerificationRoundTrip},
 		{"AppSettings", testAppSettings},
 		{"Jobs", testJobs},
+		{"JobByCarrierRef", testJobByCarrierRef},
 		{"ClaimJobsConcurrent", testClaimJobsConcurrent},
 		{"UpdateVerification", testUpdateVerification},
 		{"InsertVerificationConflicts", testInsertVerificationConflicts},
