@@ -15,6 +15,11 @@ fi
 if ! command -v sipp >/dev/null; then
   need+=(sip-tester)
 fi
+# Headless Chromium for the browser tests (internal/web, driven by chromedp):
+# they skip without it, and fail when CI=true.
+if ! command -v chromium >/dev/null; then
+  need+=(chromium)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"

@@ -53,6 +53,8 @@ type Config struct {
 	MissedCall MissedCall `yaml:"missed_call"`
 	Expiry     Expiry     `yaml:"expiry"`
 	Log        Log        `yaml:"log"`
+	Console    Console    `yaml:"console"`
+	Prices     Prices     `yaml:"prices"`
 	Debug      Debug      `yaml:"debug"`
 }
 
@@ -278,6 +280,7 @@ func Defaults(mode Mode) Config {
 		Expiry:     Expiry{Interval: time.Second},
 		Jobs:       Jobs{Interval: time.Second, Lease: 30 * time.Second, Batch: 16},
 		Log:        Log{Level: "info", Format: "text"},
+		Prices:     DefaultPrices(),
 	}
 	if mode == ModeDev {
 		c.DataDir = "ringgate-data"
@@ -329,6 +332,7 @@ var envVars = []struct {
 	{"RINGGATE_MISSED_CALL_REJECT_STATUS", func(c *Config, v string) error { return setInt(&c.MissedCall.RejectStatus, v) }},
 	{"RINGGATE_LOG_LEVEL", func(c *Config, v string) error { c.Log.Level = v; return nil }},
 	{"RINGGATE_LOG_FORMAT", func(c *Config, v string) error { c.Log.Format = v; return nil }},
+	{"RINGGATE_ADMIN_TOKEN", func(c *Config, v string) error { c.Console.AdminToken = v; return nil }},
 	{"RINGGATE_PPROF_ADDR", func(c *Config, v string) error { c.Debug.PprofAddr = v; return nil }},
 }
 
@@ -430,6 +434,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("jobs: interval must be positive, lease at least 1s, batch at least 1"))
 	}
 	errs = append(errs, c.validateCarriers()...)
+	errs = append(errs, c.validateWeb()...)
 	switch c.Log.Format {
 	case "text", "json":
 	default:

@@ -170,25 +170,64 @@ type checkResponse struct {
 }
 
 func (a *API) checkVerification(w http.ResponseWriter, r *http.Request) {
-	c, _ := callerOf(r)
+	appID, byToken, err := a.actor(w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	var body verify.CheckRequest
 	if err := decodeJSON(w, r, &body); err != nil {
 		a.writeDecodeError(w, r, err)
 		return
 	}
-	res, err := a.svc.Check(r.Context(), c.App.ID, r.PathValue("id"), body)
+	res, err := a.svc.Check(r.Context(), appID, r.PathValue("id"), body)
 	if err != nil {
 		a.writeError(w, r, err)
+		return
+	}
+	if byToken {
+		writeJSON(w, http.StatusOK, publicCheckResponse{Valid: res.Valid, AttemptsRemaining: res.AttemptsRemaining, PublicView: a.svc.PublicViewOf(res.Verification)})
 		return
 	}
 	writeJSON(w, http.StatusOK, checkResponse{Valid: res.Valid, AttemptsRemaining: res.AttemptsRemaining, View: a.svc.ViewOf(res.Verification, true)})
 }
 
+// publicCheckResponse is a check's outcome for a page holding the client
+// token: the page-safe view, as GET …/status gives it.
+type publicCheckResponse struct {
+	Valid             bool `json:"valid"`
+	AttemptsRemaining int  `json:"attempts_remaining"`
+	verify.PublicView
+}
+
+// actor resolves who acts on a verification: the app of the API key, or,
+// for a page holding the client token (the widget), the app of the one
+// verification the token is bound to. A token for one verification cannot
+// act on another: ClientView checks it against the id in the path.
+func (a *API) actor(w http.ResponseWriter, r *http.Request) (appID string, byToken bool, err error) {
+	if c, ok := callerOf(r); ok {
+		return c.App.ID, false, nil
+	}
+	v, _, err := a.viewer(w, r)
+	if err != nil {
+		return "", true, err
+	}
+	return v.AppID, true, nil
+}
+
 func (a *API) nextStep(w http.ResponseWriter, r *http.Request) {
-	c, _ := callerOf(r)
-	v, err := a.svc.Next(r.Context(), c.App.ID, r.PathValue("id"))
+	appID, byToken, err := a.actor(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
+		return
+	}
+	v, err := a.svc.Next(r.Context(), appID, r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if byToken {
+		writeJSON(w, http.StatusOK, a.svc.PublicViewOf(v))
 		return
 	}
 	writeJSON(w, http.StatusOK, a.svc.ViewOf(v, true))

@@ -36,6 +36,9 @@ const (
 type DevInfo struct {
 	APIKey        string `json:"api_key"`
 	WebhookSecret string `json:"webhook_secret"`
+	// AdminToken opens the operator console (/console) in dev mode unless
+	// console.admin_token is set.
+	AdminToken string `json:"admin_token,omitempty"`
 }
 
 // loadDevCredentials returns the demo app's key and secret: pinned by the
@@ -65,6 +68,9 @@ func loadDevCredentials(dir string, env func(string) (string, bool)) (DevInfo, e
 	}
 	if d.WebhookSecret == "" {
 		d.WebhookSecret = verify.NewWebhookSecret()
+	}
+	if d.AdminToken == "" {
+		d.AdminToken = newAdminToken()
 	}
 	if _, ok := verify.KeyKindOf(d.APIKey); !ok {
 		return DevInfo{}, fmt.Errorf("%s must start with %q or %q", EnvDevAPIKey, verify.LiveKeyPrefix, verify.TestKeyPrefix)
@@ -115,6 +121,8 @@ ringgate dev is running at %s
   webhook secret  %s
   webhooks go to  %s/dev/webhooks  (read them: curl %s/dev/webhooks)
   missed-call pool, every country: %v
+  demo sign-up    %s/  (the widget, with a simulated phone beside it)
+  console         %s/console  (admin token %s)
 
 Try a missed call:
   curl -s %s/v1/verifications -H 'Authorization: Bearer %s' \
@@ -122,7 +130,7 @@ Try a missed call:
   curl -s %s/sim/calls -H 'Content-Type: application/json' \
        -d '{"from": "+447911123456", "to": "<dial_number from the answer>"}'
 
-`, u, s.cfg.Database.URL, DemoAppID, s.dev.APIKey, s.dev.WebhookSecret, u, u, DemoPool, u, s.dev.APIKey, u)
+`, u, s.cfg.Database.URL, DemoAppID, s.dev.APIKey, s.dev.WebhookSecret, u, u, DemoPool, u, u, s.AdminToken(), u, s.dev.APIKey, u)
 	for _, c := range s.cfg.Carriers {
 		if c.Type != "sip" {
 			continue

@@ -33,6 +33,7 @@ import (
 	"github.com/ringgate/ringgate/internal/store/postgres"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
 	"github.com/ringgate/ringgate/internal/verify"
+	"github.com/ringgate/ringgate/internal/web"
 	"github.com/ringgate/ringgate/internal/webhook"
 )
 
@@ -53,6 +54,7 @@ type Server struct {
 	disp   *webhook.Dispatcher
 	clu    *cluster // nil on a single-node store
 	api    *httpapi.API
+	web    *web.Handler
 	reg    *prometheus.Registry
 	events *prometheus.CounterVec
 	calls  *prometheus.CounterVec
@@ -192,6 +194,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		SimulatorOpen: cfg.Mode == config.ModeDev, DevInbox: s.inbox,
 		Metrics: promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}), Registry: s.reg, Logger: log,
 	})
+	s.web = newWeb(cfg, s.svc, s.api, s.dev, log)
 	return s, nil
 }
 
@@ -386,7 +389,7 @@ func (s *Server) Start(ctx context.Context) error {
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.http = &http.Server{
-		Handler:           withCarriers(s.api, s.https),
+		Handler:           withCarriers(s.web, s.https),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// Streams end when the server stops, so Shutdown does not wait on them.

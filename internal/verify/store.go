@@ -50,6 +50,11 @@ type Reader interface {
 	Job(ctx context.Context, id string) (Job, error)
 	// Jobs lists a verification's jobs, oldest first (by CreatedAt, then ID).
 	Jobs(ctx context.Context, verificationID string) ([]Job, error)
+	// Apps lists every app, ordered by id.
+	Apps(ctx context.Context) ([]App, error)
+	// VerificationStats returns verifications of every app created at or
+	// after since, oldest first, at most limit (0: no limit).
+	VerificationStats(ctx context.Context, since time.Time, limit int) ([]StatRow, error)
 	// JobByCarrierRef finds the newest job that carrier accepted under ref,
 	// its own id for the command (Job.Carrier, Job.CarrierRef); ErrNotFound
 	// if none, or if either is empty.
@@ -137,7 +142,9 @@ type ListFilter struct {
 	AppID    string
 	Phone    string
 	Status   Status
-	BeforeID string // cursor: only IDs less than this
+	Channel  Channel // the current (or final) step's channel
+	Country  string  // ISO region of the phone
+	BeforeID string  // cursor: only IDs less than this
 	Limit    int
 }
 

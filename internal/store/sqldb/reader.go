@@ -139,6 +139,8 @@ func (r reader) Verifications(ctx context.Context, lf verify.ListFilter) ([]veri
 	f.eq("app_id", lf.AppID)
 	f.eq("phone", lf.Phone)
 	f.eq("status", string(lf.Status))
+	f.eq("channel", string(lf.Channel))
+	f.eq("country", lf.Country)
 	f.before("id", lf.BeforeID)
 	q, args := f.newestFirst(`SELECT `+verificationCols+` FROM verifications`, lf.Limit)
 	return many(ctx, r, scanVerification, "list verifications", q, args...)

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		fn   func(t *testing.T, s Store)
 	}{
 		{"Apps", testApps},
+		{"ConsoleQueries", testConsoleQueries},
 		{"APIKeys", testAPIKeys},
 		{"KeyLifecycle", testKeyLifecycle},
 		{"Audit", testAudit},

@@ -1,0 +1,269 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/httpapi"
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// The console's JSON endpoints. They sit behind the admin token, span every
+// app, and go through verify.Service like the REST API does.
+
+func (h *Handler) routeConsoleAPI() {
+	for _, rt := range []struct {
+		pattern string
+		fn      http.HandlerFunc
+	}{
+		{"GET /console/api/overview", h.overview},
+		{"GET /console/api/verifications", h.consoleList},
+		{"GET /console/api/verifications/{id}", h.consoleDetail},
+		{"POST /console/api/apps/{app}/deliveries/{id}/retry", h.consoleRetry},
+		{"GET /console/api/apps/{app}/numbers", h.consoleNumbers},
+		{"POST /console/api/apps/{app}/numbers", h.consoleAddNumber},
+		{"DELETE /console/api/apps/{app}/numbers/{number}", h.consoleRemoveNumber},
+		{"GET /console/api/stats", h.consoleStats},
+	} {
+		h.mux.HandleFunc(rt.pattern, h.admin(rt.fn))
+	}
+}
+
+type appView struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+func (h *Handler) overview(w http.ResponseWriter, r *http.Request) {
+	apps, err := h.cfg.Service.Apps(r.Context())
+	if err != nil {
+		h.cfg.API.WriteError(w, r, err)
+		return
+	}
+	out := struct {
+		Apps     []appView          `json:"apps"`
+		Currency string             `json:"currency"`
+		Prices   map[string]float64 `json:"prices"`
+	}{Apps: []appView{}, Currency: h.cfg.Currency, Prices: map[string]float64{}}
+	for _, a := range apps {
+		out.Apps = append(out.Apps, appView{ID: a.ID, Name: a.Name})
+	}
+	for _, ch := range channels {
+		out.Prices[string(ch)] = h.price(ch, "")
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+}
+
+var channels = []verify.Channel{verify.ChannelMissedCall, verify.ChannelFlashCall, verify.ChannelAnswerCall, verify.ChannelVoiceOTP, verify.ChannelSMSOTP}
+
+func (h *Handler) price(ch verify.Channel, country string) float64 {
+	if h.cfg.Price == nil {
+		return 0
+	}
+	return h.cfg.Price(ch, country)
+}
+
+// consoleRow is a verification in the feed: the operator sees the whole
+// number, as the app's own backend does.
+type consoleRow struct {
+	verify.View
+	AppID string `json:"app_id"`
+}
+
+func (h *Handler) row(v verify.Verification) consoleRow {
+	return consoleRow{View: h.cfg.Service.ViewOf(v, false), AppID: v.AppID}
+}
+
+func (h *Handler) consoleList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 0
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > verify.MaxPage {
+			httpapi.WriteProblem(w, r, string(verify.CodeInvalid), "limit", "limit must be a whole number from 1 to 100")
+			return
+		}
+		limit = n
+	}
+	vs, next, err := h.cfg.Service.ConsoleList(r.Context(), verify.ListFilter{
+		AppID: q.Get("app"), Channel: verify.Channel(q.Get("channel")), Status: verify.Status(q.Get("status")),
+		Country: strings.ToUpper(q.Get("country")), Phone: q.Get("phone"), BeforeID: q.Get("cursor"), Limit: limit,
+	})
+	if err != nil {
+		h.cfg.API.WriteError(w, r, err)
+		return
+	}
+	out := struct {
+		Data       []consoleRow `json:"data"`
+		NextCursor *string      `json:"next_cursor"`
+	}{Data: []consoleRow{}}
+	for _, v := range vs {
+		out.Data = append(out.Data, h.row(v))
+	}
+	if next != "" {
+		out.NextCursor = &next
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+}
+
+type eventView struct {
+	ID        int64           `json:"id"`
+	Type      string          `json:"type"`
+	CreatedAt time.Time       `json:"created_at"`
+	Data      json.RawMessage `json:"data"`
+}
+
+type deliveryView struct {
+	ID             string     `json:"id"`
+	Type           string     `json:"type"`
+	URL            string     `json:"url"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	LastStatusCode int        `json:"last_status_code,omitempty"`
+	LastError      string     `json:"last_error,omitempty"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	DeliveredAt    *time.Time `json:"delivered_at,omitempty"`
+}
+
+func viewDelivery(d verify.Delivery) deliveryView {
+	v := deliveryView{ID: d.ID, Type: d.Type, URL: d.URL, Status: d.Status, Attempts: d.Attempts,
+		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedAt: d.CreatedAt.UTC()}
+	if d.Status == verify.DeliveryPending {
+		t := d.NextAttemptAt.UTC()
+		v.NextAttemptAt = &t
+	}
+	if !d.DeliveredAt.IsZero() {
+		t := d.DeliveredAt.UTC()
+		v.DeliveredAt = &t
+	}
+	return v
+}
+
+func (h *Handler) consoleDetail(w http.ResponseWriter, r *http.Request) {
+	d, err := h.cfg.Service.ConsoleDetail(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.cfg.API.WriteError(w, r, err)
+		return
+	}
+	out := struct {
+		Verification consoleRow     `json:"verification"`
+		Events       []eventView    `json:"events"`
+		Deliveries   []deliveryView `json:"deliveries"`
+	}{Verification: h.row(d.Verification), Events: []eventView{}, Deliveries: []deliveryView{}}
+	for _, e := range d.Events {
+		var env struct {
+			Data json.RawMessage `json:"data"`
+		}
+		_ = json.Unmarshal(e.Payload, &env)
+		out.Events = append(out.Events, eventView{ID: e.ID, Type: e.Type, CreatedAt: e.CreatedAt.UTC(), Data: env.Data})
+	}
+	for _, dl := range d.Deliveries {
+		out.Deliveries = append(out.Deliveries, viewDelivery(dl))
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) consoleRetry(w http.ResponseWriter, r *http.Request) {
+	d, err := h.cfg.Service.RetryDelivery(r.Context(), r.PathValue("app"), r.PathValue("id"))
+	if err != nil {
+		h.cfg.API.WriteError(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusAccepted, viewDelivery(d))
+}
+
+type numberView struct {
+	Number    string    `json:"number"`
+	Country   string    `json:"country"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (h *Handler) consoleNumbers(w http.ResponseWriter, r *http.Request) {
+	ns, err := h.cfg.Service.Numbers(r.Context(), r.PathValue("app"))
+	if err != nil {
+		h.cfg.API.WriteError(w, r, err)
+		return
+	}
+	out := []numberView{}
+	for _, n := range ns {
+		out = append(out, numberView{Number: n.Number, Country: n.Country, CreatedAt: n.CreatedAt.UTC()})
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"data": out})
+}
+
+type addNumberBody struct {
+	Number  string `json:"number"`
+	Country string `json:"country"`
+}
+
+func (h *Handler) consoleAddNumber(w http.ResponseWriter, r *http.Request) {
+	var body addNumberBody
+	if !h.cfg.API.DecodeJSON(w, r, &body) {
+		return
+	}
+	country := strings.ToUpper(strings.TrimSpace(body.Country))
+	if country == "" {
+		country = verify.AnyCountry
+	}
+	n, err := h.cfg.Service.AddNumber(r.Context(), r.PathValue("app"), body.Number, country)
+	if err != nil {
+		h.cfg.API.WriteError(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusCreated, numberView{Number: n.Number, Country: n.Country, CreatedAt: n.CreatedAt.UTC()})
+}
+
+func (h *Handler) consoleRemoveNumber(w http.ResponseWriter, r *http.Request) {
+	if err := h.cfg.Service.RemoveNumber(r.Context(), r.PathValue("app"), r.PathValue("number")); err != nil {
+		h.cfg.API.WriteError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// consoleStats answers the charts: ?window=24h&bucket=1h (Go durations).
+func (h *Handler) consoleStats(w http.ResponseWriter, r *http.Request) {
+	dur := func(name string, def time.Duration) (time.Duration, bool) {
+		s := r.URL.Query().Get(name)
+		if s == "" {
+			return def, true
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 || d > 366*24*time.Hour {
+			httpapi.WriteProblem(w, r, string(verify.CodeInvalid), name, name+" must be a positive duration such as 24h or 15m, up to a year")
+			return 0, false
+		}
+		return d, true
+	}
+	window, ok := dur("window", 24*time.Hour)
+	if !ok {
+		return
+	}
+	bucket, ok := dur("bucket", time.Hour)
+	if !ok {
+		return
+	}
+	now := h.cfg.Service.Now()
+	st, err := h.cfg.Service.Stats(r.Context(), verify.StatsQuery{
+		Since: now.Add(-window), Until: now.Add(time.Millisecond), Bucket: bucket, Price: h.price,
+	})
+	if err != nil {
+		h.cfg.API.WriteError(w, r, err)
+		return
+	}
+	if st.Channels == nil {
+		st.Channels = []verify.ChannelStats{}
+	}
+	out := struct {
+		verify.Stats
+		Currency string `json:"currency"`
+		// SMSPrice is one SMS OTP attempt's price: the line the cost chart
+		// compares every channel with, even when no SMS was sent.
+		SMSPrice float64 `json:"sms_price"`
+	}{Stats: st, Currency: h.cfg.Currency, SMSPrice: h.price(verify.ChannelSMSOTP, "")}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+}

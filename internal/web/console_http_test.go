@@ -1,0 +1,73 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ringgate/ringgate/internal/config"
+	"github.com/ringgate/ringgate/internal/server"
+)
+
+// In serve mode without an admin token the console is off and says how to
+// turn it on; there is no demo page. The widget is served either way.
+func TestConsoleOffInServeMode(t *testing.T) {
+	t.Parallel()
+	cfg := config.Defaults(config.ModeServe)
+	cfg.HTTP = "127.0.0.1:0"
+	cfg.Secret = strings.Repeat("ab", 32)
+	cfg.Database.URL = "sqlite:" + filepath.Join(t.TempDir(), "rg.db")
+	cfg.Log.Level = "warn"
+	srv, err := server.New(context.Background(), cfg, server.Options{Logger: server.NewLogger(cfg.Log, testLog{t})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	d := &devServer{url: srv.URL()}
+	for _, path := range []string{"/console", "/console/api/overview"} {
+		code, body := d.do(t, "GET", path, "", nil)
+		if code != http.StatusNotFound || !strings.Contains(string(body), "set console.admin_token") {
+			t.Errorf("GET %s with the console off: %d %s", path, code, body)
+		}
+	}
+	if code, body := d.do(t, "GET", "/", "", nil); code != http.StatusNotFound || !strings.Contains(string(body), "no_such_route") {
+		t.Errorf("GET / in serve mode: %d %s", code, body)
+	}
+	if code, _ := d.do(t, "GET", "/widget.js", "", nil); code != http.StatusOK {
+		t.Errorf("GET /widget.js: %d", code)
+	}
+}
+
+// The console's API wants the admin token, and compares it whole.
+func TestConsoleAPIAuth(t *testing.T) {
+	t.Parallel()
+	d := startDev(t)
+	for _, tok := range []string{"", "wrong", d.admin[:len(d.admin)-1], d.admin + "x", d.key} {
+		if code, body := d.do(t, "GET", "/console/api/overview", tok, nil); code != http.StatusUnauthorized || !strings.Contains(string(body), "admin token") {
+			t.Errorf("token %q: %d %s", tok, code, body)
+		}
+	}
+	code, body := d.do(t, "GET", "/console/api/overview", d.admin, nil)
+	if code != http.StatusOK || !strings.Contains(string(body), `"app_demo"`) || !strings.Contains(string(body), `"sms_otp":0.05`) {
+		t.Fatalf("overview: %d %s", code, body)
+	}
+	for _, q := range []string{"stats?window=abc", "stats?bucket=-1h", "stats?window=24h&bucket=1s", "verifications?channel=fax", "verifications?country=GBR", "verifications?limit=0"} {
+		if code, body := d.do(t, "GET", "/console/api/"+q, d.admin, nil); code != http.StatusBadRequest || !strings.Contains(string(body), `"invalid_request"`) {
+			t.Errorf("%s: %d %s", q, code, body)
+		}
+	}
+	// Pool management: add, refuse a duplicate, remove.
+	d.post(t, "/console/api/apps/app_demo/numbers", d.admin, map[string]any{"number": "+442079460999", "country": "gb"}, http.StatusCreated)
+	d.post(t, "/console/api/apps/app_demo/numbers", d.admin, map[string]any{"number": "+442079460999"}, http.StatusConflict)
+	if code, body := d.do(t, "DELETE", "/console/api/apps/app_demo/numbers/%2B442079460999", d.admin, nil); code != http.StatusNoContent {
+		t.Fatalf("remove: %d %s", code, body)
+	}
+	if _, body := d.do(t, "GET", "/console/api/apps/app_demo/numbers", d.admin, nil); strings.Contains(string(body), "+442079460999") {
+		t.Fatalf("removed number still listed: %s", body)
+	}
+}

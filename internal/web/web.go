@@ -1,0 +1,137 @@
+package web
+
+import (
+	"crypto/subtle"
+	"embed"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/ringgate/ringgate/internal/httpapi"
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Config wires the browser side.
+type Config struct {
+	Service *verify.Service
+	// API serves every path this package does not: the REST API.
+	API *httpapi.API
+	// Dev serves the demo sign-up page at / and its backend at /demo/*,
+	// acting as the app whose key is DemoAPIKey.
+	Dev        bool
+	DemoAPIKey string
+	// AdminToken guards /console; empty turns the console off.
+	AdminToken string
+	// Prices of one attempt by channel and country, and their currency,
+	// for the console's cost chart.
+	Price    func(channel verify.Channel, country string) float64
+	Currency string
+	Logger   *slog.Logger
+}
+
+// Handler serves the widget, the demo page and the console, and hands
+// everything else to the API.
+type Handler struct {
+	cfg Config
+	mux *http.ServeMux
+	log *slog.Logger
+}
+
+// New builds the handler.
+func New(cfg Config) *Handler {
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.mux.HandleFunc("GET /widget.js", h.asset("assets/widget.js", "text/javascript; charset=utf-8", "public, max-age=300"))
+	h.mux.HandleFunc("GET /widget/qr.svg", h.qr)
+	h.mux.HandleFunc("GET /web/page.css", h.asset("assets/page.css", "text/css; charset=utf-8", "no-cache"))
+	if cfg.Dev {
+		h.mux.HandleFunc("GET /{$}", h.asset("assets/demo.html", "text/html; charset=utf-8", "no-cache"))
+		h.mux.HandleFunc("GET /demo/demo.js", h.asset("assets/demo.js", "text/javascript; charset=utf-8", "no-cache"))
+		h.mux.HandleFunc("POST /demo/start", h.demoStart)
+		h.mux.HandleFunc("POST /demo/signup", h.demoSignup)
+	}
+	h.mux.HandleFunc("GET /console", h.consolePage)
+	h.mux.HandleFunc("GET /console/console.js", h.consoleAsset("assets/console.js", "text/javascript; charset=utf-8"))
+	h.routeConsoleAPI()
+	h.mux.Handle("/", cfg.API)
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func (h *Handler) asset(name, ctype, cache string) http.HandlerFunc {
+	b, err := assets.ReadFile(name)
+	if err != nil {
+		panic("web: missing embedded asset " + name) // a build error, caught by every test
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Type", ctype)
+		hd.Set("Cache-Control", cache)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		if strings.HasPrefix(ctype, "text/javascript") {
+			// The widget is loaded by other sites' pages.
+			hd.Set("Access-Control-Allow-Origin", "*")
+		} else {
+			hd.Set("Content-Security-Policy", pageCSP)
+			hd.Set("Referrer-Policy", "no-referrer")
+		}
+		_, _ = w.Write(b)
+	}
+}
+
+// pageCSP is the policy of ringgate's own pages: scripts and styles from
+// this origin only (the widget's styles are constructed stylesheets, which
+// need no 'unsafe-inline').
+const pageCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// consoleAsset serves a console file only when the console is on.
+func (h *Handler) consoleAsset(name, ctype string) http.HandlerFunc {
+	serve := h.asset(name, ctype, "no-cache")
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.cfg.AdminToken == "" {
+			h.consoleOff(w, r)
+			return
+		}
+		serve(w, r)
+	}
+}
+
+func (h *Handler) consolePage(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.AdminToken == "" {
+		h.consoleOff(w, r)
+		return
+	}
+	h.asset("assets/console.html", "text/html; charset=utf-8", "no-cache")(w, r)
+}
+
+const consoleOffMsg = "the operator console is off: set console.admin_token in the config (or RINGGATE_ADMIN_TOKEN), at least 16 characters, to turn it on"
+
+func (h *Handler) consoleOff(w http.ResponseWriter, r *http.Request) {
+	httpapi.WriteProblem(w, r, httpapi.CodeNoRoute, "", consoleOffMsg)
+}
+
+// admin checks the console's bearer token in constant time and answers 401
+// (or 404 with the console off) when it is wrong.
+func (h *Handler) admin(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.cfg.AdminToken == "" {
+			h.consoleOff(w, r)
+			return
+		}
+		got := ""
+		if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+			got = strings.TrimSpace(tok)
+		}
+		if subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.AdminToken)) != 1 {
+			httpapi.WriteProblem(w, r, string(verify.CodeUnauthorized), "", "send the console's admin token as `Authorization: Bearer <token>`")
+			return
+		}
+		next(w, r)
+	}
+}
