@@ -143,7 +143,10 @@ func (s *Service) AddNumber(ctx context.Context, appID, number, country string) 
 			}
 			return err
 		}
-		return tx.InsertNumber(ctx, num)
+		if err := tx.InsertNumber(ctx, num); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, appID, AuditNumberAdded, num.Number, map[string]any{"country": num.Country})
 	})
 	if errors.Is(err, ErrConflict) {
 		return num, Errorf(CodeConflict, "app %s already has %s", appID, num.Number)
@@ -155,7 +158,12 @@ func (s *Service) AddNumber(ctx context.Context, appID, number, country string) 
 // showing it keep it until they end.
 func (s *Service) RemoveNumber(ctx context.Context, appID, number string) error {
 	n := normalise(number, "")
-	err := s.store.Tx(ctx, func(tx Tx) error { return tx.DeleteNumber(ctx, appID, n) })
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		if err := tx.DeleteNumber(ctx, appID, n); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, appID, AuditNumberRemoved, n, nil)
+	})
 	if errors.Is(err, ErrNotFound) {
 		return Errorf(CodeNotFound, "app %s has no number %s", appID, n)
 	}

@@ -67,6 +67,8 @@ const (
 	AuditKeyCreated      = "key.created"
 	AuditKeyRevoked      = "key.revoked"
 	AuditDeliveryRetried = "delivery.retried"
+	AuditNumberAdded     = "number.added"
+	AuditNumberRemoved   = "number.removed"
 )
 
 // AuditEntry is one recorded admin action.
@@ -103,6 +105,10 @@ func ActorOf(ctx context.Context) string {
 	}
 	return "system"
 }
+
+// ConsoleActor names the operator console (one shared admin token) as an
+// actor.
+const ConsoleActor = "console"
 
 // KeyActor is how a key is named as an actor.
 func KeyActor(k APIKey) string { return "key:" + k.ID }

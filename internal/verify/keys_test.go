@@ -205,3 +205,34 @@ func TestEnsureAppKeepsRevocation(t *testing.T) {
 	_, err = f.svc.Authenticate(t.Context(), pinned)
 	wantCode(t, err, verify.CodeUnauthorized, "the revoked pinned key after EnsureApp")
 }
+
+// Pool changes are audited with who made them (the console here); a refused
+// change leaves nothing.
+func TestPoolChangesAudited(t *testing.T) {
+	t.Parallel()
+	f := setupOutbound(t, nil)
+	ctx := verify.WithActor(t.Context(), verify.ConsoleActor)
+	if _, err := f.svc.AddNumber(ctx, "app_t", "+12025550177", "US"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.AddNumber(ctx, "app_t", "+12025550177", "US")
+	wantCode(t, err, verify.CodeConflict, "adding a number twice")
+	if err := f.svc.RemoveNumber(ctx, "app_t", "+12025550177"); err != nil {
+		t.Fatal(err)
+	}
+	es, _, err := f.svc.Audit(t.Context(), verify.AuditFilter{AppID: "app_t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Action+" "+e.Target+" by "+e.Actor)
+	}
+	want := []string{
+		verify.AuditNumberRemoved + " +12025550177 by console",
+		verify.AuditNumberAdded + " +12025550177 by console",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("audit log:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
