@@ -227,7 +227,7 @@ type Route struct {
 type Jobs struct {
 	Interval time.Duration `yaml:"interval"` // longest wait between polls; new jobs wake it at once
 	Lease    time.Duration `yaml:"lease"`    // how long a claimed job is held before another node may take it
-	Batch    int           `yaml:"batch"`    // jobs claimed (and run concurrently) at once
+	Batch    int           `yaml:"batch"`    // most jobs in flight at once on a node; a slow carrier holds only its own
 }
 
 // Webhooks configures delivery of webhooks to customers.

@@ -472,3 +472,44 @@ func TestTwilioVoiceOTPAndFlashCall(t *testing.T) {
 		t.Fatalf("cli check: %v", ok)
 	}
 }
+
+// A carrier that is slow with one command holds only that job's slot: a
+// text started while Twilio sits on another reaches Twilio at once.
+func TestSlowCarrierHoldsOnlyItsOwnJob(t *testing.T) {
+	t.Parallel()
+	const slowTo, fastTo = "+447911123601", "+447911123602"
+	release := make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	fake := newFakeProvider(t, func(r *http.Request) bool {
+		u, p, ok := r.BasicAuth()
+		return ok && u == twSID && p == twToken
+	}, func(path string, f map[string]string) (int, string) {
+		if f["To"] == slowTo {
+			select {
+			case <-release:
+			case <-time.After(20 * time.Second):
+			}
+		}
+		return 201, `{"sid": "SM0123456789abcdef0123456789abc` + f["To"][len(f["To"])-3:] + `", "status": "queued"}`
+	})
+	addr := freeAddr(t)
+	h := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.HTTP, c.PublicURL = addr, "http://"+addr
+		c.Carriers = append(c.Carriers, twilioCarrier("twilio", fake.srv.URL, ""))
+		c.Routes = append([]config.Route{{Channel: "sms_otp", Carriers: []string{"twilio"}}}, c.Routes...)
+	})
+	sent := func(to string) bool {
+		for _, r := range fake.requests() {
+			if r["To"] == to {
+				return true
+			}
+		}
+		return false
+	}
+	h.startChannel(map[string]any{"phone": slowTo, "channel": "sms_otp"})
+	waitFor(t, 10*time.Second, "the slow text at Twilio", func() bool { return sent(slowTo) })
+	h.startChannel(map[string]any{"phone": fastTo, "channel": "sms_otp"})
+	waitFor(t, 5*time.Second, "the second text at Twilio while the first is still held", func() bool { return sent(fastTo) })
+	once.Do(func() { close(release) })
+}

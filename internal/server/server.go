@@ -476,13 +476,35 @@ func (s *Server) sweep(ctx context.Context) {
 // nodes queued, retries that fell due, and leases that ran out.
 func (s *Server) runJobs(ctx context.Context) {
 	c := s.cfg.Jobs
+	// Each job holds a slot from its claim until it is settled; a round
+	// claims only as many jobs as there are free slots. A carrier that
+	// takes its time (an HTTP API timing out) holds its own jobs' slots,
+	// not a whole batch.
+	slots := make(chan struct{}, c.Batch)
+	var running sync.WaitGroup
+	defer running.Wait()
 	for ctx.Err() == nil {
-		n, err := s.svc.RunJobs(ctx, c.Batch, c.Lease)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("outbound jobs", slog.Any("err", err))
+		free := c.Batch - len(slots)
+		claimed := 0
+		if free > 0 {
+			jobs, err := s.svc.ClaimJobs(ctx, free, c.Lease)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("outbound jobs", slog.Any("err", err))
+			}
+			claimed = len(jobs)
+			for _, j := range jobs {
+				slots <- struct{}{}
+				running.Go(func() {
+					defer func() {
+						<-slots
+						s.kickJobs() // a slot is free: more may be due
+					}()
+					s.svc.RunJob(ctx, j)
+				})
+			}
 		}
-		if n == c.Batch {
-			continue
+		if free > 0 && claimed == free {
+			continue // the queue may hold more than there was room for
 		}
 		t := time.NewTimer(c.Interval)
 		select {

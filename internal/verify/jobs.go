@@ -63,10 +63,26 @@ func newAEAD(secret []byte) cipher.AEAD {
 }
 
 // RunJobs claims up to limit due outbound jobs, leased for lease, runs them
-// concurrently through the carriers, and returns how many it claimed. A
-// runner that dies leaves its jobs to be claimed again when the lease runs
-// out (at least once: a carrier may see a command twice after a crash).
+// concurrently through the carriers, waits for them all, and returns how
+// many it claimed. A runner that dies leaves its jobs to be claimed again
+// when the lease runs out (at least once: a carrier may see a command twice
+// after a crash). The server runs jobs with ClaimJobs and RunJob instead,
+// so that a slow carrier holds only its own jobs' slots.
 func (s *Service) RunJobs(ctx context.Context, limit int, lease time.Duration) (int, error) {
+	jobs, err := s.ClaimJobs(ctx, limit, lease)
+	if err != nil {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() { s.RunJob(ctx, j) })
+	}
+	wg.Wait()
+	return len(jobs), nil
+}
+
+// ClaimJobs leases up to limit due outbound jobs for lease.
+func (s *Service) ClaimJobs(ctx context.Context, limit int, lease time.Duration) ([]Job, error) {
 	var jobs []Job
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		now := s.Now()
@@ -75,18 +91,17 @@ func (s *Service) RunJobs(ctx context.Context, limit int, lease time.Duration) (
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("claim jobs: %w", err)
+		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Go(func() {
-			if err := s.runJob(ctx, j); err != nil && ctx.Err() == nil {
-				s.log.ErrorContext(ctx, "outbound job", slog.String("job", j.ID), slog.Any("err", err))
-			}
-		})
+	return jobs, nil
+}
+
+// RunJob hands one claimed job to the carriers and records what became of
+// it; an error is logged.
+func (s *Service) RunJob(ctx context.Context, j Job) {
+	if err := s.runJob(ctx, j); err != nil && ctx.Err() == nil {
+		s.log.ErrorContext(ctx, "outbound job", slog.String("job", j.ID), slog.Any("err", err))
 	}
-	wg.Wait()
-	return len(jobs), nil
 }
 
 func (s *Service) runJob(ctx context.Context, j Job) error {
