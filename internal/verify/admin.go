@@ -143,7 +143,7 @@ func (s *Service) AddNumber(ctx context.Context, appID, number, country string) 
 			}
 			return err
 		}
-		if err := tx.InsertNumber(ctx, num); err != nil {
+		if err := tx.InsertNumber(ctx, num); err != nil || !hasActor(ctx) {
 			return err
 		}
 		return s.audit(ctx, tx, appID, AuditNumberAdded, num.Number, map[string]any{"country": num.Country})
@@ -159,7 +159,7 @@ func (s *Service) AddNumber(ctx context.Context, appID, number, country string) 
 func (s *Service) RemoveNumber(ctx context.Context, appID, number string) error {
 	n := normalise(number, "")
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		if err := tx.DeleteNumber(ctx, appID, n); err != nil {
+		if err := tx.DeleteNumber(ctx, appID, n); err != nil || !hasActor(ctx) {
 			return err
 		}
 		return s.audit(ctx, tx, appID, AuditNumberRemoved, n, nil)

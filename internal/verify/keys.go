@@ -98,6 +98,14 @@ func WithActor(ctx context.Context, actor string) context.Context {
 	return context.WithValue(ctx, actorKey{}, actor)
 }
 
+// hasActor reports whether ctx names who acts: actions that are audited
+// only when someone (a key, the console) asked for them, not when ringgate
+// does them itself (dev mode seeding its demo pool, the CLI at setup).
+func hasActor(ctx context.Context) bool {
+	a, ok := ctx.Value(actorKey{}).(string)
+	return ok && a != ""
+}
+
 // ActorOf is the actor WithActor put in ctx, or "system".
 func ActorOf(ctx context.Context) string {
 	if a, ok := ctx.Value(actorKey{}).(string); ok && a != "" {
