@@ -53,6 +53,7 @@ type Config struct {
 	MissedCall MissedCall `yaml:"missed_call"`
 	Expiry     Expiry     `yaml:"expiry"`
 	Log        Log        `yaml:"log"`
+	Abuse      Abuse      `yaml:"abuse"`
 }
 
 // Database selects the store.
@@ -265,6 +266,7 @@ func Defaults(mode Mode) Config {
 		Expiry:     Expiry{Interval: time.Second},
 		Jobs:       Jobs{Interval: time.Second, Lease: 30 * time.Second, Batch: 16},
 		Log:        Log{Level: "info", Format: "text"},
+		Abuse:      DefaultAbuse(),
 	}
 	if mode == ModeDev {
 		c.DataDir = "ringgate-data"
@@ -416,6 +418,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("jobs: interval must be positive, lease at least 1s, batch at least 1"))
 	}
 	errs = append(errs, c.validateCarriers()...)
+	errs = append(errs, c.Abuse.validate()...)
 	switch c.Log.Format {
 	case "text", "json":
 	default:

@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -46,6 +47,9 @@ type Config struct {
 	// Heartbeat is how often an idle SSE stream sends a comment (and
 	// rechecks the store in case a notice was missed).
 	Heartbeat time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For is believed when
+	// finding a client's address for the per-IP limit.
+	TrustedProxies []netip.Prefix
 }
 
 // API is the HTTP handler.
@@ -61,6 +65,7 @@ type API struct {
 	heartbeat time.Duration
 	mux       *http.ServeMux
 	obs       *httpMetrics
+	trusted   []netip.Prefix
 }
 
 // access says who may call a route.
@@ -98,6 +103,8 @@ var routes = []route{
 	{"PATCH", "/v1/app", apiKey, (*API).patchApp},
 	{"GET", "/v1/webhooks/deliveries", apiKey, (*API).listDeliveries},
 	{"POST", "/v1/webhooks/deliveries/{id}/retry", apiKey, (*API).retryDelivery},
+	{"GET", "/v1/fraud/blocked-prefixes", apiKey, (*API).listBlockedPrefixes},
+	{"POST", "/v1/fraud/blocked-prefixes/{prefix}/unblock", apiKey, (*API).unblockPrefix},
 	{"POST", "/sim/calls", simulator, (*API).simCall},
 	{"GET", "/sim/phones/{number}", simulator, (*API).simPhone},
 	{"POST", "/sim/phones/{number}/answer", simulator, (*API).simAnswer},
@@ -112,6 +119,7 @@ func New(cfg Config) *API {
 	a := &API{
 		svc: cfg.Service, broker: cfg.Broker, sim: cfg.Simulator, simOn: cfg.SimulatorEnabled, simOpen: cfg.SimulatorOpen, inbox: cfg.DevInbox,
 		metrics: cfg.Metrics, log: cfg.Logger, heartbeat: cfg.Heartbeat, mux: http.NewServeMux(),
+		trusted: cfg.TrustedProxies,
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -204,6 +204,11 @@ type SettingsPatch struct {
 	SMSSender      *string            `json:"sms_sender,omitempty"`
 	DialplanXML    *string            `json:"dialplan_xml,omitempty"`
 	FlashCallerIDs *[]CallerIDRange   `json:"flash_caller_ids,omitempty"`
+
+	RateLimits       *[]RateLimit         `json:"rate_limits,omitempty"`
+	AllowedCountries *map[string][]string `json:"allowed_countries,omitempty"`
+	DenyPrefixes     *[]string            `json:"deny_prefixes,omitempty"`
+	RiskHook         *RiskHook            `json:"risk_hook,omitempty"`
 }
 
 // UpdateSettings applies p to an app's settings after validating every
@@ -231,6 +236,7 @@ func (s *Service) UpdateSettings(ctx context.Context, appID string, p SettingsPa
 		if p.FlashCallerIDs != nil {
 			st.FlashCallerIDs = *p.FlashCallerIDs
 		}
+		p.applyAbuse(&st)
 		if err := s.checkSettings(&st); err != nil {
 			return err
 		}
@@ -273,6 +279,9 @@ func (s *Service) checkSettings(st *Settings) error {
 			}
 			return &Error{Code: CodeInvalidDialplan, Field: "dialplan_xml", Message: "dialplan_xml: " + err.Error(), Line: line, Err: err}
 		}
+	}
+	if err := s.checkAbuseSettings(st); err != nil {
+		return err
 	}
 	for i := range st.FlashCallerIDs {
 		r := &st.FlashCallerIDs[i]
