@@ -279,8 +279,8 @@ func (s *Service) BlockedPrefixes(ctx context.Context, appID string) ([]PrefixBl
 }
 
 // UnblockPrefix lifts a block before its cool-off ends (an operator who
-// has looked at the traffic). The prefix's counters start again from zero
-// conversion, so a prefix still being pumped is blocked again.
+// has looked at the traffic). The prefix's counts stay, so a prefix still
+// being pumped is blocked again by its next start.
 func (s *Service) UnblockPrefix(ctx context.Context, appID, prefix string) error {
 	err := s.store.Tx(ctx, func(tx Tx) error { return tx.DeletePrefixBlock(ctx, appID, prefix) })
 	if errors.Is(err, ErrNotFound) {
