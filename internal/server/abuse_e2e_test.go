@@ -185,7 +185,7 @@ func TestPumpingGuardBlocksPrefix(t *testing.T) {
 	h.mustStatus(start("+14155550301"), http.StatusCreated) // another prefix
 	h.mustStatus(h.do("POST", "/v1/verifications", h.key, map[string]any{"phone": "+447911000098", "channel": "missed_call"}), http.StatusCreated)
 
-	waitFor(t, 5*time.Second, "fraud.prefix_blocked webhook", func() bool {
+	waitFor(t, 15*time.Second, "fraud.prefix_blocked webhook", func() bool {
 		for _, hk := range rx.of(last["id"].(string)) {
 			if hk.Type == "fraud.prefix_blocked" {
 				f := hk.Data["fraud"].(map[string]any)
@@ -242,7 +242,7 @@ func newRiskHook(t *testing.T, deny string) *riskHook {
 		slow := k.slow
 		k.mu.Unlock()
 		if slow {
-			time.Sleep(time.Second)
+			time.Sleep(5 * time.Second) // beyond the server's 2 s timeout
 		}
 		if env.Data["phone"] == deny {
 			fmt.Fprint(w, `{"decision":"deny","reason":"velocity"}`)
@@ -258,7 +258,7 @@ func newRiskHook(t *testing.T, deny string) *riskHook {
 // slow the app's fail-open or fail-closed choice decides.
 func TestRiskHook(t *testing.T) {
 	t.Parallel()
-	h := startServer(t, t.TempDir(), func(c *config.Config) { c.Abuse.RiskTimeout = 300 * time.Millisecond })
+	h := startServer(t, t.TempDir(), func(c *config.Config) { c.Abuse.RiskTimeout = 2 * time.Second })
 	k := newRiskHook(t, "+14155550401")
 	h.mustStatus(h.do("PATCH", "/v1/app", h.key, map[string]any{"risk_hook": map[string]any{"url": k.srv.URL}}), http.StatusOK)
 	start := func(phone string) response {
@@ -293,11 +293,20 @@ func TestRiskHook(t *testing.T) {
 // text or call, and not more than max_resends times.
 func TestResendLimits(t *testing.T) {
 	t.Parallel()
+	workflow := []map[string]any{{"channel": "sms_otp"}, {"channel": "voice_otp"}, {"channel": "answer_call"}}
+	// An hour's interval: the resend is refused, and told to wait for the
+	// rest of it (however slow this machine is).
+	slow := startServer(t, t.TempDir(), func(c *config.Config) { c.Abuse.ResendInterval = time.Hour })
+	v := slow.startChannel(map[string]any{"phone": "+447911123501", "workflow": workflow})
+	r := slow.do("POST", "/v1/verifications/"+v["id"].(string)+"/next", slow.key, nil)
+	wantLimited(t, r, "rate_limited", "resend_interval")
+	if ra, _ := strconv.Atoi(r.header.Get("Retry-After")); ra < 3000 || ra > 3600 {
+		t.Fatalf("Retry-After %d, want the rest of the hour", ra)
+	}
+	// A one-second interval and one resend: after the wait it goes, and the
+	// second is refused for the cap.
 	h := startServer(t, t.TempDir(), func(c *config.Config) { c.Abuse.ResendInterval, c.Abuse.MaxResends = time.Second, 1 })
-	v := h.startChannel(map[string]any{"phone": "+447911123501",
-		"workflow": []map[string]any{{"channel": "sms_otp"}, {"channel": "voice_otp"}, {"channel": "answer_call"}}})
-	id := v["id"].(string)
-	wantLimited(t, h.do("POST", "/v1/verifications/"+id+"/next", h.key, nil), "rate_limited", "resend_interval")
+	id := h.startChannel(map[string]any{"phone": "+447911123502", "workflow": workflow})["id"].(string)
 	time.Sleep(1100 * time.Millisecond)
 	n := h.mustStatus(h.do("POST", "/v1/verifications/"+id+"/next", h.key, nil), http.StatusOK)
 	if n["channel"] != "voice_otp" {
@@ -393,5 +402,46 @@ func TestDialNumberRotationAndUnmatchedCallers(t *testing.T) {
 	m := h.do("GET", "/metrics", "", nil)
 	if !strings.Contains(string(m.body), `ringgate_inbound_calls_total{outcome="no_match"} 3`) {
 		t.Fatalf("metrics:\n%s", grepLines(string(m.body), "inbound_calls"))
+	}
+}
+
+// Two nodes on one PostgreSQL schema share the counters: a number's limit
+// holds whichever node each start reaches, and parallel starts across both
+// nodes never exceed an app limit.
+func TestRateLimitsAcrossNodesPostgres(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.Schema(t)
+	pg := func(c *config.Config) { c.Database.URL = dbURL }
+	a := startServer(t, t.TempDir(), pg)
+	b := startServer(t, t.TempDir(), pg)
+	const victim = "+14155550601"
+	for i := range 5 {
+		n := []*harness{a, b}[i%2]
+		if r := n.startAndCancel(victim); r.status != http.StatusCreated {
+			t.Fatalf("start %d on node %d: %d %s", i+1, i%2, r.status, r.body)
+		}
+	}
+	wantLimited(t, a.startAndCancel(victim), "rate_limited", "phone_per_3600s")
+	wantLimited(t, b.startAndCancel(victim), "rate_limited", "phone_per_3600s")
+
+	a.mustStatus(a.do("PATCH", "/v1/app", a.key, map[string]any{
+		"rate_limits": []map[string]any{{"scope": "app", "max": 10, "window_s": 3600}},
+	}), http.StatusOK)
+	// The app has made 5 starts this hour; 20 more at once leave room for 5.
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			n := []*harness{a, b}[i%2]
+			r := n.do("POST", "/v1/verifications", n.key, map[string]any{"phone": fmt.Sprintf("+141555507%02d", i), "channel": "missed_call"})
+			mu.Lock()
+			statuses[r.status]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if statuses[http.StatusCreated] != 5 || statuses[http.StatusTooManyRequests] != 15 {
+		t.Fatalf("20 parallel starts on two nodes with room for 5: %v", statuses)
 	}
 }
