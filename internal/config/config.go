@@ -340,7 +340,7 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 			}
 		}
 	}
-	return nil
+	return c.applyCarrierEnv(env)
 }
 
 func setBool(dst *bool, v string) error {

@@ -239,3 +239,34 @@ func TestREADMEConfigExample(t *testing.T) {
 		t.Errorf("carriers = %+v", c.Carriers)
 	}
 }
+
+// A carrier's password comes from RINGGATE_CARRIER_<NAME>_SIP_PASSWORD, so
+// the file can be committed without it; a set but empty variable is a
+// deployment mistake, not "no password".
+func TestCarrierSecretFromEnv(t *testing.T) {
+	t.Parallel()
+	p := write(t, `
+secret: `+secret+`
+carriers:
+  - name: uk-trunk
+    type: sip
+    sip: {trunk: "sip:trunk.example.net", username: ringgate, password: from-file}
+routes: [{carriers: [uk-trunk]}]
+`)
+	c, err := Load(ModeServe, p, envMap(map[string]string{"RINGGATE_CARRIER_UK_TRUNK_SIP_PASSWORD": "from-env"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Carriers[0].SIP.Password; got != "from-env" {
+		t.Errorf("password = %q, want the environment's", got)
+	}
+	if c, err = Load(ModeServe, p, envMap(nil)); err != nil || c.Carriers[0].SIP.Password != "from-file" {
+		t.Errorf("without the variable: %q, %v; want the file's", c.Carriers[0].SIP.Password, err)
+	}
+	if _, err := Load(ModeServe, p, envMap(map[string]string{"RINGGATE_CARRIER_UK_TRUNK_SIP_PASSWORD": ""})); err == nil {
+		t.Error("an empty variable was accepted")
+	}
+	if got := CarrierEnvName("uk-trunk.1", "SIP_PASSWORD"); got != "RINGGATE_CARRIER_UK_TRUNK_1_SIP_PASSWORD" {
+		t.Errorf("CarrierEnvName = %s", got)
+	}
+}

@@ -222,9 +222,15 @@ func TestWebhookReceiverDownThenBack(t *testing.T) {
 	}
 	rx.setFailing(false)
 	waitFor(t, 5*time.Second, "delivery once the receiver is back", func() bool { return len(rx.of(id)) == 1 })
-	d := h.mustStatus(h.do("GET", "/v1/webhooks/deliveries?verification_id="+id, h.key, nil), http.StatusOK)
-	del := d["data"].([]any)[0].(map[string]any)
-	if del["status"] != "delivered" || del["id"] != rx.of(id)[0].ID {
+	// The receiver has the webhook before the dispatcher has its answer and
+	// settles the delivery: wait for the log to say so.
+	var del map[string]any
+	waitFor(t, 5*time.Second, "the delivery settled as delivered", func() bool {
+		d := h.mustStatus(h.do("GET", "/v1/webhooks/deliveries?verification_id="+id, h.key, nil), http.StatusOK)
+		del = d["data"].([]any)[0].(map[string]any)
+		return del["status"] == "delivered"
+	})
+	if del["id"] != rx.of(id)[0].ID {
 		t.Fatalf("delivery %v; received webhook-id %s", del, rx.of(id)[0].ID)
 	}
 }

@@ -107,6 +107,7 @@ type Carrier struct {
 	trunk   *sip.Uri
 	proxy   *sip.Uri
 	key     []byte // nonce MAC key
+	nonces  nonceLedger
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
@@ -564,7 +565,8 @@ func (c *Carrier) authenticate(req *sip.Request) (bool, sip.Header) {
 	if err := sip.ParseUri(cred.URI, &du); err != nil || du.User != req.Recipient.User || !strings.EqualFold(du.Host, req.Recipient.Host) {
 		return false, nil
 	}
-	if !c.nonceValid(cred.Nonce, c.now()) {
+	now := c.now()
+	if !c.nonceValid(cred.Nonce, now) {
 		return false, challenge(true)
 	}
 	chal := &digest.Challenge{Realm: cred.Realm, Nonce: cred.Nonce, Algorithm: cred.Algorithm, Opaque: cred.Opaque}
@@ -578,19 +580,37 @@ func (c *Carrier) authenticate(req *sip.Request) (bool, sip.Header) {
 	if err != nil || subtle.ConstantTimeCompare([]byte(want.Response), []byte(cred.Response)) != 1 {
 		return false, nil
 	}
+	// A correct response is still a replay if its nonce count was used
+	// before: a fresh challenge (stale, so an honest client answers it
+	// without asking its user) costs the honest client one round trip and
+	// leaves a captured INVITE worthless.
+	if !c.nonces.use(cred.Nonce, cred.Nc, now) {
+		return false, challenge(true)
+	}
 	return true, nil
 }
 
-// nonce is "<unix seconds>.<mac>": stateless and unforgeable.
+// nonce is "<unix seconds>.<random>.<mac>": unforgeable, and unique so
+// that two callers challenged in the same second do not share one.
 func (c *Carrier) nonce(t time.Time) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
+	var r [8]byte
+	rand.Read(r[:])
+	return c.nonceMAC(strconv.FormatInt(t.Unix(), 10) + "." + hex.EncodeToString(r[:]))
+}
+
+func (c *Carrier) nonceMAC(body string) string {
 	m := hmac.New(sha256.New, c.key)
-	m.Write([]byte(ts))
-	return ts + "." + hex.EncodeToString(m.Sum(nil)[:16])
+	m.Write([]byte(body))
+	return body + "." + hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 func (c *Carrier) nonceValid(n string, now time.Time) bool {
-	ts, _, ok := strings.Cut(n, ".")
+	i := strings.LastIndexByte(n, '.')
+	if i < 0 {
+		return false
+	}
+	body := n[:i]
+	ts, _, ok := strings.Cut(body, ".")
 	if !ok {
 		return false
 	}
@@ -602,5 +622,55 @@ func (c *Carrier) nonceValid(n string, now time.Time) bool {
 	if now.Sub(t) > nonceTTL || t.After(now.Add(time.Minute)) {
 		return false
 	}
-	return hmac.Equal([]byte(c.nonce(t)), []byte(n))
+	return hmac.Equal([]byte(c.nonceMAC(body)), []byte(n))
+}
+
+// maxNonces bounds the ledger: past it, new nonces are refused as stale
+// until old ones expire, so a flood of authenticated requests cannot grow
+// memory without limit (an honest client just gets another challenge).
+const maxNonces = 100_000
+
+// nonceLedger remembers, for every nonce that authenticated a request in
+// the last nonceTTL, the highest nonce count used with it. RFC 7616 §3.4:
+// with qop the client counts up (nc) on each request under one nonce;
+// without qop a nonce is good for one request. sipgo absorbs
+// retransmissions of a transaction before the handler, so a count seen
+// twice here is a new transaction replaying an old one.
+type nonceLedger struct {
+	mu   sync.Mutex
+	seen map[string]nonceUse
+}
+
+type nonceUse struct {
+	nc      uint64
+	expires time.Time
+}
+
+func (l *nonceLedger) use(nonce string, nc int, now time.Time) bool {
+	n := uint64(max(nc, 1)) // no qop: no count, the nonce is used once
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen == nil {
+		l.seen = map[string]nonceUse{}
+	}
+	if u, ok := l.seen[nonce]; ok {
+		if n <= u.nc {
+			return false
+		}
+		u.nc = n
+		l.seen[nonce] = u
+		return true
+	}
+	if len(l.seen) >= maxNonces {
+		for k, u := range l.seen {
+			if now.After(u.expires) {
+				delete(l.seen, k)
+			}
+		}
+		if len(l.seen) >= maxNonces {
+			return false
+		}
+	}
+	l.seen[nonce] = nonceUse{nc: n, expires: now.Add(nonceTTL + time.Minute)}
+	return true
 }

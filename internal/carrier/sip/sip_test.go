@@ -626,6 +626,13 @@ func TestInboundDigestAuth(t *testing.T) {
 	if got := r.read(300 * time.Millisecond); hasPrefix(got, "SIP/2.0 603") == 0 {
 		t.Errorf("right password: %q, want 603", got)
 	}
+	r.send(t, strings.Replace(request("ACK", "z9hG4bK-a3", "auth-1", "", local), "CSeq: 1 ACK", "CSeq: 2 ACK", 1))
+	// The same credentials (nonce and count) in a new transaction: a replay
+	// of a captured INVITE. It gets a fresh, stale challenge, not a call.
+	r.send(t, auth("s3cret", "z9hG4bK-a5", "auth-2"))
+	if got := r.readFull(300 * time.Millisecond); hasPrefix(got, "SIP/2.0 407") == 0 || !strings.Contains(strings.Join(got, ""), "stale=true") {
+		t.Errorf("replayed credentials: %q, want 407 with stale=true", got)
+	}
 	if n := len(rec.Calls()); n != 1 {
 		t.Errorf("handler calls = %d, want 1", n)
 	}

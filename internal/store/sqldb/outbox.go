@@ -62,7 +62,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 }
 
 func (s *Store) claim(ctx context.Context, q string, args ...any) ([]webhook.Claimed, error) {
-	rows, err := s.w.QueryContext(ctx, q, args...)
+	rows, err := s.wq.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func (s *Store) SettleDelivery(ctx context.Context, c webhook.Claimed, a webhook
 	}
 	args = append(args, c.ID, millis(c.LeaseUntil))
 	err := s.retry(ctx, func() error {
-		_, err := s.w.ExecContext(ctx, s.d.Rebind(q), args...)
+		_, err := s.wq.ExecContext(ctx, s.d.Rebind(q), args...)
 		return err
 	})
 	if err != nil {

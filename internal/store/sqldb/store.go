@@ -17,6 +17,9 @@ type Store struct {
 	reader         // reads outside transactions, on the read pool
 	w      *sql.DB // transactions and the outbox's writes
 	r      *sql.DB
+	wq     querier    // w, through wc when statements are cached
+	wc, rc *stmtCache // nil unless the dialect caches statements
+	group  *committer // nil unless the dialect group-commits
 }
 
 var (
@@ -33,7 +36,18 @@ func New(d Dialect, w, r *sql.DB) *Store {
 	if r == nil {
 		r = w
 	}
-	return &Store{reader: reader{d: d, db: r}, w: w, r: r}
+	s := &Store{reader: reader{d: d, db: r}, w: w, r: r, wq: w}
+	if c, ok := d.(StatementCacher); ok && c.CacheStatements() {
+		s.wc, s.rc = newStmtCache(w), newStmtCache(r)
+		if r == w {
+			s.rc = s.wc
+		}
+		s.reader.db, s.wq = cachedPool{s.rc}, cachedPool{s.wc}
+		if g, ok := d.(GroupCommitter); ok && g.GroupCommit() {
+			s.group = newCommitter(w, s.wc, d)
+		}
+	}
+	return s
 }
 
 // maxTxAttempts bounds how often Tx runs fn when the database keeps asking
@@ -46,7 +60,10 @@ const maxTxAttempts = 5
 // can match domain errors. A Tx must not start another Tx: on SQLite the
 // single writer connection is already held, and it would wait forever.
 func (s *Store) Tx(ctx context.Context, fn func(tx verify.Tx) error) error {
-	return s.retry(ctx, func() error { return runTx(ctx, s.w, s.d, fn) })
+	if s.group != nil {
+		return s.retry(ctx, func() error { return s.group.tx(ctx, fn) })
+	}
+	return s.retry(ctx, func() error { return runTx(ctx, s.w, s.wc, s.d, fn) })
 }
 
 // retry runs op until it succeeds, fails for good, or runs out of attempts,
@@ -87,6 +104,15 @@ func (s *Store) Ping(ctx context.Context) error {
 // can checkpoint the SQLite WAL.
 func (s *Store) Close() error {
 	var errs []error
+	if s.group != nil { // the writer goroutine first: it may hold the writer
+		s.group.close()
+	}
+	if s.wc != nil { // statements before their pools
+		if s.rc != s.wc {
+			s.rc.close()
+		}
+		s.wc.close()
+	}
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}

@@ -251,15 +251,23 @@ func (t txn) RequeueDelivery(ctx context.Context, appID, id string, at time.Time
 var _ verify.Tx = txn{}
 
 // runTx runs fn in one database transaction on db.
-func runTx(ctx context.Context, db *sql.DB, d Dialect, fn func(verify.Tx) error) error {
+func runTx(ctx context.Context, db *sql.DB, cache *stmtCache, d Dialect, fn func(verify.Tx) error) error {
 	sqlTx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	var q querier = sqlTx
+	if cache != nil {
+		var missed []string
+		q = cachedTx{tx: sqlTx, c: cache, missed: &missed}
+		// Deferred first, so it runs last: after the Rollback below has
+		// given the connection back, which preparing needs.
+		defer func() { cache.prepareMissed(context.WithoutCancel(ctx), missed) }()
+	}
 	// After a successful Commit this is a no-op; on every other path,
 	// panics included, it releases the writer.
 	defer sqlTx.Rollback() //nolint:errcheck // the interesting error is fn's or Commit's
-	if err := fn(txn{reader{d: d, db: sqlTx}}); err != nil {
+	if err := fn(txn{reader{d: d, db: q}}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {

@@ -19,6 +19,14 @@ type Dialect struct{}
 
 var _ sqldb.Dialect = Dialect{}
 
+// CacheStatements: modernc.org/sqlite compiles SQL on every unprepared
+// call; sqldb keeps the statements prepared instead.
+func (Dialect) CacheStatements() bool { return true }
+
+// GroupCommit: SQLite has one writer, so transactions that wait for it
+// run together and commit once (see sqldb.GroupCommitter).
+func (Dialect) GroupCommit() bool { return true }
+
 // Rebind leaves "?" placeholders as they are: SQLite reads them natively.
 func (Dialect) Rebind(query string) string { return query }
 
