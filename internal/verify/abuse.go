@@ -91,7 +91,8 @@ type AbusePolicy struct {
 	DialCooldown time.Duration
 }
 
-// DefaultAbusePolicy is what a server runs with unless configured.
+// DefaultAbusePolicy is what a server runs with unless configured
+// (config.DefaultAbuse holds the same values; a server test keeps them equal).
 func DefaultAbusePolicy() AbusePolicy {
 	return AbusePolicy{
 		Limits: []RateLimit{
@@ -101,7 +102,7 @@ func DefaultAbusePolicy() AbusePolicy {
 			{ScopeApp, 10000, 3600}, {ScopeAPIKey, 10000, 3600},
 		},
 		PrefixDigits:   3,
-		Pumping:        PumpingPolicy{MinStarts: 30, MinConversion: 0.1, Window: time.Hour, BlockFor: time.Hour},
+		Pumping:        PumpingPolicy{MinStarts: 50, MinConversion: 0.1, Window: time.Hour, BlockFor: time.Hour},
 		ResendInterval: 10 * time.Second,
 		MaxResends:     3,
 		DialCooldown:   10 * time.Minute,

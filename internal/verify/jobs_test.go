@@ -216,7 +216,6 @@ func TestCarrierEventsOfOldStepsAndRepeats(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.clock.add(verify.DefaultAbusePolicy().ResendInterval) // a resend waits that long
 	if _, err := f.svc.Next(t.Context(), "app_t", v.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -47,8 +47,9 @@ type Config struct {
 	// Outbound carries flash calls, answered calls, voice OTP and SMS; nil
 	// leaves only missed_call available.
 	Outbound Outbound
-	// Abuse sets the fraud controls (docs/abuse.md); nil runs
-	// DefaultAbusePolicy.
+	// Abuse sets the fraud controls (docs/abuse.md); nil turns them all
+	// off (the server always passes its configuration, whose defaults are
+	// DefaultAbusePolicy's).
 	Abuse *AbusePolicy
 	// Risk, if set, runs apps' risk hooks before a start.
 	Risk RiskChecker
@@ -87,7 +88,7 @@ func NewService(cfg Config) (*Service, error) {
 		store: cfg.Store, pub: cfg.Publisher, secret: cfg.Secret, now: cfg.Now,
 		log: cfg.Logger, checkURL: cfg.CheckCallbackURL, rejectStatus: cfg.RejectStatus, onCall: cfg.OnCall,
 		out: cfg.Outbound, aead: newAEAD(cfg.Secret),
-		abuse: DefaultAbusePolicy(), risk: cfg.Risk, onAbuse: cfg.OnAbuse,
+		risk: cfg.Risk, onAbuse: cfg.OnAbuse,
 	}
 	if cfg.Abuse != nil {
 		s.abuse = *cfg.Abuse
