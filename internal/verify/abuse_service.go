@@ -177,12 +177,20 @@ func (s *Service) checkPrefixBlock(ctx context.Context, tx Tx, nv Verification) 
 func (s *Service) countStart(ctx context.Context, tx Tx, app App, key APIKey, nv Verification, ip string, only ...string) error {
 	sub := subject{App: app.ID, Key: key.ID, Phone: nv.Phone, Country: nv.Country, IP: ip}
 	now := s.Now()
-	for _, h := range limitHits(effectiveLimits(s.abuse.Limits, app.Settings.RateLimits), sub, s.abuse.PrefixDigits, now, only...) {
-		n, err := tx.AddCounter(ctx, h.Hit)
-		if err != nil {
-			return err
-		}
-		if n > int64(h.Limit.Max) {
+	lhs := limitHits(effectiveLimits(s.abuse.Limits, app.Settings.RateLimits), sub, s.abuse.PrefixDigits, now, only...)
+	if len(lhs) == 0 {
+		return nil
+	}
+	hits := make([]CounterHit, len(lhs))
+	for i, h := range lhs {
+		hits[i] = h.Hit
+	}
+	ns, err := tx.AddCounters(ctx, hits)
+	if err != nil {
+		return err
+	}
+	for i, h := range lhs {
+		if n := ns[i]; n > int64(h.Limit.Max) {
 			return rateLimited(h.Limit.Name(), h.End.Sub(now),
 				"too many verifications for this %s: at most %d per %s (limit %s)", strings.ReplaceAll(h.Limit.Scope, "_", " "), h.Limit.Max, time.Duration(h.Limit.WindowS)*time.Second, h.Limit.Name())
 		}

@@ -29,6 +29,10 @@ type AbuseTx interface {
 	// with h.Expires, and returns the new value. Concurrent transactions
 	// adding to the same counter serialise on it: neither loses a count.
 	AddCounter(ctx context.Context, h CounterHit) (int64, error)
+	// AddCounters is AddCounter for several counters in one statement; it
+	// returns their new values in the order of hs. A (Key, Window) given
+	// twice is added to twice.
+	AddCounters(ctx context.Context, hs []CounterHit) ([]int64, error)
 	// PruneCounters deletes counters whose Expires is before now, and says
 	// how many.
 	PruneCounters(ctx context.Context, now time.Time) (int64, error)

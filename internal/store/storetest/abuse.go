@@ -15,6 +15,7 @@ var abuseTests = []struct {
 }{
 	{"Counters", testCounters},
 	{"CountersConcurrent", testCountersConcurrent},
+	{"AddCounters", testAddCounters},
 	{"PrefixBlocks", testPrefixBlocks},
 	{"RecentDialNumbers", testRecentDialNumbers},
 	{"UnmatchedCallers", testUnmatchedCallers},
@@ -157,4 +158,40 @@ func testUnmatchedCallers(t *testing.T, s Store) {
 	equal(t, got, want, "unmatched callers, most first")
 	got, _ = s.UnmatchedCallers(ctx(t), at(-time.Minute), 1)
 	equal(t, len(got), 1, "limit")
+}
+
+func testAddCounters(t *testing.T, s Store) {
+	w := t0.Truncate(time.Hour)
+	hit := func(k string, d int64) verify.CounterHit {
+		return verify.CounterHit{Key: k, Window: w, Expires: w.Add(time.Hour), Delta: d}
+	}
+	equal(t, addCounter(t, s, hit("b", 4)), int64(4), "AddCounter b")
+	var got []int64
+	mustTx(t, s, func(tx verify.Tx) error {
+		var err error
+		got, err = tx.AddCounters(ctx(t), []verify.CounterHit{hit("a", 1), hit("b", 1), hit("c", 2), hit("a", 1)})
+		return err
+	})
+	equal(t, got, []int64{2, 5, 2, 2}, "AddCounters: new values in the order given, a twice")
+	mustTx(t, s, func(tx verify.Tx) error {
+		var err error
+		got, err = tx.AddCounters(ctx(t), nil)
+		return err
+	})
+	equal(t, len(got), 0, "AddCounters of nothing")
+	// In parallel, on overlapping keys in the same order: nothing lost.
+	errs := parallel(20, func(int) error {
+		return s.Tx(ctx(t), func(tx verify.Tx) error {
+			_, err := tx.AddCounters(ctx(t), []verify.CounterHit{hit("a", 1), hit("b", 1), hit("d", 1)})
+			return err
+		})
+	})
+	for _, err := range errs {
+		check(t, err, "parallel AddCounters")
+	}
+	for k, want := range map[string]int64{"a": 22, "b": 25, "c": 2, "d": 20} {
+		n, err := s.Counter(ctx(t), k, w)
+		check(t, err, "Counter "+k)
+		equal(t, n, want, "counter "+k)
+	}
 }
