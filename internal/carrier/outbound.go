@@ -120,6 +120,14 @@ type Event struct {
 	Cause      string // EventEnded, EventSMSFailed
 	SIPStatus  int    // when the wire had one
 	At         time.Time
+	// Ref is the carrier's own id for the command, as Sender returned it,
+	// for events whose ID the adapter no longer knows (it restarted since
+	// sending): the handler finds the command by (Carrier, Ref). RefAlt
+	// lists other spellings the carrier may have returned it in (SMPP
+	// gateways write one id in hex and in decimal); they are tried in order
+	// after Ref. Both are ignored when ID is set.
+	Ref    string
+	RefAlt []string
 }
 
 // EventHandler receives outbound Events. An error means the event could

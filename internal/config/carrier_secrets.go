@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -17,6 +18,11 @@ var carrierSecrets = []struct {
 	ptr   func(c *Carrier) *string
 }{
 	{"SIP_PASSWORD", func(c *Carrier) *string { return &c.SIP.Password }},
+	{"HTTP_AUTH_TOKEN", func(c *Carrier) *string { return &c.HTTP.AuthToken }},
+	{"HTTP_API_KEY", func(c *Carrier) *string { return &c.HTTP.APIKey }},
+	{"HTTP_API_SECRET", func(c *Carrier) *string { return &c.HTTP.APISecret }},
+	{"HTTP_SIGNATURE_SECRET", func(c *Carrier) *string { return &c.HTTP.SignatureSecret }},
+	{"SMPP_PASSWORD", func(c *Carrier) *string { return &c.SMPP.Password }},
 }
 
 // CarrierEnvName is the variable that carries field for carrier name.
@@ -34,7 +40,9 @@ func CarrierEnvName(name, field string) string {
 }
 
 // applyCarrierEnv fills carrier secrets from the environment; a variable
-// that is set wins over the file.
+// that is set wins over the file. NAME_FIELD_FILE, when NAME_FIELD is not
+// set, names a file holding the secret (Docker and Kubernetes secrets);
+// surrounding whitespace is trimmed.
 func (c *Config) applyCarrierEnv(env func(string) (string, bool)) error {
 	for i := range c.Carriers {
 		cr := &c.Carriers[i]
@@ -43,6 +51,16 @@ func (c *Config) applyCarrierEnv(env func(string) (string, bool)) error {
 			if v, ok := env(name); ok {
 				if v == "" {
 					return fmt.Errorf("%s is set but empty", name)
+				}
+				*s.ptr(cr) = v
+			} else if path, ok := env(name + "_FILE"); ok {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					return fmt.Errorf("%s_FILE: %w", name, err)
+				}
+				v := strings.TrimSpace(string(b))
+				if v == "" {
+					return fmt.Errorf("%s_FILE: %s is empty", name, path)
 				}
 				*s.ptr(cr) = v
 			}

@@ -54,6 +54,14 @@ type Config struct {
 	Expiry     Expiry     `yaml:"expiry"`
 	Log        Log        `yaml:"log"`
 	Abuse      Abuse      `yaml:"abuse"`
+	Debug      Debug      `yaml:"debug"`
+}
+
+// Debug holds operator tools that are off by default.
+type Debug struct {
+	// PprofAddr, when set, serves Go's net/http/pprof profiles on their own
+	// listener (keep it on loopback: profiles show the process's insides).
+	PprofAddr string `yaml:"pprof_addr"`
 }
 
 // Database selects the store.
@@ -68,8 +76,9 @@ type Simulator struct {
 }
 
 // Carrier is one connection to a telephone network that places calls and
-// sends texts. Types: "sim" (the simulator) and "sip" (a SIP trunk, with
-// its options under sip).
+// sends texts. Types: "sim" (the simulator), "sip" (a SIP trunk, with
+// its options under sip), and "twilio", "vonage", "plivo", "telnyx"
+// (providers' HTTP APIs, with their options under http).
 type Carrier struct {
 	Name string `yaml:"name"`
 	Type string `yaml:"type"`
@@ -78,6 +87,10 @@ type Carrier struct {
 	SimulateOutage bool `yaml:"simulate_outage"`
 	// SIP configures a sip carrier.
 	SIP SIP `yaml:"sip"`
+	// HTTP configures a twilio, vonage, plivo or telnyx carrier.
+	HTTP HTTPCarrier `yaml:"http"`
+	// SMPP configures an smpp carrier.
+	SMPP SMPP `yaml:"smpp"`
 }
 
 // SIP is a SIP trunk: inbound missed calls on Listen, outbound flash and
@@ -318,6 +331,7 @@ var envVars = []struct {
 	{"RINGGATE_MISSED_CALL_REJECT_STATUS", func(c *Config, v string) error { return setInt(&c.MissedCall.RejectStatus, v) }},
 	{"RINGGATE_LOG_LEVEL", func(c *Config, v string) error { c.Log.Level = v; return nil }},
 	{"RINGGATE_LOG_FORMAT", func(c *Config, v string) error { c.Log.Format = v; return nil }},
+	{"RINGGATE_PPROF_ADDR", func(c *Config, v string) error { c.Debug.PprofAddr = v; return nil }},
 }
 
 // EnvNames lists the environment variables Load reads.
@@ -441,7 +455,7 @@ func (c *Config) AllowedNetworks() ([]netip.Prefix, error) {
 }
 
 // Carrier types this build knows.
-var carrierTypes = map[string]bool{"sim": true, "sip": true}
+var carrierTypes = map[string]bool{"sim": true, "sip": true, "smpp": true, "twilio": true, "vonage": true, "plivo": true, "telnyx": true}
 
 func (c *Config) validateCarriers() []error {
 	var errs []error
@@ -453,13 +467,25 @@ func (c *Config) validateCarriers() []error {
 		case names[cr.Name]:
 			errs = append(errs, fmt.Errorf("carriers[%d]: name %q is used twice", i, cr.Name))
 		case !carrierTypes[cr.Type]:
-			errs = append(errs, fmt.Errorf("carriers[%d] (%s): type %q is not supported by this build (want sim or sip)", i, cr.Name, cr.Type))
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): type %q is not supported by this build (want sim, sip, smpp, twilio, vonage, plivo or telnyx)", i, cr.Name, cr.Type))
 		case cr.SimulateOutage && cr.Type != "sim":
 			errs = append(errs, fmt.Errorf("carriers[%d] (%s): simulate_outage is for sim carriers", i, cr.Name))
 		case cr.Type != "sip" && !cr.SIP.empty():
 			errs = append(errs, fmt.Errorf("carriers[%d] (%s): sip options are for sip carriers", i, cr.Name))
+		case !HTTPCarrierTypes[cr.Type] && !cr.HTTP.empty():
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): http options are for twilio, vonage, plivo and telnyx carriers", i, cr.Name))
+		case cr.Type != "smpp" && !cr.SMPP.empty():
+			errs = append(errs, fmt.Errorf("carriers[%d] (%s): smpp options are for smpp carriers", i, cr.Name))
 		case cr.Type == "sip":
 			for _, err := range cr.SIP.validate() {
+				errs = append(errs, fmt.Errorf("carriers[%d] (%s): %w", i, cr.Name, err))
+			}
+		case HTTPCarrierTypes[cr.Type]:
+			for _, err := range cr.HTTP.validate(cr.Type, c.PublicURL) {
+				errs = append(errs, fmt.Errorf("carriers[%d] (%s): %w", i, cr.Name, err))
+			}
+		case cr.Type == "smpp":
+			for _, err := range cr.SMPP.validate() {
 				errs = append(errs, fmt.Errorf("carriers[%d] (%s): %w", i, cr.Name, err))
 			}
 		}
@@ -469,6 +495,7 @@ func (c *Config) validateCarriers() []error {
 	for _, cr := range c.Carriers {
 		outbound[cr.Name] = cr.Type != "sip" || cr.SIP.Trunk != ""
 	}
+	errs = append(errs, c.validateSMPPRoutes()...)
 	channels := map[string]bool{"": true, "*": true, "flash_call": true, "answer_call": true, "voice_otp": true, "sms_otp": true}
 	for i, r := range c.Routes {
 		if !channels[r.Channel] {

@@ -129,11 +129,11 @@ func TestDeliveryLease(t *testing.T) {
 func TestValidateCarriersAndRoutes(t *testing.T) {
 	t.Parallel()
 	c := Defaults(ModeDev)
-	c.Carriers = []Carrier{{Name: "a", Type: "sim"}, {Name: "a", Type: "sim"}, {Name: "", Type: "sim"}, {Name: "t", Type: "twilio"}}
+	c.Carriers = []Carrier{{Name: "a", Type: "sim"}, {Name: "a", Type: "sim"}, {Name: "", Type: "sim"}, {Name: "t", Type: "pigeon"}}
 	c.Routes = []Route{{Channel: "pigeon", Carriers: []string{"a"}}, {Carriers: nil}, {Carriers: []string{"nope"}}}
 	err := c.Validate()
 	for _, want := range []string{
-		`carriers[1]: name "a" is used twice`, "carriers[2]: name is required", `type "twilio" is not supported`,
+		`carriers[1]: name "a" is used twice`, "carriers[2]: name is required", `type "pigeon" is not supported`,
 		`routes[0]: channel "pigeon"`, "routes[1]: carriers is empty", `routes[2]: carrier "nope" is not in carriers`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -8,6 +8,7 @@ package httpapi
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -82,36 +83,50 @@ const (
 type route struct {
 	method, path string
 	access       access
-	handle       func(a *API, w http.ResponseWriter, r *http.Request)
+	// scope is what an API key must allow to call the route ("" for routes
+	// without a key); keyOrTok routes read with a client token need none.
+	scope  verify.Scope
+	handle func(a *API, w http.ResponseWriter, r *http.Request)
 }
+
+// Scopes of the routes table, short to keep it readable.
+const (
+	sNone   verify.Scope = ""
+	sVerify              = verify.ScopeVerify
+	sAdmin               = verify.ScopeAdmin
+)
 
 // routes is every endpoint. openapi_test.go checks openapi.json against it.
 var routes = []route{
-	{"GET", "/healthz", public, (*API).healthz},
-	{"GET", "/readyz", public, (*API).readyz},
-	{"GET", "/openapi.json", public, (*API).openapi},
-	{"GET", "/metrics", public, (*API).serveMetrics},
-	{"POST", "/v1/verifications", apiKey, (*API).startVerification},
-	{"GET", "/v1/verifications", apiKey, (*API).listVerifications},
-	{"GET", "/v1/verifications/{id}", apiKey, (*API).getVerification},
-	{"POST", "/v1/verifications/{id}/cancel", apiKey, (*API).cancelVerification},
-	{"POST", "/v1/verifications/{id}/check", apiKey, (*API).checkVerification},
-	{"POST", "/v1/verifications/{id}/next", apiKey, (*API).nextStep},
-	{"GET", "/v1/verifications/{id}/events", keyOrTok, (*API).streamEvents},
-	{"GET", "/v1/verifications/{id}/status", keyOrTok, (*API).pollStatus},
-	{"GET", "/v1/app", apiKey, (*API).getApp},
-	{"PATCH", "/v1/app", apiKey, (*API).patchApp},
-	{"GET", "/v1/webhooks/deliveries", apiKey, (*API).listDeliveries},
-	{"POST", "/v1/webhooks/deliveries/{id}/retry", apiKey, (*API).retryDelivery},
-	{"GET", "/v1/fraud/blocked-prefixes", apiKey, (*API).listBlockedPrefixes},
-	{"POST", "/v1/fraud/blocked-prefixes/{prefix}/unblock", apiKey, (*API).unblockPrefix},
-	{"POST", "/sim/calls", simulator, (*API).simCall},
-	{"GET", "/sim/phones/{number}", simulator, (*API).simPhone},
-	{"POST", "/sim/phones/{number}/answer", simulator, (*API).simAnswer},
-	{"POST", "/sim/phones/{number}/dtmf", simulator, (*API).simDTMF},
-	{"POST", "/sim/phones/{number}/hangup", simulator, (*API).simHangup},
-	{"POST", "/dev/webhooks", devOnly, (*API).devInboxReceive},
-	{"GET", "/dev/webhooks", devOnly, (*API).devInboxList},
+	{"GET", "/healthz", public, sNone, (*API).healthz},
+	{"GET", "/readyz", public, sNone, (*API).readyz},
+	{"GET", "/openapi.json", public, sNone, (*API).openapi},
+	{"GET", "/metrics", public, sNone, (*API).serveMetrics},
+	{"POST", "/v1/verifications", apiKey, sVerify, (*API).startVerification},
+	{"GET", "/v1/verifications", apiKey, sVerify, (*API).listVerifications},
+	{"GET", "/v1/verifications/{id}", apiKey, sVerify, (*API).getVerification},
+	{"POST", "/v1/verifications/{id}/cancel", apiKey, sVerify, (*API).cancelVerification},
+	{"POST", "/v1/verifications/{id}/check", apiKey, sVerify, (*API).checkVerification},
+	{"POST", "/v1/verifications/{id}/next", apiKey, sVerify, (*API).nextStep},
+	{"GET", "/v1/verifications/{id}/events", keyOrTok, sVerify, (*API).streamEvents},
+	{"GET", "/v1/verifications/{id}/status", keyOrTok, sVerify, (*API).pollStatus},
+	{"GET", "/v1/app", apiKey, sAdmin, (*API).getApp},
+	{"PATCH", "/v1/app", apiKey, sAdmin, (*API).patchApp},
+	{"GET", "/v1/webhooks/deliveries", apiKey, sAdmin, (*API).listDeliveries},
+	{"POST", "/v1/webhooks/deliveries/{id}/retry", apiKey, sAdmin, (*API).retryDelivery},
+	{"GET", "/v1/keys", apiKey, sAdmin, (*API).listKeys},
+	{"POST", "/v1/keys", apiKey, sAdmin, (*API).createKey},
+	{"DELETE", "/v1/keys/{id}", apiKey, sAdmin, (*API).revokeKey},
+	{"GET", "/v1/audit", apiKey, sAdmin, (*API).listAudit},
+	{"GET", "/v1/fraud/blocked-prefixes", apiKey, sAdmin, (*API).listBlockedPrefixes},
+	{"POST", "/v1/fraud/blocked-prefixes/{prefix}/unblock", apiKey, sAdmin, (*API).unblockPrefix},
+	{"POST", "/sim/calls", simulator, sVerify, (*API).simCall},
+	{"GET", "/sim/phones/{number}", simulator, sVerify, (*API).simPhone},
+	{"POST", "/sim/phones/{number}/answer", simulator, sVerify, (*API).simAnswer},
+	{"POST", "/sim/phones/{number}/dtmf", simulator, sVerify, (*API).simDTMF},
+	{"POST", "/sim/phones/{number}/hangup", simulator, sVerify, (*API).simHangup},
+	{"POST", "/dev/webhooks", devOnly, sNone, (*API).devInboxReceive},
+	{"GET", "/dev/webhooks", devOnly, sNone, (*API).devInboxList},
 }
 
 // New builds the API handler.
@@ -162,7 +177,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) allowedMethods(r *http.Request) string {
 	var allowed []string
-	for _, m := range []string{"GET", "POST", "PATCH"} {
+	for _, m := range []string{"GET", "POST", "PATCH", "DELETE"} {
 		if m == r.Method {
 			continue
 		}
@@ -220,6 +235,10 @@ func (a *API) wrap(rt route) http.Handler {
 				return
 			}
 		}
+		if c, ok := callerOf(r); ok && !c.Key.EffectiveScope().Allows(rt.scope) {
+			writeProblem(w, r, string(verify.CodeForbidden), "", fmt.Sprintf("this API key's scope is %q; %s %s needs a key with scope %q", c.Key.EffectiveScope(), rt.method, rt.path, rt.scope))
+			return
+		}
 		rt.handle(a, w, r)
 	})
 }
@@ -237,7 +256,8 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (*http.Reques
 		a.writeError(w, r, err)
 		return r, false
 	}
-	return r.WithContext(context.WithValue(r.Context(), callerKey, c)), true
+	ctx := verify.WithActor(context.WithValue(r.Context(), callerKey, c), verify.KeyActor(c.Key))
+	return r.WithContext(ctx), true
 }
 
 func bearer(r *http.Request) (string, bool) {

@@ -253,6 +253,9 @@ func TestOpenAPIOperations(t *testing.T) {
 		case devOnly:
 			needs("404", "the route answers 404 no_such_route outside dev mode")
 		}
+		if rt.scope == verify.ScopeAdmin {
+			needs("403", "a verify-scope key is refused with 403 forbidden")
+		}
 		needs("500", "any handler can fail (a panic is answered with 500 internal)")
 		if _, ok := o.op["requestBody"]; ok {
 			needs("413", "the body is read through MaxBody")

@@ -85,16 +85,6 @@ func TestRateLimitPerNumberSurvivesRestart(t *testing.T) {
 	}
 }
 
-func grepLines(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
 // An app's own limit replaces the server's; the per-IP limit counts the
 // client_ip a backend passes, and X-Forwarded-For only from a trusted proxy.
 func TestRateLimitPerIPAndAppOverride(t *testing.T) {

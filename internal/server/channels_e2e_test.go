@@ -212,8 +212,26 @@ func TestVoiceOTP(t *testing.T) {
 		t.Fatalf("repeat said %q, first %q", again, code)
 	}
 	h.mustStatus(h.do("POST", "/sim/phones/"+to+"/hangup", "", nil), http.StatusOK)
-	// A call that spoke the code leaves the verification waiting for it.
-	time.Sleep(100 * time.Millisecond)
+	// The simulator reports the hang-up asynchronously: follow the stream
+	// until call.ended is recorded, then the verification is still waiting
+	// for the code the call spoke.
+	stream, code2 := h.stream("/v1/verifications/"+id+"/events", h.key, "")
+	if code2 != http.StatusOK {
+		t.Fatalf("stream %d", code2)
+	}
+	var kinds []string
+	deadline := time.After(10 * time.Second)
+	for !slices.Contains(kinds, "call.ended") {
+		select {
+		case ev, ok := <-stream.events:
+			if !ok {
+				t.Fatalf("stream ended before call.ended: %v", kinds)
+			}
+			kinds = append(kinds, ev.Event)
+		case <-deadline:
+			t.Fatalf("no call.ended within 10s: %v", kinds)
+		}
+	}
 	if got := h.get(id); got["status"] != "pending" {
 		t.Fatalf("after hang-up: %v", got)
 	}
@@ -222,11 +240,6 @@ func TestVoiceOTP(t *testing.T) {
 		t.Fatalf("check: %v", ok)
 	}
 	// The stream recorded the call's progress but never the spoken code.
-	stream, code2 := h.stream("/v1/verifications/"+id+"/events", h.key, "")
-	if code2 != http.StatusOK {
-		t.Fatalf("stream %d", code2)
-	}
-	var kinds []string
 	for _, e := range stream.collect(t, 5*time.Second) {
 		kinds = append(kinds, e.Event)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/carrier/sim"
 	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
+	"github.com/ringgate/ringgate/internal/carrier/smpp"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
 	"github.com/ringgate/ringgate/internal/live"
@@ -61,6 +62,8 @@ type Server struct {
 	jobKick  chan struct{}
 	sim      *sim.Carrier
 	sips     []*rgsip.Carrier
+	https    []httpCarrier // twilio, telnyx, … (carriers.go)
+	smpps    []*smpp.Carrier
 	http     *http.Server
 	ln       net.Listener
 	inbox    *httpapi.DevInbox
@@ -121,8 +124,24 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 			Name: "ringgate_sip_refused_total", Help: "SIP requests refused with 403 (untrusted source, failed digest).",
 			ConstLabels: prometheus.Labels{"carrier": c.Name()},
 		}, func() float64 { return float64(c.Rejected()) }))
+		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "ringgate_sip_malformed_total", Help: "SIP messages that could not be parsed (dropped; logged at DEBUG).",
+			ConstLabels: prometheus.Labels{"carrier": c.Name()},
+		}, func() float64 { return float64(c.Malformed()) }))
 	}
-	router, err := newRouter(cfg, s.sim, s.sips)
+	if s.smpps, err = newSMPPCarriers(cfg, carrierSide{s}, log, s.reg); err != nil {
+		s.closeSIP()
+		st.Close()
+		return nil, err
+	}
+	if s.https, err = newHTTPCarriers(cfg, carrierSide{s}, secret, log); err != nil {
+		s.closeSIP()
+		st.Close()
+		return nil, err
+	}
+	registerHTTPCarrierMetrics(s.reg, s.https)
+	more := append(asSenders(s.smpps), asSenders(s.https)...)
+	router, err := newRouter(cfg, s.sim, s.sips, more...)
 	if err != nil {
 		s.closeSIP()
 		st.Close()
@@ -138,7 +157,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s.fraudBlocks = abuseObs.blocks
 	s.svc, err = verify.NewService(verify.Config{
 		Store: st, Publisher: s, Secret: secret, Logger: log,
-		CheckCallbackURL: policy.CheckURL, RejectStatus: cfg.MissedCall.RejectStatus,
+		CheckCallbackURL: policy.CheckURLResolving(nil), RejectStatus: cfg.MissedCall.RejectStatus,
 		OnCall:   func(outcome string) { s.calls.WithLabelValues(outcome).Inc() },
 		Outbound: router,
 		Abuse:    abuse, OnAbuse: abuseObs.on,
@@ -272,8 +291,9 @@ func (s *Server) closeSIP() error {
 }
 
 // newRouter builds the carriers of the config and their routes. Sandbox
-// commands go to the simulated network.
-func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier) (*carrier.Router, error) {
+// commands go to the simulated network. more are carriers built elsewhere
+// (SMPP, HTTP carriers), matched to the config by name.
+func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, more ...carrier.Sender) (*carrier.Router, error) {
 	var senders []carrier.Sender
 	for _, c := range cfg.Carriers {
 		switch c.Type {
@@ -281,6 +301,12 @@ func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier) (
 			senders = append(senders, network.Gateway(c.Name, c.SimulateOutage))
 		case "sip":
 			for _, sc := range sips {
+				if sc.Name() == c.Name {
+					senders = append(senders, sc)
+				}
+			}
+		case "smpp", "twilio", "telnyx", "vonage", "plivo":
+			for _, sc := range more {
 				if sc.Name() == c.Name {
 					senders = append(senders, sc)
 				}
@@ -369,10 +395,15 @@ func (s *Server) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.startSMPP(ctx); err != nil {
+		s.closeSIP()
+		ln.Close()
+		return err
+	}
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.http = &http.Server{
-		Handler:           s.api,
+		Handler:           withCarriers(s.api, s.https),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// Streams end when the server stops, so Shutdown does not wait on them.
@@ -384,6 +415,11 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Error("http server stopped", slog.Any("err", err))
 		}
 	})
+	if a := s.cfg.Debug.PprofAddr; a != "" {
+		if err := s.startPprof(loopCtx, a); err != nil {
+			s.log.Error("pprof listener", slog.String("addr", a), slog.Any("err", err))
+		}
+	}
 	s.loops.Go(func() { s.disp.Run(loopCtx) })
 	s.loops.Go(func() { s.sweep(loopCtx) })
 	s.loops.Go(func() { s.pruneCounters(loopCtx) })
@@ -412,7 +448,7 @@ func (s *Server) Close() error {
 	var err error
 	s.closeMux.Do(func() {
 		// No new calls; calls in flight finish their events first.
-		err = s.closeSIP()
+		err = errors.Join(s.closeSIP(), s.closeSMPP())
 		if s.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			s.stop() // ends SSE streams and the loops

@@ -19,6 +19,8 @@ const (
 	AbuseRiskError     = "risk_error"   // the risk hook failed; the app's fail-open/closed applied
 	AbuseRiskDenied    = "risk_denied"  // the risk hook said no
 	EventPrefixBlocked = "fraud.prefix_blocked"
+	// AuditPrefixUnblocked: an app lifted a pumping-guard block early.
+	AuditPrefixUnblocked = "fraud.prefix_unblocked"
 )
 
 // RiskRequest is what an app's risk hook is asked about before a start.
@@ -290,7 +292,12 @@ func (s *Service) BlockedPrefixes(ctx context.Context, appID string) ([]PrefixBl
 // has looked at the traffic). The prefix's counts stay, so a prefix still
 // being pumped is blocked again by its next start.
 func (s *Service) UnblockPrefix(ctx context.Context, appID, prefix string) error {
-	err := s.store.Tx(ctx, func(tx Tx) error { return tx.DeletePrefixBlock(ctx, appID, prefix) })
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		if err := tx.DeletePrefixBlock(ctx, appID, prefix); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, appID, AuditPrefixUnblocked, prefix, nil)
+	})
 	if errors.Is(err, ErrNotFound) {
 		return Errorf(CodeNotFound, "app %s has no block on prefix %q", appID, prefix)
 	}
@@ -334,6 +341,20 @@ func (s *Service) checkAbuseSettings(st *Settings) error {
 		}
 	}
 	return nil
+}
+
+// abuseFields names the abuse settings p changes, for the audit log.
+func (p SettingsPatch) abuseFields() []string {
+	var f []string
+	for _, x := range []struct {
+		set  bool
+		name string
+	}{{p.RateLimits != nil, "rate_limits"}, {p.AllowedCountries != nil, "allowed_countries"}, {p.DenyPrefixes != nil, "deny_prefixes"}, {p.RiskHook != nil, "risk_hook"}} {
+		if x.set {
+			f = append(f, x.name)
+		}
+	}
+	return f
 }
 
 func (p SettingsPatch) applyAbuse(st *Settings) {

@@ -98,11 +98,14 @@ func (s *Service) putApp(ctx context.Context, a NewApp, upsert bool) (Credential
 		}
 		for _, key := range a.APIKeys {
 			kind, _ := KeyKindOf(key)
-			k := APIKey{ID: NewID("key_"), AppID: app.ID, Hash: HashAPIKey(key), Prefix: KeyPrefixOf(key), Kind: kind, CreatedAt: app.CreatedAt}
+			k := APIKey{ID: NewID("key_"), AppID: app.ID, Hash: HashAPIKey(key), Prefix: KeyPrefixOf(key), Kind: kind, Scope: ScopeAdmin, CreatedAt: app.CreatedAt}
 			err := tx.InsertAPIKey(ctx, k)
 			if errors.Is(err, ErrConflict) && upsert {
 				if _, owner, err := tx.APIKeyByHash(ctx, k.Hash); err == nil && owner.ID == app.ID {
 					continue // already installed
+				}
+				if revokedHere(ctx, tx, app.ID, k.Hash) {
+					continue // installed once and revoked since: the revocation stands
 				}
 				return Errorf(CodeConflict, "API key %s… belongs to another app", k.Prefix)
 			}
@@ -241,12 +244,37 @@ func (s *Service) UpdateSettings(ctx context.Context, appID string, p SettingsPa
 			return err
 		}
 		app.Settings = st
-		return tx.UpdateApp(ctx, app)
+		if err := tx.UpdateApp(ctx, app); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, appID, AuditSettingsUpdated, appID, map[string]any{"fields": p.fields()})
 	})
 	if errors.Is(err, ErrNotFound) {
 		return App{}, Errorf(CodeNotFound, "no app %q", appID)
 	}
 	return app, err
+}
+
+// fields names the settings p changes, for the audit log (values may be
+// large, like a dialplan, so they are not copied there).
+func (p SettingsPatch) fields() []string {
+	f := []string{}
+	if p.SMSTemplates != nil {
+		f = append(f, "sms_templates")
+	}
+	if p.AndroidAppHash != nil {
+		f = append(f, "android_app_hash")
+	}
+	if p.SMSSender != nil {
+		f = append(f, "sms_sender")
+	}
+	if p.DialplanXML != nil {
+		f = append(f, "dialplan_xml")
+	}
+	if p.FlashCallerIDs != nil {
+		f = append(f, "flash_caller_ids")
+	}
+	return append(f, p.abuseFields()...)
 }
 
 var (
@@ -297,4 +325,18 @@ func (s *Service) checkSettings(st *Settings) error {
 		}
 	}
 	return nil
+}
+
+// revokedHere reports whether the app has a revoked key with this hash.
+func revokedHere(ctx context.Context, tx Tx, appID, hash string) bool {
+	ks, err := tx.APIKeys(ctx, appID)
+	if err != nil {
+		return false
+	}
+	for _, k := range ks {
+		if k.Hash == hash && !k.RevokedAt.IsZero() {
+			return true
+		}
+	}
+	return false
 }

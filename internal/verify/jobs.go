@@ -223,9 +223,16 @@ func (s *Service) CarrierEvent(ctx context.Context, e carrier.Event) error {
 	var notices []Notice
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		notices = notices[:0]
-		j, err := tx.Job(ctx, e.ID)
+		id := e.ID
+		if id == "" {
+			var err error
+			if id, err = jobIDByRef(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		j, err := tx.Job(ctx, id)
 		if errors.Is(err, ErrNotFound) {
-			s.log.WarnContext(ctx, "carrier event for an unknown call or message", slog.String("id", e.ID), slog.String("carrier", e.Carrier))
+			s.log.WarnContext(ctx, "carrier event for an unknown call or message", slog.String("id", e.ID), slog.String("ref", e.Ref), slog.String("carrier", e.Carrier))
 			return nil
 		}
 		if err != nil {

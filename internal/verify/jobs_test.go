@@ -253,3 +253,51 @@ func TestCarrierEventsOfOldStepsAndRepeats(t *testing.T) {
 		t.Fatalf("after the answer: %+v", got)
 	}
 }
+
+// A receipt that names the text only by the carrier's id (the adapter
+// restarted since sending) is matched through the stored carrier ref, in
+// whichever of its spellings the store holds; another carrier's id does not
+// match.
+func TestCarrierEventByCarrierRef(t *testing.T) {
+	rec := &recorder{}
+	f := setupOutbound(t, rec)
+	v := f.startSMS(t, "+447911123458")
+	f.svc.RunJobs(t.Context(), 10, time.Minute)
+	j := jobsOf(t, f, v.ID)[0]
+	if j.CarrierRef != "ref-"+j.ID {
+		t.Fatalf("job %+v", j)
+	}
+	for _, e := range []carrier.Event{
+		{Kind: carrier.EventSMSDelivered, Carrier: "other", Ref: j.CarrierRef},
+		{Kind: carrier.EventSMSDelivered, Carrier: "rec", Ref: "nope"},
+	} {
+		if err := f.svc.CarrierEvent(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countEvents(t, f, v.ID, verify.EventSMSDelivered); n != 0 {
+		t.Fatalf("%d sms.delivered from refs that are not the job's", n)
+	}
+	e := carrier.Event{Kind: carrier.EventSMSDelivered, Carrier: "rec", Ref: "1a2b", RefAlt: []string{"6699", j.CarrierRef}}
+	if err := f.svc.CarrierEvent(t.Context(), e); err != nil {
+		t.Fatal(err)
+	}
+	if n := countEvents(t, f, v.ID, verify.EventSMSDelivered); n != 1 {
+		t.Fatalf("%d sms.delivered, want 1 through the alternative ref", n)
+	}
+}
+
+func countEvents(t *testing.T, f fixture, vid, typ string) int {
+	t.Helper()
+	evs, err := f.store.Events(t.Context(), vid, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range evs {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}

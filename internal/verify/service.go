@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
@@ -74,6 +75,7 @@ type Service struct {
 	abuse        AbusePolicy
 	risk         RiskChecker
 	onAbuse      func(kind, limit string)
+	touches      keyTouches // keys.go: when each key's use was last written
 }
 
 // NewService checks cfg and returns a Service.
@@ -142,6 +144,10 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Caller, error) 
 	if err != nil {
 		return Caller{}, fmt.Errorf("authenticate: %w", err)
 	}
+	if !k.ExpiresAt.IsZero() && !s.Now().Before(k.ExpiresAt) {
+		return Caller{}, Errorf(CodeUnauthorized, "the API key expired at %s", k.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	s.touchKey(ctx, k)
 	return Caller{App: app, Key: k}, nil
 }
 
@@ -536,11 +542,45 @@ func (s *Service) InboundCall(ctx context.Context, in carrier.InboundCall) (carr
 }
 
 func normalise(raw, country string) string {
-	n, err := phone.Parse(raw, country)
-	if err != nil {
-		return raw
+	key := country + "|" + raw
+	if e, ok := normalised.get(key); ok {
+		return e
 	}
-	return n.E164
+	e := raw
+	if n, err := phone.Parse(raw, country); err == nil {
+		e = n.E164
+	}
+	normalised.put(key, e)
+	return e
+}
+
+// normalised remembers recent answers of normalise. Every inbound call
+// parses the dialled number, one of a handful of pool numbers, and
+// libphonenumber's parse was a fifteenth of a verifying INVITE's CPU. The
+// map is bounded and starts over when full.
+var normalised = &parseCache{m: map[string]string{}}
+
+const parseCacheMax = 4096
+
+type parseCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (c *parseCache) get(k string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *parseCache) put(k, v string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= parseCacheMax {
+		clear(c.m)
+	}
+	c.m[k] = v
 }
 
 func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, from, to string, notices *[]Notice) (id, outcome string, err error) {
@@ -695,8 +735,10 @@ func (s *Service) RetryDelivery(ctx context.Context, appID, id string) (Delivery
 			return err
 		}
 		var err error
-		d, err = tx.Delivery(ctx, appID, id)
-		return err
+		if d, err = tx.Delivery(ctx, appID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, appID, AuditDeliveryRetried, id, map[string]any{"verification_id": d.VerificationID, "type": d.Type})
 	})
 	if errors.Is(err, ErrNotFound) {
 		return Delivery{}, Errorf(CodeNotFound, "no webhook delivery %q", id)

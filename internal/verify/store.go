@@ -51,6 +51,14 @@ type Reader interface {
 	Job(ctx context.Context, id string) (Job, error)
 	// Jobs lists a verification's jobs, oldest first (by CreatedAt, then ID).
 	Jobs(ctx context.Context, verificationID string) ([]Job, error)
+	// JobByCarrierRef finds the newest job that carrier accepted under ref,
+	// its own id for the command (Job.Carrier, Job.CarrierRef); ErrNotFound
+	// if none, or if either is empty.
+	JobByCarrierRef(ctx context.Context, carrier, ref string) (Job, error)
+	// APIKeys lists an app's keys, revoked ones included, oldest first.
+	APIKeys(ctx context.Context, appID string) ([]APIKey, error)
+	// AuditEntries lists an app's audit entries, newest first, that match f.
+	AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 }
 
 // Tx is a transaction. Reads through it see its own writes.
@@ -63,6 +71,14 @@ type Tx interface {
 	UpdateApp(ctx context.Context, a App) error
 	// InsertAPIKey returns ErrConflict if the hash exists.
 	InsertAPIKey(ctx context.Context, k APIKey) error
+	// RevokeAPIKey marks an app's key revoked at at; ErrNotFound if the app
+	// has no such key that is not already revoked.
+	RevokeAPIKey(ctx context.Context, appID, id string, at time.Time) error
+	// TouchAPIKey sets a key's LastUsedAt to at if it is older than
+	// notAfter; no error when it is not (another request was first).
+	TouchAPIKey(ctx context.Context, id string, at, notAfter time.Time) error
+	// InsertAudit records an audit entry; ErrConflict if the id exists.
+	InsertAudit(ctx context.Context, e AuditEntry) error
 	// InsertNumber returns ErrConflict if the app already has the number.
 	InsertNumber(ctx context.Context, n Number) error
 	// DeleteNumber returns ErrNotFound if the app has no such number.

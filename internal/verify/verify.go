@@ -210,6 +210,14 @@ type APIKey struct {
 	Kind      KeyKind
 	CreatedAt time.Time
 	RevokedAt time.Time
+	// Scope is what the key may do (keys.go); ScopeAdmin for keys made
+	// before scopes existed.
+	Scope Scope
+	// ExpiresAt, when set, is when the key stops working.
+	ExpiresAt time.Time
+	// LastUsedAt is when the key last authenticated a request, to about a
+	// minute (TouchEvery).
+	LastUsedAt time.Time
 }
 
 // AnyCountry marks a pool number that serves callers from every country.

@@ -124,6 +124,7 @@ type Carrier struct {
 	closed bool
 
 	rejected   atomic.Int64
+	malformed  atomic.Int64
 	invites    atomic.Int64
 	registered atomic.Bool
 }
@@ -198,18 +199,19 @@ func New(cfg Config) (*Carrier, error) {
 	if uaHost == "" {
 		uaHost = "localhost"
 	}
+	glog := slog.New(sipgoLog{next: c.log.Handler(), malformed: &c.malformed})
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ringgate"), sipgo.WithUserAgentHostname(uaHost),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(c.log)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(c.log)))
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(glog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(glog)))
 	if err != nil {
 		return nil, err
 	}
 	c.ua = ua
-	if c.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(c.log)); err != nil {
+	if c.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(glog)); err != nil {
 		ua.Close()
 		return nil, err
 	}
-	copts := []sipgo.ClientOption{sipgo.WithClientLogger(c.log), sipgo.WithClientNAT()}
+	copts := []sipgo.ClientOption{sipgo.WithClientLogger(glog), sipgo.WithClientNAT()}
 	if c.cfg.Hostname != "" {
 		copts = append(copts, sipgo.WithClientHostname(c.cfg.Hostname))
 	}
@@ -247,6 +249,9 @@ func (c *Carrier) Name() string { return c.cfg.Name }
 // Rejected counts requests refused with 403 (untrusted source, failed
 // authentication).
 func (c *Carrier) Rejected() int64 { return c.rejected.Load() }
+
+// Malformed counts messages sipgo could not parse (logged at DEBUG only).
+func (c *Carrier) Malformed() int64 { return c.malformed.Load() }
 
 // Invites counts INVITEs handed to the InboundHandler.
 func (c *Carrier) Invites() int64 { return c.invites.Load() }

@@ -756,3 +756,45 @@ func TestCloseWhileRinging(t *testing.T) {
 		t.Errorf("event %+v, want ended", e)
 	}
 }
+
+// A datagram that is not SIP is counted and logged at DEBUG, cut short; at
+// the default INFO level nothing of it reaches the log.
+func TestMalformedDatagramIsCountedNotLoggedAtError(t *testing.T) {
+	var buf syncBuffer
+	c := startCarrier(t, rgsip.Config{
+		Listen: []string{"127.0.0.1:0"}, Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Inbound: newRecorder(), Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	})
+	r := dialRaw(t, c.Addrs()[0])
+	junk := "GARBAGE " + strings.Repeat("x", 1000) + "\r\n\r\n"
+	for range 3 {
+		r.send(t, junk)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for c.Malformed() < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := c.Malformed(); got != 3 {
+		t.Fatalf("Malformed = %d, want 3", got)
+	}
+	if s := buf.String(); strings.Contains(s, "level=ERROR") || strings.Contains(s, "xxxxxxxxxx") {
+		t.Errorf("the malformed datagrams reached the log at INFO:\n%s", s)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

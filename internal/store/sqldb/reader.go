@@ -77,7 +77,7 @@ func (r reader) App(ctx context.Context, id string) (verify.App, error) {
 
 func (r reader) APIKeyByHash(ctx context.Context, hash string) (verify.APIKey, verify.App, error) {
 	const q = `SELECT k.id, k.app_id, k.hash, k.prefix, k.kind, k.created_at, k.revoked_at,
-		a.id, a.name, a.default_callback_url, a.webhook_secret, a.created_at, a.settings
+		k.scope, k.expires_at, k.last_used_at, a.id, a.name, a.default_callback_url, a.webhook_secret, a.created_at, a.settings
 		FROM api_keys k JOIN apps a ON a.id = k.app_id
 		WHERE k.hash = ? AND k.revoked_at = 0`
 	k, a, err := scanAPIKeyAndApp(r.db.QueryRowContext(ctx, r.d.Rebind(q), hash))

@@ -152,23 +152,45 @@ func decodeWorkflow(s string) ([]verify.Step, error) {
 	return out, nil
 }
 
-const apiKeyCols = `id, app_id, hash, prefix, kind, created_at, revoked_at`
+const apiKeyCols = `id, app_id, hash, prefix, kind, created_at, revoked_at, scope, expires_at, last_used_at`
+
+// keyDest is where an api_keys row (apiKeyCols) scans to.
+type keyDest struct {
+	k                           verify.APIKey
+	created, revoked, exp, used int64
+}
+
+func (d *keyDest) fields() []any {
+	return []any{&d.k.ID, &d.k.AppID, &d.k.Hash, &d.k.Prefix, &d.k.Kind, &d.created, &d.revoked, &d.k.Scope, &d.exp, &d.used}
+}
+
+func (d *keyDest) key() verify.APIKey {
+	d.k.CreatedAt, d.k.RevokedAt, d.k.ExpiresAt, d.k.LastUsedAt = fromMillis(d.created), fromMillis(d.revoked), fromMillis(d.exp), fromMillis(d.used)
+	return d.k
+}
+
+func scanAPIKey(s scanner) (verify.APIKey, error) {
+	var d keyDest
+	if err := s.Scan(d.fields()...); err != nil {
+		return verify.APIKey{}, err
+	}
+	return d.key(), nil
+}
 
 func scanAPIKeyAndApp(s scanner) (verify.APIKey, verify.App, error) {
-	var k verify.APIKey
+	var d keyDest
 	var a verify.App
-	var kCreated, kRevoked, aCreated int64
+	var aCreated int64
 	var settings string
-	err := s.Scan(&k.ID, &k.AppID, &k.Hash, &k.Prefix, &k.Kind, &kCreated, &kRevoked,
-		&a.ID, &a.Name, &a.DefaultCallbackURL, &a.WebhookSecret, &aCreated, &settings)
+	err := s.Scan(append(d.fields(), &a.ID, &a.Name, &a.DefaultCallbackURL, &a.WebhookSecret, &aCreated, &settings)...)
 	if err != nil {
 		return verify.APIKey{}, verify.App{}, err
 	}
 	if err := decodeJSON(settings, &a.Settings); err != nil {
 		return verify.APIKey{}, verify.App{}, fmt.Errorf("app %s settings: %w", a.ID, err)
 	}
-	k.CreatedAt, k.RevokedAt, a.CreatedAt = fromMillis(kCreated), fromMillis(kRevoked), fromMillis(aCreated)
-	return k, a, nil
+	a.CreatedAt = fromMillis(aCreated)
+	return d.key(), a, nil
 }
 
 const numberCols = `app_id, number, country, created_at`

@@ -72,8 +72,9 @@ func (t txn) UpdateApp(ctx context.Context, a verify.App) error {
 
 func (t txn) InsertAPIKey(ctx context.Context, k verify.APIKey) error {
 	return t.insert(ctx, "insert api key "+k.ID,
-		`INSERT INTO api_keys (`+apiKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		k.ID, k.AppID, k.Hash, k.Prefix, string(k.Kind), millis(k.CreatedAt), millis(k.RevokedAt))
+		`INSERT INTO api_keys (`+apiKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		k.ID, k.AppID, k.Hash, k.Prefix, string(k.Kind), millis(k.CreatedAt), millis(k.RevokedAt),
+		string(k.Scope), millis(k.ExpiresAt), millis(k.LastUsedAt))
 }
 
 func (t txn) InsertNumber(ctx context.Context, n verify.Number) error {

@@ -1,0 +1,187 @@
+// Package plivo is the Plivo carrier: outbound calls through the Call API
+// (POST /v1/Account/{auth_id}/Call/, HTTP Basic auth), controlled by Plivo
+// XML that ringgate serves from its own webhooks; texts through the
+// Message API with delivery-status callbacks; and inbound calls to pool
+// numbers for missed_call verification, refused with
+// <Hangup reason="rejected"/> before they are answered.
+//
+// Webhooks are served under PublicURL+"/carriers/"+Name and authenticated
+// with Plivo's signature V3 (X-Plivo-Signature-V3 and its nonce: HMAC-
+// SHA256 with the auth token over the URL, the sorted POST parameters and
+// the nonce), or V2 (URL without query and nonce) where Plivo sends only
+// that (message callbacks). Anything unsigned or badly signed gets 403 and
+// is counted in Rejected.
+//
+// Routes (after the server strips the prefix):
+//
+//	/answer      answer_url: inbound calls (no id) and ringgate's own calls
+//	/ring        ring_url: the callee's phone rings (flash calls end here)
+//	/hangup      hangup_url: the call is over
+//	/digits      GetDigits action: DTMF (or its timeout) for voice_otp
+//	/sms-status/{id}  message status callbacks (the id in the path, which V2 signs)
+//
+// State ringgate needs across webhooks rides in the URLs it gives Plivo,
+// sealed with AES-GCM (httpcarrier.Sealer): the kind of call, and for
+// voice_otp the dialplan session with its variables (the code).
+package plivo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/httpcarrier"
+)
+
+// DefaultAPIBase is Plivo's API root.
+const DefaultAPIBase = "https://api.plivo.com"
+
+// Config configures one Plivo account.
+type Config struct {
+	Name      string // the carrier's name in ringgate's config
+	AuthID    string // the account's Auth ID (HTTP Basic user, part of every API path)
+	AuthToken string // the Auth Token (HTTP Basic password; the key of webhook signatures)
+	APIBase   string // "" is DefaultAPIBase; tests point it at a local server
+	PublicURL string // ringgate's external base URL
+	From      []string
+	Country   string // ISO region for national-format numbers in webhooks
+	Secret    []byte // seals the state ringgate puts in its callback URLs
+	Inbound   carrier.InboundHandler
+	Events    carrier.EventHandler
+	Client    *http.Client // nil: httpcarrier.NewClient()
+	Logger    *slog.Logger
+	Now       func() time.Time // nil is time.Now
+}
+
+// Carrier is one Plivo account: a carrier.Sender and the http.Handler of
+// its webhooks.
+type Carrier struct {
+	cfg      Config
+	base     string
+	seal     *httpcarrier.Sealer
+	client   *http.Client
+	log      *slog.Logger
+	now      func() time.Time
+	refusals httpcarrier.Refusals
+	next     atomic.Uint64
+
+	mu    sync.Mutex
+	calls map[string]*callMemo
+}
+
+// callMemo is what a node remembers about a call between webhooks; lost
+// to a restart, it only makes an ended call's cause less precise.
+type callMemo struct {
+	machine bool // answer_url said Machine=true
+	dropped bool // ringgate hung it up on ringing
+	at      time.Time
+}
+
+var (
+	_ carrier.Sender = (*Carrier)(nil)
+	_ http.Handler   = (*Carrier)(nil)
+)
+
+// New checks cfg and builds the carrier.
+func New(cfg Config) (*Carrier, error) {
+	switch {
+	case cfg.Name == "":
+		return nil, errors.New("plivo: a name is required")
+	case cfg.AuthID == "" || cfg.AuthToken == "":
+		return nil, fmt.Errorf("plivo %s: account_id (auth id) and auth_token are required", cfg.Name)
+	case cfg.PublicURL == "":
+		return nil, fmt.Errorf("plivo %s: public_url is required (Plivo calls ringgate back there)", cfg.Name)
+	case cfg.Events == nil || cfg.Inbound == nil:
+		return nil, fmt.Errorf("plivo %s: an inbound and an event handler are required", cfg.Name)
+	}
+	c := &Carrier{
+		cfg: cfg, base: DefaultAPIBase, client: httpcarrier.ClientOr(cfg.Client),
+		log: cfg.Logger, now: cfg.Now, calls: map[string]*callMemo{},
+	}
+	if cfg.APIBase != "" {
+		c.base = strings.TrimRight(cfg.APIBase, "/")
+	}
+	c.cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	c.log = c.log.With(slog.String("carrier", cfg.Name))
+	if c.now == nil {
+		c.now = time.Now
+	}
+	s, err := httpcarrier.NewSealer(cfg.Secret, "plivo/"+cfg.Name)
+	if err != nil {
+		return nil, fmt.Errorf("plivo %s: %w", cfg.Name, err)
+	}
+	c.seal = s
+	return c, nil
+}
+
+// Name is the carrier's configured name.
+func (c *Carrier) Name() string { return c.cfg.Name }
+
+// Rejected counts webhooks refused for a bad or missing signature.
+func (c *Carrier) Rejected() uint64 { return c.refusals.Count() }
+
+func (c *Carrier) from(want string) string {
+	if want != "" {
+		return want
+	}
+	if len(c.cfg.From) == 0 {
+		return ""
+	}
+	return c.cfg.From[int(c.next.Add(1)-1)%len(c.cfg.From)]
+}
+
+// memo returns call id's memo, creating it when create is set; memos
+// older than a day are dropped once the map holds 1024.
+func (c *Carrier) memo(id string, create bool) *callMemo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.calls[id]
+	if m == nil && create {
+		now := c.now()
+		if len(c.calls) >= 1024 {
+			for k, v := range c.calls {
+				if now.Sub(v.at) > 24*time.Hour {
+					delete(c.calls, k)
+				}
+			}
+		}
+		m = &callMemo{at: now}
+		c.calls[id] = m
+	}
+	return m
+}
+
+func (c *Carrier) forget(id string) {
+	c.mu.Lock()
+	delete(c.calls, id)
+	c.mu.Unlock()
+}
+
+func (c *Carrier) event(ctx context.Context, e carrier.Event) {
+	e.Carrier, e.At = c.cfg.Name, c.now()
+	if err := c.cfg.Events.CarrierEvent(ctx, e); err != nil {
+		c.log.ErrorContext(ctx, "recording a carrier event", slog.String("id", e.ID), slog.String("kind", string(e.Kind)), slog.Any("err", err))
+	}
+}
+
+// digits strips an E.164 number to its digits, the form Plivo's examples
+// use ("+1 415…" → "1415…").
+func digits(e164 string) string {
+	var b strings.Builder
+	for _, r := range e164 {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,361 @@
+package telnyx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/httpcarrier"
+	"github.com/ringgate/ringgate/internal/ivr"
+)
+
+// callRequest is the body of POST /texml/calls/{connection_id}. Names are
+// case-sensitive, as Telnyx documents them.
+type callRequest struct {
+	To                   string `json:"To"`
+	From                 string `json:"From"`
+	URL                  string `json:"Url,omitempty"`
+	Method               string `json:"Method,omitempty"`
+	Texml                string `json:"Texml,omitempty"`
+	StatusCallback       string `json:"StatusCallback"`
+	StatusCallbackMethod string `json:"StatusCallbackMethod"`
+	StatusCallbackEvent  string `json:"StatusCallbackEvent"`
+	Timeout              int    `json:"Timeout,omitempty"`
+	MachineDetection     string `json:"MachineDetection,omitempty"`
+}
+
+// PlaceCall asks Telnyx to place c and returns its call_sid.
+func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, error) {
+	if c.cfg.ConnectionID == "" {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "unsupported", Err: errors.New("no connection_id configured for outbound calls")}
+	}
+	if call.ID == "" || call.To == "" {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("call without id or To")}
+	}
+	body := callRequest{
+		To: call.To, From: c.from(call.From),
+		StatusCallbackMethod: "POST", StatusCallbackEvent: "initiated ringing answered completed",
+	}
+	if body.From == "" {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "no_caller_id", Err: errors.New("no caller ID: give the call one or configure from")}
+	}
+	if call.RingTimeout > 0 {
+		body.Timeout = httpcarrier.Seconds(call.RingTimeout)
+	}
+	q := url.Values{"id": {call.ID}}
+	if call.OnAnswer == carrier.RunDialplan {
+		if call.Dialplan == nil {
+			return "", &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("voice call without a dialplan")}
+		}
+		tok, err := c.seal.SealIVR(call.ID, call.Dialplan, call.Vars, call.Dialplan.Start(call.Vars))
+		if err != nil {
+			return "", &carrier.Error{Carrier: c.cfg.Name, Code: "dialplan", Err: err}
+		}
+		body.URL = c.callback("/answer", url.Values{"id": {call.ID}, "s": {tok}})
+		body.Method = "POST"
+		body.MachineDetection = "Enable"
+		q.Set("ivr", "1")
+	} else {
+		body.Texml = string(httpcarrier.TwiMLHangup())
+	}
+	if call.DropOnRing {
+		q.Set("drop", "1")
+	}
+	body.StatusCallback = c.callback("/call-status", q)
+	res, err := c.do(httpcarrier.NewJSONRequest(ctx, http.MethodPost, c.cfg.APIBase+"/texml/calls/"+url.PathEscape(c.cfg.ConnectionID), body))
+	if err != nil {
+		return "", err
+	}
+	var ok struct {
+		CallSid string `json:"call_sid"`
+		Sid     string `json:"sid"`
+		Data    *struct {
+			CallSid string `json:"call_sid"`
+			Sid     string `json:"sid"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(res.Body, &ok)
+	ref := ok.CallSid
+	if ok.Data != nil && ref == "" {
+		ref = ok.Data.CallSid
+	}
+	if ref == "" {
+		ref = ok.Sid
+	}
+	if ref == "" {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Retryable: true, Code: "bad_response", Err: fmt.Errorf("HTTP %d without a call_sid", res.Status)}
+	}
+	return ref, nil
+}
+
+// hangUp ends a call before answer (flash_call on ringing) through the
+// TeXML update-call API, which takes a form body.
+func (c *Carrier) hangUp(ctx context.Context, accountSid, callSid string) error {
+	if accountSid == "" || callSid == "" {
+		return errors.New("no AccountSid or CallSid in the callback")
+	}
+	u := c.cfg.APIBase + "/texml/Accounts/" + url.PathEscape(accountSid) + "/Calls/" + url.PathEscape(callSid)
+	_, err := c.do(httpcarrier.NewFormRequest(ctx, u, url.Values{"Status": {"completed"}}))
+	return err
+}
+
+// messageRequest is the body of POST /messages.
+type messageRequest struct {
+	From               string `json:"from"`
+	To                 string `json:"to"`
+	Text               string `json:"text"`
+	MessagingProfileID string `json:"messaging_profile_id,omitempty"`
+	WebhookURL         string `json:"webhook_url"`
+	UseProfileWebhooks bool   `json:"use_profile_webhooks"`
+}
+
+// SendSMS sends m and returns Telnyx's message id.
+func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
+	if m.ID == "" || m.To == "" {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("message without id or To")}
+	}
+	from := c.from(m.From)
+	if from == "" && c.cfg.MessagingProfileID == "" {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "no_sender", Err: errors.New("no sender: configure from or a messaging profile")}
+	}
+	res, err := c.do(httpcarrier.NewJSONRequest(ctx, http.MethodPost, c.cfg.APIBase+"/messages", messageRequest{
+		From: from, To: m.To, Text: m.Text, MessagingProfileID: c.cfg.MessagingProfileID,
+		WebhookURL: c.callback("/sms-status", url.Values{"id": {m.ID}}),
+	}))
+	if err != nil {
+		return "", err
+	}
+	var ok struct {
+		Data struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(res.Body, &ok); err != nil || ok.Data.ID == "" {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Retryable: true, Code: "bad_response", Err: fmt.Errorf("HTTP %d without data.id", res.Status)}
+	}
+	return ok.Data.ID, nil
+}
+
+func commandID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.URL.Query().Get("id")
+	if id == "" || len(id) > 128 {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "id is missing or too long")
+		return "", false
+	}
+	return id, true
+}
+
+func (c *Carrier) handleAnswer(w http.ResponseWriter, r *http.Request, p url.Values) {
+	id, ok := commandID(w, r)
+	if !ok {
+		return
+	}
+	call, err := c.seal.OpenIVR(id, r.URL.Query().Get("s"))
+	if err != nil {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "s is not a session this carrier sealed for this call")
+		return
+	}
+	by := httpcarrier.AnsweredBy(p.Get("AnsweredBy"))
+	if err := c.emit(r.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: by}); err != nil {
+		httpcarrier.Problem(w, http.StatusServiceUnavailable, "unavailable", "the event could not be recorded")
+		return
+	}
+	c.respond(w, r, id, call, call.Session.Answered(by))
+}
+
+func (c *Carrier) handleGather(w http.ResponseWriter, r *http.Request, p url.Values) {
+	id, ok := commandID(w, r)
+	if !ok {
+		return
+	}
+	call, err := c.seal.OpenIVR(id, r.URL.Query().Get("s"))
+	if err != nil {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "s is not a session this carrier sealed for this call")
+		return
+	}
+	digits := p.Get("Digits")
+	if digits == "" {
+		c.respond(w, r, id, call, call.Session.Timeout())
+		return
+	}
+	c.emit(r.Context(), carrier.Event{Kind: carrier.EventDTMF, ID: id, Digits: digits})
+	c.respond(w, r, id, call, call.Session.Digits(digits))
+}
+
+func (c *Carrier) respond(w http.ResponseWriter, r *http.Request, id string, call *httpcarrier.IVRCall, acts []ivr.Action) {
+	for _, e := range httpcarrier.PromptEvents(c.cfg.Name, id, acts, c.cfg.Now()) {
+		c.emit(r.Context(), e)
+	}
+	gather := ""
+	if !call.Session.Done() {
+		tok, err := c.seal.SealIVR(id, call.Plan, call.Vars, call.Session)
+		if err != nil {
+			c.log.Error("sealing a dialplan session", slog.String("carrier", c.cfg.Name), slog.String("id", id), slog.Any("err", err))
+			httpcarrier.WriteXML(w, httpcarrier.TwiMLHangup())
+			return
+		}
+		gather = c.callback("/gather", url.Values{"id": {id}, "s": {tok}})
+	}
+	httpcarrier.WriteXML(w, httpcarrier.TwiML(acts, gather))
+}
+
+func (c *Carrier) handleCallStatus(w http.ResponseWriter, r *http.Request, p url.Values) {
+	id, ok := commandID(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	e, final := callEvent(p, q.Get("ivr") == "1", q.Get("drop") == "1")
+	if e.Kind == "" {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	e.ID = id
+	if e.Kind == carrier.EventRinging && q.Get("drop") == "1" {
+		if err := c.hangUp(r.Context(), p.Get("AccountSid"), p.Get("CallSid")); err != nil {
+			c.log.Warn("ending a flash call on ringing", slog.String("carrier", c.cfg.Name), slog.String("id", id), slog.Any("err", err))
+		}
+	}
+	if err := c.emit(r.Context(), e); err != nil && final {
+		// Telnyx retries a webhook that is not answered 200 (at the
+		// failover URL).
+		httpcarrier.Problem(w, http.StatusServiceUnavailable, "unavailable", "the event could not be recorded")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// callEvent maps a TeXML status callback. CallStatus is initiated,
+// ringing, in-progress, or (final) completed, busy, no-answer, canceled,
+// failed; SipHangupCause carries the SIP status of a failed call.
+func callEvent(p url.Values, dialplan, drop bool) (e carrier.Event, final bool) {
+	by := p.Get("AnsweredBy")
+	switch p.Get("CallStatus") {
+	case "ringing":
+		return carrier.Event{Kind: carrier.EventRinging}, false
+	case "in-progress", "answered":
+		if dialplan {
+			return carrier.Event{}, false
+		}
+		return carrier.Event{Kind: carrier.EventAnswered, AnsweredBy: httpcarrier.AnsweredBy(by)}, false
+	case "completed":
+		cause := carrier.CauseCompleted
+		if httpcarrier.AnsweredBy(by) == carrier.AnsweredMachine {
+			cause = carrier.CauseMachine
+		}
+		if drop && p.Get("AnsweredTime") == "" {
+			// A flash call ringgate ended on ringing, before anyone answered
+			// (a completed call that was answered carries AnsweredTime).
+			cause = carrier.CauseDropped
+		}
+		return carrier.Event{Kind: carrier.EventEnded, Cause: cause}, true
+	case "busy":
+		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseBusy}, true
+	case "no-answer":
+		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseNoAnswer}, true
+	case "canceled":
+		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseDropped}, true
+	case "failed":
+		cause := carrier.CauseFailed
+		switch strings.TrimSpace(p.Get("SipHangupCause")) {
+		case "404", "410", "484", "480", "604":
+			cause = carrier.CauseUnreachable
+		case "603":
+			cause = carrier.CauseRejected
+		case "486", "600":
+			cause = carrier.CauseBusy
+		}
+		return carrier.Event{Kind: carrier.EventEnded, Cause: cause}, true
+	}
+	return carrier.Event{}, false
+}
+
+// smsWebhook is a messaging webhook: {"data": {"event_type":
+// "message.finalized", "payload": {"id": …, "to": [{"phone_number": …,
+// "status": "delivered"}], "errors": […]}}}.
+type smsWebhook struct {
+	Data struct {
+		EventType string `json:"event_type"`
+		Payload   struct {
+			ID string `json:"id"`
+			To []struct {
+				PhoneNumber string `json:"phone_number"`
+				Status      string `json:"status"`
+			} `json:"to"`
+		} `json:"payload"`
+	} `json:"data"`
+}
+
+// handleSMSStatus maps the recipient's status: delivered → sms_delivered;
+// delivery_failed → sms_failed (undelivered); sending_failed → sms_failed
+// (failed); queued, sending, sent, delivery_unconfirmed → nothing.
+func (c *Carrier) handleSMSStatus(w http.ResponseWriter, r *http.Request, body []byte) {
+	id, ok := commandID(w, r)
+	if !ok {
+		return
+	}
+	e, err := smsEvent(body)
+	if err != nil {
+		httpcarrier.Problem(w, http.StatusBadRequest, "malformed_json", err.Error())
+		return
+	}
+	if e.Kind == "" {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	e.ID = id
+	if err := c.emit(r.Context(), e); err != nil {
+		httpcarrier.Problem(w, http.StatusServiceUnavailable, "unavailable", "the event could not be recorded")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func smsEvent(body []byte) (carrier.Event, error) {
+	var hook smsWebhook
+	if err := json.Unmarshal(body, &hook); err != nil {
+		return carrier.Event{}, errors.New("the webhook body is not Telnyx's JSON")
+	}
+	if len(hook.Data.Payload.To) == 0 {
+		return carrier.Event{}, nil
+	}
+	switch hook.Data.Payload.To[0].Status {
+	case "delivered":
+		return carrier.Event{Kind: carrier.EventSMSDelivered}, nil
+	case "delivery_failed":
+		return carrier.Event{Kind: carrier.EventSMSFailed, Cause: carrier.CauseUndelivered}, nil
+	case "sending_failed":
+		return carrier.Event{Kind: carrier.EventSMSFailed, Cause: carrier.CauseFailed}, nil
+	}
+	return carrier.Event{}, nil
+}
+
+// handleVoice answers a call to a number of the TeXML application with
+// <Reject/>, after ringgate has matched it (missed_call).
+func (c *Carrier) handleVoice(w http.ResponseWriter, r *http.Request, p url.Values) {
+	in := carrier.InboundCall{
+		From: p.Get("From"), To: p.Get("To"), Country: c.cfg.Country, Carrier: c.cfg.Name,
+		CallID: p.Get("CallSid"), At: c.cfg.Now(),
+	}
+	if in.From == "" || in.To == "" {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "From and To are required")
+		return
+	}
+	d, err := c.cfg.Inbound.InboundCall(r.Context(), in)
+	if err != nil {
+		c.log.Error("inbound call", slog.String("carrier", c.cfg.Name), slog.String("call_sid", in.CallID), slog.Any("err", err))
+		httpcarrier.Problem(w, http.StatusServiceUnavailable, "unavailable", "the call could not be handled now")
+		return
+	}
+	reason := "rejected"
+	if d.SIPStatus == 486 || d.SIPStatus == 600 {
+		reason = "busy"
+	}
+	httpcarrier.WriteXML(w, httpcarrier.TwiMLReject(reason))
+}

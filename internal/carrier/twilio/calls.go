@@ -1,0 +1,295 @@
+package twilio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/httpcarrier"
+	"github.com/ringgate/ringgate/internal/ivr"
+)
+
+// PlaceCall asks Twilio to place c and returns its CallSid. What happens
+// next arrives at /call-status (and /answer, /gather for voice_otp).
+func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, error) {
+	if call.ID == "" || call.To == "" {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("call without id or To")}
+	}
+	from := c.from(call.From)
+	if from == "" {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "no_caller_id", Err: errors.New("no caller ID: give the call one or configure from")}
+	}
+	q := url.Values{"id": {call.ID}}
+	form := url.Values{
+		"To":                   {call.To},
+		"From":                 {from},
+		"StatusCallback":       nil,
+		"StatusCallbackMethod": {"POST"},
+		"StatusCallbackEvent":  {"initiated", "ringing", "answered", "completed"},
+	}
+	if call.RingTimeout > 0 {
+		form.Set("Timeout", strconv.Itoa(httpcarrier.Seconds(call.RingTimeout)))
+	}
+	switch {
+	case call.OnAnswer == carrier.RunDialplan:
+		if call.Dialplan == nil {
+			return "", &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("voice call without a dialplan")}
+		}
+		tok, err := c.seal.SealIVR(call.ID, call.Dialplan, call.Vars, call.Dialplan.Start(call.Vars))
+		if err != nil {
+			return "", &carrier.Error{Carrier: c.cfg.Name, Code: "dialplan", Err: err}
+		}
+		form.Set("Url", c.callback("/answer", url.Values{"id": {call.ID}, "s": {tok}}))
+		form.Set("Method", "POST")
+		// Synchronous detection: Twilio fetches /answer once it has judged
+		// the answer, with AnsweredBy.
+		form.Set("MachineDetection", "Enable")
+		q.Set("ivr", "1")
+	default:
+		// Nothing to say: flash_call should never be answered (it is
+		// cancelled on ringing), answer_call's proof is the answer itself.
+		form.Set("Twiml", string(httpcarrier.TwiMLHangup()))
+	}
+	if call.DropOnRing {
+		q.Set("drop", "1")
+	}
+	form["StatusCallback"] = []string{c.callback("/call-status", q)}
+	return c.post(ctx, "/Calls.json", form)
+}
+
+// cancel ends a call that has not been answered (flash_call on ringing).
+func (c *Carrier) cancel(ctx context.Context, sid string) error {
+	if sid == "" || strings.ContainsAny(sid, "/?#%") {
+		return fmt.Errorf("bad CallSid %q", sid)
+	}
+	_, err := c.post(ctx, "/Calls/"+url.PathEscape(sid)+".json", url.Values{"Status": {"canceled"}})
+	return err
+}
+
+// SendSMS sends m and returns the MessageSid.
+func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
+	if m.ID == "" || m.To == "" {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("message without id or To")}
+	}
+	from := c.from(m.From)
+	if from == "" {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "no_sender", Err: errors.New("no sender: give the message one or configure from")}
+	}
+	return c.post(ctx, "/Messages.json", url.Values{
+		"To":             {m.To},
+		"From":           {from},
+		"Body":           {m.Text},
+		"StatusCallback": {c.callback("/sms-status", url.Values{"id": {m.ID}})},
+	})
+}
+
+// commandID is the id ringgate put in the callback URL.
+func commandID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.URL.Query().Get("id")
+	if id == "" || len(id) > 128 {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "id is missing or too long")
+		return "", false
+	}
+	return id, true
+}
+
+// handleAnswer runs a voice_otp call's dialplan from its start, once
+// Twilio has judged who answered.
+func (c *Carrier) handleAnswer(w http.ResponseWriter, r *http.Request, p url.Values) {
+	id, ok := commandID(w, r)
+	if !ok {
+		return
+	}
+	call, err := c.seal.OpenIVR(id, r.URL.Query().Get("s"))
+	if err != nil {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "s is not a session this carrier sealed for this call")
+		return
+	}
+	by := httpcarrier.AnsweredBy(p.Get("AnsweredBy"))
+	if err := c.emit(r.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: by}); err != nil {
+		httpcarrier.Problem(w, http.StatusServiceUnavailable, "unavailable", "the event could not be recorded")
+		return
+	}
+	c.respond(w, r, id, call, call.Session.Answered(by))
+}
+
+// handleGather continues a voice_otp call with the digits pressed, or
+// the menu's timeout when Digits is empty.
+func (c *Carrier) handleGather(w http.ResponseWriter, r *http.Request, p url.Values) {
+	id, ok := commandID(w, r)
+	if !ok {
+		return
+	}
+	call, err := c.seal.OpenIVR(id, r.URL.Query().Get("s"))
+	if err != nil {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "s is not a session this carrier sealed for this call")
+		return
+	}
+	digits := p.Get("Digits")
+	if digits == "" {
+		c.respond(w, r, id, call, call.Session.Timeout())
+		return
+	}
+	c.emit(r.Context(), carrier.Event{Kind: carrier.EventDTMF, ID: id, Digits: digits})
+	c.respond(w, r, id, call, call.Session.Digits(digits))
+}
+
+func (c *Carrier) respond(w http.ResponseWriter, r *http.Request, id string, call *httpcarrier.IVRCall, acts []ivr.Action) {
+	for _, e := range httpcarrier.PromptEvents(c.cfg.Name, id, acts, c.cfg.Now()) {
+		c.emit(r.Context(), e)
+	}
+	gather := ""
+	if !call.Session.Done() {
+		tok, err := c.seal.SealIVR(id, call.Plan, call.Vars, call.Session)
+		if err != nil {
+			c.log.Error("sealing a dialplan session", slog.String("carrier", c.cfg.Name), slog.String("id", id), slog.Any("err", err))
+			httpcarrier.WriteXML(w, httpcarrier.TwiMLHangup())
+			return
+		}
+		gather = c.callback("/gather", url.Values{"id": {id}, "s": {tok}})
+	}
+	httpcarrier.WriteXML(w, httpcarrier.TwiML(acts, gather))
+}
+
+// handleCallStatus maps Twilio's CallStatus onto ringgate's events:
+// ringing → ringing (and, for a flash call, cancel); in-progress →
+// answered (unless the dialplan's /answer reports it, with AMD); the
+// final statuses → ended with a cause.
+func (c *Carrier) handleCallStatus(w http.ResponseWriter, r *http.Request, p url.Values) {
+	id, ok := commandID(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	e, final := callEvent(p, q.Get("ivr") == "1")
+	if e.Kind == "" {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	e.ID = id
+	if sc, err := strconv.Atoi(p.Get("SipResponseCode")); err == nil {
+		e.SIPStatus = sc
+	}
+	if e.Kind == carrier.EventRinging && q.Get("drop") == "1" {
+		// The caller ID (the code) has reached the phone: hang up before
+		// anyone answers.
+		if err := c.cancel(r.Context(), p.Get("CallSid")); err != nil {
+			c.log.Warn("cancelling a flash call on ringing", slog.String("carrier", c.cfg.Name), slog.String("id", id), slog.Any("err", err))
+		}
+	}
+	if err := c.emit(r.Context(), e); err != nil && final {
+		httpcarrier.Problem(w, http.StatusServiceUnavailable, "unavailable", "the event could not be recorded")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// callEvent maps a status callback: Twilio's CallStatus values are
+// queued, initiated, ringing, in-progress, completed, busy, no-answer,
+// canceled and failed. final reports an EventEnded.
+func callEvent(p url.Values, dialplan bool) (e carrier.Event, final bool) {
+	by := p.Get("AnsweredBy")
+	switch p.Get("CallStatus") {
+	case "ringing":
+		return carrier.Event{Kind: carrier.EventRinging}, false
+	case "in-progress", "answered":
+		if dialplan {
+			return carrier.Event{}, false
+		}
+		return carrier.Event{Kind: carrier.EventAnswered, AnsweredBy: httpcarrier.AnsweredBy(by)}, false
+	case "completed":
+		cause := carrier.CauseCompleted
+		if httpcarrier.AnsweredBy(by) == carrier.AnsweredMachine {
+			cause = carrier.CauseMachine
+		}
+		return carrier.Event{Kind: carrier.EventEnded, Cause: cause}, true
+	case "busy":
+		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseBusy}, true
+	case "no-answer":
+		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseNoAnswer}, true
+	case "canceled":
+		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseDropped}, true
+	case "failed":
+		cause := carrier.CauseFailed
+		switch p.Get("SipResponseCode") {
+		case "404", "410", "484", "480", "604":
+			cause = carrier.CauseUnreachable
+		case "603":
+			cause = carrier.CauseRejected
+		case "486", "600":
+			cause = carrier.CauseBusy
+		}
+		return carrier.Event{Kind: carrier.EventEnded, Cause: cause}, true
+	}
+	return carrier.Event{}, false
+}
+
+// handleSMSStatus maps MessageStatus: delivered → sms_delivered;
+// undelivered → sms_failed (undelivered); failed → sms_failed (failed);
+// queued, sending, sent, accepted, scheduled, read → nothing yet.
+func (c *Carrier) handleSMSStatus(w http.ResponseWriter, r *http.Request, p url.Values) {
+	id, ok := commandID(w, r)
+	if !ok {
+		return
+	}
+	e := smsEvent(p)
+	if e.Kind == "" {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	e.ID = id
+	if err := c.emit(r.Context(), e); err != nil {
+		httpcarrier.Problem(w, http.StatusServiceUnavailable, "unavailable", "the event could not be recorded")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func smsEvent(p url.Values) carrier.Event {
+	status := p.Get("MessageStatus")
+	if status == "" {
+		status = p.Get("SmsStatus")
+	}
+	switch status {
+	case "delivered":
+		return carrier.Event{Kind: carrier.EventSMSDelivered}
+	case "undelivered":
+		return carrier.Event{Kind: carrier.EventSMSFailed, Cause: carrier.CauseUndelivered}
+	case "failed":
+		return carrier.Event{Kind: carrier.EventSMSFailed, Cause: carrier.CauseFailed}
+	}
+	return carrier.Event{}
+}
+
+// handleVoice answers a call to one of the account's numbers: ringgate
+// decides (a missed_call verification, or nobody's), and the call is
+// always refused with <Reject/> so the caller pays nothing. If the
+// decision cannot be made (the store is down) Twilio gets 503 and tries
+// the number's fallback URL.
+func (c *Carrier) handleVoice(w http.ResponseWriter, r *http.Request, p url.Values) {
+	in := carrier.InboundCall{
+		From: p.Get("From"), To: p.Get("To"), Country: c.cfg.Country, Carrier: c.cfg.Name,
+		CallID: p.Get("CallSid"), At: c.cfg.Now(),
+	}
+	if in.From == "" || in.To == "" {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "From and To are required")
+		return
+	}
+	d, err := c.cfg.Inbound.InboundCall(r.Context(), in)
+	if err != nil {
+		c.log.Error("inbound call", slog.String("carrier", c.cfg.Name), slog.String("call_sid", in.CallID), slog.Any("err", err))
+		httpcarrier.Problem(w, http.StatusServiceUnavailable, "unavailable", "the call could not be handled now")
+		return
+	}
+	reason := "rejected"
+	if d.SIPStatus == 486 || d.SIPStatus == 600 {
+		reason = "busy"
+	}
+	httpcarrier.WriteXML(w, httpcarrier.TwiMLReject(reason))
+}

@@ -1,0 +1,425 @@
+package vonage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/httpcarrier"
+	"github.com/ringgate/ringgate/internal/ivr"
+)
+
+// ServeHTTP serves Vonage's webhooks (see the package doc for the routes).
+func (c *Carrier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET, POST")
+		problem(w, http.StatusMethodNotAllowed, "method_not_allowed", "webhooks are GET or POST")
+		return
+	}
+	body, err := httpcarrier.ReadBody(r)
+	if err != nil {
+		problem(w, http.StatusRequestEntityTooLarge, "body_too_large", "webhook body unreadable or over 64 KiB")
+		return
+	}
+	switch r.URL.Path {
+	case "/answer", "/event", "/input":
+		if err := c.authVoice(r, body); err != nil {
+			c.refuse(w, r, err)
+			return
+		}
+	case "/sms-status":
+		params, err := smsParams(r, body)
+		if err != nil {
+			problem(w, http.StatusBadRequest, "malformed", err.Error())
+			return
+		}
+		if !verifySMSSig(params, c.cfg.SignatureSecret) {
+			c.refuse(w, r, errSignature)
+			return
+		}
+		c.smsStatus(r.Context(), w, params)
+		return
+	default:
+		problem(w, http.StatusNotFound, "no_such_route", "no Vonage webhook at "+r.URL.Path)
+		return
+	}
+	switch r.URL.Path {
+	case "/answer":
+		c.answer(w, r, body)
+	case "/event":
+		c.callEvent(w, r, body)
+	case "/input":
+		c.input(w, r, body)
+	}
+}
+
+// authVoice checks a voice webhook's signed JWT and its payload_hash.
+func (c *Carrier) authVoice(r *http.Request, body []byte) error {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		return errNoToken
+	}
+	claims, err := verifyJWT(strings.TrimSpace(tok), c.cfg.SignatureSecret, c.now())
+	if err != nil {
+		return err
+	}
+	if k, _ := claims["api_key"].(string); k != "" && c.cfg.APIKey != "" && k != c.cfg.APIKey {
+		return errors.New("token for another api_key")
+	}
+	if a, _ := claims["application_id"].(string); a != "" && c.cfg.ApplicationID != "" && a != c.cfg.ApplicationID {
+		return errors.New("token for another application")
+	}
+	return checkPayloadHash(claims, body)
+}
+
+// refuse answers 403 to an unauthenticated webhook and counts it.
+func (c *Carrier) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	c.refusals.Refuse(w, r, c.log, c.cfg.Name, err.Error())
+}
+
+func problem(w http.ResponseWriter, status int, code, detail string) {
+	httpcarrier.Problem(w, status, code, detail)
+}
+
+// callInfo is the part of Vonage's answer and event webhooks ringgate reads.
+type callInfo struct {
+	From             string `json:"from"`
+	To               string `json:"to"`
+	UUID             string `json:"uuid"`
+	ConversationUUID string `json:"conversation_uuid"`
+	Status           string `json:"status"`
+	Direction        string `json:"direction"`
+	Timestamp        string `json:"timestamp"`
+	// input webhooks: dtmf is an object {"digits","timed_out"} in the
+	// current API and was a bare string with a top-level timed_out before.
+	DTMF     json.RawMessage `json:"dtmf"`
+	TimedOut bool            `json:"timed_out"`
+}
+
+// parseCallInfo reads a webhook's fields from its JSON body, or from the
+// query for GET webhooks (answer_method GET, the application default).
+func parseCallInfo(r *http.Request, body []byte) (callInfo, error) {
+	var ci callInfo
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &ci); err != nil {
+			return ci, errors.New("body is not Vonage's JSON: " + err.Error())
+		}
+		return ci, nil
+	}
+	q := r.URL.Query()
+	ci.From, ci.To, ci.UUID = q.Get("from"), q.Get("to"), q.Get("uuid")
+	ci.ConversationUUID, ci.Status = q.Get("conversation_uuid"), q.Get("status")
+	return ci, nil
+}
+
+// dtmfOf returns an input webhook's digits ("" on timeout).
+func (ci callInfo) dtmfOf() (string, error) {
+	raw := bytes.TrimSpace(ci.DTMF)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	if raw[0] == '"' {
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	}
+	var d struct {
+		Digits   string `json:"digits"`
+		TimedOut bool   `json:"timed_out"`
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return "", err
+	}
+	return d.Digits, nil
+}
+
+// ncco actions ringgate emits.
+type nccoAction struct {
+	Action      string    `json:"action"`
+	Text        string    `json:"text,omitempty"`
+	Language    string    `json:"language,omitempty"`
+	Style       int       `json:"style,omitempty"`
+	Type        []string  `json:"type,omitempty"`
+	DTMF        *nccoDTMF `json:"dtmf,omitempty"`
+	EventURL    []string  `json:"eventUrl,omitempty"`
+	EventMethod string    `json:"eventMethod,omitempty"`
+}
+
+type nccoDTMF struct {
+	MaxDigits int `json:"maxDigits"`
+	TimeOut   int `json:"timeOut"`
+}
+
+// Vonage's limits on a dtmf input: timeOut 0–10 s, maxDigits 1–20.
+const maxInputTimeout = 10
+
+// nccoOf translates a dialplan's actions: each Say a talk; a Gather an
+// input (dtmf) whose eventUrl carries the session, sealed; a HangUp is the
+// end of the NCCO, which ends the call.
+func (c *Carrier) nccoOf(id string, call *httpcarrier.IVRCall, acts []ivr.Action) ([]nccoAction, error) {
+	out := []nccoAction{}
+	for _, a := range acts {
+		switch a.Kind {
+		case ivr.Say:
+			out = append(out, nccoAction{Action: "talk", Text: a.Text, Language: "en-US"})
+		case ivr.Gather:
+			tok, err := c.seal.SealIVR(id, call.Plan, call.Vars, call.Session)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, nccoAction{
+				Action: "input", Type: []string{"dtmf"},
+				DTMF:     &nccoDTMF{MaxDigits: min(max(a.MaxDigits, 1), 20), TimeOut: min(httpcarrier.Seconds(a.Timeout), maxInputTimeout)},
+				EventURL: []string{c.hookURL("/input", id, c.sealState(id, state{Kind: kindOTP}), tok)}, EventMethod: http.MethodPost,
+			})
+		case ivr.HangUp:
+			return out, nil
+		}
+	}
+	return out, nil
+}
+
+func writeNCCO(w http.ResponseWriter, ncco []nccoAction) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(ncco)
+}
+
+// prompts reports what the call says (the IVR transcript).
+func (c *Carrier) prompts(ctx context.Context, id string, acts []ivr.Action) {
+	for _, e := range httpcarrier.PromptEvents(c.cfg.Name, id, acts, c.now()) {
+		c.event(ctx, e)
+	}
+}
+
+// speak answers a webhook with the NCCO of acts.
+func (c *Carrier) speak(w http.ResponseWriter, r *http.Request, id string, call *httpcarrier.IVRCall, acts []ivr.Action) {
+	c.prompts(r.Context(), id, acts)
+	ncco, err := c.nccoOf(id, call, acts)
+	if err != nil {
+		c.log.ErrorContext(r.Context(), "sealing a dialplan session", slog.String("id", id), slog.Any("err", err))
+		ncco = []nccoAction{}
+	}
+	writeNCCO(w, ncco)
+}
+
+// answer serves answer_url. Ringgate's own calls carry id and s; anything
+// else is an inbound call to a pool number.
+func (c *Carrier) answer(w http.ResponseWriter, r *http.Request, body []byte) {
+	ci, err := parseCallInfo(r, body)
+	if err != nil {
+		problem(w, http.StatusBadRequest, "malformed", err.Error())
+		return
+	}
+	id := r.URL.Query().Get("id")
+	if id == "" {
+		c.inbound(w, r, ci)
+		return
+	}
+	st, err := c.openState(id, r.URL.Query().Get("s"))
+	if err != nil {
+		problem(w, http.StatusBadRequest, "bad_state", "the call state in the URL does not open")
+		return
+	}
+	if st.Kind != kindOTP {
+		writeNCCO(w, []nccoAction{}) // flash or answer call: end it now
+		return
+	}
+	call, err := c.seal.OpenIVR(id, r.URL.Query().Get("v"))
+	if err != nil {
+		problem(w, http.StatusBadRequest, "bad_state", "the dialplan state in the URL does not open")
+		return
+	}
+	// Vonage hangs up on machines itself (machine_detection "hangup"), so
+	// whoever is still here when the NCCO is fetched is not known to be a
+	// machine.
+	c.speak(w, r, id, call, call.Session.Answered(carrier.AnsweredUnknown))
+}
+
+// inbound handles a call to a pool number: the domain decides, and the
+// call is refused with an empty NCCO (see docs/carriers.md on
+// what Vonage documents about refusing calls).
+func (c *Carrier) inbound(w http.ResponseWriter, r *http.Request, ci callInfo) {
+	if ci.From == "" || ci.To == "" {
+		problem(w, http.StatusBadRequest, "malformed", "an inbound call needs from and to")
+		return
+	}
+	_, err := c.cfg.Inbound.InboundCall(r.Context(), carrier.InboundCall{
+		From: ci.From, To: ci.To, Country: c.cfg.Country, Carrier: c.cfg.Name, CallID: ci.UUID, At: c.now(),
+	})
+	if err != nil {
+		// Vonage retries answer_url once on a 503.
+		c.log.ErrorContext(r.Context(), "inbound call not decided", slog.String("uuid", ci.UUID), slog.Any("err", err))
+		problem(w, http.StatusServiceUnavailable, "unavailable", "could not decide on the call")
+		return
+	}
+	writeNCCO(w, []nccoAction{})
+}
+
+// callEvent serves event_url: call status changes of ringgate's calls.
+func (c *Carrier) callEvent(w http.ResponseWriter, r *http.Request, body []byte) {
+	ci, err := parseCallInfo(r, body)
+	if err != nil {
+		problem(w, http.StatusBadRequest, "malformed", err.Error())
+		return
+	}
+	id := r.URL.Query().Get("id")
+	if id == "" { // events of inbound calls: nothing to do
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	st, err := c.openState(id, r.URL.Query().Get("s"))
+	if err != nil {
+		problem(w, http.StatusBadRequest, "bad_state", "the call state in the URL does not open")
+		return
+	}
+	ctx := r.Context()
+	switch ci.Status {
+	case "ringing":
+		c.event(ctx, carrier.Event{Kind: carrier.EventRinging, ID: id})
+		if st.Kind == kindFlash {
+			c.memo(id, true).dropped = true
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := c.hangup(hctx, ci.UUID); err != nil {
+				c.log.WarnContext(ctx, "hanging up a flash call on ringing", slog.String("id", id), slog.Any("err", err))
+			}
+			cancel()
+		}
+	case "answered":
+		c.event(ctx, carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: carrier.AnsweredUnknown})
+	case "machine":
+		c.memo(id, true).machine = true
+	case "completed", "busy", "cancelled", "failed", "rejected", "timeout", "unanswered":
+		cause := c.endCause(id, st, ci.Status)
+		c.forget(id)
+		c.event(ctx, carrier.Event{Kind: carrier.EventEnded, ID: id, Cause: cause})
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// endCause maps a final call status (Voice API "Event webhook" statuses)
+// to ringgate's cause.
+func (c *Carrier) endCause(id string, st state, status string) string {
+	m := c.memo(id, false)
+	switch {
+	case m != nil && m.machine:
+		return carrier.CauseMachine
+	case st.Kind == kindFlash && (status == "cancelled" || (m != nil && m.dropped && status != "completed")):
+		return carrier.CauseDropped
+	}
+	switch status {
+	case "completed":
+		return carrier.CauseCompleted
+	case "busy":
+		return carrier.CauseBusy
+	case "rejected":
+		return carrier.CauseRejected
+	case "timeout", "unanswered", "cancelled":
+		return carrier.CauseNoAnswer
+	}
+	return carrier.CauseFailed
+}
+
+// input serves the input action's eventUrl: the digits (or a timeout)
+// drive the dialplan, whose next actions are the answer.
+func (c *Carrier) input(w http.ResponseWriter, r *http.Request, body []byte) {
+	ci, err := parseCallInfo(r, body)
+	if err != nil {
+		problem(w, http.StatusBadRequest, "malformed", err.Error())
+		return
+	}
+	dtmf, err := ci.dtmfOf()
+	if err != nil {
+		problem(w, http.StatusBadRequest, "malformed", "dtmf: "+err.Error())
+		return
+	}
+	id := r.URL.Query().Get("id")
+	st, err := c.openState(id, r.URL.Query().Get("s"))
+	if err != nil || st.Kind != kindOTP {
+		problem(w, http.StatusBadRequest, "bad_state", "the call state in the URL does not open")
+		return
+	}
+	call, err := c.seal.OpenIVR(id, r.URL.Query().Get("v"))
+	if err != nil {
+		problem(w, http.StatusBadRequest, "bad_state", "the dialplan state in the URL does not open")
+		return
+	}
+	var acts []ivr.Action
+	if dtmf == "" {
+		acts = call.Session.Timeout()
+	} else {
+		c.event(r.Context(), carrier.Event{Kind: carrier.EventDTMF, ID: id, Digits: dtmf})
+		acts = call.Session.Digits(dtmf)
+	}
+	c.speak(w, r, id, call, acts)
+}
+
+// smsParams collects a delivery receipt's parameters: the query for GET
+// receipts, plus a form or JSON body for POST ones (an account setting).
+func smsParams(r *http.Request, body []byte) (url.Values, error) {
+	params := url.Values{}
+	for k, v := range r.URL.Query() {
+		params[k] = v
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return params, nil
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "application/json" {
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, errors.New("body is not JSON: " + err.Error())
+		}
+		for k, v := range m {
+			switch v := v.(type) {
+			case string:
+				params.Set(k, v)
+			case float64:
+				params.Set(k, strconv.FormatFloat(v, 'f', -1, 64))
+			case bool:
+				params.Set(k, strconv.FormatBool(v))
+			}
+		}
+		return params, nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, errors.New("body is not a form: " + err.Error())
+	}
+	for k, v := range form {
+		params[k] = v
+	}
+	return params, nil
+}
+
+// smsStatus maps a delivery receipt (SMS API "Delivery Receipt" webhook)
+// to ringgate's events: delivered; expired, failed, rejected are
+// failures; accepted, buffered and unknown are interim and ignored.
+func (c *Carrier) smsStatus(ctx context.Context, w http.ResponseWriter, p url.Values) {
+	id := p.Get("client-ref")
+	if id == "" {
+		// Signed by Vonage but not about a text ringgate sent (no
+		// client-ref): acknowledge it, or Vonage keeps retrying.
+		c.log.InfoContext(ctx, "delivery receipt without client-ref ignored", slog.String("message_id", p.Get("messageId")))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	switch p.Get("status") {
+	case "delivered":
+		c.event(ctx, carrier.Event{Kind: carrier.EventSMSDelivered, ID: id})
+	case "expired", "failed":
+		c.event(ctx, carrier.Event{Kind: carrier.EventSMSFailed, ID: id, Cause: carrier.CauseUndelivered})
+	case "rejected":
+		c.event(ctx, carrier.Event{Kind: carrier.EventSMSFailed, ID: id, Cause: carrier.CauseFailed})
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
