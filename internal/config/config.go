@@ -55,6 +55,7 @@ type Config struct {
 	Log        Log        `yaml:"log"`
 	Console    Console    `yaml:"console"`
 	Prices     Prices     `yaml:"prices"`
+	Abuse      Abuse      `yaml:"abuse"`
 	Debug      Debug      `yaml:"debug"`
 }
 
@@ -281,6 +282,7 @@ func Defaults(mode Mode) Config {
 		Jobs:       Jobs{Interval: time.Second, Lease: 30 * time.Second, Batch: 16},
 		Log:        Log{Level: "info", Format: "text"},
 		Prices:     DefaultPrices(),
+		Abuse:      DefaultAbuse(),
 	}
 	if mode == ModeDev {
 		c.DataDir = "ringgate-data"
@@ -435,6 +437,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateCarriers()...)
 	errs = append(errs, c.validateWeb()...)
+	errs = append(errs, c.Abuse.validate()...)
 	switch c.Log.Format {
 	case "text", "json":
 	default:

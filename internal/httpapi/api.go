@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -47,6 +48,9 @@ type Config struct {
 	// Heartbeat is how often an idle SSE stream sends a comment (and
 	// rechecks the store in case a notice was missed).
 	Heartbeat time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For is believed when
+	// finding a client's address for the per-IP limit.
+	TrustedProxies []netip.Prefix
 }
 
 // API is the HTTP handler.
@@ -62,6 +66,7 @@ type API struct {
 	heartbeat time.Duration
 	mux       *http.ServeMux
 	obs       *httpMetrics
+	trusted   []netip.Prefix
 }
 
 // access says who may call a route.
@@ -113,6 +118,8 @@ var routes = []route{
 	{"POST", "/v1/keys", apiKey, sAdmin, (*API).createKey},
 	{"DELETE", "/v1/keys/{id}", apiKey, sAdmin, (*API).revokeKey},
 	{"GET", "/v1/audit", apiKey, sAdmin, (*API).listAudit},
+	{"GET", "/v1/fraud/blocked-prefixes", apiKey, sAdmin, (*API).listBlockedPrefixes},
+	{"POST", "/v1/fraud/blocked-prefixes/{prefix}/unblock", apiKey, sAdmin, (*API).unblockPrefix},
 	{"POST", "/sim/calls", simulator, sVerify, (*API).simCall},
 	{"GET", "/sim/phones/{number}", simulator, sVerify, (*API).simPhone},
 	{"POST", "/sim/phones/{number}/answer", simulator, sVerify, (*API).simAnswer},
@@ -127,6 +134,7 @@ func New(cfg Config) *API {
 	a := &API{
 		svc: cfg.Service, broker: cfg.Broker, sim: cfg.Simulator, simOn: cfg.SimulatorEnabled, simOpen: cfg.SimulatorOpen, inbox: cfg.DevInbox,
 		metrics: cfg.Metrics, log: cfg.Logger, heartbeat: cfg.Heartbeat, mux: http.NewServeMux(),
+		trusted: cfg.TrustedProxies,
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

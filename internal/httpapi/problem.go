@@ -22,6 +22,10 @@ type Problem struct {
 	Field    string `json:"field,omitempty"`
 	// Line is the line of an uploaded document (a dialplan) at fault.
 	Line int `json:"line,omitempty"`
+	// Limit names the limit that refused the request (429), and
+	// RetryAfterS repeats the Retry-After header.
+	Limit       string `json:"limit,omitempty"`
+	RetryAfterS int    `json:"retry_after_s,omitempty"`
 }
 
 // HTTP-level problem codes; domain codes come from verify.Code.
@@ -58,6 +62,11 @@ var statusOf = map[string]int{
 	string(verify.CodeUnauthorized):        http.StatusUnauthorized,
 	string(verify.CodeForbidden):           http.StatusForbidden,
 	string(verify.CodeInternal):            http.StatusInternalServerError,
+	string(verify.CodeRateLimited):         http.StatusTooManyRequests,
+	string(verify.CodePrefixBlocked):       http.StatusTooManyRequests,
+	string(verify.CodeCountryNotAllowed):   http.StatusForbidden,
+	string(verify.CodePrefixDenied):        http.StatusForbidden,
+	string(verify.CodeRiskDenied):          http.StatusForbidden,
 	codeMalformed:                          http.StatusBadRequest,
 	codeInvalidParameter:                   http.StatusBadRequest,
 	codeTooLarge:                           http.StatusRequestEntityTooLarge,
@@ -96,6 +105,10 @@ func writeProblemAt(w http.ResponseWriter, r *http.Request, code, field string, 
 // and shown without their cause.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *verify.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		writeLimited(w, r, e)
+		return
+	}
 	if errors.As(err, &e) && e.Code != verify.CodeInternal {
 		writeProblemAt(w, r, string(e.Code), e.Field, e.Line, e.Message)
 		return

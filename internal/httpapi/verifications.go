@@ -17,6 +17,7 @@ func (a *API) startVerification(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	body.RemoteIP = a.remoteIP(r)
 	v, created, err := a.svc.Start(r.Context(), c, body)
 	if err != nil {
 		a.writeError(w, r, err)

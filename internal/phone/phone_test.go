@@ -89,3 +89,23 @@ func FuzzParse(f *testing.F) {
 		_ = Mask(n.E164)
 	})
 }
+
+func TestPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"+447911123456", 3, "+44791"},
+		{"+14155550123", 3, "+1415"},
+		{"+8821234567", 2, "+88212"},
+		{"+33612345678", 0, "+33"},
+		{"447911123456", 3, ""},
+		{"", 3, ""},
+		{"+4", 3, ""},
+	} {
+		if got := Prefix(tc.in, tc.n); got != tc.want {
+			t.Errorf("Prefix(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}

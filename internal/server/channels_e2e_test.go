@@ -355,7 +355,8 @@ func TestWorkflowFallsBackOnTimeout(t *testing.T) {
 // POST …/next moves on at once; at the last step it is refused.
 func TestWorkflowNextOnRequest(t *testing.T) {
 	t.Parallel()
-	h := startServer(t, t.TempDir())
+	// Resend limits have their own test (abuse_e2e_test.go); here, at once.
+	h := startServer(t, t.TempDir(), func(c *config.Config) { c.Abuse.ResendInterval = 0 })
 	const to = "+447911123407"
 	v := h.startChannel(map[string]any{
 		"phone": to, "callback_url": h.url + "/dev/webhooks",

@@ -58,6 +58,8 @@ type Server struct {
 	reg    *prometheus.Registry
 	events *prometheus.CounterVec
 	calls  *prometheus.CounterVec
+	// fraudBlocks counts fraud.prefix_blocked events.
+	fraudBlocks prometheus.Counter
 
 	jobKick  chan struct{}
 	sim      *sim.Carrier
@@ -107,6 +109,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s.reg.MustRegister(s.events, s.calls)
 
 	nets, _ := cfg.AllowedNetworks() // validated above
+	proxies, _ := cfg.Abuse.Proxies()
 	policy := webhook.Policy{AllowLoopback: cfg.Mode == config.ModeDev, Allow: nets}
 	// The simulated network always exists: sandbox keys send everything to
 	// it, whatever the routes say. Its events reach the service through s,
@@ -146,11 +149,21 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	abuse, err := abusePolicy(cfg.Abuse)
+	if err != nil {
+		s.closeSIP()
+		st.Close()
+		return nil, err
+	}
+	abuseObs := newAbuseMetrics(s.reg)
+	s.fraudBlocks = abuseObs.blocks
 	s.svc, err = verify.NewService(verify.Config{
 		Store: st, Publisher: s, Secret: secret, Logger: log,
 		CheckCallbackURL: policy.CheckURLResolving(nil), RejectStatus: cfg.MissedCall.RejectStatus,
 		OnCall:   func(outcome string) { s.calls.WithLabelValues(outcome).Inc() },
 		Outbound: router,
+		Abuse:    abuse, OnAbuse: abuseObs.on,
+		Risk: &riskClient{client: policy.Client(cfg.Abuse.RiskTimeout), timeout: cfg.Abuse.RiskTimeout, now: time.Now},
 	})
 	if err != nil {
 		s.closeSIP()
@@ -193,6 +206,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		Service: s.svc, Broker: s.broker, Simulator: s.sim, SimulatorEnabled: cfg.Simulator.Enabled,
 		SimulatorOpen: cfg.Mode == config.ModeDev, DevInbox: s.inbox,
 		Metrics: promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}), Registry: s.reg, Logger: log,
+		TrustedProxies: proxies,
 	})
 	s.web = newWeb(cfg, s.svc, s.api, s.dev, log)
 	return s, nil
@@ -203,6 +217,9 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 func (s *Server) Publish(n verify.Notice) {
 	if n.Type != "" {
 		s.events.WithLabelValues(n.Type).Inc()
+	}
+	if n.Type == verify.EventPrefixBlocked {
+		s.fraudBlocks.Inc()
 	}
 	s.broker.Publish(n)
 	if n.Deliveries {
@@ -408,6 +425,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.loops.Go(func() { s.disp.Run(loopCtx) })
 	s.loops.Go(func() { s.sweep(loopCtx) })
+	s.loops.Go(func() { s.pruneCounters(loopCtx) })
 	s.loops.Go(func() { s.runJobs(loopCtx) })
 	if s.clu != nil {
 		s.loops.Go(func() { s.clu.run(loopCtx) })

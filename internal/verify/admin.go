@@ -215,6 +215,11 @@ type SettingsPatch struct {
 	SMSSender      *string            `json:"sms_sender,omitempty"`
 	DialplanXML    *string            `json:"dialplan_xml,omitempty"`
 	FlashCallerIDs *[]CallerIDRange   `json:"flash_caller_ids,omitempty"`
+
+	RateLimits       *[]RateLimit         `json:"rate_limits,omitempty"`
+	AllowedCountries *map[string][]string `json:"allowed_countries,omitempty"`
+	DenyPrefixes     *[]string            `json:"deny_prefixes,omitempty"`
+	RiskHook         *RiskHook            `json:"risk_hook,omitempty"`
 }
 
 // UpdateSettings applies p to an app's settings after validating every
@@ -242,6 +247,7 @@ func (s *Service) UpdateSettings(ctx context.Context, appID string, p SettingsPa
 		if p.FlashCallerIDs != nil {
 			st.FlashCallerIDs = *p.FlashCallerIDs
 		}
+		p.applyAbuse(&st)
 		if err := s.checkSettings(&st); err != nil {
 			return err
 		}
@@ -276,7 +282,7 @@ func (p SettingsPatch) fields() []string {
 	if p.FlashCallerIDs != nil {
 		f = append(f, "flash_caller_ids")
 	}
-	return f
+	return append(f, p.abuseFields()...)
 }
 
 var (
@@ -309,6 +315,9 @@ func (s *Service) checkSettings(st *Settings) error {
 			}
 			return &Error{Code: CodeInvalidDialplan, Field: "dialplan_xml", Message: "dialplan_xml: " + err.Error(), Line: line, Err: err}
 		}
+	}
+	if err := s.checkAbuseSettings(st); err != nil {
+		return err
 	}
 	for i := range st.FlashCallerIDs {
 		r := &st.FlashCallerIDs[i]

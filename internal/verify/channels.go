@@ -195,9 +195,13 @@ func (s *Service) prepareStep(ctx context.Context, tx Tx, app App, v *Verificati
 		if len(pool) == 0 {
 			return nil, FieldErrorf(CodeNoNumber, "phone", "app %s has no missed-call number for %s", v.AppID, v.Country)
 		}
+		recent, err := tx.RecentDialNumbers(ctx, v.AppID, v.Phone, now.Add(-s.abuse.DialCooldown))
+		if err != nil {
+			return nil, err
+		}
 		// math/rand/v2's global source is ChaCha8 seeded from the OS, so the
 		// choice cannot be predicted by someone trying to spoof a caller ID.
-		v.DialNumber = pool[mrand.IntN(len(pool))].Number
+		v.DialNumber = pickDialNumber(pool, recent, mrand.IntN).Number
 		v.CodeLength = 0
 		return nil, nil
 	case ChannelFlashCall:
@@ -465,6 +469,9 @@ func (s *Service) Next(ctx context.Context, appID, id string) (Verification, err
 		if v.Step+1 >= len(v.Workflow) {
 			return Errorf(CodeNoNextStep, "verification %s is on the last step of its workflow (%s)", v.ID, v.Channel)
 		}
+		if err := s.checkResend(ctx, tx, v); err != nil {
+			return err
+		}
 		if err := s.advance(ctx, tx, v, "requested", &notices); err != nil {
 			return err
 		}
@@ -472,6 +479,7 @@ func (s *Service) Next(ctx context.Context, appID, id string) (Verification, err
 		return err
 	})
 	if err != nil {
+		s.noteRefusal(err)
 		return Verification{}, err
 	}
 	s.publish(notices)

@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, machine-readable error class. The HTTP layer maps each to
@@ -29,6 +30,13 @@ const (
 	CodeUnauthorized        Code = "unauthorized"
 	CodeForbidden           Code = "forbidden"
 	CodeInternal            Code = "internal"
+
+	// Abuse controls (docs/abuse.md).
+	CodeRateLimited       Code = "rate_limited"        // a rate or resend limit; Limit names it
+	CodePrefixBlocked     Code = "prefix_blocked"      // the SMS-pumping guard blocked the prefix for a while
+	CodeCountryNotAllowed Code = "country_not_allowed" // the app's geo permissions exclude the country for the channel
+	CodePrefixDenied      Code = "prefix_denied"       // the number is in a denied (high-cost) range
+	CodeRiskDenied        Code = "risk_denied"         // the app's risk hook said no
 )
 
 // Error is a domain error with a code and a message fit for an API client.
@@ -38,6 +46,10 @@ type Error struct {
 	Line    int    // the line of an uploaded document at fault (a dialplan), if any
 	Message string
 	Err     error // wrapped cause, not shown to clients
+	// Limit names the limit that refused a request (CodeRateLimited,
+	// CodePrefixBlocked), RetryAfter when it may succeed again.
+	Limit      string
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

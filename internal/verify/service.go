@@ -48,6 +48,15 @@ type Config struct {
 	// Outbound carries flash calls, answered calls, voice OTP and SMS; nil
 	// leaves only missed_call available.
 	Outbound Outbound
+	// Abuse sets the fraud controls (docs/abuse.md); nil turns them all
+	// off (the server always passes its configuration, whose defaults are
+	// DefaultAbusePolicy's).
+	Abuse *AbusePolicy
+	// Risk, if set, runs apps' risk hooks before a start.
+	Risk RiskChecker
+	// OnAbuse, if set, is told of every refusal, block and risk-hook
+	// failure (Abuse* constants), for metrics.
+	OnAbuse func(kind, limit string)
 }
 
 // Service applies API requests and carrier events to verifications. It is
@@ -63,6 +72,9 @@ type Service struct {
 	onCall       func(outcome string)
 	out          Outbound
 	aead         cipher.AEAD
+	abuse        AbusePolicy
+	risk         RiskChecker
+	onAbuse      func(kind, limit string)
 	touches      keyTouches // keys.go: when each key's use was last written
 }
 
@@ -78,6 +90,10 @@ func NewService(cfg Config) (*Service, error) {
 		store: cfg.Store, pub: cfg.Publisher, secret: cfg.Secret, now: cfg.Now,
 		log: cfg.Logger, checkURL: cfg.CheckCallbackURL, rejectStatus: cfg.RejectStatus, onCall: cfg.OnCall,
 		out: cfg.Outbound, aead: newAEAD(cfg.Secret),
+		risk: cfg.Risk, onAbuse: cfg.OnAbuse,
+	}
+	if cfg.Abuse != nil {
+		s.abuse = *cfg.Abuse
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -151,9 +167,16 @@ type StartRequest struct {
 	// RingTimeoutS is how long a flash call may ring before it is dropped.
 	RingTimeoutS int `json:"ring_timeout_s,omitempty"`
 	// Locale picks the SMS text ("fr", "pt-BR"); default "en".
-	Locale         string            `json:"locale,omitempty"`
-	Metadata       map[string]string `json:"metadata,omitempty"`
-	IdempotencyKey string            `json:"-"`
+	Locale   string            `json:"locale,omitempty"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+	// ClientIP is the end user's address, which a backend calling for its
+	// users passes so that the per-IP limit and the risk hook see the user,
+	// not the backend.
+	ClientIP       string `json:"client_ip,omitempty"`
+	IdempotencyKey string `json:"-"`
+	// RemoteIP is the request's own address (through trusted proxies),
+	// used when ClientIP is not given.
+	RemoteIP string `json:"-"`
 }
 
 // StepRequest is one step of a requested workflow.
@@ -187,6 +210,9 @@ func (s *Service) validate(c Caller, r StartRequest) (Verification, error) {
 	num, err := phone.Parse(r.Phone, r.Country)
 	if err != nil {
 		return Verification{}, &Error{Code: CodeInvalidPhone, Field: "phone", Message: err.Error(), Err: err}
+	}
+	if err := s.checkGeo(c.App, num, workflow); err != nil {
+		return Verification{}, err
 	}
 	callback := r.CallbackURL
 	if callback == "" {
@@ -228,9 +254,30 @@ func checkMetadata(m map[string]string) error {
 // has a pending verification in the app gets that one back (created false).
 func (s *Service) Start(ctx context.Context, c Caller, r StartRequest) (v Verification, created bool, err error) {
 	nv, err := s.validate(c, r)
+	if err == nil {
+		err = s.startChecked(ctx, c, r, nv)
+	}
 	if err != nil {
+		s.noteRefusal(err)
 		return Verification{}, false, err
 	}
+	v, created, err = s.start(ctx, c, r, nv)
+	s.noteRefusal(err)
+	return v, created, err
+}
+
+// startChecked runs the checks of a start that need no transaction: the
+// end user's address and the app's risk hook.
+func (s *Service) startChecked(ctx context.Context, c Caller, r StartRequest, nv Verification) error {
+	ip, err := endUserIP(r)
+	if err != nil {
+		return err
+	}
+	return s.assessRisk(ctx, c.App, nv, ip)
+}
+
+func (s *Service) start(ctx context.Context, c Caller, r StartRequest, nv Verification) (v Verification, created bool, err error) {
+	ip, _ := endUserIP(r) // checked by startChecked
 	// A concurrent start for the same phone may win the insert; the second
 	// pass then finds and returns its verification.
 	for range 2 {
@@ -238,7 +285,7 @@ func (s *Service) Start(ctx context.Context, c Caller, r StartRequest) (v Verifi
 		err = s.store.Tx(ctx, func(tx Tx) error {
 			notices, created = notices[:0], false
 			var err error
-			v, err = s.startTx(ctx, tx, c.App, nv, &notices)
+			v, err = s.startTx(ctx, tx, c, nv, ip, &notices)
 			created = err == nil && v.ID == nv.ID
 			return err
 		})
@@ -254,7 +301,8 @@ func (s *Service) Start(ctx context.Context, c Caller, r StartRequest) (v Verifi
 	return Verification{}, false, fmt.Errorf("start verification: %w", err)
 }
 
-func (s *Service) startTx(ctx context.Context, tx Tx, app App, nv Verification, notices *[]Notice) (Verification, error) {
+func (s *Service) startTx(ctx context.Context, tx Tx, c Caller, nv Verification, ip string, notices *[]Notice) (Verification, error) {
+	app := c.App
 	if nv.IdempotencyKey != "" {
 		prev, err := tx.VerificationByIdempotencyKey(ctx, nv.AppID, nv.IdempotencyKey)
 		switch {
@@ -280,6 +328,12 @@ func (s *Service) startTx(ctx context.Context, tx Tx, app App, nv Verification, 
 	case !errors.Is(err, ErrNotFound):
 		return Verification{}, err
 	}
+	if err := s.checkPrefixBlock(ctx, tx, nv); err != nil {
+		return Verification{}, err
+	}
+	if err := s.countStart(ctx, tx, app, c.Key, nv, ip); err != nil {
+		return Verification{}, err
+	}
 	if err := s.checkSteps(ctx, tx, app, nv); err != nil {
 		return Verification{}, err
 	}
@@ -298,6 +352,9 @@ func (s *Service) startTx(ctx context.Context, tx Tx, app App, nv Verification, 
 		return Verification{}, err
 	}
 	*notices = append(*notices, n)
+	if err := s.guardPumping(ctx, tx, nv, notices); err != nil {
+		return Verification{}, err
+	}
 	return nv, nil
 }
 
@@ -319,13 +376,14 @@ type detail struct {
 	out   *OutboundView
 	check *CheckView
 	step  *StepChange
+	fraud *FraudView
 }
 
 // record stores an event about v and, for the types sent as webhooks,
 // queues its webhook in the same transaction.
 func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string, d detail) (Notice, error) {
 	now := s.Now()
-	data := EventData{View: s.ViewOf(v, false), Call: d.call, Outbound: d.out, Check: d.check, StepChange: d.step}
+	data := EventData{View: s.ViewOf(v, false), Call: d.call, Outbound: d.out, Check: d.check, StepChange: d.step, Fraud: d.fraud}
 	body, err := json.Marshal(Envelope{Type: typ, Timestamp: now, Data: data})
 	if err != nil {
 		return Notice{}, fmt.Errorf("encode %s event: %w", typ, err)
@@ -367,6 +425,9 @@ func (s *Service) finish(ctx context.Context, tx Tx, v Verification, st Status, 
 	v.Status, v.Reason, v.UpdatedAt, v.CompletedAt, v.CodeHash = st, reason, now, now, ""
 	if st == StatusVerified {
 		v.VerifiedChannel = v.Channel
+		if err := s.countVerified(ctx, tx, v); err != nil {
+			return Notice{}, err
+		}
 	}
 	if err := tx.UpdateVerification(ctx, v); err != nil {
 		return Notice{}, fmt.Errorf("update verification: %w", err)

@@ -25,6 +25,7 @@ type Store interface {
 // Reader holds the queries available both inside and outside a transaction.
 // Methods that look up one thing return ErrNotFound when it does not exist.
 type Reader interface {
+	AbuseReader
 	App(ctx context.Context, id string) (App, error)
 	// APIKeyByHash finds a key that is not revoked, and its app.
 	APIKeyByHash(ctx context.Context, hash string) (APIKey, App, error)
@@ -68,6 +69,7 @@ type Reader interface {
 // Tx is a transaction. Reads through it see its own writes.
 type Tx interface {
 	Reader
+	AbuseTx
 	InsertApp(ctx context.Context, a App) error
 	// UpdateApp writes an app's name, default callback, webhook secret and
 	// settings; ErrNotFound if the app does not exist.

@@ -175,6 +175,15 @@ type Settings struct {
 	// country ("*" for any): a pattern like "+44207946XXXX" whose trailing
 	// X digits carry the code.
 	FlashCallerIDs []CallerIDRange `json:"flash_caller_ids,omitempty"`
+
+	// Abuse controls (docs/abuse.md). RateLimits replace the server's
+	// limits of the same scope and window; AllowedCountries maps a channel
+	// (or "*") to the countries it may reach; DenyPrefixes add to the
+	// server's deny list; RiskHook is asked before every start.
+	RateLimits       []RateLimit         `json:"rate_limits,omitempty"`
+	AllowedCountries map[string][]string `json:"allowed_countries,omitempty"`
+	DenyPrefixes     []string            `json:"deny_prefixes,omitempty"`
+	RiskHook         *RiskHook           `json:"risk_hook,omitempty"`
 }
 
 // CallerIDRange is a block of numbers an app may call from.
@@ -250,6 +259,7 @@ const (
 var webhookEvents = map[string]bool{
 	EventCallReceived: true, EventVerified: true, EventExpired: true, EventCanceled: true,
 	EventFailed: true, EventStep: true, EventSMSDelivered: true, EventSMSFailed: true,
+	EventPrefixBlocked: true,
 }
 
 // WebhookEvent reports whether events of type typ are sent as webhooks.

@@ -93,6 +93,7 @@ type EventData struct {
 	Outbound   *OutboundView `json:"outbound,omitempty"`
 	Check      *CheckView    `json:"check,omitempty"`
 	StepChange *StepChange   `json:"step_change,omitempty"`
+	Fraud      *FraudView    `json:"fraud,omitempty"`
 }
 
 // ViewOf renders v. The client token is included only when withToken, since

@@ -86,6 +86,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"SettleStaleLease", testSettleStaleLease},
 		{"NextDeliveryDue", testNextDeliveryDue},
 	}
+	tests = append(tests, abuseTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,117 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// writeLimited answers a request an abuse control refused for a while: the
+// problem names the limit, and Retry-After says when to try again.
+func writeLimited(w http.ResponseWriter, r *http.Request, e *verify.Error) {
+	status, ok := statusOf[string(e.Code)]
+	if !ok {
+		status = http.StatusTooManyRequests
+	}
+	secs := verify.RetryAfterSeconds(e.RetryAfter)
+	p := Problem{
+		Type: "urn:ringgate:problem:" + string(e.Code), Title: http.StatusText(status), Status: status,
+		Detail: e.Message, Instance: r.URL.Path, Code: string(e.Code), Field: e.Field,
+		Limit: e.Limit, RetryAfterS: secs,
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// ClientIP finds the address of the client behind an HTTP request: the
+// peer, unless the peer is a trusted proxy, in which case the right-most
+// X-Forwarded-For hop that is not itself a trusted proxy. Hops to the left
+// of it were written by the client and can say anything, so they never
+// count. It returns the zero Addr when the peer address does not parse.
+func ClientIP(remoteAddr string, xff []string, trusted []netip.Prefix) netip.Addr {
+	var addr netip.Addr
+	if ap, err := netip.ParseAddrPort(remoteAddr); err == nil {
+		addr = ap.Addr().Unmap()
+	} else if a, err := netip.ParseAddr(remoteAddr); err == nil {
+		addr = a.Unmap()
+	} else {
+		return netip.Addr{}
+	}
+	if !inPrefixes(addr, trusted) {
+		return addr
+	}
+	var hops []string
+	for _, h := range xff {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return addr // a garbled hop: believe nothing beyond it
+		}
+		a = a.Unmap()
+		if !inPrefixes(a, trusted) {
+			return a
+		}
+		addr = a
+	}
+	return addr
+}
+
+func inPrefixes(a netip.Addr, ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *API) remoteIP(r *http.Request) string {
+	ip := ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), a.trusted)
+	if !ip.IsValid() {
+		return ""
+	}
+	return ip.String()
+}
+
+// blockView is the public form of a blocked prefix.
+type blockView struct {
+	Prefix    string    `json:"prefix"`
+	Reason    string    `json:"reason"`
+	Started   int64     `json:"started"`
+	Verified  int64     `json:"verified"`
+	BlockedAt time.Time `json:"blocked_at"`
+	Until     time.Time `json:"until"`
+}
+
+func (a *API) listBlockedPrefixes(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerOf(r)
+	bs, err := a.svc.BlockedPrefixes(r.Context(), c.App.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := page[blockView]{Data: make([]blockView, 0, len(bs))}
+	for _, b := range bs {
+		out.Data = append(out.Data, blockView{Prefix: b.Prefix, Reason: b.Reason, Started: b.Started, Verified: b.Verified, BlockedAt: b.BlockedAt.UTC(), Until: b.Until.UTC()})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) unblockPrefix(w http.ResponseWriter, r *http.Request) {
+	c, _ := callerOf(r)
+	if err := a.svc.UnblockPrefix(r.Context(), c.App.ID, r.PathValue("prefix")); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

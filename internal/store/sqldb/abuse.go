@@ -1,0 +1,162 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// The abuse controls' tables (migration 0003): counters and prefix_blocks.
+
+func (r reader) Counter(ctx context.Context, key string, window time.Time) (int64, error) {
+	var n int64
+	err := r.db.QueryRowContext(ctx, r.d.Rebind(`SELECT COALESCE(SUM(value), 0) FROM counters WHERE key = ? AND win_start = ?`),
+		key, millis(window)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("read counter %s: %w", key, err)
+	}
+	return n, nil
+}
+
+const prefixBlockCols = `app_id, prefix, reason, started, verified, blocked_at, blocked_until`
+
+func scanPrefixBlock(s scanner) (verify.PrefixBlock, error) {
+	var b verify.PrefixBlock
+	var at, until int64
+	err := s.Scan(&b.AppID, &b.Prefix, &b.Reason, &b.Started, &b.Verified, &at, &until)
+	b.BlockedAt, b.Until = fromMillis(at), fromMillis(until)
+	return b, err
+}
+
+func (r reader) PrefixBlock(ctx context.Context, appID, prefix string) (verify.PrefixBlock, error) {
+	return one(ctx, r, scanPrefixBlock, "prefix block "+prefix,
+		`SELECT `+prefixBlockCols+` FROM prefix_blocks WHERE app_id = ? AND prefix = ?`, appID, prefix)
+}
+
+func (r reader) PrefixBlocks(ctx context.Context, appID string, now time.Time) ([]verify.PrefixBlock, error) {
+	return many(ctx, r, scanPrefixBlock, "prefix blocks",
+		`SELECT `+prefixBlockCols+` FROM prefix_blocks WHERE app_id = ? AND blocked_until > ?
+		 ORDER BY blocked_at DESC, prefix`, appID, millis(now))
+}
+
+func (r reader) RecentDialNumbers(ctx context.Context, appID, phone string, since time.Time) ([]string, error) {
+	return many(ctx, r, func(s scanner) (string, error) {
+		var n string
+		return n, s.Scan(&n)
+	}, "recent dial numbers",
+		`SELECT DISTINCT dial_number FROM verifications
+		 WHERE app_id = ? AND phone = ? AND created_at >= ? AND dial_number <> ''`, appID, phone, millis(since))
+}
+
+func (r reader) UnmatchedCallers(ctx context.Context, since time.Time, limit int) ([]verify.CallerStat, error) {
+	return many(ctx, r, func(s scanner) (verify.CallerStat, error) {
+		var c verify.CallerStat
+		var last int64
+		err := s.Scan(&c.From, &c.Calls, &last)
+		c.Last = fromMillis(last)
+		return c, err
+	}, "unmatched callers",
+		`SELECT from_number, COUNT(*), MAX(received_at) FROM calls
+		 WHERE received_at >= ? AND outcome IN (?, ?)
+		 GROUP BY from_number ORDER BY COUNT(*) DESC, from_number LIMIT ?`,
+		millis(since), verify.CallNoMatch, verify.CallWrongNumber, limit)
+}
+
+func (t txn) AddCounter(ctx context.Context, h verify.CounterHit) (int64, error) {
+	ns, err := t.AddCounters(ctx, []verify.CounterHit{h})
+	if err != nil {
+		return 0, err
+	}
+	return ns[0], nil
+}
+
+// AddCounters upserts every counter in one statement: a start touches six
+// or so, and one round trip for all of them costs little more than one.
+// Hits for the same counter are summed first, since one statement may not
+// update a row twice (PostgreSQL refuses).
+func (t txn) AddCounters(ctx context.Context, hs []verify.CounterHit) ([]int64, error) {
+	type key struct {
+		k string
+		w int64
+	}
+	sums := map[key]int64{}
+	var order []key
+	for _, h := range hs {
+		k := key{h.Key, millis(h.Window)}
+		if _, ok := sums[k]; !ok {
+			order = append(order, k)
+		}
+		sums[k] += h.Delta
+	}
+	if len(order) == 0 {
+		return nil, nil
+	}
+	expires := map[key]int64{}
+	for _, h := range hs {
+		expires[key{h.Key, millis(h.Window)}] = max(expires[key{h.Key, millis(h.Window)}], millis(h.Expires))
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO counters (key, win_start, value, expires_at) VALUES `)
+	args := make([]any, 0, 4*len(order))
+	for i, k := range order {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?)")
+		args = append(args, k.k, k.w, sums[k], expires[k])
+	}
+	q.WriteString(` ON CONFLICT (key, win_start) DO UPDATE SET value = counters.value + excluded.value RETURNING key, win_start, value`)
+	rows, err := t.db.QueryContext(ctx, t.d.Rebind(q.String()), args...)
+	if err != nil {
+		return nil, t.fail("count "+order[0].k, err)
+	}
+	defer rows.Close()
+	got := map[key]int64{}
+	for rows.Next() {
+		var k key
+		var n int64
+		if err := rows.Scan(&k.k, &k.w, &n); err != nil {
+			return nil, fmt.Errorf("count: %w", err)
+		}
+		got[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail("count "+order[0].k, err)
+	}
+	out := make([]int64, len(hs))
+	for i, h := range hs {
+		n, ok := got[key{h.Key, millis(h.Window)}]
+		if !ok {
+			return nil, fmt.Errorf("count %s: no value returned", h.Key)
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+func (t txn) PruneCounters(ctx context.Context, now time.Time) (int64, error) {
+	res, err := t.db.ExecContext(ctx, t.d.Rebind(`DELETE FROM counters WHERE expires_at < ?`), millis(now))
+	if err != nil {
+		return 0, fmt.Errorf("prune counters: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+func (t txn) PutPrefixBlock(ctx context.Context, b verify.PrefixBlock) error {
+	_, err := t.db.ExecContext(ctx, t.d.Rebind(
+		`INSERT INTO prefix_blocks (`+prefixBlockCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		 ON CONFLICT (app_id, prefix) DO UPDATE SET reason = excluded.reason, started = excluded.started,
+		 verified = excluded.verified, blocked_at = excluded.blocked_at, blocked_until = excluded.blocked_until`),
+		b.AppID, b.Prefix, b.Reason, b.Started, b.Verified, millis(b.BlockedAt), millis(b.Until))
+	if err != nil {
+		return t.fail("block prefix "+b.Prefix, err)
+	}
+	return nil
+}
+
+func (t txn) DeletePrefixBlock(ctx context.Context, appID, prefix string) error {
+	return t.update(ctx, "unblock prefix "+prefix, `DELETE FROM prefix_blocks WHERE app_id = ? AND prefix = ?`, appID, prefix)
+}

@@ -1,0 +1,63 @@
+package sqlite_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ringgate/ringgate/internal/store/sqlite"
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// BenchmarkStartLimits is the cost of the abuse controls on a start:
+// Service.Start of a missed call on SQLite with every control off, and
+// with the default limits (raised out of reach, so each start pays for its
+// six counter upserts but none refuses) and the dial-number rotation
+// query. CPU per start travels better than wall time on a shared machine.
+func BenchmarkStartLimits(b *testing.B) {
+	on := verify.DefaultAbusePolicy()
+	for i := range on.Limits {
+		on.Limits[i].Max = 1 << 30
+	}
+	for _, c := range []struct {
+		name   string
+		policy *verify.AbusePolicy
+	}{{"off", nil}, {"default", &on}} {
+		b.Run(c.name, func(b *testing.B) {
+			s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := b.Context()
+			svc, err := verify.NewService(verify.Config{Store: s, Secret: make([]byte, 32), Abuse: c.policy})
+			if err != nil {
+				b.Fatal(err)
+			}
+			cred, err := svc.CreateApp(ctx, verify.NewApp{ID: "app_bench", DefaultCallbackURL: "http://127.0.0.1:1/hook"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := svc.AddNumber(ctx, "app_bench", "+12025550100", verify.AnyCountry); err != nil {
+				b.Fatal(err)
+			}
+			caller := verify.Caller{App: cred.App}
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.SetParallelism(8)
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					phone := fmt.Sprintf("+4477%08d", next.Add(1))
+					if _, _, err := svc.Start(ctx, caller, verify.StartRequest{Phone: phone, Channel: verify.ChannelMissedCall, ClientIP: "203.0.113.1"}); err != nil {
+						b.Errorf("start %s: %v", phone, err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+	}
+}

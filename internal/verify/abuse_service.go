@@ -1,0 +1,373 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/phone"
+)
+
+// Abuse kinds reported to Config.OnAbuse, for metrics.
+const (
+	AbuseRefused       = "refused"      // a start or resend refused; limit is the error code or limit scope
+	AbusePrefixBlock   = "prefix_block" // the pumping guard blocked a prefix
+	AbuseRiskError     = "risk_error"   // the risk hook failed; the app's fail-open/closed applied
+	AbuseRiskDenied    = "risk_denied"  // the risk hook said no
+	EventPrefixBlocked = "fraud.prefix_blocked"
+	// AuditPrefixUnblocked: an app lifted a pumping-guard block early.
+	AuditPrefixUnblocked = "fraud.prefix_unblocked"
+)
+
+// RiskRequest is what an app's risk hook is asked about before a start.
+type RiskRequest struct {
+	AppID    string            `json:"app_id"`
+	Phone    string            `json:"phone"`
+	Country  string            `json:"country"`
+	Channel  Channel           `json:"channel"`
+	ClientIP string            `json:"client_ip,omitempty"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// RiskDecision is the hook's answer.
+type RiskDecision struct {
+	Allow  bool
+	Reason string
+}
+
+// RiskChecker asks an app's risk hook (RiskHook in its settings) whether a
+// verification may start. The server implements it over HTTP; the service
+// only calls it, outside any transaction.
+type RiskChecker interface {
+	CheckRisk(ctx context.Context, app App, hook RiskHook, r RiskRequest) (RiskDecision, error)
+}
+
+// RiskHook is an app's pre-start risk check: ringgate POSTs a signed
+// RiskRequest to URL and obeys {"decision":"allow"|"deny"}. When the hook
+// fails or times out, the start goes ahead unless FailClosed.
+type RiskHook struct {
+	URL        string `json:"url"`
+	FailClosed bool   `json:"fail_closed,omitempty"`
+}
+
+// FraudView is what a fraud.prefix_blocked event reports.
+type FraudView struct {
+	Prefix   string    `json:"prefix"`
+	Started  int64     `json:"started"`
+	Verified int64     `json:"verified"`
+	Until    time.Time `json:"until"`
+}
+
+func (s *Service) noteAbuse(kind, limit string) {
+	if s.onAbuse != nil {
+		s.onAbuse(kind, limit)
+	}
+}
+
+// noteRefusal reports err to OnAbuse when an abuse control caused it.
+func (s *Service) noteRefusal(err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		return
+	}
+	switch e.Code {
+	case CodeRateLimited, CodePrefixBlocked, CodeCountryNotAllowed, CodePrefixDenied, CodeRiskDenied:
+		scope, _, _ := strings.Cut(e.Limit, "_per_")
+		s.noteAbuse(AbuseRefused, string(e.Code)+":"+scope)
+	}
+}
+
+// endUserIP is the address a start is counted by: the client_ip the app
+// passed, else the request's own.
+func endUserIP(r StartRequest) (string, error) {
+	if r.ClientIP != "" {
+		a, err := netip.ParseAddr(strings.TrimSpace(r.ClientIP))
+		if err != nil {
+			return "", FieldErrorf(CodeInvalid, "client_ip", "client_ip %q is not an IPv4 or IPv6 address", r.ClientIP)
+		}
+		return a.Unmap().String(), nil
+	}
+	return r.RemoteIP, nil
+}
+
+// checkGeo applies the deny lists and the app's geo permissions to every
+// step of a workflow: a refused step is refused at start, not when the
+// workflow reaches it.
+func (s *Service) checkGeo(app App, num phone.Number, w []Step) error {
+	if p, ok := deniedPrefix(num.E164, s.abuse.DenyPrefixes, app.Settings.DenyPrefixes); ok {
+		return FieldErrorf(CodePrefixDenied, "phone", "numbers starting %s are not served (a high-cost range on the deny list)", p)
+	}
+	for _, st := range w {
+		if !countryAllowed(app.Settings.AllowedCountries, st.Channel, num.Country) {
+			return FieldErrorf(CodeCountryNotAllowed, "phone", "app %s does not allow %s to %s; add the country to allowed_countries with PATCH /v1/app", app.ID, st.Channel, num.Country)
+		}
+	}
+	return nil
+}
+
+// assessRisk asks the app's risk hook, if it has one, about nv.
+func (s *Service) assessRisk(ctx context.Context, app App, nv Verification, ip string) error {
+	hook := app.Settings.RiskHook
+	if hook == nil || hook.URL == "" || s.risk == nil {
+		return nil
+	}
+	d, err := s.risk.CheckRisk(ctx, app, *hook, RiskRequest{
+		AppID: app.ID, Phone: nv.Phone, Country: nv.Country, Channel: nv.Channel, ClientIP: ip, Metadata: nv.Metadata,
+	})
+	if err != nil {
+		s.noteAbuse(AbuseRiskError, "")
+		s.log.WarnContext(ctx, "risk hook failed", slog.String("app", app.ID), slog.Bool("fail_closed", hook.FailClosed), slog.Any("err", err))
+		if hook.FailClosed {
+			return &Error{Code: CodeRiskDenied, Message: "the app's risk check did not answer, and the app refuses starts then (risk_hook.fail_closed)", Err: err}
+		}
+		return nil
+	}
+	if !d.Allow {
+		s.noteAbuse(AbuseRiskDenied, "")
+		msg := "the app's risk check refused this verification"
+		if d.Reason != "" {
+			msg += ": " + d.Reason
+		}
+		return Errorf(CodeRiskDenied, "%s", msg)
+	}
+	return nil
+}
+
+// outbound reports whether a workflow sends anything that costs money per
+// attempt (every channel but missed_call): what SMS pumping and toll fraud
+// are after.
+func outbound(w []Step) bool {
+	for _, st := range w {
+		if st.Channel != ChannelMissedCall {
+			return true
+		}
+	}
+	return false
+}
+
+// checkPrefixBlock refuses a start to a prefix the pumping guard blocked.
+func (s *Service) checkPrefixBlock(ctx context.Context, tx Tx, nv Verification) error {
+	if !outbound(nv.Workflow) {
+		return nil
+	}
+	prefix := phone.Prefix(nv.Phone, s.abuse.PrefixDigits)
+	b, err := tx.PrefixBlock(ctx, nv.AppID, prefix)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	if !now.Before(b.Until) {
+		return nil // the cool-off is over
+	}
+	e := rateLimited("prefix_blocked", b.Until.Sub(now),
+		"numbers starting %s are blocked until %s: %s", prefix, b.Until.Format(time.RFC3339), b.Reason)
+	e.Code, e.Field = CodePrefixBlocked, "phone"
+	return e
+}
+
+// countStart adds a new verification to every rate-limit counter it falls
+// under, in the start's transaction, and refuses it when one is over.
+// Rolled back with the start, a refused start counts nothing, so a number
+// at its limit is not pushed further out by retries.
+func (s *Service) countStart(ctx context.Context, tx Tx, app App, key APIKey, nv Verification, ip string, only ...string) error {
+	sub := subject{App: app.ID, Key: key.ID, Phone: nv.Phone, Country: nv.Country, IP: ip}
+	now := s.Now()
+	lhs := limitHits(effectiveLimits(s.abuse.Limits, app.Settings.RateLimits), sub, s.abuse.PrefixDigits, now, only...)
+	if len(lhs) == 0 {
+		return nil
+	}
+	hits := make([]CounterHit, len(lhs))
+	for i, h := range lhs {
+		hits[i] = h.Hit
+	}
+	ns, err := tx.AddCounters(ctx, hits)
+	if err != nil {
+		return err
+	}
+	for i, h := range lhs {
+		if n := ns[i]; n > int64(h.Limit.Max) {
+			return rateLimited(h.Limit.Name(), h.End.Sub(now),
+				"too many verifications for this %s: at most %d per %s (limit %s)", strings.ReplaceAll(h.Limit.Scope, "_", " "), h.Limit.Max, time.Duration(h.Limit.WindowS)*time.Second, h.Limit.Name())
+		}
+	}
+	return nil
+}
+
+// guardPumping counts an outbound start for its prefix and, when the
+// prefix's starts reach the floor while few of them verify, blocks it and
+// records fraud.prefix_blocked on nv (which is already inserted).
+func (s *Service) guardPumping(ctx context.Context, tx Tx, nv Verification, notices *[]Notice) error {
+	p := s.abuse.Pumping
+	if !outbound(nv.Workflow) || p.Window <= 0 || p.MinStarts <= 0 {
+		return nil
+	}
+	now := s.Now()
+	prefix := phone.Prefix(nv.Phone, s.abuse.PrefixDigits)
+	startedKey, verifiedKey, cur, prev, end := pumpingKeys(nv.AppID, prefix, p.Window, now)
+	started, err := tx.AddCounter(ctx, CounterHit{Key: startedKey, Window: cur, Expires: end.Add(p.Window), Delta: 1})
+	if err != nil {
+		return err
+	}
+	var sums [3]int64
+	for i, k := range []struct {
+		key string
+		w   time.Time
+	}{{startedKey, prev}, {verifiedKey, cur}, {verifiedKey, prev}} {
+		if sums[i], err = tx.Counter(ctx, k.key, k.w); err != nil {
+			return err
+		}
+	}
+	started += sums[0]
+	verified := sums[1] + sums[2]
+	if !p.Pumping(started, verified) {
+		return nil
+	}
+	b := PrefixBlock{
+		AppID: nv.AppID, Prefix: prefix, Started: started, Verified: verified, BlockedAt: now, Until: now.Add(p.BlockFor),
+		Reason: fmt.Sprintf("%d starts, %d verified (below %.0f%%): suspected SMS pumping", started, verified, p.MinConversion*100),
+	}
+	if err := tx.PutPrefixBlock(ctx, b); err != nil {
+		return err
+	}
+	n, err := s.record(ctx, tx, nv, EventPrefixBlocked, detail{fraud: &FraudView{Prefix: prefix, Started: started, Verified: verified, Until: b.Until}})
+	if err != nil {
+		return err
+	}
+	*notices = append(*notices, n)
+	s.log.WarnContext(ctx, "prefix blocked", slog.String("app", nv.AppID), slog.String("prefix", prefix),
+		slog.Int64("started", started), slog.Int64("verified", verified), slog.Time("until", b.Until))
+	return nil
+}
+
+// countVerified adds a verification to its prefix's conversion.
+func (s *Service) countVerified(ctx context.Context, tx Tx, v Verification) error {
+	p := s.abuse.Pumping
+	if !outbound(v.Workflow) || p.Window <= 0 {
+		return nil
+	}
+	_, verifiedKey, cur, _, end := pumpingKeys(v.AppID, phone.Prefix(v.Phone, s.abuse.PrefixDigits), p.Window, s.Now())
+	_, err := tx.AddCounter(ctx, CounterHit{Key: verifiedKey, Window: cur, Expires: end.Add(p.Window), Delta: 1})
+	return err
+}
+
+// checkResend applies the resend limits to POST …/next on v: at most
+// MaxResends moves, none sooner than ResendInterval after the current
+// step sent its text or call, and each counted against the phone's rate
+// limits (a resend costs what a start costs).
+func (s *Service) checkResend(ctx context.Context, tx Tx, v Verification) error {
+	now := s.Now()
+	if m := s.abuse.MaxResends; m > 0 && v.Step >= m {
+		return rateLimited("max_resends", v.ExpiresAt.Sub(now), "verification %s has moved on %d times, the most allowed; start a new one once it ends", v.ID, v.Step)
+	}
+	if v.Channel != ChannelMissedCall && s.abuse.ResendInterval > 0 && v.Step < len(v.Workflow) {
+		sent := v.ExpiresAt.Add(-v.Workflow[v.Step].Timeout)
+		if wait := sent.Add(s.abuse.ResendInterval).Sub(now); wait > 0 {
+			return rateLimited("resend_interval", wait, "the %s of this step went out less than %s ago; wait %ds before the next", v.Channel, s.abuse.ResendInterval, RetryAfterSeconds(wait))
+		}
+	}
+	app, err := tx.App(ctx, v.AppID)
+	if err != nil {
+		return err
+	}
+	if v.Workflow[v.Step+1].Channel == ChannelMissedCall {
+		return nil // the user calls us: nothing is sent
+	}
+	return s.countStart(ctx, tx, app, APIKey{}, v, "", ScopePhone)
+}
+
+// BlockedPrefixes lists the app's prefixes the pumping guard has blocked
+// and that are still blocked.
+func (s *Service) BlockedPrefixes(ctx context.Context, appID string) ([]PrefixBlock, error) {
+	return s.store.PrefixBlocks(ctx, appID, s.Now())
+}
+
+// UnblockPrefix lifts a block before its cool-off ends (an operator who
+// has looked at the traffic). The prefix's counts stay, so a prefix still
+// being pumped is blocked again by its next start.
+func (s *Service) UnblockPrefix(ctx context.Context, appID, prefix string) error {
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		if err := tx.DeletePrefixBlock(ctx, appID, prefix); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, appID, AuditPrefixUnblocked, prefix, nil)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return Errorf(CodeNotFound, "app %s has no block on prefix %q", appID, prefix)
+	}
+	return err
+}
+
+// UnmatchedCallers lists caller IDs whose calls matched no verification
+// since since, most first: a spoofing run or a scan of the pool shows up
+// here (and in ringgate_inbound_calls_total{outcome="no_match"}).
+func (s *Service) UnmatchedCallers(ctx context.Context, since time.Time, limit int) ([]CallerStat, error) {
+	return s.store.UnmatchedCallers(ctx, since, clampPage(limit))
+}
+
+// PruneCounters deletes counters whose windows have passed.
+func (s *Service) PruneCounters(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.PruneCounters(ctx, s.Now())
+		return err
+	})
+	return n, err
+}
+
+// checkAbuseSettings validates an app's abuse settings.
+func (s *Service) checkAbuseSettings(st *Settings) error {
+	if err := CheckRateLimits(st.RateLimits); err != nil {
+		return FieldErrorf(CodeInvalid, "rate_limits", "%v", err)
+	}
+	if err := CheckPrefixes(st.DenyPrefixes); err != nil {
+		return FieldErrorf(CodeInvalid, "deny_prefixes", "%v", err)
+	}
+	if err := CheckAllowedCountries(st.AllowedCountries); err != nil {
+		return FieldErrorf(CodeInvalid, "allowed_countries", "%v", err)
+	}
+	if h := st.RiskHook; h != nil {
+		if h.URL == "" {
+			st.RiskHook = nil
+		} else if err := s.checkURL(h.URL); err != nil {
+			return FieldErrorf(CodeInvalid, "risk_hook", "risk_hook.url %v", err)
+		}
+	}
+	return nil
+}
+
+// abuseFields names the abuse settings p changes, for the audit log.
+func (p SettingsPatch) abuseFields() []string {
+	var f []string
+	for _, x := range []struct {
+		set  bool
+		name string
+	}{{p.RateLimits != nil, "rate_limits"}, {p.AllowedCountries != nil, "allowed_countries"}, {p.DenyPrefixes != nil, "deny_prefixes"}, {p.RiskHook != nil, "risk_hook"}} {
+		if x.set {
+			f = append(f, x.name)
+		}
+	}
+	return f
+}
+
+func (p SettingsPatch) applyAbuse(st *Settings) {
+	if p.RateLimits != nil {
+		st.RateLimits = *p.RateLimits
+	}
+	if p.AllowedCountries != nil {
+		st.AllowedCountries = *p.AllowedCountries
+	}
+	if p.DenyPrefixes != nil {
+		st.DenyPrefixes = *p.DenyPrefixes
+	}
+	if p.RiskHook != nil {
+		st.RiskHook = p.RiskHook
+	}
+}
