@@ -47,10 +47,11 @@ func cmdDev(ctx context.Context, args []string, out io.Writer, env func(string) 
 	addr := fs.String("http", "", "HTTP listen address (default 127.0.0.1:8080)")
 	sipAddr := fs.String("sip", "", "listen for SIP calls on `ADDR` (UDP and TCP, e.g. 127.0.0.1:5060); callers on loopback are trusted")
 	sipTrunk := fs.String("sip-trunk", "", "place flash and answered calls through the SIP trunk `URI` (sip:host:port) instead of the simulator")
+	file := fs.String("config", "", "YAML `FILE` read over dev mode's defaults (carriers, abuse limits, …)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(config.ModeDev, "", env)
+	cfg, err := config.Load(config.ModeDev, *file, env)
 	if err != nil {
 		return err
 	}
