@@ -299,6 +299,31 @@ func TestDemoTryAnotherWay(t *testing.T) {
 	waitText(t, ctx, 5*time.Second, `document.querySelector('#welcome').innerText`, "is verified (sms otp)")
 }
 
+// "Try another way" right after a text went out is paced (docs/abuse.md):
+// the widget says how long to wait instead of doing nothing.
+func TestWidgetPacesTryAnotherWay(t *testing.T) {
+	rg := startDev(t)
+	v := rg.start(t, map[string]any{"phone": "+447911123404", "workflow": []map[string]any{{"channel": "sms_otp"}, {"channel": "missed_call"}}})
+	// The business's own page, on another origin: the 429 must be readable
+	// across origins for the widget to say anything.
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
+<script src="%s/widget.js"></script></head><body><ringgate-verify verification-id="%s" token="%s"></ringgate-verify></body></html>`,
+			rg.url, v["id"], v["client_token"])
+	}))
+	t.Cleanup(host.Close)
+	ctx := browser(t)
+	run(t, ctx, chromedp.Navigate(host.URL))
+	waitText(t, ctx, 10*time.Second, widgetText, "Enter the 6-digit code")
+	run(t, ctx, chromedp.Click(widgetPath("[data-act=next]")))
+	text := waitText(t, ctx, 10*time.Second, widgetText, "You can try another way in ")
+	if !regexp.MustCompile(`in \d+ s\.`).MatchString(text) {
+		t.Fatalf("the wait message shows no seconds:\n%s", text)
+	}
+	shot(t, ctx, "widget-paced")
+}
+
 // Expiry, on a business's own page on another origin, in a French browser:
 // the widget loads across origins, counts down in French, says the time
 // ran out, and its retry button tells the host page.

@@ -34,6 +34,7 @@
       format: 'The code is {n} digits.',
       resend: 'Send a new code',
       another: 'Try another way',
+      wait: 'You can try another way in {n} s.',
       checking: 'Checking…',
       offline: 'Connection lost; still trying.',
       denied: 'This verification link is no longer valid.',
@@ -61,6 +62,7 @@
       format: 'Le code comporte {n} chiffres.',
       resend: 'Envoyer un nouveau code',
       another: 'Essayer autrement',
+      wait: 'Vous pourrez essayer autrement dans {n} s.',
       checking: 'Vérification…',
       offline: 'Connexion perdue ; nouvelle tentative.',
       denied: 'Ce lien de vérification n’est plus valide.',
@@ -88,6 +90,7 @@
       format: 'El código tiene {n} dígitos.',
       resend: 'Enviar un código nuevo',
       another: 'Probar de otra forma',
+      wait: 'Podrá probar de otra forma en {n} s.',
       checking: 'Comprobando…',
       offline: 'Conexión perdida; reintentando.',
       denied: 'Este enlace de verificación ya no es válido.',
@@ -115,6 +118,7 @@
       format: 'Der Code hat {n} Ziffern.',
       resend: 'Neuen Code senden',
       another: 'Anders versuchen',
+      wait: 'Sie können es in {n} s anders versuchen.',
       checking: 'Wird geprüft…',
       offline: 'Verbindung unterbrochen; neuer Versuch.',
       denied: 'Dieser Bestätigungslink ist nicht mehr gültig.',
@@ -435,8 +439,18 @@ button[disabled]{opacity:.6;cursor:default}
       btn.disabled = true;
       try {
         const r = await fetch(this.url('next'), { method: 'POST' });
-        if (r.ok) this.apply(await r.json());
-        else this.refresh();
+        if (r.ok) return this.apply(await r.json());
+        if (r.status === 429) {
+          // Resends are paced (docs/abuse.md): say how long, then offer it again.
+          const body = await r.json().catch(() => ({}));
+          const n = Math.max(1, body.retry_after_s || 10);
+          const msg = this.body.querySelector('.msg'); // role=alert: read out
+          if (msg) msg.textContent = this.t('wait', { n });
+          else this.announce(this.t('wait', { n }));
+          setTimeout(() => { if (btn.isConnected) btn.disabled = false; }, n * 1000);
+          return;
+        }
+        this.refresh();
       } catch (e) {
         this.offline(true);
         btn.disabled = false;
