@@ -115,10 +115,14 @@ func (t txn) VerificationByIdempotencyKey(ctx context.Context, appID, key string
 
 func (t txn) PendingForCaller(ctx context.Context, phone string, channel verify.Channel) ([]verify.Verification, error) {
 	// ORDER BY id: transactions lock in the same order, so they cannot
-	// deadlock on each other's rows.
+	// deadlock on each other's rows. channel || '' keeps the console's
+	// (channel, id) index out of the planner's reach: it serves ORDER BY id
+	// with an equality, and SQLite without statistics took it, scanning
+	// every missed-call verification for each inbound call (a verifying
+	// INVITE went from 0.4 to 2.2 ms of CPU) instead of the caller's few.
 	return many(ctx, t.reader, scanVerification, "pending for caller",
 		`SELECT `+verificationCols+` FROM verifications
-		WHERE phone = ? AND status = 'pending' AND channel = ? ORDER BY id`+t.d.ForUpdate(),
+		WHERE phone = ? AND status = 'pending' AND channel || '' = ? ORDER BY id`+t.d.ForUpdate(),
 		phone, string(channel))
 }
 
