@@ -12,7 +12,6 @@ import (
 
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/carrier/httpcarrier"
-	"github.com/ringgate/ringgate/internal/ivr"
 )
 
 // PlaceCall asks Twilio to place c and returns its CallSid. What happens
@@ -89,80 +88,12 @@ func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
 	})
 }
 
-// commandID is the id ringgate put in the callback URL.
-func commandID(w http.ResponseWriter, r *http.Request) (string, bool) {
-	id := r.URL.Query().Get("id")
-	if id == "" || len(id) > 128 {
-		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "id is missing or too long")
-		return "", false
-	}
-	return id, true
-}
-
-// handleAnswer runs a voice_otp call's dialplan from its start, once
-// Twilio has judged who answered.
-func (c *Carrier) handleAnswer(w http.ResponseWriter, r *http.Request, p url.Values) {
-	id, ok := commandID(w, r)
-	if !ok {
-		return
-	}
-	call, err := c.seal.OpenIVR(id, r.URL.Query().Get("s"))
-	if err != nil {
-		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "s is not a session this carrier sealed for this call")
-		return
-	}
-	by := httpcarrier.AnsweredBy(p.Get("AnsweredBy"))
-	if err := c.emit(r.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: by}); err != nil {
-		httpcarrier.Problem(w, http.StatusServiceUnavailable, "unavailable", "the event could not be recorded")
-		return
-	}
-	c.respond(w, r, id, call, call.Session.Answered(by))
-}
-
-// handleGather continues a voice_otp call with the digits pressed, or
-// the menu's timeout when Digits is empty.
-func (c *Carrier) handleGather(w http.ResponseWriter, r *http.Request, p url.Values) {
-	id, ok := commandID(w, r)
-	if !ok {
-		return
-	}
-	call, err := c.seal.OpenIVR(id, r.URL.Query().Get("s"))
-	if err != nil {
-		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "s is not a session this carrier sealed for this call")
-		return
-	}
-	digits := p.Get("Digits")
-	if digits == "" {
-		c.respond(w, r, id, call, call.Session.Timeout())
-		return
-	}
-	c.emit(r.Context(), carrier.Event{Kind: carrier.EventDTMF, ID: id, Digits: digits})
-	c.respond(w, r, id, call, call.Session.Digits(digits))
-}
-
-func (c *Carrier) respond(w http.ResponseWriter, r *http.Request, id string, call *httpcarrier.IVRCall, acts []ivr.Action) {
-	for _, e := range httpcarrier.PromptEvents(c.cfg.Name, id, acts, c.cfg.Now()) {
-		c.emit(r.Context(), e)
-	}
-	gather := ""
-	if !call.Session.Done() {
-		tok, err := c.seal.SealIVR(id, call.Plan, call.Vars, call.Session)
-		if err != nil {
-			c.log.Error("sealing a dialplan session", slog.String("carrier", c.cfg.Name), slog.String("id", id), slog.Any("err", err))
-			httpcarrier.WriteXML(w, httpcarrier.TwiMLHangup())
-			return
-		}
-		gather = c.callback("/gather", url.Values{"id": {id}, "s": {tok}})
-	}
-	httpcarrier.WriteXML(w, httpcarrier.TwiML(acts, gather))
-}
-
 // handleCallStatus maps Twilio's CallStatus onto ringgate's events:
 // ringing → ringing (and, for a flash call, cancel); in-progress →
 // answered (unless the dialplan's /answer reports it, with AMD); the
 // final statuses → ended with a cause.
 func (c *Carrier) handleCallStatus(w http.ResponseWriter, r *http.Request, p url.Values) {
-	id, ok := commandID(w, r)
+	id, ok := httpcarrier.CommandID(w, r)
 	if !ok {
 		return
 	}
@@ -234,7 +165,7 @@ func callEvent(p url.Values, dialplan bool) (e carrier.Event, final bool) {
 // undelivered → sms_failed (undelivered); failed → sms_failed (failed);
 // queued, sending, sent, accepted, scheduled, read → nothing yet.
 func (c *Carrier) handleSMSStatus(w http.ResponseWriter, r *http.Request, p url.Values) {
-	id, ok := commandID(w, r)
+	id, ok := httpcarrier.CommandID(w, r)
 	if !ok {
 		return
 	}

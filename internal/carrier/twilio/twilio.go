@@ -70,6 +70,7 @@ type Carrier struct {
 	client  *http.Client
 	log     *slog.Logger
 	seal    *httpcarrier.Sealer
+	voice   httpcarrier.TwiMLVoice // /answer, /gather and emitting events
 	refused httpcarrier.Refusals
 	mux     *http.ServeMux
 }
@@ -108,12 +109,16 @@ func New(cfg Config) (*Carrier, error) {
 		cfg.Now = time.Now
 	}
 	c := &Carrier{cfg: cfg, client: httpcarrier.ClientOr(cfg.Client), log: cfg.Logger, seal: seal, mux: http.NewServeMux()}
+	c.voice = httpcarrier.TwiMLVoice{
+		Emitter: httpcarrier.Emitter{Carrier: cfg.Name, Events: cfg.Events, Now: cfg.Now, Log: c.log},
+		Seal:    seal, Callback: c.callback,
+	}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
 	c.mux.HandleFunc("POST /voice", c.signed(c.handleVoice))
-	c.mux.HandleFunc("POST /answer", c.signed(c.handleAnswer))
-	c.mux.HandleFunc("POST /gather", c.signed(c.handleGather))
+	c.mux.HandleFunc("POST /answer", c.signed(c.voice.Answer))
+	c.mux.HandleFunc("POST /gather", c.signed(c.voice.Gather))
 	c.mux.HandleFunc("POST /call-status", c.signed(c.handleCallStatus))
 	c.mux.HandleFunc("POST /sms-status", c.signed(c.handleSMSStatus))
 	c.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -286,14 +291,4 @@ func otherPort(u string) string {
 	return p.String()
 }
 
-func (c *Carrier) emit(ctx context.Context, e carrier.Event) error {
-	e.Carrier = c.cfg.Name
-	if e.At.IsZero() {
-		e.At = c.cfg.Now()
-	}
-	err := c.cfg.Events.CarrierEvent(ctx, e)
-	if err != nil {
-		c.log.Error("recording a carrier event", slog.String("carrier", c.cfg.Name), slog.String("kind", string(e.Kind)), slog.String("id", e.ID), slog.Any("err", err))
-	}
-	return err
-}
+func (c *Carrier) emit(ctx context.Context, e carrier.Event) error { return c.voice.Emit(ctx, e) }

@@ -1,0 +1,119 @@
+package httpcarrier
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/ivr"
+)
+
+// CommandID is the id ringgate put in a callback URL (?id=…): a 400
+// problem, and false, when it is missing or too long.
+func CommandID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.URL.Query().Get("id")
+	if id == "" || len(id) > 128 {
+		Problem(w, http.StatusBadRequest, "invalid_parameter", "id is missing or too long")
+		return "", false
+	}
+	return id, true
+}
+
+// Emitter hands a carrier's events to the domain, stamped with the
+// carrier's name and the time, and logs the ones it could not record.
+type Emitter struct {
+	Carrier string
+	Events  carrier.EventHandler
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Emit records e; the error says it could not be (the webhook should then
+// fail, so that the provider sends it again).
+func (em Emitter) Emit(ctx context.Context, e carrier.Event) error {
+	e.Carrier = em.Carrier
+	if e.At.IsZero() {
+		e.At = em.Now()
+	}
+	err := em.Events.CarrierEvent(ctx, e)
+	if err != nil {
+		em.Log.Error("recording a carrier event", slog.String("carrier", em.Carrier), slog.String("kind", string(e.Kind)), slog.String("id", e.ID), slog.Any("err", err))
+	}
+	return err
+}
+
+// TwiMLVoice runs a voice_otp call's dialplan over TwiML-style call
+// control, which Twilio (TwiML) and Telnyx (TeXML) share: the provider asks
+// /answer once the call is answered (with AnsweredBy from its machine
+// detection) and /gather after each <Gather>, and both are answered with
+// the dialplan's next actions as TwiML. The session travels sealed in the
+// gather URL, so any node can answer.
+type TwiMLVoice struct {
+	Emitter
+	Seal *Sealer
+	// Callback builds the URL of one of the carrier's own webhooks.
+	Callback func(path string, q url.Values) string
+}
+
+// Answer starts the dialplan for whoever answered.
+func (v TwiMLVoice) Answer(w http.ResponseWriter, r *http.Request, p url.Values) {
+	id, call, ok := v.open(w, r)
+	if !ok {
+		return
+	}
+	by := AnsweredBy(p.Get("AnsweredBy"))
+	if err := v.Emit(r.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: by}); err != nil {
+		Problem(w, http.StatusServiceUnavailable, "unavailable", "the event could not be recorded")
+		return
+	}
+	v.respond(w, r, id, call, call.Session.Answered(by))
+}
+
+// Gather continues the dialplan with the digits pressed, or with the
+// menu's timeout when Digits is empty.
+func (v TwiMLVoice) Gather(w http.ResponseWriter, r *http.Request, p url.Values) {
+	id, call, ok := v.open(w, r)
+	if !ok {
+		return
+	}
+	digits := p.Get("Digits")
+	if digits == "" {
+		v.respond(w, r, id, call, call.Session.Timeout())
+		return
+	}
+	v.Emit(r.Context(), carrier.Event{Kind: carrier.EventDTMF, ID: id, Digits: digits})
+	v.respond(w, r, id, call, call.Session.Digits(digits))
+}
+
+func (v TwiMLVoice) open(w http.ResponseWriter, r *http.Request) (string, *IVRCall, bool) {
+	id, ok := CommandID(w, r)
+	if !ok {
+		return "", nil, false
+	}
+	call, err := v.Seal.OpenIVR(id, r.URL.Query().Get("s"))
+	if err != nil {
+		Problem(w, http.StatusBadRequest, "invalid_parameter", "s is not a session this carrier sealed for this call")
+		return "", nil, false
+	}
+	return id, call, true
+}
+
+func (v TwiMLVoice) respond(w http.ResponseWriter, r *http.Request, id string, call *IVRCall, acts []ivr.Action) {
+	for _, e := range PromptEvents(v.Carrier, id, acts, v.Now()) {
+		v.Emit(r.Context(), e)
+	}
+	gather := ""
+	if !call.Session.Done() {
+		tok, err := v.Seal.SealIVR(id, call.Plan, call.Vars, call.Session)
+		if err != nil {
+			v.Log.Error("sealing a dialplan session", slog.String("carrier", v.Carrier), slog.String("id", id), slog.Any("err", err))
+			WriteXML(w, TwiMLHangup())
+			return
+		}
+		gather = v.Callback("/gather", url.Values{"id": {id}, "s": {tok}})
+	}
+	WriteXML(w, TwiML(acts, gather))
+}
