@@ -32,7 +32,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -72,8 +71,7 @@ type Carrier struct {
 	refusals httpcarrier.Refusals
 	next     atomic.Uint64
 
-	mu    sync.Mutex
-	calls map[string]*callMemo
+	calls httpcarrier.Memos[callMemo]
 }
 
 // callMemo is what a node remembers about a call between webhooks; lost
@@ -81,7 +79,6 @@ type Carrier struct {
 type callMemo struct {
 	machine bool // answer_url said Machine=true
 	dropped bool // ringgate hung it up on ringing
-	at      time.Time
 }
 
 var (
@@ -103,7 +100,7 @@ func New(cfg Config) (*Carrier, error) {
 	}
 	c := &Carrier{
 		cfg: cfg, base: DefaultAPIBase, client: httpcarrier.ClientOr(cfg.Client),
-		log: cfg.Logger, now: cfg.Now, calls: map[string]*callMemo{},
+		log: cfg.Logger, now: cfg.Now,
 	}
 	if cfg.APIBase != "" {
 		c.base = strings.TrimRight(cfg.APIBase, "/")
@@ -140,32 +137,9 @@ func (c *Carrier) from(want string) string {
 	return c.cfg.From[int(c.next.Add(1)-1)%len(c.cfg.From)]
 }
 
-// memo returns call id's memo, creating it when create is set; memos
-// older than a day are dropped once the map holds 1024.
-func (c *Carrier) memo(id string, create bool) *callMemo {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m := c.calls[id]
-	if m == nil && create {
-		now := c.now()
-		if len(c.calls) >= 1024 {
-			for k, v := range c.calls {
-				if now.Sub(v.at) > 24*time.Hour {
-					delete(c.calls, k)
-				}
-			}
-		}
-		m = &callMemo{at: now}
-		c.calls[id] = m
-	}
-	return m
-}
+func (c *Carrier) memo(id string, create bool) *callMemo { return c.calls.Get(id, create, c.now()) }
 
-func (c *Carrier) forget(id string) {
-	c.mu.Lock()
-	delete(c.calls, id)
-	c.mu.Unlock()
-}
+func (c *Carrier) forget(id string) { c.calls.Forget(id) }
 
 func (c *Carrier) event(ctx context.Context, e carrier.Event) {
 	e.Carrier, e.At = c.cfg.Name, c.now()

@@ -35,7 +35,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -90,8 +89,7 @@ type Carrier struct {
 	refusals  httpcarrier.Refusals
 	next      atomic.Uint64 // round robin over From
 
-	mu    sync.Mutex
-	calls map[string]*callMemo // by ringgate call id
+	calls httpcarrier.Memos[callMemo] // by ringgate call id
 }
 
 // callMemo is what a node remembers about one of its calls between
@@ -100,7 +98,6 @@ type Carrier struct {
 type callMemo struct {
 	machine bool // Vonage reported an answering machine
 	dropped bool // we hung it up on ringing (flash call)
-	at      time.Time
 }
 
 var (
@@ -125,7 +122,6 @@ func New(cfg Config) (*Carrier, error) {
 	c := &Carrier{
 		cfg: cfg, voiceBase: DefaultVoiceBase, smsBase: DefaultSMSBase,
 		client: httpcarrier.ClientOr(cfg.Client), log: cfg.Logger, now: cfg.Now,
-		calls: map[string]*callMemo{},
 	}
 	if cfg.APIBase != "" {
 		base := strings.TrimRight(cfg.APIBase, "/")
@@ -171,33 +167,9 @@ func (c *Carrier) from(want string) string {
 	return c.cfg.From[int(c.next.Add(1)-1)%len(c.cfg.From)]
 }
 
-// memo returns the memo of call id, creating it when create is set.
-// Memos older than a day are dropped, so the map stays bounded by the
-// calls of one day.
-func (c *Carrier) memo(id string, create bool) *callMemo {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m := c.calls[id]
-	if m == nil && create {
-		now := c.now()
-		if len(c.calls) >= 1024 {
-			for k, v := range c.calls {
-				if now.Sub(v.at) > 24*time.Hour {
-					delete(c.calls, k)
-				}
-			}
-		}
-		m = &callMemo{at: now}
-		c.calls[id] = m
-	}
-	return m
-}
+func (c *Carrier) memo(id string, create bool) *callMemo { return c.calls.Get(id, create, c.now()) }
 
-func (c *Carrier) forget(id string) {
-	c.mu.Lock()
-	delete(c.calls, id)
-	c.mu.Unlock()
-}
+func (c *Carrier) forget(id string) { c.calls.Forget(id) }
 
 // event hands e to the domain, logging a failure (Vonage does not retry
 // event webhooks on error, so there is nothing else to do).
