@@ -199,7 +199,10 @@ func (c *Carrier) Close() error {
 	c.wg.Wait()
 	var err error
 	if sess != nil {
-		err = sess.Close()
+		// A connection the SMSC or a rebind already closed is closed.
+		if err = sess.Close(); errors.Is(err, net.ErrClosed) {
+			err = nil
+		}
 	}
 	c.lost(errors.New("carrier closed"))
 	return err
