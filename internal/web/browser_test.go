@@ -414,6 +414,10 @@ func TestConsoleCharts(t *testing.T) {
 	rg.post(t, "/v1/verifications/"+s["id"].(string)+"/check", rg.key, map[string]any{"code": rg.textCode(t, "+447911123203")}, http.StatusOK)
 	c := rg.start(t, map[string]any{"phone": "+447911123204", "channel": "sms_otp"})
 	rg.post(t, "/v1/verifications/"+c["id"].(string)+"/cancel", rg.key, nil, http.StatusOK)
+	// And a caller nobody waits for, twice: the console lists it.
+	for range 2 {
+		rg.post(t, "/sim/calls", "", map[string]any{"from": "+447911123299", "to": "+12025550100"}, http.StatusOK)
+	}
 
 	ctx := browser(t)
 	run(t, ctx, chromedp.Navigate(rg.url+"/console"), chromedp.WaitVisible(chromedp.CSS(`#token`)),
@@ -423,6 +427,7 @@ func TestConsoleCharts(t *testing.T) {
 	run(t, ctx, chromedp.SendKeys(chromedp.CSS(`#token`), rg.admin), chromedp.Click(chromedp.CSS(`#login-form button`)))
 
 	waitText(t, ctx, 10*time.Second, `document.querySelector('#charts-note').innerText`, "4 verifications in the window")
+	waitText(t, ctx, 5*time.Second, `document.querySelector('#unmatched').innerText`, "+447911123299 2 calls")
 	conv := waitText(t, ctx, 5*time.Second, `document.querySelector('#chart-conversion').textContent`, "Missed call")
 	if !strings.Contains(conv, "100%") || !strings.Contains(conv, "50%") {
 		t.Fatalf("conversion chart: missed call 100%% and SMS 50%% expected: %q", conv)

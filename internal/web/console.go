@@ -27,6 +27,7 @@ func (h *Handler) routeConsoleAPI() {
 		{"POST /console/api/apps/{app}/numbers", h.consoleAddNumber},
 		{"DELETE /console/api/apps/{app}/numbers/{number}", h.consoleRemoveNumber},
 		{"GET /console/api/stats", h.consoleStats},
+		{"GET /console/api/unmatched-callers", h.consoleUnmatched},
 	} {
 		h.mux.HandleFunc(rt.pattern, h.admin(rt.fn))
 	}
@@ -266,4 +267,35 @@ func (h *Handler) consoleStats(w http.ResponseWriter, r *http.Request) {
 		SMSPrice float64 `json:"sms_price"`
 	}{Stats: st, Currency: h.cfg.Currency, SMSPrice: h.price(verify.ChannelSMSOTP, "")}
 	httpapi.WriteJSON(w, http.StatusOK, out)
+}
+
+// consoleUnmatched lists the callers whose missed calls matched no
+// verification in the window (default 24 h), most calls first: one caller
+// ID dialling pool numbers it was never shown is a spoofing run, or a
+// misconfigured pool.
+func (h *Handler) consoleUnmatched(w http.ResponseWriter, r *http.Request) {
+	window := 24 * time.Hour
+	if v := r.URL.Query().Get("window"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > 31*24*time.Hour {
+			httpapi.WriteProblem(w, r, string(verify.CodeInvalid), "window", "window must be a positive duration up to 744h, such as 24h")
+			return
+		}
+		window = d
+	}
+	stats, err := h.cfg.Service.UnmatchedCallers(r.Context(), h.cfg.Service.Now().Add(-window), 50)
+	if err != nil {
+		h.cfg.API.WriteError(w, r, err)
+		return
+	}
+	type callerView struct {
+		From  string    `json:"from"`
+		Calls int64     `json:"calls"`
+		Last  time.Time `json:"last_call_at"`
+	}
+	out := []callerView{}
+	for _, c := range stats {
+		out = append(out, callerView{From: c.From, Calls: c.Calls, Last: c.Last.UTC()})
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"window": window.String(), "data": out})
 }

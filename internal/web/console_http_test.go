@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -69,5 +70,38 @@ func TestConsoleAPIAuth(t *testing.T) {
 	}
 	if _, body := d.do(t, "GET", "/console/api/apps/app_demo/numbers", d.admin, nil); strings.Contains(string(body), "+442079460999") {
 		t.Fatalf("removed number still listed: %s", body)
+	}
+}
+
+// Calls that matched no verification show up per caller, most first, so a
+// spoofing run is visible in the console.
+func TestConsoleUnmatchedCallers(t *testing.T) {
+	t.Parallel()
+	d := startDev(t)
+	for range 3 {
+		d.post(t, "/sim/calls", "", map[string]any{"from": "+447911123701", "to": "+12025550100"}, http.StatusOK)
+	}
+	d.post(t, "/sim/calls", "", map[string]any{"from": "+447911123702", "to": "+12025550101"}, http.StatusOK)
+	code, body := d.do(t, "GET", "/console/api/unmatched-callers?window=1h", d.admin, nil)
+	if code != http.StatusOK {
+		t.Fatalf("unmatched callers: %d %s", code, body)
+	}
+	var got struct {
+		Data []struct {
+			From  string `json:"from"`
+			Calls int    `json:"calls"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Data) != 2 || got.Data[0].From != "+447911123701" || got.Data[0].Calls != 3 || got.Data[1].Calls != 1 {
+		t.Fatalf("unmatched callers: %s", body)
+	}
+	if code, _ := d.do(t, "GET", "/console/api/unmatched-callers", "", nil); code != http.StatusUnauthorized {
+		t.Errorf("without the admin token: %d", code)
+	}
+	if code, _ := d.do(t, "GET", "/console/api/unmatched-callers?window=-1h", d.admin, nil); code != http.StatusBadRequest {
+		t.Errorf("a negative window: %d", code)
 	}
 }

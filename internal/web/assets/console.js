@@ -57,7 +57,7 @@
       const keep = sel.name === 'app' && sel.id !== 'pool-app' ? '<option value="">all</option>' : '';
       sel.innerHTML = keep + overview.apps.map((a) => '<option value="' + esc(a.id) + '">' + esc(a.name) + ' (' + esc(a.id) + ')</option>').join('');
     }
-    await Promise.all([charts(), feed(), pool()]);
+    await Promise.all([charts(), feed(), pool(), unmatched()]);
     clearInterval(boot.timer);
     boot.timer = setInterval(() => { if (token) { feed(); charts(); if (selected) detail(selected); } }, 3000);
   }
@@ -209,6 +209,13 @@
     }
   }
   $('#pool-app').addEventListener('change', () => pool());
+
+  // ---- unmatched callers (spoofing runs) ----
+  async function unmatched() {
+    const r = await api('unmatched-callers?window=24h');
+    $('#unmatched').innerHTML = r.data.map((c) => '<li>' + esc(c.from) + ' <span class="muted">' + c.calls + (c.calls === 1 ? ' call' : ' calls') +
+      ', last ' + esc(new Date(c.last_call_at).toLocaleString()) + '</span></li>').join('') || '<li class="muted">None.</li>';
+  }
   $('#pool-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
