@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -253,6 +254,15 @@ func (s *Service) CarrierEvent(ctx context.Context, e carrier.Event) error {
 		if err != nil {
 			return err
 		}
+		if !refMatches(j, e) {
+			// A webhook whose signature does not cover the URL (Telnyx signs
+			// the body only) could carry one message's receipt to another's
+			// id: the body names the carrier's own id, and it must be the one
+			// this command was sent under.
+			s.log.WarnContext(ctx, "carrier event names another message than the one sent under this id; ignored",
+				slog.String("id", e.ID), slog.String("ref", e.Ref), slog.String("job_ref", j.CarrierRef), slog.String("carrier", e.Carrier))
+			return nil
+		}
 		v, err := tx.LockVerification(ctx, j.VerificationID)
 		if err != nil {
 			return err
@@ -267,6 +277,21 @@ func (s *Service) CarrierEvent(ctx context.Context, e carrier.Event) error {
 	}
 	s.publish(notices)
 	return nil
+}
+
+// refMatches reports whether an event that names both ringgate's id and
+// the carrier's own id names the carrier id the job was sent under (in any
+// of the spellings the carrier gave). Unknown on either side (no Ref in
+// the event, or the job not yet settled with its ref) cannot be checked
+// and passes.
+func refMatches(j Job, e carrier.Event) bool {
+	if e.ID == "" || e.Ref == "" || j.CarrierRef == "" || (e.Carrier != "" && j.Carrier != "" && e.Carrier != j.Carrier) {
+		return true
+	}
+	if j.CarrierRef == e.Ref {
+		return true
+	}
+	return slices.Contains(e.RefAlt, j.CarrierRef)
 }
 
 var eventTypes = map[carrier.EventKind]string{

@@ -301,3 +301,26 @@ func countEvents(t *testing.T, f fixture, vid, typ string) int {
 	}
 	return n
 }
+
+// A receipt posted to one text's id but naming another message (a signed
+// body replayed to another URL, where the signature does not cover the
+// URL) is ignored; naming the text's own carrier id, it counts.
+func TestCarrierEventRefMustMatchTheJob(t *testing.T) {
+	rec := &recorder{}
+	f := setupOutbound(t, rec)
+	v := f.startSMS(t, "+447911123459")
+	f.svc.RunJobs(t.Context(), 10, time.Minute)
+	j := jobsOf(t, f, v.ID)[0]
+	if err := f.svc.CarrierEvent(t.Context(), carrier.Event{Kind: carrier.EventSMSDelivered, ID: j.ID, Carrier: "rec", Ref: "ref-someone-else"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := countEvents(t, f, v.ID, verify.EventSMSDelivered); n != 0 {
+		t.Fatalf("%d sms.delivered from a receipt naming another message", n)
+	}
+	if err := f.svc.CarrierEvent(t.Context(), carrier.Event{Kind: carrier.EventSMSDelivered, ID: j.ID, Carrier: "rec", Ref: j.CarrierRef}); err != nil {
+		t.Fatal(err)
+	}
+	if n := countEvents(t, f, v.ID, verify.EventSMSDelivered); n != 1 {
+		t.Fatalf("%d sms.delivered, want 1 from the text's own receipt", n)
+	}
+}

@@ -72,7 +72,10 @@ func (c *Carrier) receiptEvent(r Receipt) (carrier.Event, bool) {
 	e.RefAlt = forms[1:]
 	id, emit, known := c.sent.receipt(r.IDs, e.Kind == carrier.EventSMSDelivered)
 	if known {
-		e.ID = id
+		// The bind knows which text this is; a part's id is not the ref the
+		// job was stored under (the first part's), so it is not passed on
+		// for the service to check against it.
+		e.ID, e.Ref, e.RefAlt = id, "", nil
 		return e, emit
 	}
 	return e, true // sent before a restart: the service looks the ref up

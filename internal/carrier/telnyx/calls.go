@@ -261,13 +261,17 @@ func smsEvent(body []byte) (carrier.Event, error) {
 	if len(hook.Data.Payload.To) == 0 {
 		return carrier.Event{}, nil
 	}
+	// Ref is Telnyx's message id, the one SendSMS returned: the domain
+	// checks it against the job, since the signature does not cover the
+	// ?id= this webhook was posted to.
+	ref := hook.Data.Payload.ID
 	switch hook.Data.Payload.To[0].Status {
 	case "delivered":
-		return carrier.Event{Kind: carrier.EventSMSDelivered}, nil
+		return carrier.Event{Kind: carrier.EventSMSDelivered, Ref: ref}, nil
 	case "delivery_failed":
-		return carrier.Event{Kind: carrier.EventSMSFailed, Cause: carrier.CauseUndelivered}, nil
+		return carrier.Event{Kind: carrier.EventSMSFailed, Cause: carrier.CauseUndelivered, Ref: ref}, nil
 	case "sending_failed":
-		return carrier.Event{Kind: carrier.EventSMSFailed, Cause: carrier.CauseFailed}, nil
+		return carrier.Event{Kind: carrier.EventSMSFailed, Cause: carrier.CauseFailed, Ref: ref}, nil
 	}
 	return carrier.Event{}, nil
 }
