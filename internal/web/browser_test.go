@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -306,15 +307,9 @@ func TestWidgetPacesTryAnotherWay(t *testing.T) {
 	v := rg.start(t, map[string]any{"phone": "+447911123404", "workflow": []map[string]any{{"channel": "sms_otp"}, {"channel": "missed_call"}}})
 	// The business's own page, on another origin: the 429 must be readable
 	// across origins for the widget to say anything.
-	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
-<script src="%s/widget.js"></script></head><body><ringgate-verify verification-id="%s" token="%s"></ringgate-verify></body></html>`,
-			rg.url, v["id"], v["client_token"])
-	}))
-	t.Cleanup(host.Close)
+	host := shopPage(t, rg, v)
 	ctx := browser(t)
-	run(t, ctx, chromedp.Navigate(host.URL))
+	run(t, ctx, chromedp.Navigate(host))
 	waitText(t, ctx, 10*time.Second, widgetText, "Enter the 6-digit code")
 	run(t, ctx, chromedp.Click(widgetPath("[data-act=next]")))
 	text := waitText(t, ctx, 10*time.Second, widgetText, "You can try another way in ")
@@ -322,6 +317,69 @@ func TestWidgetPacesTryAnotherWay(t *testing.T) {
 		t.Fatalf("the wait message shows no seconds:\n%s", text)
 	}
 	shot(t, ctx, "widget-paced")
+}
+
+// A flash call through the widget: the phone rings from a number whose
+// last digits are the code; the visitor types them, and the widget turns
+// green. (A real app reads the caller ID itself; a page asks the person.)
+func TestWidgetFlashCall(t *testing.T) {
+	rg := startDev(t)
+	const to = "+447911123405"
+	v := rg.start(t, map[string]any{"phone": to, "channel": "flash_call"})
+	host := shopPage(t, rg, v)
+	ctx := browser(t)
+	run(t, ctx, chromedp.Navigate(host))
+	waitText(t, ctx, 10*time.Second, widgetText, "Enter the last 4 digits of the number that just called")
+	if got := eval(t, ctx, wjs("input")+`.getAttribute('autocomplete') + ' ' + `+wjs("input")+`.maxLength`); got != "one-time-code 4" {
+		t.Fatalf("code input: %q, want one-time-code and 4 digits", got)
+	}
+	var from string
+	deadline := time.Now().Add(10 * time.Second)
+	for from == "" && time.Now().Before(deadline) {
+		_, b := rg.do(t, "GET", "/sim/phones/"+to, "", nil)
+		var p struct {
+			Calls []struct {
+				From string `json:"from"`
+			} `json:"calls"`
+		}
+		_ = json.Unmarshal(b, &p)
+		if len(p.Calls) > 0 {
+			from = p.Calls[0].From
+		} else {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if len(from) < 4 {
+		t.Fatalf("no flash call reached %s", to)
+	}
+	run(t, ctx, chromedp.SendKeys(widgetPath("input"), from[len(from)-4:]), chromedp.Click(widgetPath("button[type=submit]")))
+	waitText(t, ctx, 5*time.Second, widgetText, "Phone number verified")
+	shot(t, ctx, "widget-flash-verified")
+}
+
+// An answered call through the widget: it says a call is coming, the
+// person answers on the (simulated) phone, and the page turns green.
+func TestWidgetAnswerCall(t *testing.T) {
+	rg := startDev(t)
+	const to = "+447911123406"
+	v := rg.start(t, map[string]any{"phone": to, "channel": "answer_call"})
+	host := shopPage(t, rg, v)
+	ctx := browser(t)
+	run(t, ctx, chromedp.Navigate(host))
+	waitText(t, ctx, 10*time.Second, widgetText, "Answer the call; you can hang up at once.")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, _ := rg.do(t, "POST", "/sim/phones/"+to+"/answer", "", map[string]string{"as": "human"})
+		if code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the call to %s never rang (answer: %d)", to, code)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitText(t, ctx, 5*time.Second, widgetText, "Phone number verified")
+	shot(t, ctx, "widget-answer-verified")
 }
 
 // Expiry, on a business's own page on another origin, in a French browser:
@@ -465,4 +523,18 @@ func TestConsoleCharts(t *testing.T) {
 	run(t, ctx, chromedp.Click(chromedp.CSS(`#detail [data-retry]`)))
 	waitText(t, ctx, 5*time.Second, `document.querySelector('#retry-note').innerText`, "Queued again.")
 	shot(t, ctx, "console-detail")
+}
+
+// shopPage serves a business's own page, on another origin than ringgate,
+// with the widget for verification v; it returns the page's URL.
+func shopPage(t *testing.T, rg *devServer, v map[string]any) string {
+	t.Helper()
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
+<script src="%s/widget.js"></script></head><body><ringgate-verify verification-id="%s" token="%s"></ringgate-verify></body></html>`,
+			rg.url, v["id"], v["client_token"])
+	}))
+	t.Cleanup(host.Close)
+	return host.URL
 }
