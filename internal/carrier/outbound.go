@@ -130,6 +130,13 @@ type Event struct {
 	RefAlt []string
 }
 
+// ErrUnknownRef is what an EventHandler returns for an event that names a
+// command only by the carrier's id (Event.Ref) and no command was sent
+// under it. An adapter that can tell "not yet" from "never" (SMPP: a
+// receipt may overtake its own submit_sm_resp) may ask the network to send
+// the event again; otherwise it drops it.
+var ErrUnknownRef = errors.New("no command was sent under this carrier id")
+
 // EventHandler receives outbound Events. An error means the event could
 // not be recorded (the store is down); adapters log it and, where their
 // protocol allows, let the network retry.

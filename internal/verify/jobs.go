@@ -245,6 +245,9 @@ func (s *Service) CarrierEvent(ctx context.Context, e carrier.Event) error {
 			if id, err = jobIDByRef(ctx, tx, e); err != nil {
 				return err
 			}
+			if id == "" {
+				return carrier.ErrUnknownRef
+			}
 		}
 		j, err := tx.Job(ctx, id)
 		if errors.Is(err, ErrNotFound) {

@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -41,7 +42,18 @@ func (c *Carrier) onDeliver(p *pdu.DeliverSM) data.CommandStatusType {
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, eventTimeout)
 	defer cancel()
-	if err := c.cfg.Events.CarrierEvent(ctx, e); err != nil {
+	err := c.cfg.Events.CarrierEvent(ctx, e)
+	switch {
+	case errors.Is(err, carrier.ErrUnknownRef) && c.submitting.Load() > 0:
+		// Neither this bind nor the store knows the id, while a submit is
+		// between its submit_sm_resp and the record of its id: the receipt
+		// may be that text's, ahead of it. The SMSC sends it again shortly.
+		c.log.Debug("smpp: receipt for an unknown id while submits are in flight; asking for it again", slog.String("ref", e.Ref))
+		return data.ESME_RX_T_APPN
+	case errors.Is(err, carrier.ErrUnknownRef):
+		c.log.Warn("smpp: receipt for a message ringgate did not send (or sent too long ago)", slog.String("ref", e.Ref))
+		return data.ESME_ROK
+	case err != nil:
 		c.log.Error("smpp: receipt not recorded; asking the SMSC to send it again", slog.String("ref", e.Ref), slog.Any("err", err))
 		return data.ESME_RX_T_APPN
 	}

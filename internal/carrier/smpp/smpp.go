@@ -82,15 +82,18 @@ type Config struct {
 
 // Carrier is one SMPP account. It implements carrier.Sender.
 type Carrier struct {
-	cfg    Config
-	log    *slog.Logger
-	src    pdu.Address
-	pace   *pacer
-	ref    atomic.Uint32 // concatenation references
-	sent   *sentMessages
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cfg  Config
+	log  *slog.Logger
+	src  pdu.Address
+	pace *pacer
+	ref  atomic.Uint32 // concatenation references
+	sent *sentMessages
+	// submitting counts submits whose message id is not yet in sent: a
+	// receipt can overtake its own submit_sm_resp on the way to sent.
+	submitting atomic.Int64
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
 
 	// cb is held (read) by every callback from gosmpp's goroutines and
 	// (write) by Close while it marks the carrier closed: after Close no
@@ -384,6 +387,8 @@ func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.SubmitTimeout)
 	defer cancel()
 	msg := &sentMessage{id: m.ID, parts: len(enc.parts)}
+	c.submitting.Add(1)
+	defer c.submitting.Add(-1)
 	ref := byte(c.ref.Add(1))
 	var first string
 	for i, part := range enc.parts {

@@ -26,6 +26,9 @@ type events struct {
 	mu   sync.Mutex
 	got  []carrier.Event
 	fail bool
+	// unknownRefs answers an event named only by its ref as the domain does
+	// when no job was sent under it.
+	unknownRefs bool
 }
 
 func (e *events) CarrierEvent(_ context.Context, ev carrier.Event) error {
@@ -33,6 +36,9 @@ func (e *events) CarrierEvent(_ context.Context, ev carrier.Event) error {
 	defer e.mu.Unlock()
 	if e.fail {
 		return errors.New("store down")
+	}
+	if e.unknownRefs && ev.ID == "" {
+		return carrier.ErrUnknownRef
 	}
 	e.got = append(e.got, ev)
 	return nil
@@ -301,6 +307,33 @@ func TestReceiptOfAnUnknownMessageCarriesRef(t *testing.T) {
 	forms := append([]string{got[0].Ref}, got[0].RefAlt...)
 	if !slices.Contains(forms, smpp.CanonicalID(id)) {
 		t.Fatalf("ref forms %q lack the submit id %q", forms, id)
+	}
+}
+
+// A receipt nobody knows is asked for again while a submit is in flight
+// (it may be that text's, overtaking its own submit_sm_resp), and
+// acknowledged otherwise.
+func TestUnknownReceiptWhileSubmitting(t *testing.T) {
+	t.Parallel()
+	b := setup(t, smpptest.Config{}, func(c *smpp.Config) { c.Rate = 1 })
+	b.ev.mu.Lock()
+	b.ev.unknownRefs = true
+	b.ev.mu.Unlock()
+	send(t, b.c, "sms_1", "first") // takes the pacer's token: the next waits about a second
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := b.c.SendSMS(context.Background(), carrier.SMS{ID: "sms_2", To: "+447700900123", Text: "second"}); err != nil {
+			t.Errorf("SendSMS: %v", err)
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if st := receipt(t, b.srv, "77777777", smpptest.ReceiptOptions{}); st != data.ESME_RX_T_APPN {
+		t.Errorf("unknown receipt during a submit: %s, want ESME_RX_T_APPN", st)
+	}
+	<-done
+	if st := receipt(t, b.srv, "77777777", smpptest.ReceiptOptions{}); st != data.ESME_ROK {
+		t.Errorf("unknown receipt with nothing in flight: %s, want ESME_ROK", st)
 	}
 }
 
