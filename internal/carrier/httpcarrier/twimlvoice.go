@@ -56,6 +56,37 @@ type TwiMLVoice struct {
 	Seal *Sealer
 	// Callback builds the URL of one of the carrier's own webhooks.
 	Callback func(path string, q url.Values) string
+	// Inbound decides calls to the account's numbers; Country is the region
+	// of national-format numbers in them.
+	Inbound carrier.InboundHandler
+	Country string
+}
+
+// Incoming answers a call to one of the account's numbers: ringgate
+// decides (a missed_call verification, or nobody's), and the call is
+// always refused with <Reject/> before answer, so the caller pays
+// nothing. If the decision cannot be made (the store is down) the provider
+// gets 503 and tries the number's fallback URL.
+func (v TwiMLVoice) Incoming(w http.ResponseWriter, r *http.Request, p url.Values) {
+	in := carrier.InboundCall{
+		From: p.Get("From"), To: p.Get("To"), Country: v.Country, Carrier: v.Carrier,
+		CallID: p.Get("CallSid"), At: v.Now(),
+	}
+	if in.From == "" || in.To == "" {
+		Problem(w, http.StatusBadRequest, "invalid_parameter", "From and To are required")
+		return
+	}
+	d, err := v.Inbound.InboundCall(r.Context(), in)
+	if err != nil {
+		v.Log.Error("inbound call", slog.String("carrier", v.Carrier), slog.String("call_sid", in.CallID), slog.Any("err", err))
+		Problem(w, http.StatusServiceUnavailable, "unavailable", "the call could not be handled now")
+		return
+	}
+	reason := "rejected"
+	if d.SIPStatus == 486 || d.SIPStatus == 600 {
+		reason = "busy"
+	}
+	WriteXML(w, TwiMLReject(reason))
 }
 
 // Answer starts the dialplan for whoever answered.

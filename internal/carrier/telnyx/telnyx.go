@@ -131,14 +131,14 @@ func New(cfg Config) (*Carrier, error) {
 		cfg.Now = time.Now
 	}
 	c := &Carrier{cfg: cfg, pub: pub, client: httpcarrier.ClientOr(cfg.Client), log: cfg.Logger, seal: seal, mux: http.NewServeMux()}
-	c.voice = httpcarrier.TwiMLVoice{
-		Emitter: httpcarrier.Emitter{Carrier: cfg.Name, Events: cfg.Events, Now: cfg.Now, Log: c.log},
-		Seal:    seal, Callback: c.callback,
-	}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	c.mux.HandleFunc("POST /voice", c.signed(c.form(c.handleVoice)))
+	c.voice = httpcarrier.TwiMLVoice{
+		Emitter: httpcarrier.Emitter{Carrier: cfg.Name, Events: cfg.Events, Now: cfg.Now, Log: c.log},
+		Seal:    seal, Callback: c.callback, Inbound: cfg.Inbound, Country: cfg.Country,
+	}
+	c.mux.HandleFunc("POST /voice", c.signed(c.form(c.voice.Incoming)))
 	c.mux.HandleFunc("POST /answer", c.signed(c.form(c.voice.Answer)))
 	c.mux.HandleFunc("POST /gather", c.signed(c.form(c.voice.Gather)))
 	c.mux.HandleFunc("POST /call-status", c.signed(c.form(c.handleCallStatus)))

@@ -197,30 +197,3 @@ func smsEvent(p url.Values) carrier.Event {
 	}
 	return carrier.Event{}
 }
-
-// handleVoice answers a call to one of the account's numbers: ringgate
-// decides (a missed_call verification, or nobody's), and the call is
-// always refused with <Reject/> so the caller pays nothing. If the
-// decision cannot be made (the store is down) Twilio gets 503 and tries
-// the number's fallback URL.
-func (c *Carrier) handleVoice(w http.ResponseWriter, r *http.Request, p url.Values) {
-	in := carrier.InboundCall{
-		From: p.Get("From"), To: p.Get("To"), Country: c.cfg.Country, Carrier: c.cfg.Name,
-		CallID: p.Get("CallSid"), At: c.cfg.Now(),
-	}
-	if in.From == "" || in.To == "" {
-		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "From and To are required")
-		return
-	}
-	d, err := c.cfg.Inbound.InboundCall(r.Context(), in)
-	if err != nil {
-		c.log.Error("inbound call", slog.String("carrier", c.cfg.Name), slog.String("call_sid", in.CallID), slog.Any("err", err))
-		httpcarrier.Problem(w, http.StatusServiceUnavailable, "unavailable", "the call could not be handled now")
-		return
-	}
-	reason := "rejected"
-	if d.SIPStatus == 486 || d.SIPStatus == 600 {
-		reason = "busy"
-	}
-	httpcarrier.WriteXML(w, httpcarrier.TwiMLReject(reason))
-}
