@@ -1,5 +1,12 @@
 #!/usr/bin/env bash
 # Runs every Fuzz* target in the module for a while each: ./scripts/fuzz.sh 30s
+#
+# A duration -fuzztime on Go 1.26 can end with a bare "context deadline
+# exceeded" and a non-zero exit although nothing failed: a race in the
+# fuzzing coordinator at the deadline (go.dev/issue/75804, fixed in Go 1.27).
+# A real finding always writes "Failing input written to testdata/fuzz/…",
+# so such a run without one is reported as the known flake and passes;
+# every other failure fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t="${1:-30s}"
@@ -7,6 +14,15 @@ grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do
   pkg="./$(dirname "${f#./}")"
   for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do
     echo "fuzz $pkg $fn ($t)"
-    go test -run "^$" -fuzz "^${fn}\$" -fuzztime "$t" -fuzzminimizetime 2s "$pkg" > /tmp/fuzz-$fn.log 2>&1 || { cat /tmp/fuzz-$fn.log; exit 1; }
+    log="/tmp/fuzz-$fn.log"
+    if go test -run "^$" -fuzz "^${fn}\$" -fuzztime "$t" -fuzzminimizetime 2s "$pkg" > "$log" 2>&1; then
+      continue
+    fi
+    if grep -q 'context deadline exceeded' "$log" && ! grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:' "$log"; then
+      echo "  (ended with the fuzz coordinator's deadline race, go.dev/issue/75804; no failing input: not a finding)"
+      continue
+    fi
+    cat "$log"
+    exit 1
   done
 done
