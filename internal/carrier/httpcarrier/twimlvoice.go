@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
@@ -147,4 +148,46 @@ func (v TwiMLVoice) respond(w http.ResponseWriter, r *http.Request, id string, c
 		gather = v.Callback("/gather", url.Values{"id": {id}, "s": {tok}})
 	}
 	WriteXML(w, TwiML(acts, gather))
+}
+
+// TwiMLCallStatus maps a TwiML-style status callback (Twilio's and
+// TeXML's CallStatus: queued, initiated, ringing, in-progress, completed,
+// busy, no-answer, canceled, failed) onto an event; final reports an
+// EventEnded. sipCode is the SIP status of a failed call, where the
+// provider sends one. A call that runs a dialplan reports its answer from
+// /answer (with machine detection), so in-progress says nothing then.
+func TwiMLCallStatus(status, answeredBy, sipCode string, dialplan bool) (e carrier.Event, final bool) {
+	switch status {
+	case "ringing":
+		return carrier.Event{Kind: carrier.EventRinging}, false
+	case "in-progress", "answered":
+		if dialplan {
+			return carrier.Event{}, false
+		}
+		return carrier.Event{Kind: carrier.EventAnswered, AnsweredBy: AnsweredBy(answeredBy)}, false
+	case "completed":
+		cause := carrier.CauseCompleted
+		if AnsweredBy(answeredBy) == carrier.AnsweredMachine {
+			cause = carrier.CauseMachine
+		}
+		return carrier.Event{Kind: carrier.EventEnded, Cause: cause}, true
+	case "busy":
+		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseBusy}, true
+	case "no-answer":
+		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseNoAnswer}, true
+	case "canceled":
+		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseDropped}, true
+	case "failed":
+		cause := carrier.CauseFailed
+		switch strings.TrimSpace(sipCode) {
+		case "404", "410", "484", "480", "604":
+			cause = carrier.CauseUnreachable
+		case "603":
+			cause = carrier.CauseRejected
+		case "486", "600":
+			cause = carrier.CauseBusy
+		}
+		return carrier.Event{Kind: carrier.EventEnded, Cause: cause}, true
+	}
+	return carrier.Event{}, false
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/carrier/httpcarrier"
@@ -167,49 +166,15 @@ func (c *Carrier) handleCallStatus(w http.ResponseWriter, r *http.Request, p url
 	w.WriteHeader(http.StatusOK)
 }
 
-// callEvent maps a TeXML status callback. CallStatus is initiated,
-// ringing, in-progress, or (final) completed, busy, no-answer, canceled,
-// failed; SipHangupCause carries the SIP status of a failed call.
+// callEvent maps a TeXML status callback (SIP status in SipHangupCause).
+// A flash call ringgate ended on ringing, before anyone answered, reports
+// completed without AnsweredTime: that is a drop, as meant.
 func callEvent(p url.Values, dialplan, drop bool) (e carrier.Event, final bool) {
-	by := p.Get("AnsweredBy")
-	switch p.Get("CallStatus") {
-	case "ringing":
-		return carrier.Event{Kind: carrier.EventRinging}, false
-	case "in-progress", "answered":
-		if dialplan {
-			return carrier.Event{}, false
-		}
-		return carrier.Event{Kind: carrier.EventAnswered, AnsweredBy: httpcarrier.AnsweredBy(by)}, false
-	case "completed":
-		cause := carrier.CauseCompleted
-		if httpcarrier.AnsweredBy(by) == carrier.AnsweredMachine {
-			cause = carrier.CauseMachine
-		}
-		if drop && p.Get("AnsweredTime") == "" {
-			// A flash call ringgate ended on ringing, before anyone answered
-			// (a completed call that was answered carries AnsweredTime).
-			cause = carrier.CauseDropped
-		}
-		return carrier.Event{Kind: carrier.EventEnded, Cause: cause}, true
-	case "busy":
-		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseBusy}, true
-	case "no-answer":
-		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseNoAnswer}, true
-	case "canceled":
-		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseDropped}, true
-	case "failed":
-		cause := carrier.CauseFailed
-		switch strings.TrimSpace(p.Get("SipHangupCause")) {
-		case "404", "410", "484", "480", "604":
-			cause = carrier.CauseUnreachable
-		case "603":
-			cause = carrier.CauseRejected
-		case "486", "600":
-			cause = carrier.CauseBusy
-		}
-		return carrier.Event{Kind: carrier.EventEnded, Cause: cause}, true
+	e, final = httpcarrier.TwiMLCallStatus(p.Get("CallStatus"), p.Get("AnsweredBy"), p.Get("SipHangupCause"), dialplan)
+	if drop && p.Get("CallStatus") == "completed" && p.Get("AnsweredTime") == "" {
+		e.Cause = carrier.CauseDropped
 	}
-	return carrier.Event{}, false
+	return e, final
 }
 
 // smsWebhook is a messaging webhook: {"data": {"event_type":

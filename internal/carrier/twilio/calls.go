@@ -121,44 +121,9 @@ func (c *Carrier) handleCallStatus(w http.ResponseWriter, r *http.Request, p url
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// callEvent maps a status callback: Twilio's CallStatus values are
-// queued, initiated, ringing, in-progress, completed, busy, no-answer,
-// canceled and failed. final reports an EventEnded.
+// callEvent maps Twilio's status callback (SIP status in SipResponseCode).
 func callEvent(p url.Values, dialplan bool) (e carrier.Event, final bool) {
-	by := p.Get("AnsweredBy")
-	switch p.Get("CallStatus") {
-	case "ringing":
-		return carrier.Event{Kind: carrier.EventRinging}, false
-	case "in-progress", "answered":
-		if dialplan {
-			return carrier.Event{}, false
-		}
-		return carrier.Event{Kind: carrier.EventAnswered, AnsweredBy: httpcarrier.AnsweredBy(by)}, false
-	case "completed":
-		cause := carrier.CauseCompleted
-		if httpcarrier.AnsweredBy(by) == carrier.AnsweredMachine {
-			cause = carrier.CauseMachine
-		}
-		return carrier.Event{Kind: carrier.EventEnded, Cause: cause}, true
-	case "busy":
-		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseBusy}, true
-	case "no-answer":
-		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseNoAnswer}, true
-	case "canceled":
-		return carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseDropped}, true
-	case "failed":
-		cause := carrier.CauseFailed
-		switch p.Get("SipResponseCode") {
-		case "404", "410", "484", "480", "604":
-			cause = carrier.CauseUnreachable
-		case "603":
-			cause = carrier.CauseRejected
-		case "486", "600":
-			cause = carrier.CauseBusy
-		}
-		return carrier.Event{Kind: carrier.EventEnded, Cause: cause}, true
-	}
-	return carrier.Event{}, false
+	return httpcarrier.TwiMLCallStatus(p.Get("CallStatus"), p.Get("AnsweredBy"), p.Get("SipResponseCode"), dialplan)
 }
 
 // handleSMSStatus maps MessageStatus: delivered → sms_delivered;
