@@ -71,6 +71,7 @@ type Carrier struct {
 	refusals httpcarrier.Refusals
 	next     atomic.Uint64
 
+	em    httpcarrier.Emitter
 	calls httpcarrier.Memos[callMemo]
 }
 
@@ -113,6 +114,7 @@ func New(cfg Config) (*Carrier, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.em = httpcarrier.Emitter{Carrier: cfg.Name, Events: cfg.Events, Now: c.now, Log: c.log}
 	s, err := httpcarrier.NewSealer(cfg.Secret, "plivo/"+cfg.Name)
 	if err != nil {
 		return nil, fmt.Errorf("plivo %s: %w", cfg.Name, err)
@@ -141,12 +143,7 @@ func (c *Carrier) memo(id string, create bool) *callMemo { return c.calls.Get(id
 
 func (c *Carrier) forget(id string) { c.calls.Forget(id) }
 
-func (c *Carrier) event(ctx context.Context, e carrier.Event) {
-	e.Carrier, e.At = c.cfg.Name, c.now()
-	if err := c.cfg.Events.CarrierEvent(ctx, e); err != nil {
-		c.log.ErrorContext(ctx, "recording a carrier event", slog.String("id", e.ID), slog.String("kind", string(e.Kind)), slog.Any("err", err))
-	}
-}
+func (c *Carrier) event(ctx context.Context, e carrier.Event) { _ = c.em.Emit(ctx, e) }
 
 // digits strips an E.164 number to its digits, the form Plivo's examples
 // use ("+1 415…" → "1415…").

@@ -89,6 +89,7 @@ type Carrier struct {
 	refusals  httpcarrier.Refusals
 	next      atomic.Uint64 // round robin over From
 
+	em    httpcarrier.Emitter
 	calls httpcarrier.Memos[callMemo] // by ringgate call id
 }
 
@@ -135,6 +136,7 @@ func New(cfg Config) (*Carrier, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.em = httpcarrier.Emitter{Carrier: cfg.Name, Events: cfg.Events, Now: c.now, Log: c.log}
 	if len(cfg.PrivateKey) > 0 {
 		k, err := parseRSAKey(cfg.PrivateKey)
 		if err != nil {
@@ -173,12 +175,7 @@ func (c *Carrier) forget(id string) { c.calls.Forget(id) }
 
 // event hands e to the domain, logging a failure (Vonage does not retry
 // event webhooks on error, so there is nothing else to do).
-func (c *Carrier) event(ctx context.Context, e carrier.Event) {
-	e.Carrier, e.At = c.cfg.Name, c.now()
-	if err := c.cfg.Events.CarrierEvent(ctx, e); err != nil {
-		c.log.ErrorContext(ctx, "recording a carrier event", slog.String("id", e.ID), slog.String("kind", string(e.Kind)), slog.Any("err", err))
-	}
-}
+func (c *Carrier) event(ctx context.Context, e carrier.Event) { _ = c.em.Emit(ctx, e) }
 
 // digits strips an E.164 number to the digits Vonage wants ("+44 7700…"
 // → "447700…").
