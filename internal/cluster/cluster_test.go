@@ -9,21 +9,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ringgate/ringgate/internal/rgproc"
 	"github.com/ringgate/ringgate/internal/store/postgres/pgtest"
 )
 
@@ -35,134 +33,7 @@ const (
 	workers     = 2 // per node: 3 nodes hold at most 6 deliveries at once
 )
 
-// buildOnce builds the ringgate binary once per test binary.
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-func ringgateBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ringgate-cluster-*")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ringgate")
-		cmd := exec.Command("go", "build", "-o", binPath, "github.com/ringgate/ringgate/cmd/ringgate")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
-}
-
-// node is one ringgate process.
-type node struct {
-	name string
-	url  string
-	cmd  *exec.Cmd
-	log  *bytes.Buffer
-	done chan struct{}
-}
-
-// freeAddr returns a loopback address nothing listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
-}
-
-// ringgate runs a ringgate command to completion and returns its output.
-func ringgate(t *testing.T, env []string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, ringgateBinary(t), args...)
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("ringgate %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func startNode(t *testing.T, name, configFile string, env []string) *node {
-	t.Helper()
-	addr := freeAddr(t)
-	cmd := exec.Command(ringgateBinary(t), "serve", "--config", configFile, "--http", addr)
-	cmd.Env = env
-	var log lockedBuffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	n := &node{name: name, url: "http://" + addr, cmd: cmd, log: &log.Buffer, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(n.done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-n.done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-n.done
-		}
-		if t.Failed() {
-			log.mu.Lock()
-			t.Logf("--- log of node %s ---\n%s", name, log.String())
-			log.mu.Unlock()
-		}
-	})
-	// Ready when /readyz answers 200, within 20 s.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(n.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return n
-			}
-		}
-		select {
-		case <-n.done:
-			t.Fatalf("node %s exited at start:\n%s", name, log.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s not ready in 20s: %v", name, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+func TestMain(m *testing.M) { rgproc.Main(m) }
 
 // receiver is the customer's webhook endpoint. While stalled it holds every
 // request open until released; it records each request's webhook-id and
@@ -301,7 +172,7 @@ func TestThreeNodes(t *testing.T) {
 	}
 	t.Parallel()
 	dbURL := pgtest.Schema(t)
-	ringgateBinary(t) // build first: the nodes start in seconds, the build takes longer
+	rgproc.Binary(t) // build first: the nodes start in seconds, the build takes longer
 
 	rc := newReceiver()
 	hooks := httptest.NewServer(rc)
@@ -316,7 +187,7 @@ func TestThreeNodes(t *testing.T) {
 		"RINGGATE_DATABASE_URL=" + dbURL,
 		"RINGGATE_WEBHOOKS_ALLOW_NETWORKS=127.0.0.0/8",
 	}
-	out := ringgate(t, env, "apps", "create", "--name", "cluster test", "--callback-url", hooks.URL+"/hook")
+	out := rgproc.Run(t, env, 60*time.Second, "apps", "create", "--name", "cluster test", "--callback-url", hooks.URL+"/hook")
 	fields := map[string]string{}
 	for _, m := range fieldRE.FindAllStringSubmatch(out, -1) {
 		fields[m[1]] = m[2]
@@ -326,7 +197,7 @@ func TestThreeNodes(t *testing.T) {
 		t.Fatalf("apps create printed no app id or key:\n%s", out)
 	}
 	const pool = "+12025550100"
-	ringgate(t, env, "numbers", "add", "--app", appID, "--country", "*", pool)
+	rgproc.Run(t, env, 60*time.Second, "numbers", "add", "--app", appID, "--country", "*", pool)
 
 	cfgFile := filepath.Join(t.TempDir(), "ringgate.yaml")
 	cfg := fmt.Sprintf(`simulator:
@@ -345,9 +216,9 @@ log:
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a := startNode(t, "A", cfgFile, env)
-	b := startNode(t, "B", cfgFile, env)
-	c := startNode(t, "C", cfgFile, env)
+	a := rgproc.Serve(t, "node A", cfgFile, env)
+	b := rgproc.Serve(t, "node B", cfgFile, env)
+	c := rgproc.Serve(t, "node C", cfgFile, env)
 
 	// 1. Live across nodes: start on A, stream on C, call on B.
 	const verifications = 6
@@ -355,14 +226,14 @@ log:
 	var vs []started
 	for i := range verifications {
 		phone := fmt.Sprintf("+44207946%04d", 100+i)
-		v := api(t, http.MethodPost, a.url+"/v1/verifications", key, map[string]any{"phone": phone, "channel": "missed_call"})
+		v := api(t, http.MethodPost, a.URL+"/v1/verifications", key, map[string]any{"phone": phone, "channel": "missed_call"})
 		vs = append(vs, started{id: v["id"].(string), phone: v["phone"].(string), dial: v["dial_number"].(string)})
 	}
 	sctx, scancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer scancel()
 	types := make(chan string, 16)
 	sseDone := make(chan error, 1)
-	go func() { sseDone <- sseTypes(sctx, c.url+"/v1/verifications/"+vs[0].id+"/events", key, types) }()
+	go func() { sseDone <- sseTypes(sctx, c.URL+"/v1/verifications/"+vs[0].id+"/events", key, types) }()
 	select {
 	case typ := <-types:
 		if typ != "verification.created" {
@@ -374,7 +245,7 @@ log:
 		t.Fatal("stream on C: no first event in 10s")
 	}
 	called := time.Now()
-	res := api(t, http.MethodPost, b.url+"/sim/calls", key, map[string]any{"from": vs[0].phone, "to": vs[0].dial})
+	res := api(t, http.MethodPost, b.URL+"/sim/calls", key, map[string]any{"from": vs[0].phone, "to": vs[0].dial})
 	if res["verification_id"] != vs[0].id {
 		t.Fatalf("call on B matched %v, want %s", res["verification_id"], vs[0].id)
 	}
@@ -398,9 +269,9 @@ log:
 	// verifies; the other finds nothing pending.
 	var wg sync.WaitGroup
 	for _, v := range vs[1:] {
-		for _, n := range []*node{b, c} {
+		for _, n := range []*rgproc.Proc{b, c} {
 			wg.Go(func() {
-				api(t, http.MethodPost, n.url+"/sim/calls", key, map[string]any{"from": v.phone, "to": v.dial})
+				api(t, http.MethodPost, n.URL+"/sim/calls", key, map[string]any{"from": v.phone, "to": v.dial})
 			})
 		}
 	}
@@ -411,10 +282,7 @@ log:
 	const wantHooks = 2 * verifications
 	rc.waitFor(t, 15*time.Second, "every node holding deliveries", func() bool { return rc.inFlight == 3*workers })
 
-	if err := b.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-b.done
+	b.Kill(t)
 	killed := time.Now()
 	rc.waitFor(t, 5*time.Second, "B's requests dropped", func() bool {
 		n := 0

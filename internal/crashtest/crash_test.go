@@ -2,17 +2,14 @@ package crashtest_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringgate/ringgate/internal/rgproc"
 	"github.com/ringgate/ringgate/internal/store/postgres/pgtest"
 )
 
@@ -33,132 +31,7 @@ const (
 	settleTime = 30 * time.Second
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// ringgateBinary builds cmd/ringgate once per test binary.
-func ringgateBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ringgate-crash-*")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ringgate")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/ringgate/ringgate/cmd/ringgate").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.String()
-}
-
-// proc is one `ringgate serve` process.
-type proc struct {
-	url  string
-	cmd  *exec.Cmd
-	log  *lockedBuffer
-	done chan struct{}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func run(t *testing.T, env []string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, ringgateBinary(t), args...)
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("ringgate %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func serve(t *testing.T, name, cfgFile string, env []string) *proc {
-	t.Helper()
-	addr := freeAddr(t)
-	cmd := exec.Command(ringgateBinary(t), "serve", "--config", cfgFile, "--http", addr)
-	cmd.Env = env
-	p := &proc{url: "http://" + addr, cmd: cmd, log: &lockedBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.log, p.log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("--- log of %s ---\n%s", name, p.log.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(p.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("%s exited at start:\n%s", name, p.log.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready in 20s: %v", name, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+func TestMain(m *testing.M) { rgproc.Main(m) }
 
 // receiver is the customer's endpoint. It refuses the first attempt of
 // every message (503), so that every webhook needs a retry and many are in
@@ -331,17 +204,17 @@ log:
 	}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 
-	out := run(t, env, "apps", "create", "--name", "crash", "--callback-url", hooks.URL+"/hook", "--config", cfgFile)
+	out := rgproc.Run(t, env, 30*time.Second, "apps", "create", "--name", "crash", "--callback-url", hooks.URL+"/hook", "--config", cfgFile)
 	appID := regexp.MustCompile(`(?m)^app\s+(\S+)`).FindStringSubmatch(out)
 	key := regexp.MustCompile(`(?m)^api key\s+(\S+)`).FindStringSubmatch(out)
 	if appID == nil || key == nil {
 		t.Fatalf("apps create printed no app or key:\n%s", out)
 	}
-	run(t, env, "numbers", "add", "--app", appID[1], "--country", "*", "--config", cfgFile,
+	rgproc.Run(t, env, 30*time.Second, "numbers", "add", "--app", appID[1], "--country", "*", "--config", cfgFile,
 		"+12025550100", "+12025550101", "+12025550102", "+12025550103", "+12025550104")
 
-	p1 := serve(t, "process 1", cfgFile, env)
-	c := client{t: t, base: p1.url, key: key[1], http: &http.Client{Timeout: 5 * time.Second}}
+	p1 := rgproc.Serve(t, "process 1", cfgFile, env)
+	c := client{t: t, base: p1.URL, key: key[1], http: &http.Client{Timeout: 5 * time.Second}}
 
 	// The burst. Even-numbered phones also make their missed call.
 	type started struct {
@@ -360,8 +233,8 @@ log:
 	var killOnce sync.Once
 	kill := func() {
 		killOnce.Do(func() {
-			_ = p1.cmd.Process.Signal(syscall.SIGKILL)
-			<-p1.done
+			_ = p1.Cmd.Process.Signal(syscall.SIGKILL)
+			<-p1.Done
 			close(killed)
 		})
 	}
@@ -408,8 +281,8 @@ log:
 	rc.gen.Store(2)
 	t.Logf("killed after %d acknowledged starts (%d calls acknowledged), %v in", len(acked), len(callAcked), time.Since(began).Round(time.Millisecond))
 
-	p2 := serve(t, "process 2", cfgFile, env)
-	c.base = p2.url
+	p2 := rgproc.Serve(t, "process 2", cfgFile, env)
+	c.base = p2.URL
 
 	// 1. Every acknowledged start survived; every acknowledged call's
 	// verification is verified.
