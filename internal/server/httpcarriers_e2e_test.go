@@ -129,6 +129,25 @@ func twilioCarrier(name, apiBase, public string) config.Carrier {
 	}}
 }
 
+// twilioServer starts a dev server whose carrier "twilio" is fake, on a
+// known address (its webhook URLs are signed with it), routing channels to
+// it; it returns the server and its public URL.
+func twilioServer(t *testing.T, fake *fakeProvider, channels ...string) (*harness, string) {
+	t.Helper()
+	addr := freeAddr(t)
+	public := "http://" + addr
+	h := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.HTTP, c.PublicURL = addr, public
+		c.Carriers = append(c.Carriers, twilioCarrier("twilio", fake.srv.URL, ""))
+		var routes []config.Route
+		for _, ch := range channels {
+			routes = append(routes, config.Route{Channel: ch, Carriers: []string{"twilio"}})
+		}
+		c.Routes = append(routes, c.Routes...)
+	})
+	return h, public
+}
+
 // postTwilio sends a webhook signed as Twilio signs it (sign false: none).
 func postTwilio(t *testing.T, rawURL string, params url.Values, sign bool) (int, string) {
 	t.Helper()
@@ -154,13 +173,7 @@ var sixDigits = regexp.MustCompile(`\d{6}`)
 func TestTwilioSMSDeliveredThroughSignedCallback(t *testing.T) {
 	t.Parallel()
 	fake := newFakeTwilio(t)
-	addr := freeAddr(t)
-	public := "http://" + addr
-	h := startServer(t, t.TempDir(), func(c *config.Config) {
-		c.HTTP, c.PublicURL = addr, public
-		c.Carriers = append(c.Carriers, twilioCarrier("twilio", fake.srv.URL, ""))
-		c.Routes = append([]config.Route{{Channel: "sms_otp", Carriers: []string{"twilio"}}}, c.Routes...)
-	})
+	h, public := twilioServer(t, fake, "sms_otp")
 	const to = "+447911123501"
 	v := h.startChannel(map[string]any{"phone": to, "channel": "sms_otp"})
 	id := v["id"].(string)
@@ -207,12 +220,7 @@ func TestTwilioSMSDeliveredThroughSignedCallback(t *testing.T) {
 func TestTwilioInboundMissedCallAndUnsignedWebhook(t *testing.T) {
 	t.Parallel()
 	fake := newFakeTwilio(t)
-	addr := freeAddr(t)
-	public := "http://" + addr
-	h := startServer(t, t.TempDir(), func(c *config.Config) {
-		c.HTTP, c.PublicURL = addr, public
-		c.Carriers = append(c.Carriers, twilioCarrier("twilio", fake.srv.URL, ""))
-	})
+	h, public := twilioServer(t, fake)
 	v := h.start("+447911123502", "", nil)
 	id, dial := v["id"].(string), v["dial_number"].(string)
 	voice := public + "/carriers/twilio/voice"
@@ -396,13 +404,7 @@ func TestVonageAndPlivoWired(t *testing.T) {
 func TestTwilioVoiceOTPAndFlashCall(t *testing.T) {
 	t.Parallel()
 	fake := newFakeTwilio(t)
-	addr := freeAddr(t)
-	public := "http://" + addr
-	h := startServer(t, t.TempDir(), func(c *config.Config) {
-		c.HTTP, c.PublicURL = addr, public
-		c.Carriers = append(c.Carriers, twilioCarrier("twilio", fake.srv.URL, ""))
-		c.Routes = append([]config.Route{{Channel: "voice_otp", Carriers: []string{"twilio"}}, {Channel: "flash_call", Carriers: []string{"twilio"}}}, c.Routes...)
-	})
+	h, public := twilioServer(t, fake, "voice_otp", "flash_call")
 	callTo := func(to string) map[string]string {
 		var call map[string]string
 		waitFor(t, 10*time.Second, "a call to Twilio", func() bool {
@@ -493,12 +495,7 @@ func TestSlowCarrierHoldsOnlyItsOwnJob(t *testing.T) {
 		}
 		return 201, `{"sid": "SM0123456789abcdef0123456789abc` + f["To"][len(f["To"])-3:] + `", "status": "queued"}`
 	})
-	addr := freeAddr(t)
-	h := startServer(t, t.TempDir(), func(c *config.Config) {
-		c.HTTP, c.PublicURL = addr, "http://"+addr
-		c.Carriers = append(c.Carriers, twilioCarrier("twilio", fake.srv.URL, ""))
-		c.Routes = append([]config.Route{{Channel: "sms_otp", Carriers: []string{"twilio"}}}, c.Routes...)
-	})
+	h, _ := twilioServer(t, fake, "sms_otp")
 	sent := func(to string) bool {
 		for _, r := range fake.requests() {
 			if r["To"] == to {
