@@ -17,6 +17,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -499,6 +500,10 @@ func (s *Server) runJobs(ctx context.Context) {
 	// takes its time (an HTTP API timing out) holds its own jobs' slots,
 	// not a whole batch.
 	slots := make(chan struct{}, c.Batch)
+	// full is set when a round took every free slot: more jobs may be due,
+	// so a job that ends wakes the loop. Otherwise the queue was drained
+	// and new jobs wake it themselves (kickJobs after their commit).
+	var full atomic.Bool
 	var running sync.WaitGroup
 	defer running.Wait()
 	for ctx.Err() == nil {
@@ -510,12 +515,15 @@ func (s *Server) runJobs(ctx context.Context) {
 				s.log.Error("outbound jobs", slog.Any("err", err))
 			}
 			claimed = len(jobs)
+			full.Store(claimed == free)
 			for _, j := range jobs {
 				slots <- struct{}{}
 				running.Go(func() {
 					defer func() {
 						<-slots
-						s.kickJobs() // a slot is free: more may be due
+						if full.Load() {
+							s.kickJobs() // a slot is free and more may be due
+						}
 					}()
 					s.svc.RunJob(ctx, j)
 				})
