@@ -57,9 +57,7 @@ func TestSMPPSMSOTPWithReceipt(t *testing.T) {
 	if code == "" {
 		t.Fatalf("no code in %q", text)
 	}
-	if _, err := srv.SendReceipt(sub.MessageID, smpptest.ReceiptOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	sendReceipt(t, srv, sub.MessageID, smpptest.ReceiptOptions{})
 	waitFor(t, 10*time.Second, "sms.delivered", func() bool { return slices.Contains(hookTypes(rx, id), "sms.delivered") })
 	ok := h.mustStatus(h.check(id, map[string]any{"code": code}), http.StatusOK)
 	if ok["valid"] != true {
@@ -90,9 +88,7 @@ func TestSMPPReceiptAfterRestart(t *testing.T) {
 	}
 	h2 := startServer(t, dir, withSMPP(srv, "smsc"))
 	waitFor(t, 5*time.Second, "the new bind", func() bool { return h2.srv.SMPPBound()["smsc"] && srv.Binds() == 2 })
-	if _, err := srv.SendReceipt(sub.MessageID, smpptest.ReceiptOptions{Stat: "UNDELIV", Err: "001"}); err != nil {
-		t.Fatal(err)
-	}
+	sendReceipt(t, srv, sub.MessageID, smpptest.ReceiptOptions{Stat: "UNDELIV", Err: "001"})
 	waitFor(t, 10*time.Second, "sms.failed after the restart", func() bool { return slices.Contains(hookTypes(rx, id), "sms.failed") })
 }
 
@@ -142,4 +138,26 @@ func (s *sse) waitEvent(t *testing.T, typ string, d time.Duration) sseEvent {
 			t.Fatalf("no %s within %v", typ, d)
 		}
 	}
+}
+
+// sendReceipt sends a delivery receipt as an SMSC does: again, a little
+// later, while ringgate answers it with a temporary error (the receipt can
+// overtake its own submit_sm_resp, and ringgate asks for it again then).
+func sendReceipt(t *testing.T, srv *smpptest.Server, id string, o smpptest.ReceiptOptions) {
+	t.Helper()
+	for range 50 {
+		p, err := srv.SendReceipt(id, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, ok := srv.DeliverResp(p.SequenceNumber, 5*time.Second)
+		if !ok {
+			t.Fatal("no deliver_sm_resp")
+		}
+		if resp.CommandStatus != data.ESME_RX_T_APPN {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the receipt for %s was refused 50 times", id)
 }

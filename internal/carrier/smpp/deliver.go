@@ -36,6 +36,9 @@ func (c *Carrier) onDeliver(p *pdu.DeliverSM) data.CommandStatusType {
 	if !r.Final {
 		return data.ESME_ROK // ACCEPTD, ENROUTE: not an outcome yet
 	}
+	// Sampled before the lookups: the submit this receipt overtook may
+	// finish while the store is asked.
+	inFlight := c.submitting.Load() > 0
 	e, emit := c.receiptEvent(r)
 	if !emit {
 		return data.ESME_ROK
@@ -44,7 +47,7 @@ func (c *Carrier) onDeliver(p *pdu.DeliverSM) data.CommandStatusType {
 	defer cancel()
 	err := c.cfg.Events.CarrierEvent(ctx, e)
 	switch {
-	case errors.Is(err, carrier.ErrUnknownRef) && c.submitting.Load() > 0:
+	case errors.Is(err, carrier.ErrUnknownRef) && inFlight:
 		// Neither this bind nor the store knows the id, while a submit is
 		// between its submit_sm_resp and the record of its id: the receipt
 		// may be that text's, ahead of it. The SMSC sends it again shortly.
