@@ -69,6 +69,7 @@ type Carrier struct {
 	log      *slog.Logger
 	now      func() time.Time
 	refusals httpcarrier.Refusals
+	nonces   httpcarrier.Ledger // signature nonces seen within NonceWindow
 	next     atomic.Uint64
 
 	em    httpcarrier.Emitter
