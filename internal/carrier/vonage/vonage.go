@@ -87,7 +87,8 @@ type Carrier struct {
 	log       *slog.Logger
 	now       func() time.Time
 	refusals  httpcarrier.Refusals
-	next      atomic.Uint64 // round robin over From
+	jtis      httpcarrier.Ledger // jti of webhook tokens, for as long as a token is accepted
+	next      atomic.Uint64      // round robin over From
 
 	em    httpcarrier.Emitter
 	calls httpcarrier.Memos[callMemo] // by ringgate call id
