@@ -2,10 +2,22 @@ package server_test
 
 import (
 	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -217,4 +229,198 @@ func TestAttackTwilioInboundReplayMovesCallSid(t *testing.T) {
 
 func twilioSig(rawURL string, params url.Values) string {
 	return twilio.Signature(twToken, rawURL, params)
+}
+
+const plToken = "e2e-plivo-auth-token"
+
+// plivoServer starts a dev server with a Plivo carrier "pl" (webhooks
+// only: nothing is routed to it) and returns it with its public URL.
+func plivoServer(t *testing.T, mut ...func(*config.Config)) (*harness, string) {
+	t.Helper()
+	addr := freeAddr(t)
+	public := "http://" + addr
+	h := startServer(t, t.TempDir(), append([]func(*config.Config){func(c *config.Config) {
+		c.HTTP, c.PublicURL = addr, public
+		c.Carriers = append(c.Carriers, config.Carrier{Name: "pl", Type: "plivo", HTTP: config.HTTPCarrier{
+			AccountID: "MAXXXXXXXXXXXXXXXXXX", AuthToken: plToken, From: []string{"+14155550101"},
+		}})
+	}}, mut...)...)
+	return h, public
+}
+
+// plivoV2 is Plivo's signature V2: the URL without its query, then the
+// nonce; neither the body nor the query is covered.
+func plivoV2(rawURL, nonce string) string {
+	u, _ := url.Parse(rawURL)
+	m := hmac.New(sha256.New, []byte(plToken))
+	m.Write([]byte(u.Scheme + "://" + u.Host + u.Path + nonce))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// plivoV3 is Plivo's signature V3 of a POST to a URL without query: the
+// URL, "?", the sorted parameters as name and value run together, ".",
+// the nonce.
+func plivoV3(rawURL, nonce string, p url.Values) string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + p.Get(k))
+	}
+	m := hmac.New(sha256.New, []byte(plToken))
+	m.Write([]byte(rawURL + "?" + b.String() + "." + nonce))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// postPlivo posts a form with the given signature headers.
+func postPlivo(t *testing.T, rawURL string, p url.Values, hdr ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", rawURL, strings.NewReader(p.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// The attacker captured one V2-signed request Plivo sent to answer_url
+// (any call to the account's numbers: V2 signs the URL without its query,
+// and a nonce, nothing else). With those two headers they post their own
+// body: the victim's number calling the pool number of a verification
+// they started for it. It must be refused (403) and the verification
+// stay pending.
+func TestAttackPlivoV2SignatureCarriesForgedBody(t *testing.T) {
+	t.Parallel()
+	h, public := plivoServer(t)
+	const victim = "+447911123621"
+	v := h.start(victim, "", nil)
+	answer := public + "/carriers/pl/answer"
+	const nonce = "38105938213520413729"
+	captured := []string{"X-Plivo-Signature-V2", plivoV2(answer, nonce), "X-Plivo-Signature-V2-Nonce", nonce}
+	forged := url.Values{"CallUUID": {"2d3c1c24-7b5e-4f07-9d0a-0e0b6c9a1f11"}, "From": {victim}, "To": {v["dial_number"].(string)},
+		"CallStatus": {"ringing"}, "Direction": {"inbound"}}
+	code, body := postPlivo(t, answer, forged, captured...)
+	if got := h.get(v["id"].(string)); got["status"] != "pending" {
+		t.Fatalf("a forged body under a captured V2 signature (answered %d) changed the verification: %v", code, got["status"])
+	}
+	if code != http.StatusForbidden {
+		t.Fatalf("forged body under V2: %d %s, want 403", code, body)
+	}
+}
+
+// The victim's phone calls a Plivo pool number; the attacker captured the
+// V3-signed webhook. Later, with a verification of the victim's number
+// shown the same pool number, they replay it with CallUUID's value
+// stretched over the next parameter ("CallUUID"="…", "Direction"=
+// "inbound" signs like "CallUUID"="…Directioninbound"): a new call id,
+// the same signature. The new verification must stay pending.
+func TestAttackPlivoReplayMovesCallUUID(t *testing.T) {
+	t.Parallel()
+	h, public := plivoServer(t, noCooldown)
+	const victim = "+447911123622"
+	v1 := h.start(victim, "", nil)
+	dial := v1["dial_number"].(string)
+	answer := public + "/carriers/pl/answer"
+	const nonce = "71823049182734091823"
+	captured := url.Values{"CallUUID": {"8f1f3c2a-6a0b-4c1e-9f7d-2b5a4c3d2e10"}, "From": {victim}, "To": {dial},
+		"CallStatus": {"ringing"}, "Direction": {"inbound"}}
+	sig := []string{"X-Plivo-Signature-V3", plivoV3(answer, nonce, captured), "X-Plivo-Signature-V3-Nonce", nonce}
+	if code, body := postPlivo(t, answer, captured, sig...); code != http.StatusOK {
+		t.Fatalf("the victim's own call: %d %s", code, body)
+	}
+	h.waitStatus(v1["id"].(string), "verified")
+
+	v2 := h.startOn(victim, dial)
+	moved := url.Values{"CallUUID": {"8f1f3c2a-6a0b-4c1e-9f7d-2b5a4c3d2e10Directioninbound"}, "From": {victim}, "To": {dial}, "CallStatus": {"ringing"}}
+	if plivoV3(answer, nonce, moved) != sig[1] {
+		t.Fatal("test bug: the moved parameters do not sign the same")
+	}
+	code, _ := postPlivo(t, answer, moved, sig...)
+	if got := h.get(v2); got["status"] != "pending" {
+		t.Fatalf("the captured webhook with CallUUID stretched (answered %d) verified a new verification: %v", code, got["status"])
+	}
+	if code < 400 {
+		t.Errorf("replayed webhook answered %d, want a refusal", code)
+	}
+}
+
+const vgSecret = "e2e-vonage-signature-secret"
+
+// vonageServer starts a dev server with a Vonage carrier "vg" (webhooks
+// only) and returns it with its public URL.
+func vonageServer(t *testing.T, mut ...func(*config.Config)) (*harness, string) {
+	t.Helper()
+	keyFile := filepath.Join(t.TempDir(), "vonage.key")
+	pk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(pk)
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	public := "http://" + addr
+	h := startServer(t, t.TempDir(), append([]func(*config.Config){func(c *config.Config) {
+		c.HTTP, c.PublicURL = addr, public
+		c.Carriers = append(c.Carriers, config.Carrier{Name: "vg", Type: "vonage", HTTP: config.HTTPCarrier{
+			APIKey: "k", APISecret: "s", ApplicationID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", PrivateKeyFile: keyFile,
+			SignatureSecret: vgSecret, From: []string{"+14155550100"},
+		}})
+	}}, mut...)...)
+	return h, public
+}
+
+// vonageToken is a signed-webhook JWT as Vonage sends it (HS256 with the
+// signature secret; payload_hash when the request has a body).
+func vonageToken(jti string, body []byte) string {
+	b64 := base64.RawURLEncoding
+	claims := map[string]any{"iat": time.Now().Unix(), "jti": jti, "iss": "Vonage", "api_key": "k", "application_id": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"}
+	if len(body) > 0 {
+		sum := sha256.Sum256(body)
+		claims["payload_hash"] = hex.EncodeToString(sum[:])
+	}
+	c, _ := json.Marshal(claims)
+	signing := b64.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + b64.EncodeToString(c)
+	m := hmac.New(sha256.New, []byte(vgSecret))
+	m.Write([]byte(signing))
+	return signing + "." + b64.EncodeToString(m.Sum(nil))
+}
+
+// The attacker captured one signed Vonage webhook token (any webhook of
+// the application in the last ten minutes; a GET answer_url has no body,
+// so its token has no payload_hash and binds nothing). They call
+// answer_url by GET with that token and their own query: the victim's
+// number calling the pool number of a verification they started for it.
+// It must be refused (403) and the verification stay pending.
+func TestAttackVonageGETAnswerWithUnsignedQuery(t *testing.T) {
+	t.Parallel()
+	h, public := vonageServer(t)
+	const victim = "+447911123631"
+	v := h.start(victim, "", nil)
+	captured := vonageToken("0c7b1c2e-8f00-4b7e-a1d4-5d1b2f3e4a50", nil)
+	q := url.Values{"from": {victim}, "to": {v["dial_number"].(string)}, "uuid": {"63f61863-4a51-4f6b-86e1-46edebcf9356"},
+		"conversation_uuid": {"CON-f972836a-550f-45fa-956c-12a2ab5b7d22"}}
+	req, _ := http.NewRequest("GET", public+"/carriers/vg/answer?"+q.Encode(), nil)
+	req.Header.Set("Authorization", "Bearer "+captured)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := h.get(v["id"].(string)); got["status"] != "pending" {
+		t.Fatalf("a GET answer_url with an unsigned query (answered %d) changed the verification: %v", res.StatusCode, got["status"])
+	}
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("GET answer_url with an unsigned query: %d, want 403", res.StatusCode)
+	}
 }
