@@ -424,3 +424,40 @@ func TestAttackVonageGETAnswerWithUnsignedQuery(t *testing.T) {
 		t.Fatalf("GET answer_url with an unsigned query: %d, want 403", res.StatusCode)
 	}
 }
+
+// Vonage and Plivo write caller numbers in E.164 without the '+'
+// ("447911123641"). A correctly signed missed call from the right phone,
+// in another country than the carrier's, must match its verification.
+func TestPluslessE164CallerMatches(t *testing.T) {
+	t.Parallel()
+	t.Run("vonage", func(t *testing.T) {
+		t.Parallel()
+		h, public := vonageServer(t)
+		const phone = "+447911123641"
+		v := h.start(phone, "", nil)
+		body, _ := json.Marshal(map[string]string{"from": phone[1:], "to": v["dial_number"].(string)[1:], "uuid": "5b8e2f1a-0c3d-4e5f-8a9b-1c2d3e4f5a61", "conversation_uuid": "CON-1"})
+		req, _ := http.NewRequest("POST", public+"/carriers/vg/answer", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+vonageToken("b1d2c3e4-0000-4000-8000-000000000001", body))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := h.get(v["id"].(string)); got["status"] != "verified" {
+			t.Fatalf("a signed '+'-less call from the right phone (answered %d) left it %v", res.StatusCode, got["status"])
+		}
+	})
+	t.Run("plivo", func(t *testing.T) {
+		t.Parallel()
+		h, public := plivoServer(t)
+		const phone = "+447911123642"
+		v := h.start(phone, "", nil)
+		answer := public + "/carriers/pl/answer"
+		p := url.Values{"CallUUID": {"6c9f3a2b-1d4e-4f60-9bac-2d3e4f5a6b72"}, "From": {phone[1:]}, "To": {v["dial_number"].(string)[1:]}, "CallStatus": {"ringing"}, "Direction": {"inbound"}}
+		code, body := postPlivo(t, answer, p, "X-Plivo-Signature-V3", plivoV3(answer, "n-plusless", p), "X-Plivo-Signature-V3-Nonce", "n-plusless")
+		if got := h.get(v["id"].(string)); got["status"] != "verified" {
+			t.Fatalf("a signed '+'-less call from the right phone (answered %d %s) left it %v", code, body, got["status"])
+		}
+	})
+}
