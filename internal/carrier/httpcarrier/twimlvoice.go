@@ -77,6 +77,12 @@ func (v TwiMLVoice) Incoming(w http.ResponseWriter, r *http.Request, p url.Value
 		Problem(w, http.StatusBadRequest, "invalid_parameter", "From and To are required")
 		return
 	}
+	// The call id is what makes a replay an idempotent no-op: the domain
+	// answers a call id it has seen with its first answer.
+	if in.CallID == "" {
+		Problem(w, http.StatusBadRequest, "invalid_parameter", "CallSid is required")
+		return
+	}
 	d, err := v.Inbound.InboundCall(r.Context(), in)
 	if err != nil {
 		v.Log.Error("inbound call", slog.String("carrier", v.Carrier), slog.String("call_sid", in.CallID), slog.Any("err", err))
