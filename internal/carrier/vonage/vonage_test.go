@@ -98,11 +98,11 @@ type fakeVonage struct {
 	pub *rsa.PublicKey
 	srv *httptest.Server
 
-	mu      sync.Mutex
-	calls   []map[string]any
-	hangups []string
+	mu           sync.Mutex
+	calls        []map[string]any
+	hangups      []string
 	hangupStatus int // answer hang-ups with this status (0: 204)
-	sms     []url.Values
+	sms          []url.Values
 	// scripted answers: status and body; zero for the documented success
 	callStatus int
 	callBody   string
