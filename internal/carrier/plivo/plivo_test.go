@@ -75,7 +75,7 @@ type fakePlivo struct {
 	mu        sync.Mutex
 	calls     []map[string]any
 	hangups   []string
-	cancels []string // request_uuids of DELETE …/Request/{uuid}/
+	cancels   []string // request_uuids of DELETE …/Request/{uuid}/
 	messages  []map[string]any
 	status    int    // scripted error status for the next requests; 0: success
 	errorBody string // and its body

@@ -122,6 +122,9 @@ type Carrier struct {
 	udp    []net.PacketConn
 	tcp    []net.Listener
 	closed bool
+	// live are the outbound calls not yet over, by ringgate's id, for
+	// EndCall.
+	live map[string]*outcall
 
 	rejected   atomic.Int64
 	malformed  atomic.Int64
