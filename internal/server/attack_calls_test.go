@@ -2,11 +2,13 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/ringgate/ringgate/internal/carrier/sip/sipptest"
 	"github.com/ringgate/ringgate/internal/config"
 )
 
@@ -156,4 +158,24 @@ func TestAttackSupersededCallRingsOn(t *testing.T) {
 		h.mustStatus(h.do("POST", "/v1/verifications/"+id+"/cancel", h.key, nil), http.StatusOK)
 		h.waitPhone(to, "the canceled verification's call to be hung up", func(p phoneView) bool { return p.Calls[0].State == "ended" })
 	})
+}
+
+// Over a SIP trunk a bare 200 OK is all an answer says, and voicemail
+// sends one too: unless the operator vouches for the trunk (trust_answer),
+// answer_call over SIP must not verify. sipp plays the far end and
+// answers at once, as voicemail does.
+func TestAttackVoicemailAnswersAnsweredCallSIP(t *testing.T) {
+	t.Parallel()
+	sipptest.Require(t)
+	port := sipptest.FreePort(t)
+	sipptest.Start(t, sippScenarios+"uas_answer.xml", port, 15*time.Second)
+	h := startServer(t, t.TempDir(), func(c *config.Config) { c.AddDevSIP("", fmt.Sprintf("sip:127.0.0.1:%d", port)) })
+	v := h.startChannel(map[string]any{"phone": "+447911123476", "channel": "answer_call"})
+	got := h.waitEnded(v["id"].(string))
+	if got["status"] == "verified" {
+		t.Fatalf("a bare 200 OK verified answer_call: %v", got)
+	}
+	if got["status"] != "failed" || got["reason"] != "carrier_error" {
+		t.Fatalf("answer_call over an untrusted SIP trunk: status %v reason %v, want failed/carrier_error", got["status"], got["reason"])
+	}
 }

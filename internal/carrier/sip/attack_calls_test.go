@@ -2,6 +2,7 @@ package sip_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 func TestAttackSupersededCallRingsOnSIP(t *testing.T) {
 	sipptest.Require(t)
 	rec := newRecorder()
-	run, c := callee(t, scenario(t, "uas_cancel.xml"), rec, rgsip.Config{})
+	run, c := callee(t, scenario(t, "uas_cancel.xml"), rec, rgsip.Config{TrustAnswer: true})
 	ref, err := c.PlaceCall(context.Background(), carrier.Call{
 		ID: "call_old", To: "+447911123456", RingTimeout: 30 * time.Second, OnAnswer: carrier.HangUp, Channel: "answer_call",
 	})
@@ -48,5 +49,18 @@ func TestAttackSupersededCallRingsOnSIP(t *testing.T) {
 	}
 	if err := c.EndCall(context.Background(), carrier.CallEnd{ID: "never"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// answer_call over a trunk whose operator has not vouched for its answers
+// (trust_answer) is refused before any INVITE: a bare 200 OK is what a
+// switched-off phone's voicemail sends too.
+func TestAttackVoicemailAnswersAnsweredCallSIPRefused(t *testing.T) {
+	rec := newRecorder()
+	c := startCarrier(t, rgsip.Config{Trunk: "sip:127.0.0.1:9", Events: rec, Listen: []string{"127.0.0.1:0"}})
+	_, err := c.PlaceCall(context.Background(), carrier.Call{ID: "call_vm", To: "+447911123456", RingTimeout: time.Second, OnAnswer: carrier.HangUp, Channel: "answer_call"})
+	var ce *carrier.Error
+	if !errors.As(err, &ce) || ce.Retryable || ce.Code != "unsupported" {
+		t.Fatalf("answer_call without trust_answer: %v, want a terminal unsupported error", err)
 	}
 }

@@ -47,6 +47,9 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 	if call.OnAnswer == carrier.RunDialplan {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "unsupported", Err: errors.New("voice dialplans need RTP, which the sip carrier does not play")}
 	}
+	if call.OnAnswer == carrier.HangUp && !call.DropOnRing && !c.cfg.TrustAnswer {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "unsupported", Err: errors.New("answer_call over SIP needs trust_answer: a bare 200 OK may be voicemail, and no machine detection runs over SIP")}
+	}
 	to := strings.TrimSpace(call.To)
 	if to == "" || strings.ContainsAny(to, "@:;<> \t\r\n") {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: carrier.CauseUnreachable, Err: fmt.Errorf("bad number %q", call.To)}
@@ -274,7 +277,11 @@ func (o *outcall) answered(res *sip.Response) {
 	if err := o.sess.Ack(ctx); err != nil {
 		c.log.Warn("sip ACK", slog.String("call", o.call.ID), slog.Any("err", err))
 	}
-	o.event(carrier.Event{Kind: carrier.EventAnswered, AnsweredBy: carrier.AnsweredUnknown, SIPStatus: res.StatusCode})
+	by := carrier.AnsweredUnknown
+	if c.cfg.TrustAnswer && !o.call.DropOnRing {
+		by = carrier.AnsweredHuman // the operator vouches for the trunk (trust_answer)
+	}
+	o.event(carrier.Event{Kind: carrier.EventAnswered, AnsweredBy: by, SIPStatus: res.StatusCode})
 	if err := o.sess.Bye(ctx); err != nil {
 		c.log.Warn("sip BYE", slog.String("call", o.call.ID), slog.Any("err", err))
 	}
