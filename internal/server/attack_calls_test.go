@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,5 +180,106 @@ func TestAttackVoicemailAnswersAnsweredCallSIP(t *testing.T) {
 	}
 	if got["status"] != "failed" || got["reason"] != "carrier_error" {
 		t.Fatalf("answer_call over an untrusted SIP trunk: status %v reason %v, want failed/carrier_error", got["status"], got["reason"])
+	}
+}
+
+// waitTwilio waits for the fake Twilio's first request whose path ends
+// with suffix.
+func waitTwilio(t *testing.T, fake *fakeProvider, suffix string) map[string]string {
+	t.Helper()
+	var got map[string]string
+	waitFor(t, 10*time.Second, "a request to Twilio "+suffix, func() bool {
+		for _, r := range fake.requests() {
+			if strings.HasSuffix(r["_path"], suffix) {
+				got = r
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+// Voicemail answers an answer_call placed through Twilio: Twilio's
+// correctly signed webhooks say AnsweredBy=machine_start, and the
+// verification must fail with reason machine, not verify.
+func TestAttackVoicemailAnswersAnsweredCallTwilio(t *testing.T) {
+	t.Parallel()
+	fake := newFakeTwilio(t)
+	h, _ := twilioServer(t, fake, "answer_call")
+	v := h.startChannel(map[string]any{"phone": "+447911123477", "channel": "answer_call"})
+	call := waitTwilio(t, fake, "/Calls.json")
+	const sid = "CA0123456789abcdef0123456789abcdef"
+	st := func(status string) url.Values {
+		return url.Values{"CallSid": {sid}, "AccountSid": {twSID}, "CallStatus": {status}, "AnsweredBy": {"machine_start"}, "Direction": {"outbound-api"}}
+	}
+	postTwilio(t, call["StatusCallback"], st("ringing"), true)
+	postTwilio(t, call["StatusCallback"], st("in-progress"), true)
+	if call["Url"] != "" { // the answer webhook, after machine detection
+		if code, body := postTwilio(t, call["Url"], url.Values{"CallSid": {sid}, "AccountSid": {twSID}, "AnsweredBy": {"machine_start"}}, true); code != http.StatusOK {
+			t.Fatalf("answer webhook: %d %s", code, body)
+		}
+	}
+	postTwilio(t, call["StatusCallback"], st("completed"), true)
+	got := h.waitEnded(v["id"].(string))
+	if got["status"] != "failed" || got["reason"] != "machine" {
+		t.Fatalf("voicemail answered an answer_call through Twilio: status %v reason %v, want failed/machine", got["status"], got["reason"])
+	}
+}
+
+// After /next the Twilio call of the voice step is completed on Twilio
+// (the fake sees Status=completed on the CallSid), and a code spoken by
+// that call if it were answered late cannot verify.
+func TestAttackSupersededCallRingsOnTwilio(t *testing.T) {
+	t.Parallel()
+	fake := newFakeTwilio(t)
+	h, _ := twilioServer(t, fake, "voice_otp", "sms_otp")
+	const to = "+447911123478"
+	v := h.startChannel(map[string]any{
+		"phone": to, "workflow": []map[string]any{{"channel": "voice_otp"}, {"channel": "sms_otp"}},
+	})
+	id := v["id"].(string)
+	call := waitTwilio(t, fake, "/Calls.json")
+	const sid = "CA0123456789abcdef0123456789abcdef"
+	postTwilio(t, call["StatusCallback"], url.Values{"CallSid": {sid}, "AccountSid": {twSID}, "CallStatus": {"ringing"}}, true)
+	// Twilio has the call (call.placed is recorded) before the user moves on.
+	waitFor(t, 10*time.Second, "call.placed", func() bool {
+		r := h.do("GET", "/v1/verifications/"+id+"/events", h.key, nil, "Accept", "application/json")
+		return strings.Contains(string(r.body), "call.placed")
+	})
+	h.mustStatus(h.do("POST", "/v1/verifications/"+id+"/next", h.key, nil), http.StatusOK)
+	hang := waitTwilio(t, fake, "/Calls/"+sid+".json")
+	if hang["Status"] != "completed" {
+		t.Fatalf("hang-up request %v, want Status=completed", hang)
+	}
+	text := waitTwilio(t, fake, "/Messages.json")
+	// A late (or replayed) answer webhook of the old call: whatever code it
+	// speaks belongs to the step that is over.
+	code, doc := postTwilio(t, call["Url"], url.Values{"CallSid": {sid}, "AccountSid": {twSID}, "AnsweredBy": {"human"}}, true)
+	said := regexp.MustCompile(`<Say[^>]*>([^<]*)</Say>`).FindStringSubmatch(doc)
+	if said == nil {
+		said = []string{"", ""}
+	}
+	if spoken := regexp.MustCompile(`(\d[ ,.]+){3,9}\d`).FindString(said[1]); code == http.StatusOK && spoken != "" {
+		old := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, spoken)
+		if old != sixDigits.FindString(text["Body"]) {
+			r := h.check(id, map[string]any{"code": old})
+			if body := r.json(t); body["valid"] != false || body["status"] != "pending" {
+				t.Fatalf("the old call's code %q (from %s): %d %s", old, doc, r.status, r.body)
+			}
+		}
+	}
+	postTwilio(t, call["StatusCallback"], url.Values{"CallSid": {sid}, "AccountSid": {twSID}, "CallStatus": {"completed"}}, true)
+	if got := h.get(id); got["status"] != "pending" || got["channel"] != "sms_otp" {
+		t.Fatalf("after the old call's events: %v", got)
+	}
+	ok := h.mustStatus(h.check(id, map[string]any{"code": sixDigits.FindString(text["Body"])}), http.StatusOK)
+	if ok["valid"] != true {
+		t.Fatalf("the text's code: %v", ok)
 	}
 }
