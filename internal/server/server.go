@@ -264,7 +264,7 @@ func newSIPCarriers(cfg config.Config, side carrierSide, log *slog.Logger) ([]*r
 			Name: c.Name, Listen: c.SIP.Listen, Country: c.SIP.Country, Trusted: trusted,
 			Username: c.SIP.Username, Password: c.SIP.Password, RejectStatus: c.SIP.RejectStatus,
 			Trunk: c.SIP.Trunk, OutboundProxy: c.SIP.OutboundProxy, PAI: c.SIP.PAI, Register: c.SIP.Register, Hostname: c.SIP.Hostname,
-			Inbound: side, Events: side, Logger: log,
+			TrustAnswer: c.SIP.TrustAnswer, Inbound: side, Events: side, Logger: log,
 		})
 		if err != nil {
 			for _, o := range out {

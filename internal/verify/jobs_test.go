@@ -22,6 +22,7 @@ type recorder struct {
 	err   error
 	calls []carrier.Call
 	texts []carrier.SMS
+	ended []carrier.CallEnd
 }
 
 func (r *recorder) PlaceCall(_ context.Context, c carrier.Call) (carrier.Receipt, error) {
@@ -39,6 +40,13 @@ func (r *recorder) SendSMS(_ context.Context, m carrier.SMS) (carrier.Receipt, e
 }
 
 func (r *recorder) Routable(string, string, string, bool) bool { return true }
+
+func (r *recorder) EndCall(_ context.Context, name string, c carrier.CallEnd) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ended = append(r.ended, c)
+	return nil
+}
 
 func (r *recorder) sent() (int, []carrier.SMS) {
 	r.mu.Lock()

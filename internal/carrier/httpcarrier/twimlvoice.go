@@ -112,6 +112,36 @@ func (v TwiMLVoice) Answer(w http.ResponseWriter, r *http.Request, p url.Values)
 	v.respond(w, r, id, call, call.Session.Answered(by))
 }
 
+// answerOnly is what an answer_call's sealed /answered token holds.
+const answerOnly = "answer_call"
+
+// SealAnswerOnly returns the token an answer_call's answer URL carries:
+// sealed to the call id, so that a body signed for one call cannot be
+// replayed to another's URL.
+func (v TwiMLVoice) SealAnswerOnly(id string) string { return v.Seal.Seal(id, []byte(answerOnly)) }
+
+// AnswerOnly takes an answer_call's answer. The provider asks it only once
+// its answering-machine detection has judged the answer (synchronous
+// MachineDetection), so AnsweredBy carries the verdict the domain needs: a
+// person verifies, a machine fails the step, unknown proves nothing. The
+// call is then hung up: nothing is said.
+func (v TwiMLVoice) AnswerOnly(w http.ResponseWriter, r *http.Request, p url.Values) {
+	id, ok := CommandID(w, r)
+	if !ok {
+		return
+	}
+	if b, err := v.Seal.Open(id, r.URL.Query().Get("s")); err != nil || string(b) != answerOnly {
+		Problem(w, http.StatusBadRequest, "invalid_parameter", "s is not a token this carrier sealed for this call")
+		return
+	}
+	by := AnsweredBy(p.Get("AnsweredBy"))
+	if err := v.Emit(r.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: by, Ref: p.Get("CallSid")}); err != nil {
+		Problem(w, http.StatusServiceUnavailable, "unavailable", "the event could not be recorded")
+		return
+	}
+	WriteXML(w, TwiMLHangup())
+}
+
 // Gather continues the dialplan with the digits pressed, or with the
 // menu's timeout when Digits is empty.
 func (v TwiMLVoice) Gather(w http.ResponseWriter, r *http.Request, p url.Values) {

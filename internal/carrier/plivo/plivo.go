@@ -80,8 +80,9 @@ type Carrier struct {
 // callMemo is what a node remembers about a call between webhooks; lost
 // to a restart, it only makes an ended call's cause less precise.
 type callMemo struct {
-	machine bool // answer_url said Machine=true
-	dropped bool // ringgate hung it up on ringing
+	machine  bool   // answer_url said Machine=true
+	dropped  bool   // ringgate hung it up on ringing
+	callUUID string // the CallUUID ring_url or answer_url named, for EndCall
 }
 
 var (

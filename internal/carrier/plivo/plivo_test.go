@@ -75,6 +75,7 @@ type fakePlivo struct {
 	mu        sync.Mutex
 	calls     []map[string]any
 	hangups   []string
+	cancels   []string // request_uuids of DELETE …/Request/{uuid}/
 	messages  []map[string]any
 	status    int    // scripted error status for the next requests; 0: success
 	errorBody string // and its body
@@ -129,6 +130,9 @@ func (f *fakePlivo) serve(w http.ResponseWriter, r *http.Request) {
 		f.calls = append(f.calls, m)
 		w.WriteHeader(http.StatusCreated)
 		io.WriteString(w, `{"api_id":"97ceeb52-58b6-11e1-86da-77300b68f8bb","message":"call fired","request_uuid":"9834029e-58b6-11e1-8ea7-1231380bc196"}`)
+	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, prefix+"/Request/") && strings.HasSuffix(r.URL.Path, "/"):
+		f.cancels = append(f.cancels, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix+"/Request/"), "/"))
+		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, prefix+"/Call/") && strings.HasSuffix(r.URL.Path, "/"):
 		f.hangups = append(f.hangups, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix+"/Call/"), "/"))
 		w.WriteHeader(http.StatusNoContent)
@@ -373,14 +377,14 @@ func TestAnswerCallAndCauses(t *testing.T) {
 		t.Fatal(err)
 	}
 	call := b.fake.calls[0]
-	if call["machine_detection"] != nil || call["time_limit"] != nil {
+	if call["machine_detection"] != "true" || call["time_limit"] != nil {
 		t.Errorf("answer call body %v", call)
 	}
-	res, body := plivoPost(t, call["answer_url"].(string), callParams("in-progress"), "v3", authToken)
+	res, body := plivoPost(t, call["answer_url"].(string), callParams("in-progress", "Machine", "false"), "v3", authToken)
 	if d := parseXML(t, res, body); d.Hangup == nil || d.Hangup.Reason != "" || d.GetDigits != nil {
 		t.Errorf("answer XML %s", body)
 	}
-	if got := b.rec.kinds(); got != "answered:unknown" {
+	if got := b.rec.kinds(); got != "answered:human" {
 		t.Errorf("events %q", got)
 	}
 	for _, tc := range []struct{ status, name, cause string }{

@@ -223,6 +223,9 @@ func (c *Carrier) speakActs(w http.ResponseWriter, r *http.Request, id string, c
 // answer serves answer_url for ringgate's own calls: the call is answered
 // (by whom, when machine detection ran), and the XML says what next.
 func (c *Carrier) answer(w http.ResponseWriter, r *http.Request, id, kind string, p url.Values) {
+	if u := p.Get("CallUUID"); u != "" {
+		c.memo(id, true).callUUID = u
+	}
 	by := carrier.AnsweredUnknown
 	switch strings.ToLower(p.Get("Machine")) {
 	case "true":
@@ -280,6 +283,9 @@ func (c *Carrier) inbound(w http.ResponseWriter, r *http.Request, p url.Values) 
 // its work and is hung up.
 func (c *Carrier) ring(w http.ResponseWriter, r *http.Request, id, kind string, p url.Values) {
 	ctx := r.Context()
+	if u := p.Get("CallUUID"); u != "" {
+		c.memo(id, true).callUUID = u
+	}
 	c.event(ctx, carrier.Event{Kind: carrier.EventRinging, ID: id, Ref: callRef(p)})
 	if kind == kindFlash {
 		c.memo(id, true).dropped = true

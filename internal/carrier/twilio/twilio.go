@@ -4,7 +4,10 @@
 //   - Calls: POST /2010-04-01/Accounts/{AccountSid}/Calls.json. flash_call
 //     rings with the code-carrying caller ID and is cancelled on the
 //     "ringing" status callback (POST …/Calls/{Sid}.json Status=canceled);
-//     answer_call hangs up on answer (inline TwiML <Hangup/>); voice_otp
+//     answer_call asks for answering-machine detection (MachineDetection=
+//     Enable) and takes the verdict (AnsweredBy) at /answered, which hangs
+//     up; a call whose step is over is ended (POST …/Calls/{Sid}.json
+//     Status=completed, EndCall); voice_otp
 //     runs ringgate's dialplan as TwiML <Say>/<Gather>/<Hangup>, carrying
 //     the session in sealed gather URLs, with answering-machine detection
 //     (MachineDetection=Enable).
@@ -19,6 +22,7 @@
 //
 //	/voice        incoming calls (paste into the number's configuration)
 //	/answer       TwiML for an outbound call when it is answered
+//	/answered     answer_call's answer, judged by machine detection: <Hangup/>
 //	/gather       a voice_otp menu's digits (or silence)
 //	/call-status  outbound call status callbacks
 //	/sms-status   message status callbacks
@@ -118,6 +122,7 @@ func New(cfg Config) (*Carrier, error) {
 	}
 	c.mux.HandleFunc("POST /voice", c.signed(c.incoming))
 	c.mux.HandleFunc("POST /answer", c.signed(c.voice.Answer))
+	c.mux.HandleFunc("POST /answered", c.signed(c.voice.AnswerOnly))
 	c.mux.HandleFunc("POST /gather", c.signed(c.voice.Gather))
 	c.mux.HandleFunc("POST /call-status", c.signed(c.handleCallStatus))
 	c.mux.HandleFunc("POST /sms-status", c.signed(c.handleSMSStatus))

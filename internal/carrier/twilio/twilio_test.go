@@ -340,14 +340,29 @@ func TestAnswerCallStatuses(t *testing.T) {
 		t.Errorf("default caller ID not used: %v", f.Get("From"))
 	}
 	cb := f.Get("StatusCallback")
+	// The answer is judged by machine detection, and reported at /answered.
+	answered := f.Get("Url")
+	if f.Get("MachineDetection") != "Enable" || f.Get("Method") != "POST" || f.Get("Twiml") != "" ||
+		!strings.HasPrefix(answered, r.pub.URL+"/carriers/tw/answered?id=job-3&s=") || !strings.Contains(cb, "ivr=1") {
+		t.Errorf("answer_call form: %v", f)
+	}
 	for _, p := range []url.Values{
 		{"CallSid": {"CA1"}, "CallStatus": {"ringing"}},
 		{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}},
-		{"CallSid": {"CA1"}, "CallStatus": {"completed"}, "CallDuration": {"1"}},
 	} {
 		r.post(t, cb, p, "")
 	}
-	if got := r.ev.kinds(); got != "ringing answered:unknown ended:completed" {
+	code, body := r.post(t, answered, url.Values{"CallSid": {"CA1"}, "AnsweredBy": {"human"}}, "")
+	if code != 200 || !strings.Contains(body, "<Hangup/>") {
+		t.Fatalf("/answered: %d %s", code, body)
+	}
+	// The token is bound to the call: another call's id is refused.
+	other := strings.Replace(answered, "id=job-3", "id=job-4", 1)
+	if code, _ := r.post(t, other, url.Values{"CallSid": {"CA1"}, "AnsweredBy": {"human"}}, ""); code != 400 {
+		t.Fatalf("/answered with another call's token: %d", code)
+	}
+	r.post(t, cb, url.Values{"CallSid": {"CA1"}, "CallStatus": {"completed"}, "CallDuration": {"1"}}, "")
+	if got := r.ev.kinds(); got != "ringing answered:human ended:completed" {
 		t.Fatalf("events %q", got)
 	}
 	for in, want := range map[string]string{"busy": "busy", "no-answer": "no_answer", "failed": "failed"} {

@@ -100,10 +100,11 @@ type fakeVonage struct {
 	pub *rsa.PublicKey
 	srv *httptest.Server
 
-	mu      sync.Mutex
-	calls   []map[string]any
-	hangups []string
-	sms     []url.Values
+	mu           sync.Mutex
+	calls        []map[string]any
+	hangups      []string
+	hangupStatus int // answer hang-ups with this status (0: 204)
+	sms          []url.Values
 	// scripted answers: status and body; zero for the documented success
 	callStatus int
 	callBody   string
@@ -204,6 +205,12 @@ func (f *fakeVonage) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.hangups = append(f.hangups, strings.TrimPrefix(r.URL.Path, "/v1/calls/"))
+		if f.hangupStatus != 0 {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(f.hangupStatus)
+			io.WriteString(w, `{"type":"https://developer.nexmo.com/api-errors#not-found","title":"Not Found","detail":"Call not found","instance":"bf0ca0bf927b3b52e3cb03217e1a1ddf"}`)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodPost && r.URL.Path == "/sms/json":
 		if r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
@@ -423,15 +430,22 @@ func TestAnswerCallAndMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := b.fake.calls[0]
-	if _, body := vonageHook(t, "POST", got["answer_url"].([]any)[0].(string), callInfoBody("answered"), testSigSec); len(decodeNCCO(t, body)) != 0 {
+	if got["machine_detection"] != "continue" || got["length_timer"] != float64(15) {
+		t.Errorf("answer_call body %v", got)
+	}
+	// The answer is held in silence until machine detection has judged it.
+	if _, body := vonageHook(t, "POST", got["answer_url"].([]any)[0].(string), callInfoBody("answered"), testSigSec); !strings.Contains(string(body), `"action":"talk"`) || !strings.Contains(string(body), "break time") {
 		t.Errorf("answer_call NCCO %s", body)
 	}
 	eventURL := got["event_url"].([]any)[0].(string)
 	for _, st := range []string{"answered", "machine", "completed"} {
 		vonageHook(t, "POST", eventURL, callInfoBody(st), testSigSec)
 	}
-	if got := strings.Join(b.rec.kinds(), " "); got != "answered ended:machine" {
+	if got := strings.Join(b.rec.kinds(), " "); got != "answered answered ended:machine" {
 		t.Errorf("events %q", got)
+	}
+	if by := b.rec.events[1].AnsweredBy; by != carrier.AnsweredMachine || len(b.fake.hangups) != 1 {
+		t.Errorf("verdict %q, hang-ups %v", by, b.fake.hangups)
 	}
 	for st, cause := range map[string]string{"busy": "busy", "timeout": "no_answer", "rejected": "rejected", "failed": "failed", "unanswered": "no_answer"} {
 		b.rec.events = nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -246,8 +247,14 @@ func (c *Carrier) answer(w http.ResponseWriter, r *http.Request, body []byte) {
 		problem(w, http.StatusBadRequest, "bad_state", "the call state in the URL does not open")
 		return
 	}
+	if st.Kind == kindAnswer {
+		// Hold the line in silence while machine detection judges the
+		// answer (its verdict arrives at /event); the NCCO then ends.
+		writeNCCO(w, []nccoAction{{Action: "talk", Text: fmt.Sprintf(`<speak><break time="%ds"/></speak>`, answerHold)}})
+		return
+	}
 	if st.Kind != kindOTP {
-		writeNCCO(w, []nccoAction{}) // flash or answer call: end it now
+		writeNCCO(w, []nccoAction{}) // flash call: end it now
 		return
 	}
 	call, err := c.seal.OpenIVR(id, r.URL.Query().Get("v"))
@@ -317,8 +324,23 @@ func (c *Carrier) callEvent(w http.ResponseWriter, r *http.Request, body []byte)
 		}
 	case "answered":
 		c.event(ctx, carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: carrier.AnsweredUnknown, Ref: ci.UUID})
-	case "machine":
-		c.memo(id, true).machine = true
+	case "human", "machine":
+		// Machine detection's verdict. answer_call needs it (a voicemail
+		// answers a phone that is off); a voice_otp call is hung up on a
+		// machine by Vonage itself.
+		by := carrier.AnsweredHuman
+		if ci.Status == "machine" {
+			by = carrier.AnsweredMachine
+			c.memo(id, true).machine = true
+		}
+		if st.Kind == kindAnswer {
+			c.event(ctx, carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: by, Ref: ci.UUID})
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := c.hangup(hctx, ci.UUID); err != nil {
+				c.log.WarnContext(ctx, "hanging up an answer_call once judged", slog.String("id", id), slog.Any("err", err))
+			}
+			cancel()
+		}
 	case "completed", "busy", "cancelled", "failed", "rejected", "timeout", "unanswered":
 		cause := c.endCause(id, st, ci.Status)
 		c.forget(id)
