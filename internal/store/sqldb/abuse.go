@@ -47,8 +47,9 @@ func (r reader) RecentDialNumbers(ctx context.Context, appID, phone string, sinc
 		var n string
 		return n, s.Scan(&n)
 	}, "recent dial numbers",
-		`SELECT DISTINCT dial_number FROM verifications
-		 WHERE app_id = ? AND phone = ? AND created_at >= ? AND dial_number <> ''`, appID, phone, millis(since))
+		`SELECT dial_number FROM verifications
+		 WHERE app_id = ? AND phone = ? AND created_at >= ? AND dial_number <> ''
+		 GROUP BY dial_number ORDER BY MAX(created_at) DESC, dial_number`, appID, phone, millis(since))
 }
 
 func (r reader) UnmatchedCallers(ctx context.Context, since time.Time, limit int) ([]verify.CallerStat, error) {

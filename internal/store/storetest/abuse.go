@@ -138,6 +138,14 @@ func testRecentDialNumbers(t *testing.T, s Store) {
 	got, err := s.RecentDialNumbers(ctx(t), "app_a", "+447700900001", at(-10*time.Minute))
 	check(t, err, "RecentDialNumbers")
 	equal(t, got, []string{"+442079460002"}, "numbers shown to the phone in the window")
+	// Most recently shown first, each once: the first is the number the
+	// phone's previous attempt was shown.
+	again := ended(newVerification("vf_6", "app_a", "+447700900001"), verify.StatusExpired)
+	again.DialNumber, again.CreatedAt = "+442079460001", at(-30*time.Second)
+	insertVerifications(t, s, again)
+	got, err = s.RecentDialNumbers(ctx(t), "app_a", "+447700900001", time.UnixMilli(0))
+	check(t, err, "RecentDialNumbers since the epoch")
+	equal(t, got, []string{"+442079460001", "+442079460002"}, "numbers shown to the phone, most recent first")
 }
 
 func testUnmatchedCallers(t *testing.T, s Store) {
