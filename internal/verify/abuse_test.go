@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -236,4 +237,21 @@ func namesCode(e ast.Expr) bool {
 		}
 	}
 	return false
+}
+
+func TestAttemptsForFlashCodes(t *testing.T) {
+	for _, c := range []struct {
+		ch   Channel
+		n    int
+		want int
+	}{{ChannelFlashCall, 4, 1}, {ChannelFlashCall, 5, 1}, {ChannelFlashCall, 6, 5}, {ChannelFlashCall, 10, 5}, {ChannelSMSOTP, 4, 5}, {ChannelVoiceOTP, 6, 5}} {
+		v := Verification{Channel: c.ch, CodeLength: c.n}
+		got := attemptsFor(v)
+		if got != c.want {
+			t.Errorf("%s with %d digits: %d attempts, want %d", c.ch, c.n, got, c.want)
+		}
+		if c.ch == ChannelFlashCall && c.n >= DefaultFlashLength && float64(got)/math.Pow10(c.n) > MaxGuessOdds {
+			t.Errorf("%s with %d digits: %d attempts pass a guesser above 1 in 100,000", c.ch, c.n, got)
+		}
+	}
 }
