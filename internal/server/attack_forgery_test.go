@@ -341,3 +341,50 @@ func TestParallelStartsAcrossNodesPostgres(t *testing.T) {
 		t.Fatalf("10 starts made %d verifications", len(ids))
 	}
 }
+
+// lockedBuffer collects log output written from several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// A pool smaller than the starts a phone may make within the dial
+// cool-down is a warning at start: the demo pool of 5 under a per-phone
+// limit of 8 an hour; under the default 5 an hour it is not.
+func TestSmallPoolWarnsAtStart(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		perHour int
+		warn    bool
+	}{{8, true}, {5, false}} {
+		var logs lockedBuffer
+		cfg := config.Defaults(config.ModeDev)
+		cfg.HTTP, cfg.DataDir = "127.0.0.1:0", t.TempDir()
+		cfg.Abuse.RateLimits = []config.RateLimit{{Scope: "phone", Max: c.perHour, Window: time.Hour}}
+		env := func(k string) (string, bool) { return testKey, k == server.EnvDevAPIKey }
+		srv, err := server.New(t.Context(), cfg, server.Options{Env: env, Logger: server.NewLogger(cfg.Log, &logs)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		_ = srv.Close()
+		got := strings.Contains(logs.String(), "missed-call pool too small")
+		if got != c.warn {
+			t.Errorf("%d starts an hour per phone, pool of %d: warned %v, want %v\n%s", c.perHour, len(server.DemoPool), got, c.warn, logs.String())
+		}
+	}
+}
