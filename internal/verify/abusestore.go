@@ -19,7 +19,7 @@ type AbuseReader interface {
 	// recently shown first.
 	RecentDialNumbers(ctx context.Context, appID, phone string, since time.Time) ([]string, error)
 	// UnmatchedCallers counts, per caller, the inbound calls received at or
-	// after since that verified nothing (no_match, wrong_number), most
+	// after since that verified nothing (no_match, wrong_number, rate_limited), most
 	// first, at most limit callers.
 	UnmatchedCallers(ctx context.Context, since time.Time, limit int) ([]CallerStat, error)
 }

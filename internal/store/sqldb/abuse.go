@@ -61,9 +61,9 @@ func (r reader) UnmatchedCallers(ctx context.Context, since time.Time, limit int
 		return c, err
 	}, "unmatched callers",
 		`SELECT from_number, COUNT(*), MAX(received_at) FROM calls
-		 WHERE received_at >= ? AND outcome IN (?, ?)
+		 WHERE received_at >= ? AND outcome IN (?, ?, ?)
 		 GROUP BY from_number ORDER BY COUNT(*) DESC, from_number LIMIT ?`,
-		millis(since), verify.CallNoMatch, verify.CallWrongNumber, limit)
+		millis(since), verify.CallNoMatch, verify.CallWrongNumber, verify.CallRateLimited, limit)
 }
 
 func (t txn) AddCounter(ctx context.Context, h verify.CounterHit) (int64, error) {

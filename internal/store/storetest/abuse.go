@@ -156,7 +156,7 @@ func testUnmatchedCallers(t *testing.T, s Store) {
 	}
 	insert("c1", "+447700900666", verify.CallNoMatch, 0)
 	insert("c2", "+447700900666", verify.CallWrongNumber, time.Second)
-	insert("c3", "+447700900666", verify.CallNoMatch, 2*time.Second)
+	insert("c3", "+447700900666", verify.CallRateLimited, 2*time.Second) // over calls_per_caller
 	insert("c4", "+447700900001", verify.CallNoMatch, time.Second)
 	insert("c5", "+447700900001", verify.CallVerified, 3*time.Second)
 	insert("c6", "+447700900777", verify.CallNoMatch, -time.Hour) // before the window
