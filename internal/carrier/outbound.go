@@ -148,7 +148,12 @@ type Event struct {
 	// sending): the handler finds the command by (Carrier, Ref). RefAlt
 	// lists other spellings the carrier may have returned it in (SMPP
 	// gateways write one id in hex and in decimal); they are tried in order
-	// after Ref. Both are ignored when ID is set.
+	// after Ref. When ID is set too, the handler checks that Ref (or one of
+	// RefAlt) is the id the command was sent under, and ignores the event
+	// otherwise. A call event must carry Ref: once the job knows the
+	// carrier's id for the call, a call event without one is ignored (an
+	// adapter that read ID from a URL the provider does not sign could
+	// otherwise apply one call's event to another).
 	Ref    string
 	RefAlt []string
 }

@@ -279,7 +279,7 @@ func (s *Service) CarrierEvent(ctx context.Context, e carrier.Event) error {
 			// the body only) could carry one message's receipt to another's
 			// id: the body names the carrier's own id, and it must be the one
 			// this command was sent under.
-			s.log.WarnContext(ctx, "carrier event names another message than the one sent under this id; ignored",
+			s.log.WarnContext(ctx, "carrier event names another call or message than the one sent under this id, or none; ignored",
 				slog.String("id", e.ID), slog.String("ref", e.Ref), slog.String("job_ref", j.CarrierRef), slog.String("carrier", e.Carrier))
 			return nil
 		}
@@ -301,17 +301,33 @@ func (s *Service) CarrierEvent(ctx context.Context, e carrier.Event) error {
 
 // refMatches reports whether an event that names both ringgate's id and
 // the carrier's own id names the carrier id the job was sent under (in any
-// of the spellings the carrier gave). Unknown on either side (no Ref in
-// the event, or the job not yet settled with its ref) cannot be checked
-// and passes.
+// of the spellings the carrier gave). A call event must name the call:
+// once the job has settled with the carrier's call id, a call event
+// without a Ref is refused (an adapter that reads ringgate's id from a
+// URL the provider does not sign could otherwise carry one call's answer
+// to another job). A job not yet settled with its ref (the event raced
+// PlaceCall's return), a message event without a Ref, or an event of
+// another carrier than the job's cannot be checked and passes.
 func refMatches(j Job, e carrier.Event) bool {
-	if e.ID == "" || e.Ref == "" || j.CarrierRef == "" || (e.Carrier != "" && j.Carrier != "" && e.Carrier != j.Carrier) {
+	if e.ID == "" || j.CarrierRef == "" || (e.Carrier != "" && j.Carrier != "" && e.Carrier != j.Carrier) {
 		return true
+	}
+	if e.Ref == "" {
+		return !callEvent(e.Kind)
 	}
 	if j.CarrierRef == e.Ref {
 		return true
 	}
 	return slices.Contains(e.RefAlt, j.CarrierRef)
+}
+
+// callEvent reports whether k is about a call (not a message).
+func callEvent(k carrier.EventKind) bool {
+	switch k {
+	case carrier.EventRinging, carrier.EventAnswered, carrier.EventEnded, carrier.EventDTMF, carrier.EventPrompt:
+		return true
+	}
+	return false
 }
 
 var eventTypes = map[carrier.EventKind]string{

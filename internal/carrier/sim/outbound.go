@@ -185,6 +185,9 @@ func (c *Carrier) emitLocked(key string, e carrier.Event) {
 		return
 	}
 	e.Carrier, e.At = c.name, c.now()
+	if call := c.calls[e.ID]; call != nil && e.Ref == "" && e.Kind != carrier.EventSMSDelivered && e.Kind != carrier.EventSMSFailed {
+		e.Ref = call.ref // a call event names the call it is about, as PlaceCall returned it
+	}
 	h := c.events
 	c.enqueueLocked(key, func(ctx context.Context) {
 		if err := h.CarrierEvent(ctx, e); err != nil {

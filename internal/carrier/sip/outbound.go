@@ -323,6 +323,7 @@ func (o *outcall) event(e carrier.Event) {
 	case <-time.After(c.cfg.AcceptWait + time.Second): // PlaceCall is bounded by AcceptWait
 	}
 	e.ID, e.Carrier, e.At = o.call.ID, c.cfg.Name, c.now()
+	e.Ref = o.req.CallID().Value() // the ref PlaceCall returned: the domain checks it
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 10*time.Second)
 	defer cancel()
 	if err := c.cfg.Events.CarrierEvent(ctx, e); err != nil {

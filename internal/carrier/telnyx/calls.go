@@ -173,13 +173,19 @@ func (c *Carrier) handleCallStatus(w http.ResponseWriter, r *http.Request, p url
 	if !ok {
 		return
 	}
+	if p.Get("CallSid") == "" {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "CallSid is required")
+		return
+	}
 	q := r.URL.Query()
 	e, final := callEvent(p, q.Get("ivr") == "1", q.Get("drop") == "1")
 	if e.Kind == "" {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	e.ID = id
+	// Ref names the call the status is about (Telnyx signs the body, not
+	// the ?id=): the domain checks it is the call placed under id.
+	e.ID, e.Ref = id, p.Get("CallSid")
 	if e.Kind == carrier.EventRinging && q.Get("drop") == "1" {
 		if err := c.hangUp(r.Context(), p.Get("AccountSid"), p.Get("CallSid")); err != nil {
 			c.log.Warn("ending a flash call on ringing", slog.String("carrier", c.cfg.Name), slog.String("id", id), slog.Any("err", err))

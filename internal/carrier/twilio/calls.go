@@ -123,13 +123,20 @@ func (c *Carrier) handleCallStatus(w http.ResponseWriter, r *http.Request, p url
 	if !ok {
 		return
 	}
+	if p.Get("CallSid") == "" {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "CallSid is required")
+		return
+	}
 	q := r.URL.Query()
 	e, final := callEvent(p, q.Get("ivr") == "1")
 	if e.Kind == "" {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	e.ID = id
+	// Ref names the call the status is about (the signature covers the
+	// body, not always the ?id=): the domain checks it is the call placed
+	// under id.
+	e.ID, e.Ref = id, p.Get("CallSid")
 	if sc, err := strconv.Atoi(p.Get("SipResponseCode")); err == nil {
 		e.SIPStatus = sc
 	}

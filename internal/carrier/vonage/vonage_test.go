@@ -16,8 +16,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -269,12 +271,14 @@ func setup(t *testing.T) *bundle {
 	return b
 }
 
+var jtiN atomic.Int64
+
 // vonageHook sends a webhook signed as Vonage signs voice webhooks: a
 // JWT (HS256, signature secret) whose payload_hash is the body's SHA-256.
 func vonageHook(t *testing.T, method, target string, body []byte, secret string) (*http.Response, []byte) {
 	t.Helper()
 	var rd io.Reader
-	claims := map[string]any{"iat": time.Now().Unix(), "jti": "x1", "iss": "Vonage", "api_key": testKey, "application_id": testAppID}
+	claims := map[string]any{"iat": time.Now().Unix(), "jti": "x" + strconv.FormatInt(jtiN.Add(1), 10), "iss": "Vonage", "api_key": testKey, "application_id": testAppID}
 	if body != nil {
 		rd = bytes.NewReader(body)
 		sum := sha256.Sum256(body)
@@ -634,29 +638,56 @@ func TestWebhooksRefuseBadSignatures(t *testing.T) {
 func TestInboundMissedCall(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	// The application's answer_url, GET (Vonage's default answer_method).
+	// The application's answer_url by GET (Vonage's default answer_method)
+	// carries from, to and uuid in a query the token does not sign: refused.
 	res, body := vonageHook(t, "GET", b.hook.URL+"/carriers/vg/answer?to=447700900001&from=447700900999&uuid=aaaaaaaaaaaa&conversation_uuid=CON-bbbbbbbb&region_url=https%3A%2F%2Fapi-us-3.vonage.com", nil, testSigSec)
-	if res.StatusCode != 200 || len(decodeNCCO(t, body)) != 0 {
-		t.Fatalf("inbound: %d %s", res.StatusCode, body)
+	if res.StatusCode != 403 || len(b.rec.inbound) != 0 {
+		t.Fatalf("GET inbound: %d %s", res.StatusCode, body)
 	}
-	want := carrier.InboundCall{From: "447700900999", To: "447700900001", Country: "GB", Carrier: "vg", CallID: "aaaaaaaaaaaa"}
+	// POST answer_method, JSON body; Vonage's '+'-less E.164 becomes E.164.
+	res, body = vonageHook(t, "POST", b.hook.URL+"/carriers/vg/answer", []byte(`{"to":"447700900001","from":"15417543010","uuid":"cccc","conversation_uuid":"CON-d"}`), testSigSec)
+	if res.StatusCode != 200 || len(decodeNCCO(t, body)) != 0 {
+		t.Fatalf("POST inbound: %d %s", res.StatusCode, body)
+	}
+	want := carrier.InboundCall{From: "+15417543010", To: "+447700900001", Country: "GB", Carrier: "vg", CallID: "cccc"}
 	got := b.rec.inbound[0]
 	got.At = time.Time{}
 	if got != want {
 		t.Errorf("inbound %+v, want %+v", got, want)
 	}
-	// POST answer_method, JSON body.
-	res, body = vonageHook(t, "POST", b.hook.URL+"/carriers/vg/answer", []byte(`{"to":"447700900001","from":"447700900998","uuid":"cccc","conversation_uuid":"CON-d"}`), testSigSec)
-	if res.StatusCode != 200 || b.rec.inbound[1].From != "447700900998" {
-		t.Fatalf("POST inbound: %d %s", res.StatusCode, body)
-	}
 	// The domain could not decide: 503, so Vonage retries.
 	b.rec.failNext = errors.New("store down")
-	if res, _ := vonageHook(t, "GET", b.hook.URL+"/carriers/vg/answer?to=447700900001&from=447700900997&uuid=e", nil, testSigSec); res.StatusCode != 503 {
+	if res, _ := vonageHook(t, "POST", b.hook.URL+"/carriers/vg/answer", []byte(`{"to":"447700900001","from":"447700900997","uuid":"e"}`), testSigSec); res.StatusCode != 503 {
 		t.Errorf("store down: %d", res.StatusCode)
 	}
 	// Bad input is a problem, not a crash.
 	if res, body := vonageHook(t, "POST", b.hook.URL+"/carriers/vg/answer", []byte(`{"to":`), testSigSec); res.StatusCode != 400 || !strings.Contains(string(body), "problem") && !strings.Contains(res.Header.Get("Content-Type"), "problem") {
 		t.Errorf("malformed: %d %s", res.StatusCode, body)
+	}
+}
+
+// A webhook token is accepted once: the same signed request again is
+// refused (403) and does not reach the domain.
+func TestTokenReplayRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	body := []byte(`{"to":"447700900001","from":"447700900996","uuid":"dddd"}`)
+	sum := sha256.Sum256(body)
+	tok := signHS256(t, testSigSec, map[string]any{"iat": time.Now().Unix(), "jti": "once", "api_key": testKey, "application_id": testAppID, "payload_hash": hex.EncodeToString(sum[:])})
+	for i, want := range []int{200, 403} {
+		req, _ := http.NewRequest("POST", b.hook.URL+"/carriers/vg/answer", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Fatalf("send %d: %d, want %d", i, res.StatusCode, want)
+		}
+	}
+	if len(b.rec.inbound) != 1 {
+		t.Fatalf("inbound calls %d, want 1", len(b.rec.inbound))
 	}
 }
