@@ -80,6 +80,9 @@ type Server struct {
 type Options struct {
 	Logger *slog.Logger // nil: from cfg.Log, to stderr
 	Env    func(string) (string, bool)
+	// Store, when set, is used instead of opening cfg.Database.URL (tests
+	// wrap a store to count its reads). The server closes it.
+	Store Store
 }
 
 // New opens the database and builds every part, but listens on nothing.
@@ -95,9 +98,11 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := OpenStore(ctx, cfg.Database.URL)
-	if err != nil {
-		return nil, err
+	st := opt.Store
+	if st == nil {
+		if st, err = OpenStore(ctx, cfg.Database.URL); err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{cfg: cfg, log: log, store: st, broker: live.NewBroker(), reg: prometheus.NewRegistry(), jobKick: make(chan struct{}, 1)}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -207,7 +212,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		Service: s.svc, Broker: s.broker, Simulator: s.sim, SimulatorEnabled: cfg.Simulator.Enabled,
 		SimulatorOpen: cfg.Mode == config.ModeDev, DevInbox: s.inbox,
 		Metrics: promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}), Registry: s.reg, Logger: log,
-		TrustedProxies: proxies,
+		TrustedProxies: proxies, Heartbeat: cfg.Limits.SSE.Heartbeat,
 	})
 	s.web = newWeb(cfg, s.svc, s.api, s.dev, log)
 	return s, nil
