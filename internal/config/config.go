@@ -495,6 +495,7 @@ func (c *Config) Validate() error {
 	if c.Jobs.Interval <= 0 || c.Jobs.Lease < time.Second || c.Jobs.Batch < 1 {
 		errs = append(errs, errors.New("jobs: interval must be positive, lease at least 1s, batch at least 1"))
 	}
+	errs = append(errs, c.validateLimits()...)
 	errs = append(errs, c.validateCarriers()...)
 	errs = append(errs, c.validateWeb()...)
 	errs = append(errs, c.Abuse.validate()...)
@@ -504,6 +505,45 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("log.format: %q is not text or json", c.Log.Format))
 	}
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateLimits() []error {
+	var errs []error
+	l := c.Limits
+	if l.BodyTimeout <= 0 || l.MaxConnections < 1 {
+		errs = append(errs, errors.New("limits: body_timeout must be positive and max_connections at least 1"))
+	}
+	s := l.SSE
+	if s.MaxStreams < 1 || s.MaxPerIP < 1 || s.MaxPerToken < 1 || s.Heartbeat <= 0 || s.Reread <= 0 || s.KeyRecheck <= 0 {
+		errs = append(errs, errors.New("limits.sse: max_streams, max_per_ip, max_per_token must be at least 1; heartbeat, reread, key_recheck positive"))
+	}
+	if s.MaxStreams >= l.MaxConnections {
+		errs = append(errs, fmt.Errorf("limits.sse.max_streams (%d) must be below limits.max_connections (%d), or streams can take every connection", s.MaxStreams, l.MaxConnections))
+	}
+	if a := c.Metrics.Listen; a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("metrics.listen: %q is not host:port", a))
+		}
+	}
+	if a := c.Debug.PprofAddr; a != "" {
+		host, _, err := net.SplitHostPort(a)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("debug.pprof_addr: %q is not host:port", a))
+		case !c.Debug.PprofRemote && !loopbackHost(host):
+			errs = append(errs, fmt.Errorf("debug.pprof_addr: %q is not a loopback address; profiles show the process's memory: keep them on 127.0.0.1, or set debug.pprof_remote", a))
+		}
+	}
+	return errs
+}
+
+// loopbackHost reports whether host is "localhost" or a loopback IP.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // AllowedNetworks parses Webhooks.AllowNetworks.
