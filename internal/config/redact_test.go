@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -27,13 +28,24 @@ func TestRedactURL(t *testing.T) {
 	}
 }
 
+// FuzzRedactURL: any string is handled without a panic, and a password
+// put in a URL's userinfo, its query, or a DSN (quoted) never comes out.
 func FuzzRedactURL(f *testing.F) {
-	f.Add("postgres://u:pw@h/d?password=x")
-	f.Add("host=h password='a b' x=y")
-	f.Fuzz(func(t *testing.T, s string) {
-		out := RedactURL(s)
-		if strings.Contains(s, "password=hunter2") && strings.Contains(out, "password=hunter2") {
-			t.Fatalf("RedactURL(%q) = %q", s, out)
+	f.Add("postgres://u:pw@h/d?password=x", "Secr3tPw")
+	f.Add("host=h password='a b' x=y", "pa ss'wo\\rd")
+	f.Fuzz(func(t *testing.T, any, pw string) {
+		_ = RedactURL(any)
+		if len(pw) < 6 || strings.Contains("postgres://rg:@db.example:5432/rg?sslmode=disable&password=host=db user=rg dbname=rg xxxxx", pw) {
+			return
+		}
+		u := url.URL{Scheme: "postgres", User: url.UserPassword("rg", pw), Host: "db.example:5432", Path: "/rg",
+			RawQuery: url.Values{"sslmode": {"disable"}, "password": {pw}}.Encode()}
+		quoted := "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(pw) + "'"
+		for _, in := range []string{u.String(), "host=db user=rg password=" + quoted + " dbname=rg"} {
+			out := RedactURL(in)
+			if strings.Contains(out, pw) || strings.Contains(out, url.QueryEscape(pw)) || strings.Contains(out, url.PathEscape(pw)) {
+				t.Fatalf("RedactURL(%q) = %q: the password is still there", in, out)
+			}
 		}
 	})
 }

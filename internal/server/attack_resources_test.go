@@ -492,3 +492,23 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// Serve mode's metrics are on metrics.listen, their own listener.
+func TestMetricsListener(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.Mode = config.ModeServe
+		c.Secret = strings.Repeat("ef", 32)
+		c.Metrics.Listen = "127.0.0.1:0"
+	})
+	resp, err := http.Get("http://" + h.srv.MetricsAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte("go_goroutines")) {
+		t.Fatalf("metrics.listen: %d %.200s", resp.StatusCode, b)
+	}
+	h.mustStatus(h.do("GET", "/metrics", "", nil), http.StatusNotFound)
+}
