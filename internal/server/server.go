@@ -439,6 +439,15 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
+	if a := s.cfg.Metrics.Listen; a != "" {
+		if err := s.startMetrics(loopCtx, a); err != nil {
+			stop()
+			s.closeSMPP()
+			s.closeSIP()
+			ln.Close()
+			return fmt.Errorf("listen metrics: %w", err)
+		}
+	}
 	s.http = &http.Server{
 		Handler:           withBodyDeadline(withCarriers(s.web, s.https), s.cfg.Limits.BodyTimeout),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -454,14 +463,6 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Error("http server stopped", slog.Any("err", err))
 		}
 	})
-	if a := s.cfg.Metrics.Listen; a != "" {
-		if err := s.startMetrics(loopCtx, a); err != nil {
-			stop()
-			s.http.Close()
-			s.closeSIP()
-			return fmt.Errorf("listen metrics: %w", err)
-		}
-	}
 	if a := s.cfg.Debug.PprofAddr; a != "" {
 		if err := s.startPprof(loopCtx, a); err != nil {
 			s.log.Error("pprof listener", slog.String("addr", a), slog.Any("err", err))
