@@ -512,3 +512,30 @@ func TestMetricsListener(t *testing.T) {
 	}
 	h.mustStatus(h.do("GET", "/metrics", "", nil), http.StatusNotFound)
 }
+
+// 14.4 across nodes: a key revoked through node A's API ends the stream
+// node B serves on it within B's key re-check interval (B hears nothing of
+// the revocation but the database's answer).
+func TestAttackRevokedKeyStreamOtherNode(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.Schema(t)
+	const recheck = time.Second
+	pg := func(c *config.Config) {
+		c.Database.URL, c.Secret = dbURL, strings.Repeat("ab", 32)
+		c.Limits.SSE.KeyRecheck = recheck
+	}
+	a := startServer(t, t.TempDir(), pg)
+	b := startServer(t, t.TempDir(), pg)
+	k := a.mustStatus(a.do("POST", "/v1/keys", a.key, map[string]any{"scope": "verify"}), http.StatusCreated)
+	key, keyID := k["key"].(string), k["id"].(string)
+	v := a.start("+14155550630", a.url+"/dev/webhooks", nil)
+	s, st := b.stream("/v1/verifications/"+v["id"].(string)+"/events", key, "")
+	if st != http.StatusOK {
+		t.Fatalf("stream on node B: %d", st)
+	}
+	<-s.events // verification.started
+	a.mustStatus(a.do("DELETE", "/v1/keys/"+keyID, a.key, nil), http.StatusOK)
+	revoked := time.Now()
+	s.collect(t, recheck+4*time.Second)
+	t.Logf("node B's stream of a key revoked on node A ended after %v (key_recheck %v)", time.Since(revoked).Round(time.Millisecond), recheck)
+}
