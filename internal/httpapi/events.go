@@ -17,7 +17,7 @@ import (
 func (a *API) viewer(w http.ResponseWriter, r *http.Request) (v verify.Verification, masked bool, err error) {
 	id := r.PathValue("id")
 	if c, ok := callerOf(r); ok {
-		v, err = a.svc.Get(r.Context(), c.App.ID, id)
+		v, err = a.svc.Get(r.Context(), c.Tenant(), id)
 		return v, false, err
 	}
 	w.Header().Set("Access-Control-Allow-Origin", "*")

@@ -109,7 +109,7 @@ func (a *API) listBlockedPrefixes(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) unblockPrefix(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	if err := a.svc.UnblockPrefix(r.Context(), c.App.ID, r.PathValue("prefix")); err != nil {
+	if err := a.svc.UnblockPrefix(r.Context(), c.Tenant(), r.PathValue("prefix")); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

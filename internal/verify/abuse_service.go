@@ -291,12 +291,17 @@ func (s *Service) BlockedPrefixes(ctx context.Context, appID string) ([]PrefixBl
 // UnblockPrefix lifts a block before its cool-off ends (an operator who
 // has looked at the traffic). The prefix's counts stay, so a prefix still
 // being pumped is blocked again by its next start.
-func (s *Service) UnblockPrefix(ctx context.Context, appID, prefix string) error {
+// A test key may not: the block guards live traffic.
+func (s *Service) UnblockPrefix(ctx context.Context, t Tenant, prefix string) error {
+	if err := t.forbidSandbox("unblocking a prefix"); err != nil {
+		return err
+	}
+	appID := t.AppID
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		if err := tx.DeletePrefixBlock(ctx, appID, prefix); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, appID, AuditPrefixUnblocked, prefix, nil)
+		return s.audit(ctx, tx, t, AuditPrefixUnblocked, prefix, nil)
 	})
 	if errors.Is(err, ErrNotFound) {
 		return Errorf(CodeNotFound, "app %s has no block on prefix %q", appID, prefix)

@@ -304,7 +304,7 @@ func (s *Service) start(ctx context.Context, c Caller, r StartRequest, nv Verifi
 func (s *Service) startTx(ctx context.Context, tx Tx, c Caller, nv Verification, ip string, notices *[]Notice) (Verification, error) {
 	app := c.App
 	if nv.IdempotencyKey != "" {
-		prev, err := tx.VerificationByIdempotencyKey(ctx, nv.AppID, nv.IdempotencyKey)
+		prev, err := tx.VerificationByIdempotencyKey(ctx, TenantOf(nv), nv.IdempotencyKey)
 		switch {
 		case err == nil && prev.RequestHash != nv.RequestHash:
 			return Verification{}, FieldErrorf(CodeIdempotencyMismatch, "Idempotency-Key", "Idempotency-Key %q was used with a different request", nv.IdempotencyKey)
@@ -314,7 +314,7 @@ func (s *Service) startTx(ctx context.Context, tx Tx, c Caller, nv Verification,
 			return Verification{}, err
 		}
 	}
-	prev, err := tx.PendingVerification(ctx, nv.AppID, nv.Phone)
+	prev, err := tx.PendingVerification(ctx, TenantOf(nv), nv.Phone)
 	switch {
 	case err == nil && nv.CreatedAt.Before(prev.ExpiresAt):
 		return prev, nil
@@ -399,6 +399,7 @@ func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string,
 	dl := Delivery{
 		ID: NewID("msg_"), AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ,
 		URL: v.CallbackURL, Payload: body, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now,
+		Sandbox: v.Sandbox,
 	}
 	if err := tx.InsertDelivery(ctx, dl); err != nil {
 		return Notice{}, fmt.Errorf("queue %s webhook: %w", typ, err)
@@ -435,10 +436,10 @@ func (s *Service) finish(ctx context.Context, tx Tx, v Verification, st Status, 
 	return s.record(ctx, tx, v, terminalEvent[st], d)
 }
 
-// Get returns one of the app's verifications.
-func (s *Service) Get(ctx context.Context, appID, id string) (Verification, error) {
-	v, err := s.store.Verification(ctx, id)
-	if errors.Is(err, ErrNotFound) || (err == nil && v.AppID != appID) {
+// Get returns one of the tenant's verifications.
+func (s *Service) Get(ctx context.Context, t Tenant, id string) (Verification, error) {
+	v, err := s.store.VerificationOf(ctx, t, id)
+	if errors.Is(err, ErrNotFound) {
 		return Verification{}, Errorf(CodeNotFound, "no verification %q", id)
 	}
 	return v, err
@@ -480,13 +481,13 @@ func clampPage(n int) int {
 	return n
 }
 
-// Cancel ends a pending verification of the app.
-func (s *Service) Cancel(ctx context.Context, appID, id string) (Verification, error) {
+// Cancel ends a pending verification of the tenant.
+func (s *Service) Cancel(ctx context.Context, t Tenant, id string) (Verification, error) {
 	var n Notice
 	var out Verification
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		v, err := tx.LockVerification(ctx, id)
-		if errors.Is(err, ErrNotFound) || (err == nil && v.AppID != appID) {
+		v, err := tx.LockVerificationOf(ctx, t, id)
+		if errors.Is(err, ErrNotFound) {
 			return Errorf(CodeNotFound, "no verification %q", id)
 		}
 		if err != nil {
@@ -724,21 +725,21 @@ func (s *Service) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery,
 	return ds, ds[len(ds)-1].ID, nil
 }
 
-// RetryDelivery makes one of the app's webhook deliveries due now.
-func (s *Service) RetryDelivery(ctx context.Context, appID, id string) (Delivery, error) {
+// RetryDelivery makes one of the tenant's webhook deliveries due now.
+func (s *Service) RetryDelivery(ctx context.Context, t Tenant, id string) (Delivery, error) {
 	var d Delivery
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		if _, err := tx.Delivery(ctx, appID, id); err != nil {
+		if _, err := tx.Delivery(ctx, t, id); err != nil {
 			return err
 		}
-		if err := tx.RequeueDelivery(ctx, appID, id, s.Now()); err != nil {
+		if err := tx.RequeueDelivery(ctx, t, id, s.Now()); err != nil {
 			return err
 		}
 		var err error
-		if d, err = tx.Delivery(ctx, appID, id); err != nil {
+		if d, err = tx.Delivery(ctx, t, id); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, appID, AuditDeliveryRetried, id, map[string]any{"verification_id": d.VerificationID, "type": d.Type})
+		return s.audit(ctx, tx, t, AuditDeliveryRetried, id, map[string]any{"verification_id": d.VerificationID, "type": d.Type})
 	})
 	if errors.Is(err, ErrNotFound) {
 		return Delivery{}, Errorf(CodeNotFound, "no webhook delivery %q", id)
@@ -746,6 +747,6 @@ func (s *Service) RetryDelivery(ctx context.Context, appID, id string) (Delivery
 	if err != nil {
 		return Delivery{}, err
 	}
-	s.publish([]Notice{{AppID: appID, VerificationID: d.VerificationID, Deliveries: true}})
+	s.publish([]Notice{{AppID: t.AppID, VerificationID: d.VerificationID, Deliveries: true}})
 	return d, nil
 }

@@ -101,7 +101,7 @@ func TestLateCallDoesNotVerify(t *testing.T) {
 	if err != nil || d.VerificationID != "" {
 		t.Fatalf("late call: %+v %v", d, err)
 	}
-	got, _ := f.svc.Get(context.Background(), "app_t", v.ID)
+	got, _ := f.svc.Get(context.Background(), verify.LiveTenant("app_t"), v.ID)
 	if got.Status != verify.StatusExpired || got.Reason != verify.ReasonNotDialed || got.ResultCode() != "001" {
 		t.Fatalf("after a late call: %s %s %s", got.Status, got.Reason, got.ResultCode())
 	}
@@ -179,7 +179,7 @@ func TestClientTokenLifetime(t *testing.T) {
 	if _, err := f.svc.ClientView(ctx, v.ID, tok); err != nil {
 		t.Fatalf("fresh token: %v", err)
 	}
-	if _, err := f.svc.Cancel(ctx, "app_t", v.ID); err != nil {
+	if _, err := f.svc.Cancel(ctx, verify.LiveTenant("app_t"), v.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.add(verify.ClientTokenLifetime - time.Second)

@@ -55,7 +55,7 @@ func (h *Handler) demoStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if body.Restart != "" {
-		if _, err := h.cfg.Service.Cancel(r.Context(), c.App.ID, body.Restart); err != nil && verify.ErrorCode(err) != verify.CodeNotPending {
+		if _, err := h.cfg.Service.Cancel(r.Context(), c.Tenant(), body.Restart); err != nil && verify.ErrorCode(err) != verify.CodeNotPending {
 			h.cfg.API.WriteError(w, r, err)
 			return
 		}
@@ -97,7 +97,7 @@ func (h *Handler) demoSignup(w http.ResponseWriter, r *http.Request) {
 		h.cfg.API.WriteError(w, r, err)
 		return
 	}
-	v, err := h.cfg.Service.Get(r.Context(), c.App.ID, body.VerificationID)
+	v, err := h.cfg.Service.Get(r.Context(), c.Tenant(), body.VerificationID)
 	if err != nil {
 		h.cfg.API.WriteError(w, r, err)
 		return
