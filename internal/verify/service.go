@@ -607,6 +607,7 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 	if err != nil {
 		return "", "", err
 	}
+	cands = tenantsCandidates(in, cands)
 	for _, v := range cands {
 		matched := v.DialNumber == to
 		switch {

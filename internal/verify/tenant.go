@@ -1,5 +1,7 @@
 package verify
 
+import "github.com/ringgate/ringgate/internal/carrier"
+
 // Tenant is what an API key reaches: one app, and within it either the
 // sandbox (test keys, rg_test_…) or live data (live keys). Every store
 // query that serves an API key is scoped by one, so a test key never sees
@@ -33,4 +35,21 @@ func (t Tenant) forbidSandbox(what string) error {
 		return Errorf(CodeForbidden, "a test key (rg_test_…) only reaches the sandbox; %s changes what live traffic uses, so it needs a live key", what)
 	}
 	return nil
+}
+
+// tenantsCandidates keeps the verifications an inbound call may match: all
+// of them for a carrier's call, only its tenant's for a simulated call
+// placed with an API key (app B's key must not verify app A's users).
+func tenantsCandidates(in carrier.InboundCall, vs []Verification) []Verification {
+	if in.Tenant == nil {
+		return vs
+	}
+	t := Tenant{AppID: in.Tenant.AppID, Sandbox: in.Tenant.Sandbox}
+	out := vs[:0]
+	for _, v := range vs {
+		if t.Owns(v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
