@@ -75,7 +75,10 @@ func inPrefixes(a netip.Addr, ps []netip.Prefix) bool {
 	return false
 }
 
-func (a *API) remoteIP(r *http.Request) string {
+// RemoteIP is the address of the request's sender (through trusted
+// proxies): the end user's for a request from their browser (the dev
+// demo page), never used for a caller with an API key.
+func (a *API) RemoteIP(r *http.Request) string {
 	ip := ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), a.trusted)
 	if !ip.IsValid() {
 		return ""

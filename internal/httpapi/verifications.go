@@ -17,7 +17,8 @@ func (a *API) startVerification(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body.IdempotencyKey = r.Header.Get("Idempotency-Key")
-	body.RemoteIP = a.remoteIP(r)
+	// Not body.RemoteIP: the caller has an API key, so this request's
+	// address is the integrator's server, not the end user (client_ip).
 	v, created, err := a.svc.Start(r.Context(), c, body)
 	if err != nil {
 		a.writeError(w, r, err)

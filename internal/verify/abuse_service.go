@@ -82,7 +82,9 @@ func (s *Service) noteRefusal(err error) {
 }
 
 // endUserIP is the address a start is counted by: the client_ip the app
-// passed, else the request's own.
+// passed, else the end user's own address when the request came from the
+// user's browser (RemoteIP, never set for a caller with an API key, whose
+// address is the integrator's server). "" leaves the per-IP limit out.
 func endUserIP(r StartRequest) (string, error) {
 	if r.ClientIP != "" {
 		a, err := netip.ParseAddr(strings.TrimSpace(r.ClientIP))
@@ -193,8 +195,12 @@ func (s *Service) countStart(ctx context.Context, tx Tx, app App, key APIKey, nv
 	}
 	for i, h := range lhs {
 		if n := ns[i]; n > int64(h.Limit.Max) {
+			hint := ""
+			if h.Limit.Scope == ScopeIP {
+				hint = "; the per-IP limit counts the end user's address, which the backend sends as client_ip"
+			}
 			return rateLimited(h.Limit.Name(), h.End.Sub(now),
-				"too many verifications for this %s: at most %d per %s (limit %s)", strings.ReplaceAll(h.Limit.Scope, "_", " "), h.Limit.Max, time.Duration(h.Limit.WindowS)*time.Second, h.Limit.Name())
+				"too many verifications for this %s: at most %d per %s (limit %s)%s", strings.ReplaceAll(h.Limit.Scope, "_", " "), h.Limit.Max, time.Duration(h.Limit.WindowS)*time.Second, h.Limit.Name(), hint)
 		}
 	}
 	return nil

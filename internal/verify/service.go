@@ -76,6 +76,7 @@ type Service struct {
 	risk         RiskChecker
 	onAbuse      func(kind, limit string)
 	touches      keyTouches // keys.go: when each key's use was last written
+	ipHints      keyHints   // clientip.go: keys told to send client_ip
 }
 
 // NewService checks cfg and returns a Service.
@@ -174,8 +175,10 @@ type StartRequest struct {
 	// not the backend.
 	ClientIP       string `json:"client_ip,omitempty"`
 	IdempotencyKey string `json:"-"`
-	// RemoteIP is the request's own address (through trusted proxies),
-	// used when ClientIP is not given.
+	// RemoteIP is the end user's own address when the start comes from the
+	// user's browser, used when ClientIP is not given. It is never the
+	// address of a caller with an API key: that is the integrator's server,
+	// which the per-IP limit must not count (it would lock the backend out).
 	RemoteIP string `json:"-"`
 }
 
@@ -272,6 +275,9 @@ func (s *Service) startChecked(ctx context.Context, c Caller, r StartRequest, nv
 	ip, err := endUserIP(r)
 	if err != nil {
 		return err
+	}
+	if ip == "" {
+		s.hintClientIP(ctx, c.Key)
 	}
 	return s.assessRisk(ctx, c.App, nv, ip)
 }

@@ -60,7 +60,8 @@ func (h *Handler) demoStart(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	req := verify.StartRequest{Phone: body.Phone, Locale: body.Locale, Metadata: map[string]string{"source": "demo"}}
+	// The demo page is the user's browser: its address is the end user's.
+	req := verify.StartRequest{Phone: body.Phone, Locale: body.Locale, Metadata: map[string]string{"source": "demo"}, RemoteIP: h.cfg.API.RemoteIP(r)}
 	if len(wf) == 1 {
 		req.Channel = wf[0].Channel
 	} else {
