@@ -29,9 +29,10 @@ func TestAttackServeRoutesLiveTrafficToSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	bin := rgproc.Binary(t) // built before the clock starts: a slow build is not a hang
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, rgproc.Binary(t), "serve", "--config", cfg, "--http", rgproc.FreeAddr(t))
+	cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfg, "--http", rgproc.FreeAddr(t))
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
