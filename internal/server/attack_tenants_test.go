@@ -284,3 +284,24 @@ func TestAttackBackendLockedOutByPerIPLimit(t *testing.T) {
 		t.Errorf("101st start for one end user: %d %s, want 429 naming client_ip", r.status, r.body)
 	}
 }
+
+// A test key's starts must not use up the live traffic's limits: five
+// sandbox starts for a victim's phone would otherwise refuse the victim's
+// next live verification (phone limit 5 an hour).
+func TestAttackTestKeyExhaustsLivePhoneLimit(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir())
+	test := h.newTestKey("verify")
+	const victim = "+14155552690"
+	for range 6 {
+		r := h.do("POST", "/v1/verifications", test, map[string]any{"phone": victim, "channel": "missed_call"})
+		if r.status != http.StatusCreated {
+			break // the sandbox's own limit: fine
+		}
+		h.mustStatus(h.do("POST", "/v1/verifications/"+r.json(t)["id"].(string)+"/cancel", test, nil), http.StatusOK)
+	}
+	r := h.do("POST", "/v1/verifications", h.key, map[string]any{"phone": victim, "channel": "missed_call", "client_ip": "203.0.113.9"})
+	if r.status != http.StatusCreated {
+		t.Errorf("live start after a test key's sandbox starts for the phone: %d %s, want 201", r.status, r.body)
+	}
+}

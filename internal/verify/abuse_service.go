@@ -179,7 +179,7 @@ func (s *Service) checkPrefixBlock(ctx context.Context, tx Tx, nv Verification) 
 // Rolled back with the start, a refused start counts nothing, so a number
 // at its limit is not pushed further out by retries.
 func (s *Service) countStart(ctx context.Context, tx Tx, app App, key APIKey, nv Verification, ip string, only ...string) error {
-	sub := subject{App: app.ID, Key: key.ID, Phone: nv.Phone, Country: nv.Country, IP: ip}
+	sub := subject{App: counterApp(nv), Key: key.ID, Phone: nv.Phone, Country: nv.Country, IP: ip}
 	now := s.Now()
 	lhs := limitHits(effectiveLimits(s.abuse.Limits, app.Settings.RateLimits), sub, s.abuse.PrefixDigits, now, only...)
 	if len(lhs) == 0 {
@@ -211,8 +211,8 @@ func (s *Service) countStart(ctx context.Context, tx Tx, app App, key APIKey, nv
 // records fraud.prefix_blocked on nv (which is already inserted).
 func (s *Service) guardPumping(ctx context.Context, tx Tx, nv Verification, notices *[]Notice) error {
 	p := s.abuse.Pumping
-	if !outbound(nv.Workflow) || p.Window <= 0 || p.MinStarts <= 0 {
-		return nil
+	if !outbound(nv.Workflow) || p.Window <= 0 || p.MinStarts <= 0 || nv.Sandbox {
+		return nil // the sandbox's texts and calls cost nothing, and must not block live prefixes
 	}
 	now := s.Now()
 	prefix := phone.Prefix(nv.Phone, s.abuse.PrefixDigits)
@@ -255,7 +255,7 @@ func (s *Service) guardPumping(ctx context.Context, tx Tx, nv Verification, noti
 // countVerified adds a verification to its prefix's conversion.
 func (s *Service) countVerified(ctx context.Context, tx Tx, v Verification) error {
 	p := s.abuse.Pumping
-	if !outbound(v.Workflow) || p.Window <= 0 {
+	if !outbound(v.Workflow) || p.Window <= 0 || v.Sandbox {
 		return nil
 	}
 	_, verifiedKey, cur, _, end := pumpingKeys(v.AppID, phone.Prefix(v.Phone, s.abuse.PrefixDigits), p.Window, s.Now())

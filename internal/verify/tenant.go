@@ -53,3 +53,13 @@ func tenantsCandidates(in carrier.InboundCall, vs []Verification) []Verification
 	}
 	return out
 }
+
+// counterApp is the app name rate-limit counters of v are kept under: the
+// sandbox counts apart from live traffic, so a test key's starts never use
+// up a live phone's or the app's limits.
+func counterApp(v Verification) string {
+	if v.Sandbox {
+		return v.AppID + "/sandbox"
+	}
+	return v.AppID
+}
