@@ -26,6 +26,16 @@ type InboundCall struct {
 	Carrier string // adapter instance name: "sim", "sip:trunk-a", "twilio"
 	CallID  string // the carrier's id for this attempt; "" if it has none
 	At      time.Time
+	// Tenant, when set, limits what the call may match to one app's sandbox
+	// or live verifications: a simulated call placed with an API key
+	// reaches only that key's own traffic. Real carriers leave it nil.
+	Tenant *CallTenant
+}
+
+// CallTenant is one app's sandbox (test keys) or live traffic.
+type CallTenant struct {
+	AppID   string
+	Sandbox bool
 }
 
 // Action is what the adapter must do with an inbound call.

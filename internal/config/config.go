@@ -565,6 +565,16 @@ func (c *Config) AllowedNetworks() ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// SimRouteError says that a route sends live traffic to the simulator,
+// which outside dev mode needs simulator.enabled: texts and calls to the
+// simulator never reach a phone, and whoever can read /sim/phones reads
+// the codes.
+func SimRouteError(route int, carrier string) error {
+	return fmt.Errorf("routes[%d]: carrier %q is the simulator (type: sim), so live verifications would never reach a phone; "+
+		"route live traffic to a real carrier, or set simulator.enabled: true (RINGGATE_SIMULATOR_ENABLED=true) to send it to the simulator on purpose, for testing only; "+
+		"test keys use the simulator without a route", route, carrier)
+}
+
 // Carrier types this build knows.
 var carrierTypes = map[string]bool{"sim": true, "sip": true, "smpp": true, "twilio": true, "vonage": true, "plivo": true, "telnyx": true}
 
@@ -602,9 +612,10 @@ func (c *Config) validateCarriers() []error {
 		}
 		names[cr.Name] = true
 	}
-	outbound := map[string]bool{}
+	outbound, simulated := map[string]bool{}, map[string]bool{}
 	for _, cr := range c.Carriers {
 		outbound[cr.Name] = cr.Type != "sip" || cr.SIP.Trunk != ""
+		simulated[cr.Name] = cr.Type == "sim"
 	}
 	errs = append(errs, c.validateSMPPRoutes()...)
 	channels := map[string]bool{"": true, "*": true, "flash_call": true, "answer_call": true, "voice_otp": true, "sms_otp": true}
@@ -620,6 +631,8 @@ func (c *Config) validateCarriers() []error {
 				errs = append(errs, fmt.Errorf("routes[%d]: carrier %q is not in carriers", i, n))
 			} else if !outbound[n] {
 				errs = append(errs, fmt.Errorf("routes[%d]: carrier %q has no sip.trunk, so it cannot place calls", i, n))
+			} else if simulated[n] && c.Mode != ModeDev && !c.Simulator.Enabled {
+				errs = append(errs, SimRouteError(i, n))
 			}
 		}
 	}

@@ -143,6 +143,7 @@ func TestValidateCarriersAndRoutes(t *testing.T) {
 	ok := Defaults(ModeServe)
 	ok.Database.URL, ok.Secret = "sqlite:x.db", strings.Repeat("ab", 32)
 	ok.Carriers = []Carrier{{Name: "primary", Type: "sim"}, {Name: "backup", Type: "sim", SimulateOutage: true}}
+	ok.Simulator.Enabled = true // live routes to sim carriers need it in serve
 	ok.Routes = []Route{{Country: "GB", Channel: "sms_otp", Carriers: []string{"backup", "primary"}}}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid carriers refused: %v", err)
@@ -268,5 +269,28 @@ routes: [{carriers: [uk-trunk]}]
 	}
 	if got := CarrierEnvName("uk-trunk.1", "SIP_PASSWORD"); got != "RINGGATE_CARRIER_UK_TRUNK_1_SIP_PASSWORD" {
 		t.Errorf("CarrierEnvName = %s", got)
+	}
+}
+
+// In serve, a route to a sim carrier needs simulator.enabled; dev mode's
+// defaults route everything to the simulator.
+func TestValidateSimRouteNeedsSimulatorEnabled(t *testing.T) {
+	t.Parallel()
+	c := Defaults(ModeServe)
+	c.Database.URL, c.Secret = "sqlite:x.db", strings.Repeat("ab", 32)
+	c.Carriers = []Carrier{{Name: "primary", Type: "sim"}}
+	c.Routes = []Route{{Carriers: []string{"primary"}}}
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "simulator.enabled") {
+		t.Fatalf("Validate() = %v, want it to name simulator.enabled", err)
+	}
+	c.Simulator.Enabled = true
+	if err := c.Validate(); err != nil {
+		t.Fatalf("with simulator.enabled: %v", err)
+	}
+	dev := Defaults(ModeDev)
+	dev.Simulator.Enabled = false
+	if err := dev.Validate(); err != nil {
+		t.Fatalf("dev defaults: %v", err)
 	}
 }

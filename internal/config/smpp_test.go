@@ -25,6 +25,8 @@ carriers:
       rebind_interval: 3s
   - name: backup
     type: sim
+simulator:
+  enabled: true
 routes:
   - channel: sms_otp
     carriers: [smsc-eu, backup]

@@ -216,8 +216,8 @@ func (a *API) wrap(rt route) http.Handler {
 				writeProblem(w, r, codeSimulatorOff, "", "the simulator is off on this server; it is on in `ringgate dev` and with simulator.enabled in the config")
 				return
 			}
-			if a.simOpen && a.simOn {
-				break
+			if a.simOpen && a.simOn && r.Header.Get("Authorization") == "" {
+				break // dev mode on loopback: anyone, seeing everyone's phones
 			}
 			if !a.simOn && r.Header.Get("Authorization") == "" {
 				writeProblem(w, r, codeSimulatorOff, "", "the simulator is off on this server; only test keys (rg_test_…) may use it, for the sandbox")

@@ -37,7 +37,7 @@ func (a *API) patchApp(w http.ResponseWriter, r *http.Request) {
 		a.writeDecodeError(w, r, err)
 		return
 	}
-	app, err := a.svc.UpdateSettings(r.Context(), c.App.ID, body)
+	app, err := a.svc.UpdateSettings(r.Context(), c.Tenant(), body)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -18,7 +18,7 @@ import (
 func (a *API) viewer(w http.ResponseWriter, r *http.Request) (v verify.Verification, masked bool, err error) {
 	id := r.PathValue("id")
 	if c, ok := callerOf(r); ok {
-		v, err = a.svc.Get(r.Context(), c.App.ID, id)
+		v, err = a.svc.Get(r.Context(), c.Tenant(), id)
 		return v, false, err
 	}
 	w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -60,7 +60,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, errors.New("response writer cannot flush"))
 		return
 	}
-	release, refused := a.slots.acquire(a.remoteIP(r), streamToken(r))
+	release, refused := a.slots.acquire(a.RemoteIP(r), streamToken(r))
 	if refused != nil {
 		writeLimited(w, r, refused)
 		return

@@ -75,7 +75,10 @@ func inPrefixes(a netip.Addr, ps []netip.Prefix) bool {
 	return false
 }
 
-func (a *API) remoteIP(r *http.Request) string {
+// RemoteIP is the address of the request's sender (through trusted
+// proxies): the end user's for a request from their browser (the dev
+// demo page), never used for a caller with an API key.
+func (a *API) RemoteIP(r *http.Request) string {
 	ip := ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), a.trusted)
 	if !ip.IsValid() {
 		return ""
@@ -109,7 +112,7 @@ func (a *API) listBlockedPrefixes(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) unblockPrefix(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	if err := a.svc.UnblockPrefix(r.Context(), c.App.ID, r.PathValue("prefix")); err != nil {
+	if err := a.svc.UnblockPrefix(r.Context(), c.Tenant(), r.PathValue("prefix")); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

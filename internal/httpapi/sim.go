@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -8,6 +9,21 @@ import (
 	"github.com/ringgate/ringgate/internal/phone"
 	"github.com/ringgate/ringgate/internal/verify"
 )
+
+// simView is whose simulated traffic the request sees and acts on: the
+// key's app and its sandbox (test key) or live traffic (live key), or,
+// without a key on dev mode's open simulator, everyone's.
+func simView(r *http.Request) sim.View {
+	c, ok := callerOf(r)
+	if !ok {
+		return sim.Everyone // only reached when the simulator is open (wrap)
+	}
+	t := c.Tenant()
+	return sim.View{AppID: t.AppID, Sandbox: t.Sandbox}
+}
+
+// simCtx is the request's context scoped to its simView.
+func simCtx(r *http.Request) context.Context { return sim.WithView(r.Context(), simView(r)) }
 
 type simCallBody struct {
 	From string `json:"from"`
@@ -26,7 +42,7 @@ func (a *API) simCall(w http.ResponseWriter, r *http.Request) {
 		a.writeDecodeError(w, r, err)
 		return
 	}
-	res, err := a.sim.Call(r.Context(), body.From, body.To)
+	res, err := a.sim.Call(simCtx(r), body.From, body.To)
 	var bad *sim.InvalidNumberError
 	if errors.As(err, &bad) {
 		writeProblem(w, r, string(verify.CodeInvalidPhone), bad.Field, bad.Error())
@@ -51,7 +67,7 @@ func (a *API) simNumber(w http.ResponseWriter, r *http.Request) (string, bool) {
 
 func (a *API) simPhone(w http.ResponseWriter, r *http.Request) {
 	if n, ok := a.simNumber(w, r); ok {
-		writeJSON(w, http.StatusOK, a.sim.Phone(n))
+		writeJSON(w, http.StatusOK, a.sim.PhoneIn(simView(r), n))
 	}
 }
 
@@ -76,7 +92,7 @@ func (a *API) simAnswer(w http.ResponseWriter, r *http.Request) {
 	if body.As == "" {
 		body.As = "human"
 	}
-	a.simAct(w, r, n, a.sim.Answer(r.Context(), n, body.As))
+	a.simAct(w, r, n, a.sim.Answer(simCtx(r), n, body.As))
 }
 
 func (a *API) simDTMF(w http.ResponseWriter, r *http.Request) {
@@ -89,12 +105,12 @@ func (a *API) simDTMF(w http.ResponseWriter, r *http.Request) {
 		a.writeDecodeError(w, r, err)
 		return
 	}
-	a.simAct(w, r, n, a.sim.DTMF(r.Context(), n, body.Digits))
+	a.simAct(w, r, n, a.sim.DTMF(simCtx(r), n, body.Digits))
 }
 
 func (a *API) simHangup(w http.ResponseWriter, r *http.Request) {
 	if n, ok := a.simNumber(w, r); ok {
-		a.simAct(w, r, n, a.sim.Hangup(r.Context(), n))
+		a.simAct(w, r, n, a.sim.Hangup(simCtx(r), n))
 	}
 }
 
@@ -111,6 +127,6 @@ func (a *API) simAct(w http.ResponseWriter, r *http.Request, number string, err 
 	case err != nil:
 		a.writeError(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, a.sim.Phone(number))
+		writeJSON(w, http.StatusOK, a.sim.PhoneIn(simView(r), number))
 	}
 }

@@ -17,7 +17,8 @@ func (a *API) startVerification(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body.IdempotencyKey = r.Header.Get("Idempotency-Key")
-	body.RemoteIP = a.remoteIP(r)
+	// Not body.RemoteIP: the caller has an API key, so this request's
+	// address is the integrator's server, not the end user (client_ip).
 	v, created, err := a.svc.Start(r.Context(), c, body)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -33,7 +34,7 @@ func (a *API) startVerification(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) getVerification(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	v, err := a.svc.Get(r.Context(), c.App.ID, r.PathValue("id"))
+	v, err := a.svc.Get(r.Context(), c.Tenant(), r.PathValue("id"))
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -91,7 +92,7 @@ func servePage[T, V any](a *API, w http.ResponseWriter, r *http.Request,
 func (a *API) listVerifications(w http.ResponseWriter, r *http.Request) {
 	servePage(a, w, r, func(c verify.Caller, q url.Values, limit int) ([]verify.Verification, string, error) {
 		return a.svc.List(r.Context(), verify.ListFilter{
-			AppID: c.App.ID, Phone: q.Get("phone"), Status: verify.Status(q.Get("status")),
+			Tenant: c.Tenant(), Phone: q.Get("phone"), Status: verify.Status(q.Get("status")),
 			BeforeID: q.Get("cursor"), Limit: limit,
 		})
 	}, func(v verify.Verification) verify.View { return a.svc.ViewOf(v, true) })
@@ -99,7 +100,7 @@ func (a *API) listVerifications(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) cancelVerification(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	v, err := a.svc.Cancel(r.Context(), c.App.ID, r.PathValue("id"))
+	v, err := a.svc.Cancel(r.Context(), c.Tenant(), r.PathValue("id"))
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -147,7 +148,7 @@ func viewDelivery(d verify.Delivery) deliveryView {
 func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	servePage(a, w, r, func(c verify.Caller, q url.Values, limit int) ([]verify.Delivery, string, error) {
 		return a.svc.Deliveries(r.Context(), verify.DeliveryFilter{
-			AppID: c.App.ID, Status: q.Get("status"), VerificationID: q.Get("verification_id"),
+			Tenant: c.Tenant(), Status: q.Get("status"), VerificationID: q.Get("verification_id"),
 			BeforeID: q.Get("cursor"), Limit: limit,
 		})
 	}, viewDelivery)
@@ -155,7 +156,7 @@ func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	d, err := a.svc.RetryDelivery(r.Context(), c.App.ID, r.PathValue("id"))
+	d, err := a.svc.RetryDelivery(r.Context(), c.Tenant(), r.PathValue("id"))
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -171,7 +172,7 @@ type checkResponse struct {
 }
 
 func (a *API) checkVerification(w http.ResponseWriter, r *http.Request) {
-	appID, byToken, err := a.actor(w, r)
+	t, byToken, err := a.actor(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -181,7 +182,7 @@ func (a *API) checkVerification(w http.ResponseWriter, r *http.Request) {
 		a.writeDecodeError(w, r, err)
 		return
 	}
-	res, err := a.svc.Check(r.Context(), appID, r.PathValue("id"), body)
+	res, err := a.svc.Check(r.Context(), t, r.PathValue("id"), body)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -201,28 +202,28 @@ type publicCheckResponse struct {
 	verify.PublicView
 }
 
-// actor resolves who acts on a verification: the app of the API key, or,
-// for a page holding the client token (the widget), the app of the one
+// actor resolves who acts on a verification: the tenant of the API key, or,
+// for a page holding the client token (the widget), the tenant of the one
 // verification the token is bound to. A token for one verification cannot
 // act on another: ClientView checks it against the id in the path.
-func (a *API) actor(w http.ResponseWriter, r *http.Request) (appID string, byToken bool, err error) {
+func (a *API) actor(w http.ResponseWriter, r *http.Request) (t verify.Tenant, byToken bool, err error) {
 	if c, ok := callerOf(r); ok {
-		return c.App.ID, false, nil
+		return c.Tenant(), false, nil
 	}
 	v, _, err := a.viewer(w, r)
 	if err != nil {
-		return "", true, err
+		return verify.Tenant{}, true, err
 	}
-	return v.AppID, true, nil
+	return verify.TenantOf(v), true, nil
 }
 
 func (a *API) nextStep(w http.ResponseWriter, r *http.Request) {
-	appID, byToken, err := a.actor(w, r)
+	t, byToken, err := a.actor(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	v, err := a.svc.Next(r.Context(), appID, r.PathValue("id"))
+	v, err := a.svc.Next(r.Context(), t, r.PathValue("id"))
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -354,7 +354,7 @@ func TestAttackRevokedKeyStreamContinues(t *testing.T) {
 			<-s.events // verification.started: the stream is live
 			if how == "api" {
 				h.mustStatus(h.do("DELETE", "/v1/keys/"+keyID, h.key, nil), http.StatusOK)
-			} else if _, err := h.srv.Service().RevokeKey(t.Context(), "app_demo", keyID); err != nil {
+			} else if _, err := h.srv.Service().RevokeKey(t.Context(), verify.LiveTenant("app_demo"), keyID); err != nil {
 				t.Fatal(err)
 			}
 			revoked := time.Now()

@@ -213,7 +213,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		s.inbox = httpapi.NewDevInbox(s.dev.WebhookSecret)
 	}
 	if cfg.Simulator.Enabled && cfg.Mode != config.ModeDev {
-		log.Warn("the carrier simulator is on: any holder of an API key can place simulated calls that verify numbers; turn simulator.enabled off in production")
+		log.Warn("the carrier simulator is on for live traffic: live verifications routed to sim carriers reach no phone, and every live key can read and drive its own app's simulated phones; turn simulator.enabled off in production")
 	}
 	if t, ok := st.(clusterTransport); ok {
 		s.clu = newCluster(t, log, s.fromPeer, func() {

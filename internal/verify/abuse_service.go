@@ -82,7 +82,9 @@ func (s *Service) noteRefusal(err error) {
 }
 
 // endUserIP is the address a start is counted by: the client_ip the app
-// passed, else the request's own.
+// passed, else the end user's own address when the request came from the
+// user's browser (RemoteIP, never set for a caller with an API key, whose
+// address is the integrator's server). "" leaves the per-IP limit out.
 func endUserIP(r StartRequest) (string, error) {
 	if r.ClientIP != "" {
 		a, err := netip.ParseAddr(strings.TrimSpace(r.ClientIP))
@@ -177,7 +179,7 @@ func (s *Service) checkPrefixBlock(ctx context.Context, tx Tx, nv Verification) 
 // Rolled back with the start, a refused start counts nothing, so a number
 // at its limit is not pushed further out by retries.
 func (s *Service) countStart(ctx context.Context, tx Tx, app App, key APIKey, nv Verification, ip string, only ...string) error {
-	sub := subject{App: app.ID, Key: key.ID, Phone: nv.Phone, Country: nv.Country, IP: ip}
+	sub := subject{App: counterApp(nv), Key: key.ID, Phone: nv.Phone, Country: nv.Country, IP: ip}
 	now := s.Now()
 	lhs := limitHits(effectiveLimits(s.abuse.Limits, app.Settings.RateLimits), sub, s.abuse.PrefixDigits, now, only...)
 	if len(lhs) == 0 {
@@ -193,8 +195,12 @@ func (s *Service) countStart(ctx context.Context, tx Tx, app App, key APIKey, nv
 	}
 	for i, h := range lhs {
 		if n := ns[i]; n > int64(h.Limit.Max) {
+			hint := ""
+			if h.Limit.Scope == ScopeIP {
+				hint = "; the per-IP limit counts the end user's address, which the backend sends as client_ip"
+			}
 			return rateLimited(h.Limit.Name(), h.End.Sub(now),
-				"too many verifications for this %s: at most %d per %s (limit %s)", strings.ReplaceAll(h.Limit.Scope, "_", " "), h.Limit.Max, time.Duration(h.Limit.WindowS)*time.Second, h.Limit.Name())
+				"too many verifications for this %s: at most %d per %s (limit %s)%s", strings.ReplaceAll(h.Limit.Scope, "_", " "), h.Limit.Max, time.Duration(h.Limit.WindowS)*time.Second, h.Limit.Name(), hint)
 		}
 	}
 	return nil
@@ -205,8 +211,8 @@ func (s *Service) countStart(ctx context.Context, tx Tx, app App, key APIKey, nv
 // records fraud.prefix_blocked on nv (which is already inserted).
 func (s *Service) guardPumping(ctx context.Context, tx Tx, nv Verification, notices *[]Notice) error {
 	p := s.abuse.Pumping
-	if !outbound(nv.Workflow) || p.Window <= 0 || p.MinStarts <= 0 {
-		return nil
+	if !outbound(nv.Workflow) || p.Window <= 0 || p.MinStarts <= 0 || nv.Sandbox {
+		return nil // the sandbox's texts and calls cost nothing, and must not block live prefixes
 	}
 	now := s.Now()
 	prefix := phone.Prefix(nv.Phone, s.abuse.PrefixDigits)
@@ -249,7 +255,7 @@ func (s *Service) guardPumping(ctx context.Context, tx Tx, nv Verification, noti
 // countVerified adds a verification to its prefix's conversion.
 func (s *Service) countVerified(ctx context.Context, tx Tx, v Verification) error {
 	p := s.abuse.Pumping
-	if !outbound(v.Workflow) || p.Window <= 0 {
+	if !outbound(v.Workflow) || p.Window <= 0 || v.Sandbox {
 		return nil
 	}
 	_, verifiedKey, cur, _, end := pumpingKeys(v.AppID, phone.Prefix(v.Phone, s.abuse.PrefixDigits), p.Window, s.Now())
@@ -291,7 +297,7 @@ func (s *Service) checkStartPacing(ctx context.Context, tx Tx, nv Verification) 
 	if s.abuse.ResendInterval <= 0 || nv.Workflow[0].Channel == ChannelMissedCall {
 		return nil
 	}
-	last, err := tx.Verifications(ctx, ListFilter{AppID: nv.AppID, Phone: nv.Phone, Limit: 1})
+	last, err := tx.Verifications(ctx, ListFilter{Tenant: TenantOf(nv), Phone: nv.Phone, Limit: 1})
 	if err != nil || len(last) == 0 {
 		return err
 	}
@@ -359,12 +365,17 @@ func (s *Service) BlockedPrefixes(ctx context.Context, appID string) ([]PrefixBl
 // UnblockPrefix lifts a block before its cool-off ends (an operator who
 // has looked at the traffic). The prefix's counts stay, so a prefix still
 // being pumped is blocked again by its next start.
-func (s *Service) UnblockPrefix(ctx context.Context, appID, prefix string) error {
+// A test key may not: the block guards live traffic.
+func (s *Service) UnblockPrefix(ctx context.Context, t Tenant, prefix string) error {
+	if err := t.forbidSandbox("unblocking a prefix"); err != nil {
+		return err
+	}
+	appID := t.AppID
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		if err := tx.DeletePrefixBlock(ctx, appID, prefix); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, appID, AuditPrefixUnblocked, prefix, nil)
+		return s.audit(ctx, tx, t, AuditPrefixUnblocked, prefix, nil)
 	})
 	if errors.Is(err, ErrNotFound) {
 		return Errorf(CodeNotFound, "app %s has no block on prefix %q", appID, prefix)

@@ -146,7 +146,7 @@ func (s *Service) AddNumber(ctx context.Context, appID, number, country string) 
 		if err := tx.InsertNumber(ctx, num); err != nil || !hasActor(ctx) {
 			return err
 		}
-		return s.audit(ctx, tx, appID, AuditNumberAdded, num.Number, map[string]any{"country": num.Country})
+		return s.audit(ctx, tx, LiveTenant(appID), AuditNumberAdded, num.Number, map[string]any{"country": num.Country})
 	})
 	if errors.Is(err, ErrConflict) {
 		return num, Errorf(CodeConflict, "app %s already has %s", appID, num.Number)
@@ -162,7 +162,7 @@ func (s *Service) RemoveNumber(ctx context.Context, appID, number string) error 
 		if err := tx.DeleteNumber(ctx, appID, n); err != nil || !hasActor(ctx) {
 			return err
 		}
-		return s.audit(ctx, tx, appID, AuditNumberRemoved, n, nil)
+		return s.audit(ctx, tx, LiveTenant(appID), AuditNumberRemoved, n, nil)
 	})
 	if errors.Is(err, ErrNotFound) {
 		return Errorf(CodeNotFound, "app %s has no number %s", appID, n)
@@ -225,8 +225,14 @@ type SettingsPatch struct {
 }
 
 // UpdateSettings applies p to an app's settings after validating every
-// field: a dialplan that does not parse is refused with its line.
-func (s *Service) UpdateSettings(ctx context.Context, appID string, p SettingsPatch) (App, error) {
+// field: a dialplan that does not parse is refused with its line. An app
+// has one settings object, which its live traffic uses, so a sandbox
+// tenant (a test key) may not change it.
+func (s *Service) UpdateSettings(ctx context.Context, t Tenant, p SettingsPatch) (App, error) {
+	if err := t.forbidSandbox("PATCH /v1/app"); err != nil {
+		return App{}, err
+	}
+	appID := t.AppID
 	var app App
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		var err error
@@ -257,7 +263,7 @@ func (s *Service) UpdateSettings(ctx context.Context, appID string, p SettingsPa
 		if err := tx.UpdateApp(ctx, app); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, appID, AuditSettingsUpdated, appID, map[string]any{"fields": p.fields()})
+		return s.audit(ctx, tx, t, AuditSettingsUpdated, appID, map[string]any{"fields": p.fields()})
 	})
 	if errors.Is(err, ErrNotFound) {
 		return App{}, Errorf(CodeNotFound, "no app %q", appID)

@@ -28,7 +28,7 @@ func TestStepEndHangsUpItsCall(t *testing.T) {
 	}
 	call := jobsOf(t, f, v.ID)[0]
 	f.clock.add(time.Minute)
-	if _, err := f.svc.Next(t.Context(), v.AppID, v.ID); err != nil {
+	if _, err := f.svc.Next(t.Context(), verify.TenantOf(v), v.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := f.svc.RunJobs(t.Context(), 10, time.Minute); err != nil || n != 2 {
@@ -54,7 +54,7 @@ func TestStepEndHangsUpItsCall(t *testing.T) {
 		t.Fatalf("after the old call's events: %+v", got)
 	}
 	// Ending the verification hangs up nothing more: the call has ended.
-	if _, err := f.svc.Cancel(t.Context(), v.AppID, v.ID); err != nil {
+	if _, err := f.svc.Cancel(t.Context(), verify.TenantOf(v), v.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.svc.RunJobs(t.Context(), 10, time.Minute)
@@ -73,7 +73,7 @@ func TestStepEndWhilePlacingHangsUpAfter(t *testing.T) {
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("ClaimJobs = %d, %v", len(jobs), err)
 	}
-	if _, err := f.svc.Cancel(t.Context(), v.AppID, v.ID); err != nil {
+	if _, err := f.svc.Cancel(t.Context(), verify.TenantOf(v), v.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(jobsOf(t, f, v.ID)); n != 1 {

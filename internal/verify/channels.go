@@ -527,12 +527,12 @@ func (s *Service) queueHangUp(ctx context.Context, tx Tx, j Job, n *Notice) erro
 
 // Next moves a pending verification on to its workflow's next step now
 // ("send me a text instead").
-func (s *Service) Next(ctx context.Context, appID, id string) (Verification, error) {
+func (s *Service) Next(ctx context.Context, t Tenant, id string) (Verification, error) {
 	var notices []Notice
 	var out Verification
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		notices = notices[:0]
-		v, err := s.lockOwn(ctx, tx, appID, id)
+		v, err := s.lockOwn(ctx, tx, t, id)
 		if err != nil {
 			return err
 		}
@@ -559,9 +559,9 @@ func (s *Service) Next(ctx context.Context, appID, id string) (Verification, err
 	return out, nil
 }
 
-func (s *Service) lockOwn(ctx context.Context, tx Tx, appID, id string) (Verification, error) {
-	v, err := tx.LockVerification(ctx, id)
-	if errors.Is(err, ErrNotFound) || (err == nil && v.AppID != appID) {
+func (s *Service) lockOwn(ctx context.Context, tx Tx, t Tenant, id string) (Verification, error) {
+	v, err := tx.LockVerificationOf(ctx, t, id)
+	if errors.Is(err, ErrNotFound) {
 		return Verification{}, Errorf(CodeNotFound, "no verification %q", id)
 	}
 	return v, err
@@ -588,12 +588,12 @@ type CheckResult struct {
 // comparison, under the verification's lock: parallel checks queue, and no
 // more than MaxAttempts are ever compared. A malformed code is refused
 // without counting.
-func (s *Service) Check(ctx context.Context, appID, id string, r CheckRequest) (CheckResult, error) {
+func (s *Service) Check(ctx context.Context, t Tenant, id string, r CheckRequest) (CheckResult, error) {
 	var notices []Notice
 	var res CheckResult
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		notices, res = notices[:0], CheckResult{}
-		v, err := s.lockOwn(ctx, tx, appID, id)
+		v, err := s.lockOwn(ctx, tx, t, id)
 		if err != nil {
 			return err
 		}
@@ -693,5 +693,5 @@ func (s *Service) CheckByID(ctx context.Context, id string, r CheckRequest) (Che
 	if err != nil {
 		return CheckResult{}, err
 	}
-	return s.Check(ctx, v.AppID, id, r)
+	return s.Check(ctx, TenantOf(v), id, r)
 }

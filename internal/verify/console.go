@@ -36,7 +36,18 @@ func (s *Service) ConsoleList(ctx context.Context, f ListFilter) ([]Verification
 	if f.Country != "" && !validRegion(f.Country) {
 		return nil, "", FieldErrorf(CodeInvalid, "country", "country %q is not an ISO region code such as GB", f.Country)
 	}
+	f.AllTenants = true // the operator sees every app, sandbox and live
 	return s.List(ctx, f)
+}
+
+// ConsoleRetryDelivery is RetryDelivery for the operator, who sees the
+// app's sandbox and live deliveries alike.
+func (s *Service) ConsoleRetryDelivery(ctx context.Context, appID, id string) (Delivery, error) {
+	d, err := s.RetryDelivery(ctx, LiveTenant(appID), id)
+	if ErrorCode(err) == CodeNotFound {
+		return s.RetryDelivery(ctx, Tenant{AppID: appID, Sandbox: true}, id)
+	}
+	return d, err
 }
 
 func validRegion(c string) bool {
@@ -64,7 +75,7 @@ func (s *Service) ConsoleDetail(ctx context.Context, id string) (Detail, error) 
 	if err != nil {
 		return Detail{}, err
 	}
-	ds, err := s.store.Deliveries(ctx, DeliveryFilter{AppID: v.AppID, VerificationID: id, Limit: 1000})
+	ds, err := s.store.Deliveries(ctx, DeliveryFilter{Tenant: TenantOf(v), VerificationID: id, Limit: 1000})
 	if err != nil {
 		return Detail{}, err
 	}

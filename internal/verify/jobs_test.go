@@ -224,7 +224,7 @@ func TestCarrierEventsOfOldStepsAndRepeats(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.svc.Next(t.Context(), "app_t", v.ID); err != nil {
+	if _, err := f.svc.Next(t.Context(), verify.LiveTenant("app_t"), v.ID); err != nil {
 		t.Fatal(err)
 	}
 	// The text fails after the workflow left it: no effect on step 1.

@@ -80,11 +80,13 @@ type AuditEntry struct {
 	Action string // Audit* constants
 	Target string // what it acted on: an app, key or delivery id
 	Detail json.RawMessage
+	// Sandbox marks an action of a test key: test keys read only these.
+	Sandbox bool
 }
 
-// AuditFilter selects an app's audit entries. AppID must be set.
+// AuditFilter selects a tenant's audit entries; Tenant.AppID must be set.
 type AuditFilter struct {
-	AppID    string
+	Tenant   Tenant
 	Action   string // "" for all
 	BeforeID string // cursor: only IDs less than this
 	Limit    int
@@ -122,7 +124,7 @@ const ConsoleActor = "console"
 func KeyActor(k APIKey) string { return "key:" + k.ID }
 
 // audit records an admin action in tx, so it commits with the action.
-func (s *Service) audit(ctx context.Context, tx Tx, appID, action, target string, detail any) error {
+func (s *Service) audit(ctx context.Context, tx Tx, t Tenant, action, target string, detail any) error {
 	raw := json.RawMessage(`{}`)
 	if detail != nil {
 		b, err := json.Marshal(detail)
@@ -131,7 +133,7 @@ func (s *Service) audit(ctx context.Context, tx Tx, appID, action, target string
 		}
 		raw = b
 	}
-	e := AuditEntry{ID: NewID("aud_"), AppID: appID, At: s.Now(), Actor: ActorOf(ctx), Action: action, Target: target, Detail: raw}
+	e := AuditEntry{ID: NewID("aud_"), AppID: t.AppID, At: s.Now(), Actor: ActorOf(ctx), Action: action, Target: target, Detail: raw, Sandbox: t.Sandbox}
 	if err := tx.InsertAudit(ctx, e); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
@@ -141,7 +143,7 @@ func (s *Service) audit(ctx context.Context, tx Tx, appID, action, target string
 // Audit returns a page of the app's audit log, newest first, and the next
 // page's cursor ("" at the end).
 func (s *Service) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, string, error) {
-	if f.AppID == "" {
+	if f.Tenant.AppID == "" {
 		return nil, "", errors.New("audit: no app")
 	}
 	f.Limit = clampPage(f.Limit) + 1
@@ -160,9 +162,11 @@ type NewKeyRequest struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"` // nil: never
 }
 
-// CreateKey makes a new key for the app and returns it with its secret,
-// which is never readable again.
-func (s *Service) CreateKey(ctx context.Context, appID string, r NewKeyRequest) (APIKey, string, error) {
+// CreateKey makes a new key for the tenant's app and returns it with its
+// secret, which is never readable again. A sandbox tenant (a test key) may
+// make only test keys.
+func (s *Service) CreateKey(ctx context.Context, t Tenant, r NewKeyRequest) (APIKey, string, error) {
+	appID := t.AppID
 	if !r.Scope.Valid() {
 		return APIKey{}, "", FieldErrorf(CodeInvalid, "scope", "scope must be %q or %q", ScopeVerify, ScopeAdmin)
 	}
@@ -172,6 +176,11 @@ func (s *Service) CreateKey(ctx context.Context, appID string, r NewKeyRequest) 
 	case KeyLive, KeyTest:
 	default:
 		return APIKey{}, "", FieldErrorf(CodeInvalid, "kind", "kind must be %q or %q", KeyLive, KeyTest)
+	}
+	if r.Kind == KeyLive {
+		if err := t.forbidSandbox(`creating a live key (kind "live", the default)`); err != nil {
+			return APIKey{}, "", err
+		}
 	}
 	now := s.Now()
 	k := APIKey{ID: NewID("key_"), AppID: appID, Kind: r.Kind, Scope: r.Scope, CreatedAt: now}
@@ -201,7 +210,7 @@ func (s *Service) CreateKey(ctx context.Context, appID string, r NewKeyRequest) 
 		if err := tx.InsertAPIKey(ctx, k); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, appID, AuditKeyCreated, k.ID, map[string]any{
+		return s.audit(ctx, tx, t, AuditKeyCreated, k.ID, map[string]any{
 			"prefix": k.Prefix, "scope": k.Scope, "kind": k.Kind, "expires_at": optTime(k.ExpiresAt),
 		})
 	})
@@ -218,9 +227,21 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-// Keys lists the app's keys, revoked and expired ones included.
-func (s *Service) Keys(ctx context.Context, appID string) ([]APIKey, error) {
-	return s.store.APIKeys(ctx, appID)
+// Keys lists the keys the tenant may manage, revoked and expired ones
+// included: a live key sees all of the app's (it makes its test keys), a
+// test key only test keys.
+func (s *Service) Keys(ctx context.Context, t Tenant) ([]APIKey, error) {
+	ks, err := s.store.APIKeys(ctx, t.AppID)
+	if err != nil {
+		return nil, err
+	}
+	out := ks[:0]
+	for _, k := range ks {
+		if t.mayManage(k) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 // RevokeKey revokes one of the app's keys. An app always keeps at least
@@ -228,7 +249,9 @@ func (s *Service) Keys(ctx context.Context, appID string) ([]APIKey, error) {
 // last one is refused with CodeConflict. A caller may revoke the very key
 // it authenticated with (the last step of a rotation) when another active
 // admin key exists.
-func (s *Service) RevokeKey(ctx context.Context, appID, id string) (APIKey, error) {
+// A test key reaches only test keys: a live key's id is not found.
+func (s *Service) RevokeKey(ctx context.Context, t Tenant, id string) (APIKey, error) {
+	appID := t.AppID
 	now := s.Now()
 	var out APIKey
 	err := s.store.Tx(ctx, func(tx Tx) error {
@@ -239,7 +262,7 @@ func (s *Service) RevokeKey(ctx context.Context, appID, id string) (APIKey, erro
 		found, otherAdmins := false, 0
 		for _, k := range have {
 			if k.ID == id {
-				if !k.RevokedAt.IsZero() {
+				if !k.RevokedAt.IsZero() || !t.mayManage(k) {
 					return Errorf(CodeNotFound, "no active API key %q", id)
 				}
 				found, out = true, k
@@ -259,7 +282,7 @@ func (s *Service) RevokeKey(ctx context.Context, appID, id string) (APIKey, erro
 			return err
 		}
 		out.RevokedAt = now
-		return s.audit(ctx, tx, appID, AuditKeyRevoked, id, map[string]any{"prefix": out.Prefix, "scope": out.EffectiveScope()})
+		return s.audit(ctx, tx, t, AuditKeyRevoked, id, map[string]any{"prefix": out.Prefix, "scope": out.EffectiveScope()})
 	})
 	if errors.Is(err, ErrNotFound) {
 		return APIKey{}, Errorf(CodeNotFound, "no active API key %q", id)

@@ -78,6 +78,7 @@ type Service struct {
 	risk         RiskChecker
 	onAbuse      func(kind, limit string)
 	touches      keyTouches // keys.go: when each key's use was last written
+	ipHints      keyHints   // clientip.go: keys told to send client_ip
 }
 
 // NewService checks cfg and returns a Service.
@@ -176,8 +177,10 @@ type StartRequest struct {
 	// not the backend.
 	ClientIP       string `json:"client_ip,omitempty"`
 	IdempotencyKey string `json:"-"`
-	// RemoteIP is the request's own address (through trusted proxies),
-	// used when ClientIP is not given.
+	// RemoteIP is the end user's own address when the start comes from the
+	// user's browser, used when ClientIP is not given. It is never the
+	// address of a caller with an API key: that is the integrator's server,
+	// which the per-IP limit must not count (it would lock the backend out).
 	RemoteIP string `json:"-"`
 }
 
@@ -278,6 +281,9 @@ func (s *Service) startChecked(ctx context.Context, c Caller, r StartRequest, nv
 	if err != nil {
 		return err
 	}
+	if ip == "" {
+		s.hintClientIP(ctx, c.Key)
+	}
 	return s.assessRisk(ctx, c.App, nv, ip)
 }
 
@@ -310,7 +316,7 @@ func (s *Service) start(ctx context.Context, c Caller, r StartRequest, nv Verifi
 func (s *Service) startTx(ctx context.Context, tx Tx, c Caller, nv Verification, ip string, notices *[]Notice) (Verification, error) {
 	app := c.App
 	if nv.IdempotencyKey != "" {
-		prev, err := tx.VerificationByIdempotencyKey(ctx, nv.AppID, nv.IdempotencyKey)
+		prev, err := tx.VerificationByIdempotencyKey(ctx, TenantOf(nv), nv.IdempotencyKey)
 		switch {
 		case err == nil && prev.RequestHash != nv.RequestHash:
 			return Verification{}, FieldErrorf(CodeIdempotencyMismatch, "Idempotency-Key", "Idempotency-Key %q was used with a different request", nv.IdempotencyKey)
@@ -322,7 +328,7 @@ func (s *Service) startTx(ctx context.Context, tx Tx, c Caller, nv Verification,
 	}
 	// A pending verification for the phone is superseded, never shared:
 	// its id and client token belong to whoever started it.
-	prev, err := tx.PendingVerification(ctx, nv.AppID, nv.Phone)
+	prev, err := tx.PendingVerification(ctx, TenantOf(nv), nv.Phone)
 	switch {
 	case err == nil && nv.CreatedAt.Before(prev.ExpiresAt):
 		n, err := s.finish(ctx, tx, prev, StatusCanceled, ReasonSuperseded, detail{})
@@ -414,6 +420,7 @@ func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string,
 	dl := Delivery{
 		ID: NewID("msg_"), AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ,
 		URL: v.CallbackURL, Payload: body, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now,
+		Sandbox: v.Sandbox,
 	}
 	if err := tx.InsertDelivery(ctx, dl); err != nil {
 		return Notice{}, fmt.Errorf("queue %s webhook: %w", typ, err)
@@ -454,10 +461,10 @@ func (s *Service) finish(ctx context.Context, tx Tx, v Verification, st Status, 
 	return n, s.endStepCalls(ctx, tx, v, &n)
 }
 
-// Get returns one of the app's verifications.
-func (s *Service) Get(ctx context.Context, appID, id string) (Verification, error) {
-	v, err := s.store.Verification(ctx, id)
-	if errors.Is(err, ErrNotFound) || (err == nil && v.AppID != appID) {
+// Get returns one of the tenant's verifications.
+func (s *Service) Get(ctx context.Context, t Tenant, id string) (Verification, error) {
+	v, err := s.store.VerificationOf(ctx, t, id)
+	if errors.Is(err, ErrNotFound) {
 		return Verification{}, Errorf(CodeNotFound, "no verification %q", id)
 	}
 	return v, err
@@ -499,13 +506,13 @@ func clampPage(n int) int {
 	return n
 }
 
-// Cancel ends a pending verification of the app.
-func (s *Service) Cancel(ctx context.Context, appID, id string) (Verification, error) {
+// Cancel ends a pending verification of the tenant.
+func (s *Service) Cancel(ctx context.Context, t Tenant, id string) (Verification, error) {
 	var n Notice
 	var out Verification
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		v, err := tx.LockVerification(ctx, id)
-		if errors.Is(err, ErrNotFound) || (err == nil && v.AppID != appID) {
+		v, err := tx.LockVerificationOf(ctx, t, id)
+		if errors.Is(err, ErrNotFound) {
 			return Errorf(CodeNotFound, "no verification %q", id)
 		}
 		if err != nil {
@@ -636,6 +643,7 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 	if err != nil {
 		return "", "", err
 	}
+	cands = tenantsCandidates(in, cands)
 	for _, v := range cands {
 		matched := v.DialNumber == to
 		switch {
@@ -805,21 +813,21 @@ func (s *Service) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery,
 	return ds, ds[len(ds)-1].ID, nil
 }
 
-// RetryDelivery makes one of the app's webhook deliveries due now.
-func (s *Service) RetryDelivery(ctx context.Context, appID, id string) (Delivery, error) {
+// RetryDelivery makes one of the tenant's webhook deliveries due now.
+func (s *Service) RetryDelivery(ctx context.Context, t Tenant, id string) (Delivery, error) {
 	var d Delivery
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		if _, err := tx.Delivery(ctx, appID, id); err != nil {
+		if _, err := tx.Delivery(ctx, t, id); err != nil {
 			return err
 		}
-		if err := tx.RequeueDelivery(ctx, appID, id, s.Now()); err != nil {
+		if err := tx.RequeueDelivery(ctx, t, id, s.Now()); err != nil {
 			return err
 		}
 		var err error
-		if d, err = tx.Delivery(ctx, appID, id); err != nil {
+		if d, err = tx.Delivery(ctx, t, id); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, appID, AuditDeliveryRetried, id, map[string]any{"verification_id": d.VerificationID, "type": d.Type})
+		return s.audit(ctx, tx, t, AuditDeliveryRetried, id, map[string]any{"verification_id": d.VerificationID, "type": d.Type})
 	})
 	if errors.Is(err, ErrNotFound) {
 		return Delivery{}, Errorf(CodeNotFound, "no webhook delivery %q", id)
@@ -827,6 +835,6 @@ func (s *Service) RetryDelivery(ctx context.Context, appID, id string) (Delivery
 	if err != nil {
 		return Delivery{}, err
 	}
-	s.publish([]Notice{{AppID: appID, VerificationID: d.VerificationID, Deliveries: true}})
+	s.publish([]Notice{{AppID: t.AppID, VerificationID: d.VerificationID, Deliveries: true}})
 	return d, nil
 }

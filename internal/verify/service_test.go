@@ -102,7 +102,7 @@ func TestLateCallDoesNotVerify(t *testing.T) {
 	if err != nil || d.VerificationID != "" {
 		t.Fatalf("late call: %+v %v", d, err)
 	}
-	got, _ := f.svc.Get(context.Background(), "app_t", v.ID)
+	got, _ := f.svc.Get(context.Background(), verify.LiveTenant("app_t"), v.ID)
 	if got.Status != verify.StatusExpired || got.Reason != verify.ReasonNotDialed || got.ResultCode() != "001" {
 		t.Fatalf("after a late call: %s %s %s", got.Status, got.Reason, got.ResultCode())
 	}
@@ -169,12 +169,12 @@ func TestParallelStartsLeaveOnePending(t *testing.T) {
 	if len(slices.Compact(slices.Clone(ids))) != len(ids) {
 		t.Fatalf("parallel starts shared a verification: %v", ids)
 	}
-	pending, _, err := f.svc.List(context.Background(), verify.ListFilter{AppID: "app_t", Phone: "+14155552673", Status: verify.StatusPending})
+	pending, _, err := f.svc.List(context.Background(), verify.ListFilter{Tenant: verify.LiveTenant("app_t"), Phone: "+14155552673", Status: verify.StatusPending})
 	if err != nil || len(pending) != 1 {
 		t.Fatalf("pending after 10 parallel starts: %d %v", len(pending), err)
 	}
 	for _, id := range ids {
-		v, err := f.svc.Get(context.Background(), "app_t", id)
+		v, err := f.svc.Get(context.Background(), verify.LiveTenant("app_t"), id)
 		if err != nil || (id != pending[0].ID && (v.Status != verify.StatusCanceled || v.Reason != verify.ReasonSuperseded)) {
 			t.Fatalf("%s: %s %s %v", id, v.Status, v.Reason, err)
 		}
@@ -190,7 +190,7 @@ func TestClientTokenLifetime(t *testing.T) {
 	if _, err := f.svc.ClientView(ctx, v.ID, tok); err != nil {
 		t.Fatalf("fresh token: %v", err)
 	}
-	if _, err := f.svc.Cancel(ctx, "app_t", v.ID); err != nil {
+	if _, err := f.svc.Cancel(ctx, verify.LiveTenant("app_t"), v.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.add(verify.ClientTokenLifetime - time.Second)

@@ -29,7 +29,13 @@ type Reader interface {
 	App(ctx context.Context, id string) (App, error)
 	// APIKeyByHash finds a key that is not revoked, and its app.
 	APIKeyByHash(ctx context.Context, hash string) (APIKey, App, error)
+	// Verification finds a verification of any tenant: for the carriers'
+	// and the job runner's side, client tokens and the console. What an API
+	// key reads goes through VerificationOf.
 	Verification(ctx context.Context, id string) (Verification, error)
+	// VerificationOf finds one of the tenant's verifications; another
+	// app's, or the other side of the sandbox line, is ErrNotFound.
+	VerificationOf(ctx context.Context, t Tenant, id string) (Verification, error)
 	// Verifications lists an app's verifications, newest first, that match f.
 	Verifications(ctx context.Context, f ListFilter) ([]Verification, error)
 	// Events returns events of one verification with ID > afterID, oldest
@@ -40,8 +46,8 @@ type Reader interface {
 	// PoolNumbers lists the app's numbers serving country, falling back to
 	// those marked AnyCountry only when the country has none of its own.
 	PoolNumbers(ctx context.Context, appID, country string) ([]Number, error)
-	// Delivery finds one webhook delivery of an app.
-	Delivery(ctx context.Context, appID, id string) (Delivery, error)
+	// Delivery finds one webhook delivery of the tenant.
+	Delivery(ctx context.Context, t Tenant, id string) (Delivery, error)
 	// Deliveries lists an app's webhook deliveries, newest first.
 	Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
 	// NextExpiry is the earliest ExpiresAt of any pending verification; ok is
@@ -92,20 +98,23 @@ type Tx interface {
 	// LockVerification reads a verification and keeps it from changing until
 	// the transaction ends.
 	LockVerification(ctx context.Context, id string) (Verification, error)
-	// PendingVerification finds and locks the app's pending verification for
-	// phone (locked, because the caller may end it when it is overdue).
-	PendingVerification(ctx context.Context, appID, phone string) (Verification, error)
-	// VerificationByIdempotencyKey finds the verification an app started with key.
-	VerificationByIdempotencyKey(ctx context.Context, appID, key string) (Verification, error)
+	// LockVerificationOf is LockVerification of one of the tenant's
+	// verifications; ErrNotFound for anyone else's.
+	LockVerificationOf(ctx context.Context, t Tenant, id string) (Verification, error)
+	// PendingVerification finds and locks the tenant's pending verification
+	// for phone (locked, because the caller may end it when it is overdue).
+	PendingVerification(ctx context.Context, t Tenant, phone string) (Verification, error)
+	// VerificationByIdempotencyKey finds the verification a tenant started with key.
+	VerificationByIdempotencyKey(ctx context.Context, t Tenant, key string) (Verification, error)
 	// PendingForCaller locks and returns every pending verification of any app
 	// for phone on channel.
 	PendingForCaller(ctx context.Context, phone string, channel Channel) ([]Verification, error)
 	// DueForExpiry locks and returns up to limit pending verifications whose
 	// ExpiresAt is not after now, skipping rows another transaction holds.
 	DueForExpiry(ctx context.Context, now time.Time, limit int) ([]Verification, error)
-	// InsertVerification returns ErrConflict when the app already has a
-	// pending verification for the phone, or a verification with the same
-	// non-empty idempotency key.
+	// InsertVerification returns ErrConflict when the tenant (app and
+	// sandbox or live) already has a pending verification for the phone, or
+	// a verification with the same non-empty idempotency key.
 	InsertVerification(ctx context.Context, v Verification) error
 	// UpdateVerification writes v's mutable fields (status, reason, attempts,
 	// channel, step and its code, dial number, caller IDs, verified channel,
@@ -133,26 +142,31 @@ type Tx interface {
 
 	InsertDelivery(ctx context.Context, d Delivery) error
 	// RequeueDelivery makes a delivery due now (status pending, next attempt
-	// at), keeping its attempt count and webhook-id; ErrNotFound if the app
-	// has no such delivery.
-	RequeueDelivery(ctx context.Context, appID, id string, at time.Time) error
+	// at), keeping its attempt count and webhook-id; ErrNotFound if the
+	// tenant has no such delivery.
+	RequeueDelivery(ctx context.Context, t Tenant, id string, at time.Time) error
 }
 
-// ListFilter selects verifications of one app. Empty fields match all,
-// AppID included, so callers serving an app must always set it.
+// ListFilter selects verifications of one tenant: Tenant always counts
+// (an empty AppID matches nothing), unless AllTenants is set, for the
+// operator's console, where Tenant.AppID filters by app when not empty.
+// Other empty fields match all.
 type ListFilter struct {
-	AppID    string
-	Phone    string
-	Status   Status
-	Channel  Channel // the current (or final) step's channel
-	Country  string  // ISO region of the phone
-	BeforeID string  // cursor: only IDs less than this
-	Limit    int
+	Tenant     Tenant
+	AllTenants bool
+	Phone      string
+	Status     Status
+	Channel    Channel // the current (or final) step's channel
+	Country    string  // ISO region of the phone
+	BeforeID   string  // cursor: only IDs less than this
+	Limit      int
 }
 
-// DeliveryFilter selects webhook deliveries of one app.
+// DeliveryFilter selects webhook deliveries of one tenant, or with
+// AllTenants (the console) of any, Tenant.AppID filtering when set.
 type DeliveryFilter struct {
-	AppID          string
+	Tenant         Tenant
+	AllTenants     bool
 	Status         string
 	VerificationID string
 	BeforeID       string

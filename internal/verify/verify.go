@@ -336,6 +336,7 @@ type Delivery struct {
 	LastError      string
 	CreatedAt      time.Time
 	DeliveredAt    time.Time
+	Sandbox        bool // a sandbox verification's, which test keys see
 }
 
 // Job kinds: outbound commands a verification step hands the carriers.

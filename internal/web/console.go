@@ -90,7 +90,7 @@ func (h *Handler) consoleList(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	vs, next, err := h.cfg.Service.ConsoleList(r.Context(), verify.ListFilter{
-		AppID: q.Get("app"), Channel: verify.Channel(q.Get("channel")), Status: verify.Status(q.Get("status")),
+		Tenant: verify.Tenant{AppID: q.Get("app")}, Channel: verify.Channel(q.Get("channel")), Status: verify.Status(q.Get("status")),
 		Country: strings.ToUpper(q.Get("country")), Phone: q.Get("phone"), BeforeID: q.Get("cursor"), Limit: limit,
 	})
 	if err != nil {
@@ -169,7 +169,7 @@ func (h *Handler) consoleDetail(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) consoleRetry(w http.ResponseWriter, r *http.Request) {
-	d, err := h.cfg.Service.RetryDelivery(r.Context(), r.PathValue("app"), r.PathValue("id"))
+	d, err := h.cfg.Service.ConsoleRetryDelivery(r.Context(), r.PathValue("app"), r.PathValue("id"))
 	if err != nil {
 		h.cfg.API.WriteError(w, r, err)
 		return

@@ -56,7 +56,8 @@ func (h *Handler) demoStart(w http.ResponseWriter, r *http.Request) {
 		h.cfg.API.WriteError(w, r, err)
 		return
 	}
-	req := verify.StartRequest{Phone: body.Phone, Locale: body.Locale, Metadata: map[string]string{"source": "demo"}}
+	// The demo page is the user's browser: its address is the end user's.
+	req := verify.StartRequest{Phone: body.Phone, Locale: body.Locale, Metadata: map[string]string{"source": "demo"}, RemoteIP: h.cfg.API.RemoteIP(r)}
 	if len(wf) == 1 {
 		req.Channel = wf[0].Channel
 	} else {
@@ -71,7 +72,7 @@ func (h *Handler) demoStart(w http.ResponseWriter, r *http.Request) {
 	}
 	if body.Restart != "" && body.Restart != v.ID {
 		// The earlier verification was for another number: end it too.
-		if _, err := h.cfg.Service.Cancel(r.Context(), c.App.ID, body.Restart); err != nil && verify.ErrorCode(err) != verify.CodeNotPending {
+		if _, err := h.cfg.Service.Cancel(r.Context(), c.Tenant(), body.Restart); err != nil && verify.ErrorCode(err) != verify.CodeNotPending {
 			h.cfg.API.WriteError(w, r, err)
 			return
 		}
@@ -102,7 +103,7 @@ func (h *Handler) demoSignup(w http.ResponseWriter, r *http.Request) {
 		h.cfg.API.WriteError(w, r, err)
 		return
 	}
-	v, err := h.cfg.Service.Get(r.Context(), c.App.ID, body.VerificationID)
+	v, err := h.cfg.Service.Get(r.Context(), c.Tenant(), body.VerificationID)
 	if err != nil {
 		h.cfg.API.WriteError(w, r, err)
 		return

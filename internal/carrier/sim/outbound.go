@@ -527,7 +527,10 @@ func (c *Carrier) lookupLocked(number string) *simPhone {
 
 // Phone returns what the phone at number has received. Any number has a
 // phone; one that received nothing (or was forgotten) is empty.
-func (c *Carrier) Phone(number string) PhoneView {
+func (c *Carrier) Phone(number string) PhoneView { return c.PhoneIn(Everyone, number) }
+
+// PhoneIn is Phone as v sees it: only the calls and texts of v's traffic.
+func (c *Carrier) PhoneIn(view View, number string) PhoneView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v := PhoneView{Number: number, Calls: []CallView{}, Messages: []MessageView{}}
@@ -536,12 +539,18 @@ func (c *Carrier) Phone(number string) PhoneView {
 		return v
 	}
 	for _, call := range p.calls {
+		if !view.sees(call.cmd.AppID, call.cmd.Sandbox) {
+			continue
+		}
 		v.Calls = append(v.Calls, CallView{
 			ID: call.cmd.ID, From: call.cmd.From, To: call.cmd.To, State: call.state,
 			Cause: call.cause, StartedAt: call.startedAt, Transcript: append([]string{}, call.transcript...),
 		})
 	}
 	for _, m := range p.msgs {
+		if !view.sees(m.cmd.AppID, m.cmd.Sandbox) {
+			continue
+		}
 		v.Messages = append(v.Messages, MessageView{ID: m.cmd.ID, From: m.cmd.From, Text: m.cmd.Text, ReceivedAt: m.receivedAt})
 	}
 	return v
@@ -554,9 +563,10 @@ func checkNumber(number string) error {
 	return nil
 }
 
-// newest returns the phone's most recent call in a live state for which ok
-// holds; ErrNoCall when no call is live, ErrCallState when none fits.
-func (c *Carrier) newestLocked(number string, ok func(*simCall) bool) (*simCall, error) {
+// newest returns the phone's most recent call in a live state, of v's
+// traffic, for which ok holds; ErrNoCall when no such call is live,
+// ErrCallState when none fits.
+func (c *Carrier) newestLocked(v View, number string, ok func(*simCall) bool) (*simCall, error) {
 	p := c.lookupLocked(number)
 	if p == nil {
 		return nil, ErrNoCall
@@ -564,7 +574,7 @@ func (c *Carrier) newestLocked(number string, ok func(*simCall) bool) (*simCall,
 	var live bool
 	for i := len(p.calls) - 1; i >= 0; i-- {
 		call := p.calls[i]
-		if !call.live() {
+		if !call.live() || !v.sees(call.cmd.AppID, call.cmd.Sandbox) {
 			continue
 		}
 		live = true
@@ -592,7 +602,7 @@ func (c *Carrier) Answer(ctx context.Context, number, as string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	call, err := c.newestLocked(number, func(call *simCall) bool { return call.state == StateRinging })
+	call, err := c.newestLocked(viewOf(ctx), number, func(call *simCall) bool { return call.state == StateRinging })
 	if err != nil {
 		return err
 	}
@@ -617,7 +627,7 @@ func (c *Carrier) DTMF(ctx context.Context, number, digits string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	call, err := c.newestLocked(number, func(call *simCall) bool {
+	call, err := c.newestLocked(viewOf(ctx), number, func(call *simCall) bool {
 		if call.state != StateAnswered || call.session == nil {
 			return false
 		}
@@ -644,7 +654,7 @@ func (c *Carrier) Hangup(ctx context.Context, number string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	call, err := c.newestLocked(number, func(*simCall) bool { return true })
+	call, err := c.newestLocked(viewOf(ctx), number, func(*simCall) bool { return true })
 	if err != nil {
 		return err
 	}

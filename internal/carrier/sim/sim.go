@@ -167,6 +167,39 @@ func (c *Carrier) Close() error {
 	return nil
 }
 
+// View is whose simulated traffic a request sees and acts on: one app's
+// sandbox (test keys) or live traffic, or everyone's (All: dev mode's open
+// simulator on loopback, and tests). Phones are one network, but what a
+// phone shows and which of its calls it answers is filtered by the view,
+// so app B's key never reads app A's code nor answers A's call.
+type View struct {
+	All     bool
+	AppID   string
+	Sandbox bool
+}
+
+// Everyone is the unscoped view.
+var Everyone = View{All: true}
+
+func (v View) sees(appID string, sandbox bool) bool {
+	return v.All || (v.AppID == appID && v.Sandbox == sandbox)
+}
+
+type viewKey struct{}
+
+// WithView scopes the phone-side commands (Call, Answer, DTMF, Hangup)
+// run under ctx to v. Without one, they act for Everyone.
+func WithView(ctx context.Context, v View) context.Context {
+	return context.WithValue(ctx, viewKey{}, v)
+}
+
+func viewOf(ctx context.Context) View {
+	if v, ok := ctx.Value(viewKey{}).(View); ok {
+		return v
+	}
+	return Everyone
+}
+
 // CallResult is what the simulated network did with a call.
 type CallResult struct {
 	Disposition    string  `json:"disposition"` // "rejected": verification calls are never answered
@@ -197,7 +230,11 @@ func (c *Carrier) Call(ctx context.Context, from, to string) (CallResult, error)
 	if c.inbound == nil {
 		return CallResult{}, errors.New("sim: no inbound handler")
 	}
-	d, err := c.inbound.InboundCall(ctx, carrier.InboundCall{From: from, To: to, Carrier: c.name, At: c.now()})
+	in := carrier.InboundCall{From: from, To: to, Carrier: c.name, At: c.now()}
+	if v := viewOf(ctx); !v.All {
+		in.Tenant = &carrier.CallTenant{AppID: v.AppID, Sandbox: v.Sandbox}
+	}
+	d, err := c.inbound.InboundCall(ctx, in)
 	if err != nil {
 		return CallResult{}, err
 	}

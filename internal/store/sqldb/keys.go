@@ -15,23 +15,24 @@ func (r reader) APIKeys(ctx context.Context, appID string) ([]verify.APIKey, err
 		`SELECT `+apiKeyCols+` FROM api_keys WHERE app_id = ? ORDER BY created_at, id`, appID)
 }
 
-const auditCols = `id, app_id, at, actor, action, target, detail`
+const auditCols = `id, app_id, at, actor, action, target, detail, sandbox`
 
 func scanAudit(s scanner) (verify.AuditEntry, error) {
 	var e verify.AuditEntry
-	var at int64
+	var at, sandbox int64
 	var detail string
-	if err := s.Scan(&e.ID, &e.AppID, &at, &e.Actor, &e.Action, &e.Target, &detail); err != nil {
+	if err := s.Scan(&e.ID, &e.AppID, &at, &e.Actor, &e.Action, &e.Target, &detail, &sandbox); err != nil {
 		return verify.AuditEntry{}, err
 	}
-	e.At, e.Detail = fromMillis(at), json.RawMessage(detail)
+	e.At, e.Detail, e.Sandbox = fromMillis(at), json.RawMessage(detail), sandbox != 0
 	return e, nil
 }
 
 func (r reader) AuditEntries(ctx context.Context, af verify.AuditFilter) ([]verify.AuditEntry, error) {
-	// app_id is always a condition: an empty AppID matches nothing rather
-	// than every app's entries.
-	f := filter{conds: []string{"app_id = ?"}, args: []any{af.AppID}}
+	// The tenant is always a condition: an empty AppID matches nothing
+	// rather than every app's entries.
+	var f filter
+	f.tenant(af.Tenant, false)
 	f.eq("action", af.Action)
 	f.before("id", af.BeforeID)
 	q, args := f.newestFirst(`SELECT `+auditCols+` FROM audit_log`, af.Limit)
@@ -58,6 +59,6 @@ func (t txn) InsertAudit(ctx context.Context, e verify.AuditEntry) error {
 		detail = "{}"
 	}
 	return t.insert(ctx, "insert audit entry "+e.ID,
-		`INSERT INTO audit_log (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		e.ID, e.AppID, millis(e.At), e.Actor, e.Action, e.Target, detail)
+		`INSERT INTO audit_log (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		e.ID, e.AppID, millis(e.At), e.Actor, e.Action, e.Target, detail, boolInt(e.Sandbox))
 }

@@ -99,10 +99,28 @@ func (r reader) Verification(ctx context.Context, id string) (verify.Verificatio
 		`SELECT `+verificationCols+` FROM verifications WHERE id = ?`, id)
 }
 
+func (r reader) VerificationOf(ctx context.Context, t verify.Tenant, id string) (verify.Verification, error) {
+	return one(ctx, r, scanVerification, "verification "+id,
+		`SELECT `+verificationCols+` FROM verifications WHERE id = ? AND app_id = ? AND sandbox = ?`,
+		id, t.AppID, boolInt(t.Sandbox))
+}
+
 // filter builds a WHERE clause from the conditions whose value is set.
 type filter struct {
 	conds []string
 	args  []any
+}
+
+// tenant adds the tenant's conditions: always, unless all is set (the
+// console), when a non-empty AppID still filters by app. An empty AppID
+// then matches nothing rather than every app's rows.
+func (f *filter) tenant(t verify.Tenant, all bool) {
+	if all {
+		f.eq("app_id", t.AppID)
+		return
+	}
+	f.conds = append(f.conds, "app_id = ?", "sandbox = ?")
+	f.args = append(f.args, t.AppID, boolInt(t.Sandbox))
 }
 
 func (f *filter) eq(col, val string) {
@@ -140,7 +158,7 @@ func (f *filter) newestFirst(selectFrom string, limit int) (string, []any) {
 
 func (r reader) Verifications(ctx context.Context, lf verify.ListFilter) ([]verify.Verification, error) {
 	var f filter
-	f.eq("app_id", lf.AppID)
+	f.tenant(lf.Tenant, lf.AllTenants)
 	f.eq("phone", lf.Phone)
 	f.eq("status", string(lf.Status))
 	f.eq("channel", string(lf.Channel))
@@ -175,16 +193,17 @@ func (r reader) PoolNumbers(ctx context.Context, appID, country string) ([]verif
 	return many(ctx, r, scanNumber, "pool numbers", q, appID, country, verify.AnyCountry, appID, country)
 }
 
-func (r reader) Delivery(ctx context.Context, appID, id string) (verify.Delivery, error) {
+func (r reader) Delivery(ctx context.Context, t verify.Tenant, id string) (verify.Delivery, error) {
 	return one(ctx, r, scanDeliveryRow, "delivery "+id,
-		`SELECT `+deliveryCols+` FROM webhook_deliveries WHERE app_id = ? AND id = ?`, appID, id)
+		`SELECT `+deliveryCols+` FROM webhook_deliveries WHERE app_id = ? AND sandbox = ? AND id = ?`,
+		t.AppID, boolInt(t.Sandbox), id)
 }
 
 func scanDeliveryRow(s scanner) (verify.Delivery, error) { return scanDelivery(s) }
 
 func (r reader) Deliveries(ctx context.Context, df verify.DeliveryFilter) ([]verify.Delivery, error) {
 	var f filter
-	f.eq("app_id", df.AppID)
+	f.tenant(df.Tenant, df.AllTenants)
 	f.eq("status", df.Status)
 	f.eq("verification_id", df.VerificationID)
 	f.before("id", df.BeforeID)

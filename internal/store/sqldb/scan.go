@@ -262,19 +262,19 @@ func scanCall(s scanner) (verify.Call, error) {
 }
 
 const deliveryCols = `id, app_id, verification_id, event_id, type, url, payload, status,
-	attempts, next_attempt_at, last_status_code, last_error, created_at, delivered_at`
+	attempts, next_attempt_at, last_status_code, last_error, created_at, delivered_at, sandbox`
 
 // scanDelivery reads deliveryCols followed by extra destinations.
 func scanDelivery(s scanner, extra ...any) (verify.Delivery, error) {
 	var d verify.Delivery
 	var payload string
-	var next, created, delivered int64
+	var next, created, delivered, sandbox int64
 	dest := []any{&d.ID, &d.AppID, &d.VerificationID, &d.EventID, &d.Type, &d.URL, &payload, &d.Status,
-		&d.Attempts, &next, &d.LastStatusCode, &d.LastError, &created, &delivered}
+		&d.Attempts, &next, &d.LastStatusCode, &d.LastError, &created, &delivered, &sandbox}
 	if err := s.Scan(append(dest, extra...)...); err != nil {
 		return verify.Delivery{}, err
 	}
-	d.Payload = bytesOf(payload)
+	d.Payload, d.Sandbox = bytesOf(payload), sandbox != 0
 	d.NextAttemptAt, d.CreatedAt, d.DeliveredAt = fromMillis(next), fromMillis(created), fromMillis(delivered)
 	return d, nil
 }

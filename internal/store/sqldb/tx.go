@@ -101,16 +101,22 @@ func (t txn) LockVerification(ctx context.Context, id string) (verify.Verificati
 		`SELECT `+verificationCols+` FROM verifications WHERE id = ?`+t.d.ForUpdate(), id)
 }
 
+func (t txn) LockVerificationOf(ctx context.Context, tn verify.Tenant, id string) (verify.Verification, error) {
+	return one(ctx, t.reader, scanVerification, "lock verification "+id,
+		`SELECT `+verificationCols+` FROM verifications WHERE id = ? AND app_id = ? AND sandbox = ?`+t.d.ForUpdate(),
+		id, tn.AppID, boolInt(tn.Sandbox))
+}
+
 // PendingVerification locks what it finds: the caller may end it (an overdue
 // verification found by a new start), and must not race the expirer.
-func (t txn) PendingVerification(ctx context.Context, appID, phone string) (verify.Verification, error) {
+func (t txn) PendingVerification(ctx context.Context, tn verify.Tenant, phone string) (verify.Verification, error) {
 	// The literal status = 'pending' lets SQLite use the partial index.
 	return one(ctx, t.reader, scanVerification, "pending verification",
 		`SELECT `+verificationCols+` FROM verifications
-		WHERE app_id = ? AND phone = ? AND status = 'pending'`+t.d.ForUpdate(), appID, phone)
+		WHERE app_id = ? AND sandbox = ? AND phone = ? AND status = 'pending'`+t.d.ForUpdate(), tn.AppID, boolInt(tn.Sandbox), phone)
 }
 
-func (t txn) VerificationByIdempotencyKey(ctx context.Context, appID, key string) (verify.Verification, error) {
+func (t txn) VerificationByIdempotencyKey(ctx context.Context, tn verify.Tenant, key string) (verify.Verification, error) {
 	if key == "" {
 		return verify.Verification{}, fmt.Errorf("verification by idempotency key: %w", verify.ErrNotFound)
 	}
@@ -118,7 +124,7 @@ func (t txn) VerificationByIdempotencyKey(ctx context.Context, appID, key string
 	// SQLite's planner may use it.
 	return one(ctx, t.reader, scanVerification, "verification by idempotency key",
 		`SELECT `+verificationCols+` FROM verifications
-		WHERE app_id = ? AND idempotency_key = ? AND idempotency_key <> ''`, appID, key)
+		WHERE app_id = ? AND sandbox = ? AND idempotency_key = ? AND idempotency_key <> ''`, tn.AppID, boolInt(tn.Sandbox), key)
 }
 
 func (t txn) PendingForCaller(ctx context.Context, phone string, channel verify.Channel) ([]verify.Verification, error) {
@@ -246,18 +252,18 @@ func (t txn) CallByCarrierID(ctx context.Context, carrier, callID string) (verif
 func (t txn) InsertDelivery(ctx context.Context, d verify.Delivery) error {
 	return t.insert(ctx, "insert delivery "+d.ID,
 		`INSERT INTO webhook_deliveries (`+deliveryCols+`, lease_until)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING`,
 		d.ID, d.AppID, d.VerificationID, d.EventID, d.Type, d.URL, string(d.Payload), d.Status,
 		int64(d.Attempts), millis(d.NextAttemptAt), int64(d.LastStatusCode), d.LastError,
-		millis(d.CreatedAt), millis(d.DeliveredAt))
+		millis(d.CreatedAt), millis(d.DeliveredAt), boolInt(d.Sandbox))
 }
 
 // RequeueDelivery also ends any lease, so a dispatcher still holding the
 // delivery settles into nothing and the next claim sends it again.
-func (t txn) RequeueDelivery(ctx context.Context, appID, id string, at time.Time) error {
+func (t txn) RequeueDelivery(ctx context.Context, tn verify.Tenant, id string, at time.Time) error {
 	return t.update(ctx, "requeue delivery "+id,
 		`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, lease_until = 0
-		WHERE app_id = ? AND id = ?`, millis(at), appID, id)
+		WHERE app_id = ? AND sandbox = ? AND id = ?`, millis(at), tn.AppID, boolInt(tn.Sandbox), id)
 }
 
 // Compile-time check that txn is a whole verify.Tx.

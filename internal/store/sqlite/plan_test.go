@@ -33,7 +33,7 @@ func TestHotQueryPlans(t *testing.T) {
 			UPDATE webhook_deliveries SET lease_until = ? WHERE id IN (SELECT id FROM candidates)
 			AND status || '' = 'pending' AND next_attempt_at + 0 <= ? AND lease_until + 0 <= ? RETURNING id`,
 			"SEARCH webhook_deliveries USING INDEX sqlite_autoindex_webhook_deliveries_1 (id=?)"},
-		{"PendingVerification", `SELECT id FROM verifications WHERE app_id = ? AND phone = ? AND status = 'pending'`,
+		{"PendingVerification", `SELECT id FROM verifications WHERE app_id = ? AND sandbox = ? AND phone = ? AND status = 'pending'`,
 			"USING INDEX verifications_pending_phone"},
 		{"DueForExpiry", `SELECT id FROM verifications WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`,
 			"USING INDEX verifications_expiry"},

@@ -238,7 +238,7 @@ func BenchmarkInsertVerificationTx(b *testing.B) {
 func startTx(ctx context.Context, s *sqldb.Store, n int64, now time.Time) error {
 	phone := fmt.Sprintf("+4477%09d", n)
 	return s.Tx(ctx, func(tx verify.Tx) error {
-		if _, err := tx.PendingVerification(ctx, "app_bench", phone); !errors.Is(err, verify.ErrNotFound) {
+		if _, err := tx.PendingVerification(ctx, verify.LiveTenant("app_bench"), phone); !errors.Is(err, verify.ErrNotFound) {
 			return fmt.Errorf("pending verification: %v", err)
 		}
 		pool, err := tx.PoolNumbers(ctx, "app_bench", "GB")

@@ -42,10 +42,10 @@ func testConsoleQueries(t *testing.T, s Store) {
 		check(t, err, "Verifications")
 		return verificationIDs(got)
 	}
-	equal(t, list(verify.ListFilter{}), []string{"vf_0004", "vf_0003", "vf_0002", "vf_0001"}, "every app")
-	equal(t, list(verify.ListFilter{Channel: verify.ChannelMissedCall}), []string{"vf_0004", "vf_0001"}, "channel filter")
-	equal(t, list(verify.ListFilter{Country: "FR"}), []string{"vf_0004", "vf_0002"}, "country filter")
-	equal(t, list(verify.ListFilter{Country: "GB", Channel: verify.ChannelSMSOTP, AppID: "app_a"}), []string{"vf_0003"}, "channel, country and app")
+	equal(t, list(verify.ListFilter{AllTenants: true}), []string{"vf_0004", "vf_0003", "vf_0002", "vf_0001"}, "every app")
+	equal(t, list(verify.ListFilter{AllTenants: true, Channel: verify.ChannelMissedCall}), []string{"vf_0004", "vf_0001"}, "channel filter")
+	equal(t, list(verify.ListFilter{AllTenants: true, Country: "FR"}), []string{"vf_0004", "vf_0002"}, "country filter")
+	equal(t, list(verify.ListFilter{Country: "GB", Channel: verify.ChannelSMSOTP, AllTenants: true, Tenant: verify.LiveTenant("app_a")}), []string{"vf_0003"}, "channel, country and app")
 
 	rows, err := s.VerificationStats(ctx(t), at(time.Minute), 0)
 	check(t, err, "VerificationStats")

@@ -83,16 +83,16 @@ func testAudit(t *testing.T, s Store) {
 		wantErr(t, tx.InsertAudit(ctx(t), es[0]), verify.ErrConflict, "InsertAudit of an existing id")
 		return nil
 	})
-	got, err := s.AuditEntries(ctx(t), verify.AuditFilter{AppID: "app_a"})
+	got, err := s.AuditEntries(ctx(t), verify.AuditFilter{Tenant: verify.LiveTenant("app_a")})
 	check(t, err, "AuditEntries")
 	want := []verify.AuditEntry{es[3], es[1], es[0]}
 	want[1].Detail = json.RawMessage(`{}`)
 	equal(t, got, want, "AuditEntries of app_a, newest first")
 
-	got, err = s.AuditEntries(ctx(t), verify.AuditFilter{AppID: "app_a", BeforeID: "aud_0004", Limit: 1})
+	got, err = s.AuditEntries(ctx(t), verify.AuditFilter{Tenant: verify.LiveTenant("app_a"), BeforeID: "aud_0004", Limit: 1})
 	check(t, err, "AuditEntries page")
 	equal(t, ids(got, func(e verify.AuditEntry) string { return e.ID }), []string{"aud_0002"}, "AuditEntries after a cursor, limit 1")
-	got, err = s.AuditEntries(ctx(t), verify.AuditFilter{AppID: "app_a", Action: verify.AuditKeyCreated})
+	got, err = s.AuditEntries(ctx(t), verify.AuditFilter{Tenant: verify.LiveTenant("app_a"), Action: verify.AuditKeyCreated})
 	check(t, err, "AuditEntries by action")
 	equal(t, ids(got, func(e verify.AuditEntry) string { return e.ID }), []string{"aud_0002"}, "AuditEntries by action")
 	got, err = s.AuditEntries(ctx(t), verify.AuditFilter{})
@@ -104,7 +104,7 @@ func testAudit(t *testing.T, s Store) {
 		check(t, tx.InsertAudit(ctx(t), entry("aud_0009", "app_a", verify.AuditKeyRevoked, time.Hour)), "InsertAudit")
 		return verify.ErrConflict
 	})
-	got, err = s.AuditEntries(ctx(t), verify.AuditFilter{AppID: "app_a", Limit: 1})
+	got, err = s.AuditEntries(ctx(t), verify.AuditFilter{Tenant: verify.LiveTenant("app_a"), Limit: 1})
 	check(t, err, "AuditEntries after rollback")
 	equal(t, got[0].ID, "aud_0004", "newest entry after a rolled-back insert")
 }

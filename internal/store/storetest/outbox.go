@@ -31,7 +31,7 @@ func insertDeliveries(t *testing.T, s Store, ds ...verify.Delivery) {
 
 func getDelivery(t *testing.T, s Store, appID, id string) verify.Delivery {
 	t.Helper()
-	d, err := s.Delivery(ctx(t), appID, id)
+	d, err := s.Delivery(ctx(t), verify.LiveTenant(appID), id)
 	check(t, err, "Delivery "+id)
 	return d
 }
@@ -75,9 +75,9 @@ func testDeliveries(t *testing.T, s Store) {
 	for _, want := range all {
 		equal(t, getDelivery(t, s, want.AppID, want.ID), want, "Delivery "+want.ID)
 	}
-	_, err := s.Delivery(ctx(t), "app_b", all[0].ID)
+	_, err := s.Delivery(ctx(t), verify.LiveTenant("app_b"), all[0].ID)
 	wantErr(t, err, verify.ErrNotFound, "Delivery of another app")
-	_, err = s.Delivery(ctx(t), "app_a", "msg_missing")
+	_, err = s.Delivery(ctx(t), verify.LiveTenant("app_a"), "msg_missing")
 	wantErr(t, err, verify.ErrNotFound, "Delivery of a missing id")
 	err = s.Tx(ctx(t), func(tx verify.Tx) error {
 		return tx.InsertDelivery(ctx(t), newDelivery(all[0].ID, "app_a", "vf_1", t0))
@@ -91,17 +91,17 @@ func testDeliveries(t *testing.T, s Store) {
 		return ids(got, func(d verify.Delivery) string { return d.ID })
 	}
 	// app_a: 1 2 4 5 7; app_b: 3 6.
-	equal(t, list(verify.DeliveryFilter{AppID: "app_a"}), []string{"msg_0007", "msg_0005", "msg_0004", "msg_0002", "msg_0001"}, "app_a newest first")
-	equal(t, list(verify.DeliveryFilter{AppID: "app_b"}), []string{"msg_0006", "msg_0003"}, "app_b")
-	equal(t, list(verify.DeliveryFilter{AppID: "app_a", Status: verify.DeliveryPending}), []string{"msg_0007", "msg_0002", "msg_0001"}, "status filter")
-	equal(t, list(verify.DeliveryFilter{AppID: "app_a", VerificationID: "vf_2"}), []string{"msg_0004", "msg_0002"}, "verification filter")
-	equal(t, list(verify.DeliveryFilter{AppID: "app_a", Limit: 2}), []string{"msg_0007", "msg_0005"}, "first page")
-	equal(t, list(verify.DeliveryFilter{AppID: "app_a", BeforeID: "msg_0005", Limit: 2}), []string{"msg_0004", "msg_0002"}, "second page")
-	equal(t, list(verify.DeliveryFilter{AppID: "app_a", BeforeID: "msg_0002", Limit: 2}), []string{"msg_0001"}, "last page")
-	equal(t, len(list(verify.DeliveryFilter{AppID: "app_a", BeforeID: "msg_0001", Limit: 2})), 0, "past the last page")
-	equal(t, list(verify.DeliveryFilter{AppID: "app_a", Status: verify.DeliveryPending, BeforeID: "msg_0007"}), []string{"msg_0002", "msg_0001"}, "cursor with a filter")
+	equal(t, list(verify.DeliveryFilter{Tenant: verify.LiveTenant("app_a")}), []string{"msg_0007", "msg_0005", "msg_0004", "msg_0002", "msg_0001"}, "app_a newest first")
+	equal(t, list(verify.DeliveryFilter{Tenant: verify.LiveTenant("app_b")}), []string{"msg_0006", "msg_0003"}, "app_b")
+	equal(t, list(verify.DeliveryFilter{Tenant: verify.LiveTenant("app_a"), Status: verify.DeliveryPending}), []string{"msg_0007", "msg_0002", "msg_0001"}, "status filter")
+	equal(t, list(verify.DeliveryFilter{Tenant: verify.LiveTenant("app_a"), VerificationID: "vf_2"}), []string{"msg_0004", "msg_0002"}, "verification filter")
+	equal(t, list(verify.DeliveryFilter{Tenant: verify.LiveTenant("app_a"), Limit: 2}), []string{"msg_0007", "msg_0005"}, "first page")
+	equal(t, list(verify.DeliveryFilter{Tenant: verify.LiveTenant("app_a"), BeforeID: "msg_0005", Limit: 2}), []string{"msg_0004", "msg_0002"}, "second page")
+	equal(t, list(verify.DeliveryFilter{Tenant: verify.LiveTenant("app_a"), BeforeID: "msg_0002", Limit: 2}), []string{"msg_0001"}, "last page")
+	equal(t, len(list(verify.DeliveryFilter{Tenant: verify.LiveTenant("app_a"), BeforeID: "msg_0001", Limit: 2})), 0, "past the last page")
+	equal(t, list(verify.DeliveryFilter{Tenant: verify.LiveTenant("app_a"), Status: verify.DeliveryPending, BeforeID: "msg_0007"}), []string{"msg_0002", "msg_0001"}, "cursor with a filter")
 
-	got, err := s.Deliveries(ctx(t), verify.DeliveryFilter{AppID: "app_a", Status: verify.DeliveryFailed})
+	got, err := s.Deliveries(ctx(t), verify.DeliveryFilter{Tenant: verify.LiveTenant("app_a"), Status: verify.DeliveryFailed})
 	check(t, err, "Deliveries")
 	equal(t, got, []verify.Delivery{*full}, "listed delivery, every field")
 }
@@ -114,7 +114,7 @@ func testRequeueDelivery(t *testing.T, s Store) {
 	insertDeliveries(t, s, failed, leased)
 
 	requeue := func(appID, id string, when time.Time) error {
-		return s.Tx(ctx(t), func(tx verify.Tx) error { return tx.RequeueDelivery(ctx(t), appID, id, when) })
+		return s.Tx(ctx(t), func(tx verify.Tx) error { return tx.RequeueDelivery(ctx(t), verify.LiveTenant(appID), id, when) })
 	}
 	check(t, requeue("app_a", failed.ID, at(time.Minute)), "RequeueDelivery")
 	want := failed

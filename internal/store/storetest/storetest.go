@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConflictKeepsTxUsable", testConflictKeepsTxUsable},
 		{"PendingVerification", testPendingVerification},
 		{"VerificationByIdempotencyKey", testVerificationByIdempotencyKey},
+		{"TenantScoping", testTenantScoping},
 		{"PendingForCaller", testPendingForCaller},
 		{"Verifications", testVerifications},
 		{"Events", testEvents},

@@ -164,17 +164,17 @@ func testPendingVerification(t *testing.T, s Store) {
 	insertVerifications(t, s, old, pending, elsewhere)
 
 	mustTx(t, s, func(tx verify.Tx) error {
-		got, err := tx.PendingVerification(ctx(t), "app_a", phone)
+		got, err := tx.PendingVerification(ctx(t), verify.LiveTenant("app_a"), phone)
 		check(t, err, "PendingVerification")
 		equal(t, got, pending, "PendingVerification")
-		_, err = tx.PendingVerification(ctx(t), "app_a", elsewhere.Phone)
+		_, err = tx.PendingVerification(ctx(t), verify.LiveTenant("app_a"), elsewhere.Phone)
 		wantErr(t, err, verify.ErrNotFound, "PendingVerification of another app's phone")
-		_, err = tx.PendingVerification(ctx(t), "app_b", phone)
+		_, err = tx.PendingVerification(ctx(t), verify.LiveTenant("app_b"), phone)
 		wantErr(t, err, verify.ErrNotFound, "PendingVerification in an app without one")
 		return tx.UpdateVerification(ctx(t), ended(pending, verify.StatusCanceled))
 	})
 	err := s.Tx(ctx(t), func(tx verify.Tx) error {
-		_, err := tx.PendingVerification(ctx(t), "app_a", phone)
+		_, err := tx.PendingVerification(ctx(t), verify.LiveTenant("app_a"), phone)
 		return err
 	})
 	wantErr(t, err, verify.ErrNotFound, "PendingVerification once it ended")
@@ -188,14 +188,14 @@ func testVerificationByIdempotencyKey(t *testing.T, s Store) {
 	insertVerifications(t, s, keyed, unkeyed)
 
 	mustTx(t, s, func(tx verify.Tx) error {
-		got, err := tx.VerificationByIdempotencyKey(ctx(t), "app_a", "idem-1")
+		got, err := tx.VerificationByIdempotencyKey(ctx(t), verify.LiveTenant("app_a"), "idem-1")
 		check(t, err, "VerificationByIdempotencyKey")
 		equal(t, got, keyed, "VerificationByIdempotencyKey of an ended verification")
-		_, err = tx.VerificationByIdempotencyKey(ctx(t), "app_b", "idem-1")
+		_, err = tx.VerificationByIdempotencyKey(ctx(t), verify.LiveTenant("app_b"), "idem-1")
 		wantErr(t, err, verify.ErrNotFound, "another app's key")
-		_, err = tx.VerificationByIdempotencyKey(ctx(t), "app_a", "idem-2")
+		_, err = tx.VerificationByIdempotencyKey(ctx(t), verify.LiveTenant("app_a"), "idem-2")
 		wantErr(t, err, verify.ErrNotFound, "unknown key")
-		_, err = tx.VerificationByIdempotencyKey(ctx(t), "app_a", "")
+		_, err = tx.VerificationByIdempotencyKey(ctx(t), verify.LiveTenant("app_a"), "")
 		wantErr(t, err, verify.ErrNotFound, "empty key, though verifications without one exist")
 		return nil
 	})
@@ -256,12 +256,12 @@ func testVerifications(t *testing.T, s Store) {
 		return verificationIDs(got)
 	}
 	a := []string{"vf_0008", "vf_0007", "vf_0005", "vf_0004", "vf_0002", "vf_0001"}
-	equal(t, list(verify.ListFilter{AppID: "app_a"}), a, "app_a newest first, no limit")
-	equal(t, list(verify.ListFilter{AppID: "app_a", Phone: p2}), []string{"vf_0008", "vf_0004", "vf_0002"}, "phone filter")
-	equal(t, list(verify.ListFilter{AppID: "app_a", Status: verify.StatusPending}), []string{"vf_0008", "vf_0007"}, "status filter")
-	equal(t, list(verify.ListFilter{AppID: "app_a", Phone: p1, Status: verify.StatusExpired}), []string{"vf_0005", "vf_0001"}, "phone and status")
-	equal(t, list(verify.ListFilter{AppID: "app_b"}), []string{"vf_0009", "vf_0006", "vf_0003"}, "app_b")
-	equal(t, len(list(verify.ListFilter{AppID: "app_none"})), 0, "unknown app")
+	equal(t, list(verify.ListFilter{Tenant: verify.LiveTenant("app_a")}), a, "app_a newest first, no limit")
+	equal(t, list(verify.ListFilter{Tenant: verify.LiveTenant("app_a"), Phone: p2}), []string{"vf_0008", "vf_0004", "vf_0002"}, "phone filter")
+	equal(t, list(verify.ListFilter{Tenant: verify.LiveTenant("app_a"), Status: verify.StatusPending}), []string{"vf_0008", "vf_0007"}, "status filter")
+	equal(t, list(verify.ListFilter{Tenant: verify.LiveTenant("app_a"), Phone: p1, Status: verify.StatusExpired}), []string{"vf_0005", "vf_0001"}, "phone and status")
+	equal(t, list(verify.ListFilter{Tenant: verify.LiveTenant("app_b")}), []string{"vf_0009", "vf_0006", "vf_0003"}, "app_b")
+	equal(t, len(list(verify.ListFilter{Tenant: verify.LiveTenant("app_none")})), 0, "unknown app")
 
 	// Walk the pages: every verification exactly once, in order.
 	var walked []string
@@ -270,7 +270,7 @@ func testVerifications(t *testing.T, s Store) {
 		if pages > 10 {
 			t.Fatal("pagination does not end")
 		}
-		page := list(verify.ListFilter{AppID: "app_a", BeforeID: cursor, Limit: 4})
+		page := list(verify.ListFilter{Tenant: verify.LiveTenant("app_a"), BeforeID: cursor, Limit: 4})
 		if len(page) > 4 {
 			t.Fatalf("page of %d with limit 4", len(page))
 		}
@@ -281,10 +281,10 @@ func testVerifications(t *testing.T, s Store) {
 		cursor = page[len(page)-1]
 	}
 	equal(t, walked, a, "pages walked with BeforeID")
-	equal(t, list(verify.ListFilter{AppID: "app_a", BeforeID: "vf_0005", Limit: 2}), []string{"vf_0004", "vf_0002"}, "page before vf_0005")
-	equal(t, list(verify.ListFilter{AppID: "app_a", BeforeID: "vf_0005", Phone: p1}), []string{"vf_0001"}, "cursor with a filter")
+	equal(t, list(verify.ListFilter{Tenant: verify.LiveTenant("app_a"), BeforeID: "vf_0005", Limit: 2}), []string{"vf_0004", "vf_0002"}, "page before vf_0005")
+	equal(t, list(verify.ListFilter{Tenant: verify.LiveTenant("app_a"), BeforeID: "vf_0005", Phone: p1}), []string{"vf_0001"}, "cursor with a filter")
 
-	got, err := s.Verifications(ctx(t), verify.ListFilter{AppID: "app_a", Limit: 1})
+	got, err := s.Verifications(ctx(t), verify.ListFilter{Tenant: verify.LiveTenant("app_a"), Limit: 1})
 	check(t, err, "Verifications")
 	equal(t, got, []verify.Verification{all[7]}, "listed verification, every field")
 }
@@ -405,7 +405,7 @@ func testTxRollback(t *testing.T, s Store) {
 	evs, err := s.Events(ctx(t), "vf_1", 0, 10)
 	check(t, err, "Events")
 	equal(t, len(evs), 0, "events inserted by a failed Tx")
-	_, err = s.Delivery(ctx(t), "app_a", "msg_1")
+	_, err = s.Delivery(ctx(t), verify.LiveTenant("app_a"), "msg_1")
 	wantErr(t, err, verify.ErrNotFound, "delivery inserted by a failed Tx")
 	a, err := s.App(ctx(t), "app_a")
 	check(t, err, "App")
@@ -480,12 +480,12 @@ func testPendingUniqueRace(t *testing.T, s Store) {
 		t.Fatal("no insert succeeded")
 	}
 	mustTx(t, s, func(tx verify.Tx) error {
-		got, err := tx.PendingVerification(ctx(t), "app_a", phone)
+		got, err := tx.PendingVerification(ctx(t), verify.LiveTenant("app_a"), phone)
 		check(t, err, "PendingVerification")
 		equal(t, got.ID, won, "the pending verification")
 		return nil
 	})
-	list, err := s.Verifications(ctx(t), verify.ListFilter{AppID: "app_a"})
+	list, err := s.Verifications(ctx(t), verify.ListFilter{Tenant: verify.LiveTenant("app_a")})
 	check(t, err, "Verifications")
 	equal(t, len(list), 1, "verifications stored")
 }
