@@ -309,7 +309,9 @@ func TestAttackStartCancelLoopSendsTexts(t *testing.T) {
 func TestParallelStartsAcrossNodesPostgres(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.Schema(t)
-	pg := func(c *config.Config) { c.Database.URL = dbURL }
+	// The nodes of one deployment share the server secret (it seals the
+	// webhook secrets in the shared database).
+	pg := func(c *config.Config) { c.Database.URL, c.Secret = dbURL, strings.Repeat("ab", 32) }
 	nodes := []*harness{startServer(t, t.TempDir(), pg), startServer(t, t.TempDir(), pg)}
 	nodes[0].mustStatus(nodes[0].do("PATCH", "/v1/app", nodes[0].key, map[string]any{
 		"rate_limits": []map[string]any{{"scope": "phone", "max": 0, "window_s": 3600}, {"scope": "phone", "max": 0, "window_s": 86400}},
