@@ -8,6 +8,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -105,7 +106,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		Name: "ringgate_events_total", Help: "Verification events by type (verification.verified, verification.expired, …).",
 	}, []string{"type"})
 	s.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ringgate_inbound_calls_total", Help: "Inbound calls by outcome (verified, wrong_number, late, no_match, duplicate).",
+		Name: "ringgate_inbound_calls_total", Help: "Inbound calls by outcome (verified, wrong_number, late, no_match, diverted, duplicate).",
 	}, []string{"outcome"})
 	s.reg.MustRegister(s.events, s.calls)
 
@@ -260,8 +261,23 @@ func newSIPCarriers(cfg config.Config, side carrierSide, log *slog.Logger) ([]*r
 			continue
 		}
 		trusted, _ := c.SIP.Trusted() // validated
+		var tlsConf *tls.Config
+		if len(c.SIP.TLSListen) > 0 {
+			cert, err := tls.LoadX509KeyPair(c.SIP.TLSCert, c.SIP.TLSKey)
+			if err != nil {
+				for _, o := range out {
+					o.Close()
+				}
+				return nil, fmt.Errorf("config: carrier %s: sip.tls_cert/tls_key: %w", c.Name, err)
+			}
+			tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
 		sc, err := rgsip.New(rgsip.Config{
-			Name: c.Name, Listen: c.SIP.Listen, Country: c.SIP.Country, Trusted: trusted,
+			Name: c.Name, Listen: c.SIP.Listen, Country: c.SIP.Country, Trusted: trusted, TrustUDP: c.SIP.TrustUDP,
+			AllowDiverted: c.SIP.AllowDiverted, TLSListen: c.SIP.TLSListen, TLSConfig: tlsConf,
+			TCPIdleTimeout: c.SIP.TCPIdleTimeout, TCPHeaderTimeout: c.SIP.TCPHeaderTimeout,
+			TCPMaxConns: c.SIP.TCPMaxConns, TCPMaxConnsPerSource: c.SIP.TCPMaxConnsPerSource,
+			UDPResponseRate: c.SIP.UDPResponseRate, UDPResponseBurst: c.SIP.UDPResponseBurst,
 			Username: c.SIP.Username, Password: c.SIP.Password, RejectStatus: c.SIP.RejectStatus,
 			Trunk: c.SIP.Trunk, OutboundProxy: c.SIP.OutboundProxy, PAI: c.SIP.PAI, Register: c.SIP.Register, Hostname: c.SIP.Hostname,
 			Inbound: side, Events: side, Logger: log,
@@ -282,6 +298,15 @@ func (s *Server) SIPAddrs() map[string][]string {
 	out := map[string][]string{}
 	for _, c := range s.sips {
 		out[c.Name()] = c.Addrs()
+	}
+	return out
+}
+
+// SIPTLSAddrs are the addresses the SIP carriers listen on with TLS.
+func (s *Server) SIPTLSAddrs() map[string][]string {
+	out := map[string][]string{}
+	for _, c := range s.sips {
+		out[c.Name()] = c.TLSAddrs()
 	}
 	return out
 }
