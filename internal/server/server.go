@@ -132,6 +132,14 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 			Name: "ringgate_sip_malformed_total", Help: "SIP messages that could not be parsed (dropped; logged at DEBUG).",
 			ConstLabels: prometheus.Labels{"carrier": c.Name()},
 		}, func() float64 { return float64(c.Malformed()) }))
+		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "ringgate_sip_udp_dropped_total", Help: "SIP requests from untrusted UDP sources left unanswered: the source was over its response rate.",
+			ConstLabels: prometheus.Labels{"carrier": c.Name()},
+		}, func() float64 { return float64(c.Dropped()) }))
+		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "ringgate_sip_tcp_refused_total", Help: "SIP TCP/TLS connections closed as accepted: a connection cap was reached.",
+			ConstLabels: prometheus.Labels{"carrier": c.Name()},
+		}, func() float64 { return float64(c.TCPRefused()) }))
 	}
 	if s.smpps, err = newSMPPCarriers(cfg, carrierSide{s}, log, s.reg); err != nil {
 		s.closeSIP()

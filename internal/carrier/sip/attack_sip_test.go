@@ -42,6 +42,7 @@ func TestAttackUDPReflectionRetransmits403(t *testing.T) {
 	for time.Now().Before(deadline) {
 		got = append(got, r.read(400*time.Millisecond)...)
 	}
+	t.Logf("one untrusted INVITE, Timer H window: %d response datagrams", len(got))
 	if len(got) != 1 || !strings.HasPrefix(got[0], "SIP/2.0 403") {
 		t.Fatalf("one INVITE from an untrusted source got %d datagrams %q, want one 403", len(got), got)
 	}
@@ -80,6 +81,7 @@ func TestAttackUDPFloodGetsRateLimitedResponses(t *testing.T) {
 	elapsed := time.Since(start)
 	<-done // a second without a reply
 	allowed := int64(5 + 2*elapsed.Seconds() + 1)
+	t.Logf("%d INVITEs in %v from one source: %d responses, %d dropped, Rejected = %d", n, elapsed.Round(time.Millisecond), replies.Load(), c.Dropped(), c.Rejected())
 	if got := replies.Load(); got > allowed {
 		t.Fatalf("%d INVITEs in %v from one source got %d responses, want at most %d (burst 5, 2/s)", n, elapsed, got, allowed)
 	}

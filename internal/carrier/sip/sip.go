@@ -659,14 +659,12 @@ func reason(code int) string {
 }
 
 // fromUser is the caller in From: the user part of a sip: URI, or the
-// number of a tel: URI (sipgo parses tel: with an empty user).
+// number of a tel: URI (sipgo keeps a tel: URI's number unexported, with
+// User and Host empty; its String gives it back).
 func fromUser(req *sip.Request) string {
 	a := req.From().Address
 	if strings.EqualFold(a.Scheme, "tel") {
-		n := a.Host
-		if n == "" {
-			n = a.User
-		}
+		_, n, _ := strings.Cut(a.String(), ":")
 		return strings.SplitN(n, ";", 2)[0]
 	}
 	return a.User
