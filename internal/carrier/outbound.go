@@ -75,6 +75,28 @@ type Sender interface {
 	SendSMS(ctx context.Context, m SMS) (ref string, err error)
 }
 
+// CallEnd names an outbound call to end: ringgate's id for it (Call.ID)
+// and the carrier's own (the ref PlaceCall returned).
+type CallEnd struct {
+	ID             string
+	Ref            string
+	VerificationID string
+}
+
+// CallEnder is a Sender that can end a call it placed: cancel it while it
+// rings (SIP CANCEL), hang it up once answered (SIP BYE, the HTTP
+// carriers' "complete/hang up the call" request). The domain asks for it
+// when the step that placed the call is over (moved on, verified,
+// expired, canceled), so that the call neither rings on nor speaks a code
+// nobody can check any more. EndCall of a call that is already over, or
+// that the adapter no longer knows, succeeds: the call is over either way.
+// Errors are typed like PlaceCall's; a retryable one is tried again.
+// Every adapter that places calls implements it (each has an interface
+// guard).
+type CallEnder interface {
+	EndCall(ctx context.Context, c CallEnd) error
+}
+
 // EventKind is what happened to an outbound call or message.
 type EventKind string
 
@@ -105,6 +127,7 @@ const (
 	CauseRejected    = "rejected"    // the callee declined (603)
 	CauseUnreachable = "unreachable" // 404/480/no route
 	CauseMachine     = "machine"     // answering machine: hung up without speaking
+	CauseCanceled    = "canceled"    // ringgate ended it because its step was over (EndCall)
 	CauseFailed      = "failed"      // the network failed the call or message
 	CauseUndelivered = "undelivered" // SMS: the handset never got it
 )
@@ -125,7 +148,12 @@ type Event struct {
 	// sending): the handler finds the command by (Carrier, Ref). RefAlt
 	// lists other spellings the carrier may have returned it in (SMPP
 	// gateways write one id in hex and in decimal); they are tried in order
-	// after Ref. Both are ignored when ID is set.
+	// after Ref. When ID is set too, the handler checks that Ref (or one of
+	// RefAlt) is the id the command was sent under, and ignores the event
+	// otherwise. A call event must carry Ref: once the job knows the
+	// carrier's id for the call, a call event without one is ignored (an
+	// adapter that read ID from a URL the provider does not sign could
+	// otherwise apply one call's event to another).
 	Ref    string
 	RefAlt []string
 }

@@ -97,6 +97,29 @@ func (r *Router) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
 	})
 }
 
+// EndCall ends a call through the carrier that placed it, named as the
+// Receipt named it: never another one, since only the carrier that placed
+// a call knows its ref.
+func (r *Router) EndCall(ctx context.Context, name string, c CallEnd) error {
+	s := r.senders[name]
+	if s == nil && r.sandbox != nil && r.sandbox.Name() == name {
+		s = r.sandbox
+	}
+	if s == nil {
+		return &Error{Carrier: name, Code: "no_route", Err: fmt.Errorf("no carrier named %q is configured to end call %s", name, c.ID)}
+	}
+	e, ok := s.(CallEnder)
+	if !ok {
+		return &Error{Carrier: name, Code: "unsupported", Err: fmt.Errorf("carrier %q cannot end calls", name)}
+	}
+	err := e.EndCall(ctx, c)
+	var ce *Error
+	if err != nil && !errors.As(err, &ce) {
+		err = &Error{Carrier: name, Retryable: true, Code: "failed", Err: err}
+	}
+	return err
+}
+
 func (r *Router) try(senders []Sender, do func(Sender) (string, error)) (Receipt, error) {
 	if len(senders) == 0 {
 		return Receipt{}, &Error{Carrier: "router", Code: "no_route", Err: errors.New("no carrier route matches")}

@@ -146,6 +146,12 @@ type SIP struct {
 	// RejectStatus overrides missed_call.reject_status for this trunk
 	// (603, 486 or 480); 0: the global one.
 	RejectStatus int `yaml:"reject_status"`
+	// TrustAnswer lets answer_call verify on this trunk's bare 200 OK. A
+	// 200 OK proves only that something answered, and a switched-off
+	// phone's voicemail answers; ringgate runs no machine detection over
+	// SIP yet, so answer_call is refused on a trunk unless its operator
+	// sets this (a PBX that only bridges to people, say).
+	TrustAnswer bool `yaml:"trust_answer"`
 }
 
 // Trusted parses TrustedNetworks.

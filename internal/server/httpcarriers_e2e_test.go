@@ -224,7 +224,7 @@ func TestTwilioInboundMissedCallAndUnsignedWebhook(t *testing.T) {
 	v := h.start("+447911123502", "", nil)
 	id, dial := v["id"].(string), v["dial_number"].(string)
 	voice := public + "/carriers/twilio/voice"
-	p := url.Values{"CallSid": {"CA9"}, "AccountSid": {twSID}, "From": {"+447911123502"}, "To": {dial}, "CallStatus": {"ringing"}, "Direction": {"inbound"}}
+	p := url.Values{"CallSid": {"CA9f1e0d2c3b4a59687766554433221100"}, "AccountSid": {twSID}, "From": {"+447911123502"}, "To": {dial}, "CallStatus": {"ringing"}, "Direction": {"inbound"}}
 
 	code, body := postTwilio(t, voice, p, false)
 	if code != http.StatusForbidden || !strings.Contains(body, `"status":403`) {
@@ -426,7 +426,7 @@ func TestTwilioVoiceOTPAndFlashCall(t *testing.T) {
 	if call["MachineDetection"] != "Enable" || !strings.HasPrefix(call["Url"], public+"/carriers/twilio/answer?id=") {
 		t.Fatalf("voice call: %v", call)
 	}
-	code, doc := postTwilio(t, call["Url"], url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "AnsweredBy": {"human"}}, true)
+	code, doc := postTwilio(t, call["Url"], url.Values{"CallSid": {"CA0123456789abcdef0123456789abcdef"}, "CallStatus": {"in-progress"}, "AnsweredBy": {"human"}}, true)
 	if code != http.StatusOK || !strings.Contains(doc, "<Gather") {
 		t.Fatalf("answer: %d %s", code, doc)
 	}
@@ -435,7 +435,7 @@ func TestTwilioVoiceOTPAndFlashCall(t *testing.T) {
 		t.Fatalf("no <Say> in %s", doc)
 	}
 	spoken := spokenCode(t, say[1])
-	postTwilio(t, call["StatusCallback"], url.Values{"CallSid": {"CA1"}, "CallStatus": {"completed"}, "AnsweredBy": {"human"}}, true)
+	postTwilio(t, call["StatusCallback"], url.Values{"CallSid": {"CA0123456789abcdef0123456789abcdef"}, "CallStatus": {"completed"}, "AnsweredBy": {"human"}}, true)
 	stream, _ := h.stream("/v1/verifications/"+id+"/events", h.key, "")
 	h.mustStatus(h.check(id, map[string]any{"code": spoken}), http.StatusOK)
 	var kinds []string

@@ -288,7 +288,7 @@ func newSIPCarriers(cfg config.Config, side carrierSide, log *slog.Logger) ([]*r
 			UDPResponseRate: c.SIP.UDPResponseRate, UDPResponseBurst: c.SIP.UDPResponseBurst,
 			Username: c.SIP.Username, Password: c.SIP.Password, RejectStatus: c.SIP.RejectStatus,
 			Trunk: c.SIP.Trunk, OutboundProxy: c.SIP.OutboundProxy, PAI: c.SIP.PAI, Register: c.SIP.Register, Hostname: c.SIP.Hostname,
-			Inbound: side, Events: side, Logger: log,
+			TrustAnswer: c.SIP.TrustAnswer, Inbound: side, Events: side, Logger: log,
 		})
 		if err != nil {
 			for _, o := range out {

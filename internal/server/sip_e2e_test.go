@@ -85,13 +85,17 @@ func TestSIPFlashCallCLI(t *testing.T) {
 	}
 }
 
-// An answered call over SIP: 200 OK, ACK, BYE; the answer verifies.
+// An answered call over SIP: 200 OK, ACK, BYE; on a trunk whose operator
+// set trust_answer, the answer verifies.
 func TestSIPAnswerCall(t *testing.T) {
 	t.Parallel()
 	sipptest.Require(t)
 	port := sipptest.FreePort(t)
 	run := sipptest.Start(t, sippScenarios+"uas_answer.xml", port, 15*time.Second)
-	h := startServer(t, t.TempDir(), func(c *config.Config) { c.AddDevSIP("", fmt.Sprintf("sip:127.0.0.1:%d", port)) })
+	h := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.AddDevSIP("", fmt.Sprintf("sip:127.0.0.1:%d", port))
+		c.Carriers[len(c.Carriers)-1].SIP.TrustAnswer = true // the operator vouches for the trunk's answers
+	})
 	v := h.startChannel(map[string]any{"phone": "+447911123404", "channel": "answer_call"})
 	got := h.waitStatus(v["id"].(string), "verified")
 	if got["verified_channel"] != "answer_call" {

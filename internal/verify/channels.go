@@ -41,6 +41,9 @@ type Outbound interface {
 	PlaceCall(ctx context.Context, c carrier.Call) (carrier.Receipt, error)
 	SendSMS(ctx context.Context, m carrier.SMS) (carrier.Receipt, error)
 	Routable(appID, country, channel string, sandbox bool) bool
+	// EndCall ends a call through the carrier that placed it (the name
+	// its Receipt gave).
+	EndCall(ctx context.Context, carrierName string, c carrier.CallEnd) error
 }
 
 // workflowOf turns a request's channel or workflow into steps.
@@ -173,6 +176,10 @@ type command struct {
 	Vars        map[string]string `json:"vars,omitempty"`
 	Text        string            `json:"text,omitempty"`
 	Sandbox     bool              `json:"sandbox,omitempty"`
+	// A hang-up job's call: its id, and the carrier and ref that took it.
+	CallID  string `json:"call_id,omitempty"`
+	Carrier string `json:"carrier,omitempty"`
+	Ref     string `json:"ref,omitempty"`
 }
 
 // prepareStep makes step i current on v: its channel and deadline, and
@@ -428,7 +435,7 @@ func (s *Service) advance(ctx context.Context, tx Tx, v Verification, why string
 	if err != nil {
 		return err
 	}
-	from := v.Channel
+	from, left := v.Channel, v
 	job, err := s.prepareStep(ctx, tx, app, &v, v.Step+1)
 	var de *Error
 	if errors.As(err, &de) {
@@ -448,8 +455,54 @@ func (s *Service) advance(ctx context.Context, tx Tx, v Verification, why string
 	if err := s.queueJob(ctx, tx, job, &n); err != nil {
 		return err
 	}
+	if err := s.endStepCalls(ctx, tx, left, &n); err != nil {
+		return err
+	}
 	*notices = append(*notices, n)
 	return nil
+}
+
+// endStepCalls queues a hang-up for every call the current step of v has
+// placed and that has not ended: the step is over (moved on, verified,
+// expired, canceled, failed), and its call must neither ring on nor speak
+// a code that can no longer be checked. A call still being placed is
+// hung up when its job settles (settleJob); one not yet placed never will
+// be (runJob cancels it).
+func (s *Service) endStepCalls(ctx context.Context, tx Tx, v Verification, n *Notice) error {
+	jobs, err := tx.Jobs(ctx, v.ID)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if j.Kind != JobCall || j.Step != v.Step || j.Status != JobSent || j.Carrier == "" {
+			continue
+		}
+		past, err := s.outboundHistory(ctx, tx, v.ID, j.ID)
+		if err != nil {
+			return err
+		}
+		if past.seen[EventCallEnded] {
+			continue
+		}
+		if err := s.queueHangUp(ctx, tx, j, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queueHangUp queues the job that ends call j through the carrier that
+// placed it.
+func (s *Service) queueHangUp(ctx context.Context, tx Tx, j Job, n *Notice) error {
+	payload, err := s.seal(command{CallID: j.ID, Carrier: j.Carrier, Ref: j.CarrierRef})
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	return s.queueJob(ctx, tx, &Job{
+		ID: NewID("hu_"), AppID: j.AppID, VerificationID: j.VerificationID, Step: j.Step, Kind: JobHangUp,
+		Payload: payload, Status: JobPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
+	}, n)
 }
 
 // Next moves a pending verification on to its workflow's next step now

@@ -110,7 +110,7 @@ func (s *Service) runJob(ctx context.Context, j Job) error {
 	if err != nil {
 		return err
 	}
-	if v.Status.Terminal() || v.Step != j.Step {
+	if j.Kind != JobHangUp && (v.Status.Terminal() || v.Step != j.Step) {
 		return s.settleJob(ctx, j, JobCanceled, "", "", nil)
 	}
 	cmd, err := s.open(j.Payload)
@@ -118,6 +118,9 @@ func (s *Service) runJob(ctx context.Context, j Job) error {
 		return s.settleJob(ctx, j, JobFailed, "", "", err)
 	}
 	name, ref, sendErr := s.send(ctx, j, cmd)
+	if j.Kind == JobHangUp {
+		ref = "" // the call's ref stays its own job's: events must find the call
+	}
 	switch {
 	case sendErr == nil:
 		return s.settleJob(ctx, j, JobSent, name, ref, nil)
@@ -134,6 +137,10 @@ func (s *Service) send(ctx context.Context, j Job, cmd command) (name, ref strin
 		return "", "", &carrier.Error{Carrier: "none", Code: "no_route", Err: errors.New("no carrier is configured")}
 	}
 	var rc carrier.Receipt
+	if j.Kind == JobHangUp {
+		err = s.out.EndCall(ctx, cmd.Carrier, carrier.CallEnd{ID: cmd.CallID, Ref: cmd.Ref, VerificationID: j.VerificationID})
+		return cmd.Carrier, "", err
+	}
 	if j.Kind == JobSMS {
 		rc, err = s.out.SendSMS(ctx, carrier.SMS{
 			ID: j.ID, VerificationID: j.VerificationID, AppID: j.AppID, From: cmd.From, To: cmd.To,
@@ -191,11 +198,21 @@ func (s *Service) settleJob(ctx context.Context, j Job, status, name, ref string
 		if err := tx.UpdateJob(ctx, cur); err != nil {
 			return err
 		}
+		if j.Kind == JobHangUp {
+			return nil // ending a call changes nothing about its verification
+		}
 		v, err := tx.LockVerification(ctx, j.VerificationID)
 		if err != nil {
 			return err
 		}
 		if v.Status.Terminal() || v.Step != j.Step {
+			if status == JobSent && j.Kind == JobCall {
+				// The step ended while the call was being placed: end it now.
+				n := Notice{AppID: v.AppID, VerificationID: v.ID}
+				err := s.queueHangUp(ctx, tx, cur, &n)
+				notices = append(notices, n)
+				return err
+			}
 			return nil
 		}
 		out := &OutboundView{ID: j.ID, Carrier: name}
@@ -262,7 +279,7 @@ func (s *Service) CarrierEvent(ctx context.Context, e carrier.Event) error {
 			// the body only) could carry one message's receipt to another's
 			// id: the body names the carrier's own id, and it must be the one
 			// this command was sent under.
-			s.log.WarnContext(ctx, "carrier event names another message than the one sent under this id; ignored",
+			s.log.WarnContext(ctx, "carrier event names another call or message than the one sent under this id, or none; ignored",
 				slog.String("id", e.ID), slog.String("ref", e.Ref), slog.String("job_ref", j.CarrierRef), slog.String("carrier", e.Carrier))
 			return nil
 		}
@@ -284,17 +301,33 @@ func (s *Service) CarrierEvent(ctx context.Context, e carrier.Event) error {
 
 // refMatches reports whether an event that names both ringgate's id and
 // the carrier's own id names the carrier id the job was sent under (in any
-// of the spellings the carrier gave). Unknown on either side (no Ref in
-// the event, or the job not yet settled with its ref) cannot be checked
-// and passes.
+// of the spellings the carrier gave). A call event must name the call:
+// once the job has settled with the carrier's call id, a call event
+// without a Ref is refused (an adapter that reads ringgate's id from a
+// URL the provider does not sign could otherwise carry one call's answer
+// to another job). A job not yet settled with its ref (the event raced
+// PlaceCall's return), a message event without a Ref, or an event of
+// another carrier than the job's cannot be checked and passes.
 func refMatches(j Job, e carrier.Event) bool {
-	if e.ID == "" || e.Ref == "" || j.CarrierRef == "" || (e.Carrier != "" && j.Carrier != "" && e.Carrier != j.Carrier) {
+	if e.ID == "" || j.CarrierRef == "" || (e.Carrier != "" && j.Carrier != "" && e.Carrier != j.Carrier) {
 		return true
+	}
+	if e.Ref == "" {
+		return !callEvent(e.Kind)
 	}
 	if j.CarrierRef == e.Ref {
 		return true
 	}
 	return slices.Contains(e.RefAlt, j.CarrierRef)
+}
+
+// callEvent reports whether k is about a call (not a message).
+func callEvent(k carrier.EventKind) bool {
+	switch k {
+	case carrier.EventRinging, carrier.EventAnswered, carrier.EventEnded, carrier.EventDTMF, carrier.EventPrompt:
+		return true
+	}
+	return false
 }
 
 var eventTypes = map[carrier.EventKind]string{
@@ -311,8 +344,14 @@ func (s *Service) carrierEventTx(ctx context.Context, tx Tx, v Verification, j J
 		return nil
 	}
 	past, err := s.outboundHistory(ctx, tx, v.ID, j.ID)
-	if err != nil || past.seen[typ] {
+	if err != nil {
 		return err
+	}
+	// Each fact once; but an answer first reported without a verdict may be
+	// reported again once answering-machine detection has judged it.
+	verdict := e.Kind == carrier.EventAnswered && judged(e.AnsweredBy) && !past.judged
+	if past.seen[typ] && !verdict {
+		return nil
 	}
 	out := &OutboundView{ID: j.ID, Carrier: e.Carrier, AnsweredBy: e.AnsweredBy, Cause: e.Cause}
 	n, err := s.record(ctx, tx, v, typ, detail{out: out})
@@ -325,13 +364,21 @@ func (s *Service) carrierEventTx(ctx context.Context, tx Tx, v Verification, j J
 	}
 	switch {
 	case e.Kind == carrier.EventAnswered && v.Channel == ChannelAnswerCall:
-		n, err := s.finish(ctx, tx, v, StatusVerified, ReasonNone, detail{out: out})
-		*notices = append(*notices, n)
-		return err
+		// Only a person proves the number: voicemail answers a phone that
+		// is switched off. An answer not (yet) judged waits for the
+		// verdict; the call ending without one fails the step.
+		switch e.AnsweredBy {
+		case carrier.AnsweredHuman:
+			n, err := s.finish(ctx, tx, v, StatusVerified, ReasonNone, detail{out: out})
+			*notices = append(*notices, n)
+			return err
+		case carrier.AnsweredMachine:
+			return s.stepFailed(ctx, tx, v, ReasonMachine, out, notices)
+		}
 	case e.Kind == carrier.EventSMSFailed:
 		return s.stepFailed(ctx, tx, v, ReasonCarrierError, out, notices)
 	case e.Kind == carrier.EventEnded:
-		if reason, failed := callFailed(v.Channel, e.Cause, past.human); failed {
+		if reason, failed := callFailed(v.Channel, e.Cause, past); failed {
 			return s.stepFailed(ctx, tx, v, reason, out, notices)
 		}
 	}
@@ -341,19 +388,24 @@ func (s *Service) carrierEventTx(ctx context.Context, tx Tx, v Verification, j J
 // callFailed says whether an ended call leaves its step with no way to
 // succeed, and why. A flash call that rang has done its work however it
 // ended; a voice call answered by a person has spoken the code.
-func callFailed(ch Channel, cause string, answeredByHuman bool) (Reason, bool) {
+func callFailed(ch Channel, cause string, past history) (Reason, bool) {
 	switch cause {
 	case carrier.CauseUnreachable, carrier.CauseFailed:
 		return ReasonCarrierError, true
 	}
 	switch ch {
 	case ChannelAnswerCall:
-		return ReasonNoAnswer, true // answered calls verified already
+		// Calls answered by a person verified already. One answered by a
+		// machine, or answered and never judged, proves nothing.
+		if cause == carrier.CauseMachine || past.machine {
+			return ReasonMachine, true
+		}
+		return ReasonNoAnswer, true
 	case ChannelVoiceOTP:
 		if cause == carrier.CauseMachine {
 			return ReasonMachine, true
 		}
-		if !answeredByHuman {
+		if !past.human {
 			return ReasonNoAnswer, true
 		}
 	}
@@ -362,8 +414,16 @@ func callFailed(ch Channel, cause string, answeredByHuman bool) (Reason, bool) {
 
 // history is what was recorded already about one outbound command.
 type history struct {
-	seen  map[string]bool // event types
-	human bool            // answered by a person (or by someone detection could not judge)
+	seen    map[string]bool // event types
+	human   bool            // answered by a person (or by someone detection could not judge)
+	machine bool            // answered, and judged a machine
+	judged  bool            // an answer with a verdict (human or machine) was recorded
+}
+
+// judged reports whether answeredBy is a verdict of answering-machine
+// detection rather than "unknown".
+func judged(answeredBy string) bool {
+	return answeredBy == carrier.AnsweredHuman || answeredBy == carrier.AnsweredMachine
 }
 
 // outboundHistory reads a verification's events about outbound command id:
@@ -382,9 +442,13 @@ func (s *Service) outboundHistory(ctx context.Context, tx Tx, vid, id string) (h
 			continue
 		}
 		h.seen[e.Type] = true
-		if e.Type == EventCallAnswered && env.Data.Outbound.AnsweredBy != carrier.AnsweredMachine {
-			h.human = true
+		if e.Type == EventCallAnswered {
+			by := env.Data.Outbound.AnsweredBy
+			h.human = h.human || by != carrier.AnsweredMachine
+			h.machine = h.machine || by == carrier.AnsweredMachine
+			h.judged = h.judged || judged(by)
 		}
 	}
+	h.human = h.human && !h.machine
 	return h, nil
 }

@@ -22,6 +22,7 @@ type recorder struct {
 	err   error
 	calls []carrier.Call
 	texts []carrier.SMS
+	ended []carrier.CallEnd
 }
 
 func (r *recorder) PlaceCall(_ context.Context, c carrier.Call) (carrier.Receipt, error) {
@@ -39,6 +40,13 @@ func (r *recorder) SendSMS(_ context.Context, m carrier.SMS) (carrier.Receipt, e
 }
 
 func (r *recorder) Routable(string, string, string, bool) bool { return true }
+
+func (r *recorder) EndCall(_ context.Context, name string, c carrier.CallEnd) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ended = append(r.ended, c)
+	return nil
+}
 
 func (r *recorder) sent() (int, []carrier.SMS) {
 	r.mu.Lock()
@@ -239,13 +247,23 @@ func TestCarrierEventsOfOldStepsAndRepeats(t *testing.T) {
 	}
 	// The answered call of step 1 verifies.
 	f.svc.RunJobs(t.Context(), 10, time.Minute)
-	var callID string
+	var callID, callRef string
 	for _, j := range jobsOf(t, f, v.ID) {
 		if j.Kind == verify.JobCall {
-			callID = j.ID
+			callID, callRef = j.ID, j.CarrierRef
 		}
 	}
-	if err := f.svc.CarrierEvent(t.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: callID, AnsweredBy: carrier.AnsweredHuman}); err != nil {
+	// A call event must name the call placed under this id: none, or
+	// another call's ref, changes nothing.
+	for _, ref := range []string{"", "ref-another-call"} {
+		if err := f.svc.CarrierEvent(t.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: callID, AnsweredBy: carrier.AnsweredHuman, Ref: ref}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := f.store.Verification(t.Context(), v.ID); got.Status != verify.StatusPending {
+			t.Fatalf("an answer naming call %q verified the call %q: %+v", ref, callRef, got)
+		}
+	}
+	if err := f.svc.CarrierEvent(t.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: callID, AnsweredBy: carrier.AnsweredHuman, Ref: callRef}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = f.store.Verification(t.Context(), v.ID)

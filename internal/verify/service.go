@@ -432,7 +432,11 @@ func (s *Service) finish(ctx context.Context, tx Tx, v Verification, st Status, 
 	if err := tx.UpdateVerification(ctx, v); err != nil {
 		return Notice{}, fmt.Errorf("update verification: %w", err)
 	}
-	return s.record(ctx, tx, v, terminalEvent[st], d)
+	n, err := s.record(ctx, tx, v, terminalEvent[st], d)
+	if err != nil {
+		return n, err
+	}
+	return n, s.endStepCalls(ctx, tx, v, &n)
 }
 
 // Get returns one of the app's verifications.

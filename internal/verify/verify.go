@@ -332,6 +332,9 @@ type Delivery struct {
 const (
 	JobCall = "call"
 	JobSMS  = "sms"
+	// JobHangUp ends a call of a step that is over, through the carrier
+	// that placed it (Job.Step is the call's step).
+	JobHangUp = "hangup"
 )
 
 // Job states.

@@ -1,6 +1,7 @@
 package httpcarrier
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ringgate/ringgate/internal/ivr"
@@ -25,6 +26,23 @@ func FuzzOpenIVR(f *testing.F) {
 		}
 		if err == nil {
 			call.Session.Digits("1")
+		}
+	})
+}
+
+// FuzzPlusDigits: a caller number from a webhook is attacker-shaped; it
+// comes back unchanged or as '+' and its own digits, never anything else.
+func FuzzPlusDigits(f *testing.F) {
+	for _, s := range []string{"447700900123", "+447700900123", "07700900123", "1234567", "123456789012345", "1234567890123456", "ab", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, n string) {
+		out := PlusDigits(n)
+		if out == n {
+			return
+		}
+		if out != "+"+n || len(n) < 8 || len(n) > 15 || n[0] == '0' || strings.Trim(n, "0123456789") != "" {
+			t.Fatalf("PlusDigits(%q) = %q", n, out)
 		}
 	})
 }

@@ -77,6 +77,12 @@ func (v TwiMLVoice) Incoming(w http.ResponseWriter, r *http.Request, p url.Value
 		Problem(w, http.StatusBadRequest, "invalid_parameter", "From and To are required")
 		return
 	}
+	// The call id is what makes a replay an idempotent no-op: the domain
+	// answers a call id it has seen with its first answer.
+	if in.CallID == "" {
+		Problem(w, http.StatusBadRequest, "invalid_parameter", "CallSid is required")
+		return
+	}
 	d, err := v.Inbound.InboundCall(r.Context(), in)
 	if err != nil {
 		v.Log.Error("inbound call", slog.String("carrier", v.Carrier), slog.String("call_sid", in.CallID), slog.Any("err", err))
@@ -92,22 +98,54 @@ func (v TwiMLVoice) Incoming(w http.ResponseWriter, r *http.Request, p url.Value
 
 // Answer starts the dialplan for whoever answered.
 func (v TwiMLVoice) Answer(w http.ResponseWriter, r *http.Request, p url.Values) {
-	id, call, ok := v.open(w, r)
+	id, call, ok := v.open(w, r, p)
 	if !ok {
 		return
 	}
 	by := AnsweredBy(p.Get("AnsweredBy"))
-	if err := v.Emit(r.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: by}); err != nil {
+	// Ref names the call the provider is answering for: the domain checks
+	// it against the call this id was placed as.
+	if err := v.Emit(r.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: by, Ref: p.Get("CallSid")}); err != nil {
 		Problem(w, http.StatusServiceUnavailable, "unavailable", "the event could not be recorded")
 		return
 	}
 	v.respond(w, r, id, call, call.Session.Answered(by))
 }
 
+// answerOnly is what an answer_call's sealed /answered token holds.
+const answerOnly = "answer_call"
+
+// SealAnswerOnly returns the token an answer_call's answer URL carries:
+// sealed to the call id, so that a body signed for one call cannot be
+// replayed to another's URL.
+func (v TwiMLVoice) SealAnswerOnly(id string) string { return v.Seal.Seal(id, []byte(answerOnly)) }
+
+// AnswerOnly takes an answer_call's answer. The provider asks it only once
+// its answering-machine detection has judged the answer (synchronous
+// MachineDetection), so AnsweredBy carries the verdict the domain needs: a
+// person verifies, a machine fails the step, unknown proves nothing. The
+// call is then hung up: nothing is said.
+func (v TwiMLVoice) AnswerOnly(w http.ResponseWriter, r *http.Request, p url.Values) {
+	id, ok := CommandID(w, r)
+	if !ok {
+		return
+	}
+	if b, err := v.Seal.Open(id, r.URL.Query().Get("s")); err != nil || string(b) != answerOnly {
+		Problem(w, http.StatusBadRequest, "invalid_parameter", "s is not a token this carrier sealed for this call")
+		return
+	}
+	by := AnsweredBy(p.Get("AnsweredBy"))
+	if err := v.Emit(r.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: by, Ref: p.Get("CallSid")}); err != nil {
+		Problem(w, http.StatusServiceUnavailable, "unavailable", "the event could not be recorded")
+		return
+	}
+	WriteXML(w, TwiMLHangup())
+}
+
 // Gather continues the dialplan with the digits pressed, or with the
 // menu's timeout when Digits is empty.
 func (v TwiMLVoice) Gather(w http.ResponseWriter, r *http.Request, p url.Values) {
-	id, call, ok := v.open(w, r)
+	id, call, ok := v.open(w, r, p)
 	if !ok {
 		return
 	}
@@ -116,13 +154,17 @@ func (v TwiMLVoice) Gather(w http.ResponseWriter, r *http.Request, p url.Values)
 		v.respond(w, r, id, call, call.Session.Timeout())
 		return
 	}
-	v.Emit(r.Context(), carrier.Event{Kind: carrier.EventDTMF, ID: id, Digits: digits})
+	v.Emit(r.Context(), carrier.Event{Kind: carrier.EventDTMF, ID: id, Digits: digits, Ref: p.Get("CallSid")})
 	v.respond(w, r, id, call, call.Session.Digits(digits))
 }
 
-func (v TwiMLVoice) open(w http.ResponseWriter, r *http.Request) (string, *IVRCall, bool) {
+func (v TwiMLVoice) open(w http.ResponseWriter, r *http.Request, p url.Values) (string, *IVRCall, bool) {
 	id, ok := CommandID(w, r)
 	if !ok {
+		return "", nil, false
+	}
+	if p.Get("CallSid") == "" {
+		Problem(w, http.StatusBadRequest, "invalid_parameter", "CallSid is required")
 		return "", nil, false
 	}
 	call, err := v.Seal.OpenIVR(id, r.URL.Query().Get("s"))

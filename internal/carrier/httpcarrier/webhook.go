@@ -8,7 +8,10 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
+
+	"github.com/ringgate/ringgate/internal/logsample"
 )
 
 // MaxWebhookBody bounds the webhook bodies ReadBody accepts.
@@ -51,17 +54,25 @@ func Problem(w http.ResponseWriter, status int, code, detail string) {
 }
 
 // Refusals counts the webhooks a carrier refused for a missing or bad
-// signature, logs each, and answers it 403. Safe for concurrent use.
+// signature (or a replayed one), logs them sampled, and answers them 403.
+// The count is exact; the log is rate-limited (logsample.Default), so a
+// flood of badly signed requests cannot write a line per request (the
+// next line written says how many were suppressed). Safe for concurrent
+// use; the zero value is ready.
 type Refusals struct {
-	n atomic.Uint64
+	n    atomic.Uint64
+	once sync.Once
+	log  *logsample.Logger
 }
 
 // Refuse records a refused webhook and answers 403 problem JSON. reason
 // is for the log ("no signature", "bad signature", "stale timestamp").
+// The logger of the first refusal is the one the sampled lines go to.
 func (f *Refusals) Refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, carrierName, reason string) {
 	f.n.Add(1)
 	if log != nil {
-		log.Warn("carrier webhook refused", slog.String("carrier", carrierName), slog.String("path", r.URL.Path),
+		f.once.Do(func() { f.log = logsample.Default(log) })
+		f.log.Log(r.Context(), slog.LevelWarn, "carrier webhook refused", slog.String("carrier", carrierName), slog.String("path", r.URL.Path),
 			slog.String("remote", r.RemoteAddr), slog.String("reason", reason))
 	}
 	Problem(w, http.StatusForbidden, "forbidden", "the webhook's signature is missing or does not verify")

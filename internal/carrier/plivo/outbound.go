@@ -107,6 +107,11 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 	case call.DropOnRing:
 		kind = kindFlash
 		body.TimeLimit = 1 // answered after all: end it at once
+	default:
+		// answer_call: only a person's answer proves the number (voicemail
+		// answers a phone that is off). answer_url is requested once
+		// detection has judged, with Machine=true or false, and hangs up.
+		body.MachineDetection = "true"
 	}
 	body.From, body.To = digits(c.from(call.From)), digits(call.To)
 	if body.To == "" || body.From == "" {
@@ -123,6 +128,29 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 		return "", fmt.Errorf("place call: %w", err)
 	}
 	return out.RequestUUID, nil
+}
+
+var _ carrier.CallEnder = (*Carrier)(nil)
+
+// EndCall ends a call whose step is over. Once Plivo has named the call
+// (ring_url, answer_url: its CallUUID) it is hung up (DELETE
+// …/Call/{call_uuid}/); before that, or on a node that did not see those
+// webhooks, the request is cancelled by the request_uuid PlaceCall
+// returned (DELETE …/Request/{request_uuid}/), which ends a call that is
+// queued or ringing. A 404 means it is over already.
+func (c *Carrier) EndCall(ctx context.Context, e carrier.CallEnd) error {
+	if m := c.memo(e.ID, false); m != nil && m.callUUID != "" {
+		return c.hangup(ctx, m.callUUID)
+	}
+	if e.Ref == "" {
+		return &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("no request_uuid to end")}
+	}
+	err := c.api(ctx, http.MethodDelete, "/Request/"+url.PathEscape(e.Ref)+"/", nil, nil)
+	var ce *carrier.Error
+	if errors.As(err, &ce) && ce.Code == "http_404" {
+		return nil
+	}
+	return err
 }
 
 // hangup ends a call (DELETE /v1/Account/{auth_id}/Call/{call_uuid}/).

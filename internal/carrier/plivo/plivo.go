@@ -8,9 +8,10 @@
 // Webhooks are served under PublicURL+"/carriers/"+Name and authenticated
 // with Plivo's signature V3 (X-Plivo-Signature-V3 and its nonce: HMAC-
 // SHA256 with the auth token over the URL, the sorted POST parameters and
-// the nonce), or V2 (URL without query and nonce) where Plivo sends only
-// that (message callbacks). Anything unsigned or badly signed gets 403 and
-// is counted in Rejected.
+// the nonce), required on call webhooks; V2 (URL without query and nonce,
+// so it binds no parameters) only on message callbacks, whose path names
+// the message. A nonce is accepted once within NonceWindow. Anything
+// unsigned, badly signed or replayed gets 403 and is counted in Rejected.
 //
 // Routes (after the server strips the prefix):
 //
@@ -69,6 +70,7 @@ type Carrier struct {
 	log      *slog.Logger
 	now      func() time.Time
 	refusals httpcarrier.Refusals
+	nonces   httpcarrier.Ledger // signature nonces seen within NonceWindow
 	next     atomic.Uint64
 
 	em    httpcarrier.Emitter
@@ -78,8 +80,9 @@ type Carrier struct {
 // callMemo is what a node remembers about a call between webhooks; lost
 // to a restart, it only makes an ended call's cause less precise.
 type callMemo struct {
-	machine bool // answer_url said Machine=true
-	dropped bool // ringgate hung it up on ringing
+	machine  bool   // answer_url said Machine=true
+	dropped  bool   // ringgate hung it up on ringing
+	callUUID string // the CallUUID ring_url or answer_url named, for EndCall
 }
 
 var (

@@ -75,6 +75,7 @@ type fakePlivo struct {
 	mu        sync.Mutex
 	calls     []map[string]any
 	hangups   []string
+	cancels   []string // request_uuids of DELETE …/Request/{uuid}/
 	messages  []map[string]any
 	status    int    // scripted error status for the next requests; 0: success
 	errorBody string // and its body
@@ -129,6 +130,9 @@ func (f *fakePlivo) serve(w http.ResponseWriter, r *http.Request) {
 		f.calls = append(f.calls, m)
 		w.WriteHeader(http.StatusCreated)
 		io.WriteString(w, `{"api_id":"97ceeb52-58b6-11e1-86da-77300b68f8bb","message":"call fired","request_uuid":"9834029e-58b6-11e1-8ea7-1231380bc196"}`)
+	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, prefix+"/Request/") && strings.HasSuffix(r.URL.Path, "/"):
+		f.cancels = append(f.cancels, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix+"/Request/"), "/"))
+		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, prefix+"/Call/") && strings.HasSuffix(r.URL.Path, "/"):
 		f.hangups = append(f.hangups, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix+"/Call/"), "/"))
 		w.WriteHeader(http.StatusNoContent)
@@ -373,14 +377,14 @@ func TestAnswerCallAndCauses(t *testing.T) {
 		t.Fatal(err)
 	}
 	call := b.fake.calls[0]
-	if call["machine_detection"] != nil || call["time_limit"] != nil {
+	if call["machine_detection"] != "true" || call["time_limit"] != nil {
 		t.Errorf("answer call body %v", call)
 	}
-	res, body := plivoPost(t, call["answer_url"].(string), callParams("in-progress"), "v3", authToken)
+	res, body := plivoPost(t, call["answer_url"].(string), callParams("in-progress", "Machine", "false"), "v3", authToken)
 	if d := parseXML(t, res, body); d.Hangup == nil || d.Hangup.Reason != "" || d.GetDigits != nil {
 		t.Errorf("answer XML %s", body)
 	}
-	if got := b.rec.kinds(); got != "answered:unknown" {
+	if got := b.rec.kinds(); got != "answered:human" {
 		t.Errorf("events %q", got)
 	}
 	for _, tc := range []struct{ status, name, cause string }{
@@ -512,14 +516,16 @@ func TestWebhooksRefuseBadSignatures(t *testing.T) {
 func TestInboundMissedCall(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	p := url.Values{"CallUUID": {"in-1"}, "From": {"14155550999"}, "To": {"14155550100"}, "CallStatus": {"ringing"}, "Direction": {"inbound"}}
+	const in1 = "0b6a7e3c-1f2d-4c5b-8a9e-7d6c5b4a3f21"
+	p := url.Values{"CallUUID": {in1}, "From": {"14155550999"}, "To": {"14155550100"}, "CallStatus": {"ringing"}, "Direction": {"inbound"}}
 	res, body := plivoPost(t, b.hook.URL+"/carriers/pl/answer", p, "v3", authToken)
 	if d := parseXML(t, res, body); d.Hangup == nil || d.Hangup.Reason != "rejected" || d.GetDigits != nil || len(d.Speak) != 0 {
 		t.Fatalf("inbound XML %s", body)
 	}
 	got := b.rec.inbound[0]
 	got.At = time.Time{}
-	if want := (carrier.InboundCall{From: "14155550999", To: "14155550100", Country: "US", Carrier: "pl", CallID: "in-1"}); got != want {
+	// Plivo writes E.164 without its '+': the handler gets E.164.
+	if want := (carrier.InboundCall{From: "+14155550999", To: "+14155550100", Country: "US", Carrier: "pl", CallID: in1}); got != want {
 		t.Errorf("inbound %+v", got)
 	}
 	b.rec.dispo.SIPStatus = 486
@@ -531,7 +537,7 @@ func TestInboundMissedCall(t *testing.T) {
 		t.Errorf("store down: %d", res.StatusCode)
 	}
 	// The inbound call's hangup callback is acknowledged and ignored.
-	if res, _ := plivoPost(t, b.hook.URL+"/carriers/pl/hangup", url.Values{"CallUUID": {"in-1"}, "CallStatus": {"completed"}}, "v3", authToken); res.StatusCode != 204 {
+	if res, _ := plivoPost(t, b.hook.URL+"/carriers/pl/hangup", url.Values{"CallUUID": {in1}, "CallStatus": {"completed"}}, "v3", authToken); res.StatusCode != 204 {
 		t.Errorf("inbound hangup: %d", res.StatusCode)
 	}
 	if res, _ := plivoPost(t, b.hook.URL+"/carriers/pl/answer", url.Values{"CallUUID": {"x"}}, "v3", authToken); res.StatusCode != 400 {
@@ -539,5 +545,49 @@ func TestInboundMissedCall(t *testing.T) {
 	}
 	if res, _ := plivoPost(t, b.hook.URL+"/carriers/pl/nope", p, "v3", authToken); res.StatusCode != 404 {
 		t.Errorf("unknown route: %d", res.StatusCode)
+	}
+}
+
+// A signature nonce is used once: the same signed request again is
+// refused (403) and does not reach the domain, unless ringgate could not
+// handle it the first time (5xx), when Plivo's retry must get through. V2
+// is refused where V3 is required.
+func TestNonceReplayAndV2Refused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	answer := b.hook.URL + "/carriers/pl/answer"
+	p := url.Values{"CallUUID": {"0b6a7e3c-1f2d-4c5b-8a9e-7d6c5b4a3f22"}, "From": {"447700900123"}, "To": {"14155550100"}, "CallStatus": {"ringing"}}
+	send := func(hdr ...string) int {
+		req, _ := http.NewRequest("POST", answer, strings.NewReader(p.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	v3 := []string{"X-Plivo-Signature-V3", signatureV3(authToken, answer, "POST", "n-once", p), "X-Plivo-Signature-V3-Nonce", "n-once"}
+	b.rec.failNext = errors.New("store down")
+	if code := send(v3...); code != 503 {
+		t.Fatalf("store down: %d", code)
+	}
+	if code := send(v3...); code != 200 {
+		t.Fatalf("Plivo's retry after a 503: %d", code)
+	}
+	if code := send(v3...); code != 403 {
+		t.Fatalf("replay: %d, want 403", code)
+	}
+	if code := send("X-Plivo-Signature-V2", signatureV2(authToken, answer, "n-v2"), "X-Plivo-Signature-V2-Nonce", "n-v2"); code != 403 {
+		t.Fatalf("V2 on answer_url: %d, want 403", code)
+	}
+	if len(b.rec.inbound) != 1 || b.rec.inbound[0].From != "+447700900123" {
+		t.Fatalf("inbound calls %+v, want the one", b.rec.inbound)
+	}
+	if b.c.Rejected() != 2 {
+		t.Errorf("Rejected() = %d, want 2", b.c.Rejected())
 	}
 }

@@ -122,23 +122,32 @@ func anyEqual(header, want string) bool {
 	return ok
 }
 
-// verify checks a webhook's V3 signature (or, when Plivo sent only V2,
-// its V2 one) for the URL Plivo called, rawURL.
-func verify(authToken string, h http.Header, rawURL, method string, params url.Values) (string, bool) {
+// verify checks a webhook's V3 signature for the URL Plivo called,
+// rawURL, and returns the nonce it was signed with. V3 (URL with query,
+// parameters, nonce) is required; V2 covers neither the body nor the
+// query, so one captured V2 signature would carry any parameters, and is
+// accepted only where allowV2 says the path itself is all there is to
+// bind (message callbacks, which name ringgate's id in the path and can
+// verify nothing). Several signatures, comma-separated, are tried while
+// an auth token is rotated.
+func verify(authToken string, h http.Header, rawURL, method string, params url.Values, allowV2 bool) (nonce, reason string, ok bool) {
 	if sig, nonce := h.Get("X-Plivo-Signature-V3"), h.Get("X-Plivo-Signature-V3-Nonce"); sig != "" {
 		if nonce == "" {
-			return "V3 signature without a nonce", false
+			return "", "V3 signature without a nonce", false
 		}
 		if !anyEqual(sig, signatureV3(authToken, rawURL, method, nonce, params)) {
-			return "bad V3 signature", false
+			return "", "bad V3 signature", false
 		}
-		return "", true
+		return "v3:" + nonce, "", true
 	}
 	if sig, nonce := h.Get("X-Plivo-Signature-V2"), h.Get("X-Plivo-Signature-V2-Nonce"); sig != "" {
-		if nonce == "" || !anyEqual(sig, signatureV2(authToken, rawURL, nonce)) {
-			return "bad V2 signature", false
+		if !allowV2 {
+			return "", "V2 signature where V3 is required (V2 does not cover the parameters)", false
 		}
-		return "", true
+		if nonce == "" || !anyEqual(sig, signatureV2(authToken, rawURL, nonce)) {
+			return "", "bad V2 signature", false
+		}
+		return "v2:" + nonce, "", true
 	}
-	return "no signature", false
+	return "", "no signature", false
 }

@@ -55,18 +55,18 @@ func TestSignatureV3Vectors(t *testing.T) {
 		h := http.Header{}
 		h.Set("X-Plivo-Signature-V3", "bm90IHRoaXMgb25l,"+tc.want) // several, comma-separated
 		h.Set("X-Plivo-Signature-V3-Nonce", "12345")
-		if reason, ok := verify("my_auth_token", h, tc.url, tc.method, tc.params); !ok {
+		if _, reason, ok := verify("my_auth_token", h, tc.url, tc.method, tc.params, false); !ok {
 			t.Errorf("%s: refused: %s", tc.name, reason)
 		}
-		if _, ok := verify("other_token", h, tc.url, tc.method, tc.params); ok {
+		if _, _, ok := verify("other_token", h, tc.url, tc.method, tc.params, false); ok {
 			t.Errorf("%s: verified with another token", tc.name)
 		}
 		p := url.Values{"CallUUID": {"x"}}
-		if _, ok := verify("my_auth_token", h, tc.url, tc.method, p); ok {
+		if _, _, ok := verify("my_auth_token", h, tc.url, tc.method, p, false); ok {
 			t.Errorf("%s: verified with other parameters", tc.name)
 		}
 	}
-	if _, ok := verify("my_auth_token", http.Header{}, "https://answer.url", http.MethodPost, call); ok {
+	if _, _, ok := verify("my_auth_token", http.Header{}, "https://answer.url", http.MethodPost, call, false); ok {
 		t.Error("no signature verified")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/carrier/httpcarrier"
@@ -56,10 +57,26 @@ func (c *Carrier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		sigParams = url.Values{} // already part of the URL
 	}
-	if reason, ok := verify(c.cfg.AuthToken, r.Header, called, r.Method, sigParams); !ok {
+	nonce, reason, ok := verify(c.cfg.AuthToken, r.Header, called, r.Method, sigParams, isSMS)
+	if !ok {
 		c.refusals.Refuse(w, r, c.log, c.cfg.Name, reason)
 		return
 	}
+	// A nonce is used once: a captured request replayed within the
+	// window is refused. If ringgate could not handle the request (5xx),
+	// the nonce is released, so that Plivo's retry is not refused.
+	now := c.now()
+	if c.nonces.Seen(nonce, now, now.Add(NonceWindow)) {
+		c.refusals.Refuse(w, r, c.log, c.cfg.Name, "nonce seen before (a replay)")
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if sw.status >= 500 {
+			c.nonces.Forget(nonce)
+		}
+	}()
+	w = sw
 	if isSMS {
 		c.smsStatus(r.Context(), w, smsID, params)
 		return
@@ -206,6 +223,9 @@ func (c *Carrier) speakActs(w http.ResponseWriter, r *http.Request, id string, c
 // answer serves answer_url for ringgate's own calls: the call is answered
 // (by whom, when machine detection ran), and the XML says what next.
 func (c *Carrier) answer(w http.ResponseWriter, r *http.Request, id, kind string, p url.Values) {
+	if u := p.Get("CallUUID"); u != "" {
+		c.memo(id, true).callUUID = u
+	}
 	by := carrier.AnsweredUnknown
 	switch strings.ToLower(p.Get("Machine")) {
 	case "true":
@@ -214,7 +234,7 @@ func (c *Carrier) answer(w http.ResponseWriter, r *http.Request, id, kind string
 	case "false":
 		by = carrier.AnsweredHuman
 	}
-	c.event(r.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: by})
+	c.event(r.Context(), carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: by, Ref: callRef(p)})
 	if kind != kindOTP {
 		httpcarrier.WriteXML(w, hangupXML(""))
 		return
@@ -235,6 +255,15 @@ func (c *Carrier) inbound(w http.ResponseWriter, r *http.Request, p url.Values) 
 		httpcarrier.Problem(w, http.StatusBadRequest, "malformed", "an inbound call needs From and To")
 		return
 	}
+	// The call id is what makes a replay an idempotent no-op (the domain
+	// answers a call id it has seen with its first answer); V3 signs names
+	// and values run together, so a replay could stretch CallUUID over
+	// the next parameter unless only a UUID is accepted.
+	if !validUUID(p.Get("CallUUID")) || len(p["CallUUID"]) != 1 {
+		httpcarrier.Problem(w, http.StatusBadRequest, "malformed", "an inbound call needs one CallUUID (a UUID)")
+		return
+	}
+	from, to = httpcarrier.PlusDigits(from), httpcarrier.PlusDigits(to)
 	d, err := c.cfg.Inbound.InboundCall(r.Context(), carrier.InboundCall{
 		From: from, To: to, Country: c.cfg.Country, Carrier: c.cfg.Name, CallID: p.Get("CallUUID"), At: c.now(),
 	})
@@ -254,7 +283,10 @@ func (c *Carrier) inbound(w http.ResponseWriter, r *http.Request, p url.Values) 
 // its work and is hung up.
 func (c *Carrier) ring(w http.ResponseWriter, r *http.Request, id, kind string, p url.Values) {
 	ctx := r.Context()
-	c.event(ctx, carrier.Event{Kind: carrier.EventRinging, ID: id})
+	if u := p.Get("CallUUID"); u != "" {
+		c.memo(id, true).callUUID = u
+	}
+	c.event(ctx, carrier.Event{Kind: carrier.EventRinging, ID: id, Ref: callRef(p)})
 	if kind == kindFlash {
 		c.memo(id, true).dropped = true
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangupTimeout)
@@ -270,7 +302,7 @@ func (c *Carrier) ring(w http.ResponseWriter, r *http.Request, id, kind string, 
 func (c *Carrier) hangupHook(w http.ResponseWriter, r *http.Request, id, kind string, p url.Values) {
 	cause := c.endCause(id, kind, p)
 	c.forget(id)
-	c.event(r.Context(), carrier.Event{Kind: carrier.EventEnded, ID: id, Cause: cause})
+	c.event(r.Context(), carrier.Event{Kind: carrier.EventEnded, ID: id, Cause: cause, Ref: callRef(p)})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -326,7 +358,7 @@ func (c *Carrier) digits(w http.ResponseWriter, r *http.Request, id, kind string
 	if dtmf == "" {
 		acts = call.Session.Timeout()
 	} else {
-		c.event(r.Context(), carrier.Event{Kind: carrier.EventDTMF, ID: id, Digits: dtmf})
+		c.event(r.Context(), carrier.Event{Kind: carrier.EventDTMF, ID: id, Digits: dtmf, Ref: callRef(p)})
 		acts = call.Session.Digits(dtmf)
 	}
 	c.speakActs(w, r, id, call, acts)
@@ -348,4 +380,57 @@ func (c *Carrier) smsStatus(ctx context.Context, w http.ResponseWriter, id strin
 		c.event(ctx, carrier.Event{Kind: carrier.EventSMSFailed, ID: id, Cause: carrier.CauseFailed})
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// NonceWindow is how long a signature nonce is remembered: a replay of a
+// captured webhook within it is refused. Plivo's nonces carry no time, so
+// past the window what stops a replay is the domain: an inbound call id
+// it has seen gets its first answer, and a call event it has recorded is
+// not applied twice.
+const NonceWindow = time.Hour
+
+// callRef is the carrier's id of the call a callback is about, as
+// PlaceCall returned it (the Call API's request_uuid, which Plivo sends
+// as RequestUUID on the callbacks of API calls); the domain checks it
+// against the call placed under the URL's id.
+func callRef(p url.Values) string { return p.Get("RequestUUID") }
+
+// validUUID reports whether s is a UUID in its 8-4-4-4-12 hex form.
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if r != '-' {
+				return false
+			}
+		default:
+			if (r < '0' || r > '9') && (r < 'a' || r > 'f') && (r < 'A' || r > 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
 }

@@ -53,7 +53,8 @@ type CallView struct {
 	ID         string    `json:"id"` // carrier.Call.ID
 	From       string    `json:"from"`
 	To         string    `json:"to"`
-	State      string    `json:"state"` // StateRinging, StateAnswered, StateEnded
+	State      string    `json:"state"`           // StateRinging, StateAnswered, StateEnded
+	Cause      string    `json:"cause,omitempty"` // why it ended (carrier.Cause*), once StateEnded
 	StartedAt  time.Time `json:"started_at"`
 	Transcript []string  `json:"transcript"` // what the call said, in order
 }
@@ -80,6 +81,7 @@ type simCall struct {
 	startedAt  time.Time
 	transcript []string
 	answeredBy string
+	cause      string // why it ended
 	session    *ivr.Session
 	timer      *time.Timer
 	gen        int // bumped whenever a timer is stopped, so a late one is ignored
@@ -183,6 +185,9 @@ func (c *Carrier) emitLocked(key string, e carrier.Event) {
 		return
 	}
 	e.Carrier, e.At = c.name, c.now()
+	if call := c.calls[e.ID]; call != nil && e.Ref == "" && e.Kind != carrier.EventSMSDelivered && e.Kind != carrier.EventSMSFailed {
+		e.Ref = call.ref // a call event names the call it is about, as PlaceCall returned it
+	}
 	h := c.events
 	c.enqueueLocked(key, func(ctx context.Context) {
 		if err := h.CarrierEvent(ctx, e); err != nil {
@@ -299,6 +304,34 @@ func (c *Carrier) PlaceCall(ctx context.Context, cmd carrier.Call) (string, erro
 	return call.ref, nil
 }
 
+var _ carrier.CallEnder = (*Carrier)(nil)
+
+// EndCall is the network hanging up a call ringgate placed: a ringing
+// call is cancelled (SIP 487), an answered one hung up; either ends with
+// CauseCanceled, and the phone can no longer answer it, press keys on it
+// or hear anything from it. A call that is over or forgotten is left as
+// it is.
+func (c *Carrier) EndCall(ctx context.Context, e carrier.CallEnd) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.refuseLocked(); err != nil {
+		return err
+	}
+	call := c.calls[e.ID]
+	if call == nil || (e.Ref != "" && call.ref != e.Ref) || !call.live() {
+		return nil
+	}
+	sip := 0
+	if call.state == StateRinging {
+		sip = 487
+	}
+	c.endLocked(call, carrier.CauseCanceled, sip)
+	return nil
+}
+
 // startTimerLocked runs f under the lock after d, unless the call's timer
 // is stopped (or replaced) first or the carrier is closed.
 func (c *Carrier) startTimerLocked(call *simCall, d time.Duration, f func()) {
@@ -320,7 +353,7 @@ func (c *Carrier) endLocked(call *simCall, cause string, sip int) {
 		return
 	}
 	call.stopTimer()
-	call.state, call.session = StateEnded, nil
+	call.state, call.session, call.cause = StateEnded, nil, cause
 	c.emitLocked(callKey(call.cmd.ID), carrier.Event{Kind: carrier.EventEnded, ID: call.cmd.ID, Cause: cause, SIPStatus: sip})
 }
 
@@ -329,7 +362,11 @@ func (c *Carrier) answerLocked(call *simCall, by string) {
 	call.state, call.answeredBy = StateAnswered, by
 	c.emitLocked(callKey(call.cmd.ID), carrier.Event{Kind: carrier.EventAnswered, ID: call.cmd.ID, AnsweredBy: by, SIPStatus: 200})
 	if call.cmd.OnAnswer != carrier.RunDialplan {
-		c.endLocked(call, carrier.CauseCompleted, 0)
+		cause := carrier.CauseCompleted
+		if by == carrier.AnsweredMachine {
+			cause = carrier.CauseMachine
+		}
+		c.endLocked(call, cause, 0)
 		return
 	}
 	plan := call.cmd.Dialplan
@@ -501,7 +538,7 @@ func (c *Carrier) Phone(number string) PhoneView {
 	for _, call := range p.calls {
 		v.Calls = append(v.Calls, CallView{
 			ID: call.cmd.ID, From: call.cmd.From, To: call.cmd.To, State: call.state,
-			StartedAt: call.startedAt, Transcript: append([]string{}, call.transcript...),
+			Cause: call.cause, StartedAt: call.startedAt, Transcript: append([]string{}, call.transcript...),
 		})
 	}
 	for _, m := range p.msgs {

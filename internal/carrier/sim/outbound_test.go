@@ -444,7 +444,53 @@ func TestMagicMachine(t *testing.T) {
 	mustPlace(t, c, voiceCall("c1", NumberMachine))
 	r.await(t, "c1", "ringing", "answered:machine", "ended:machine")
 	mustPlace(t, c, carrier.Call{ID: "c2", From: cli, To: NumberMachine, OnAnswer: carrier.HangUp})
-	r.await(t, "c2", "ringing", "answered:machine", "ended:completed")
+	// answer_call: the machine's answer ends the call as "machine" too, so
+	// that the domain never takes it for a person.
+	r.await(t, "c2", "ringing", "answered:machine", "ended:machine")
+}
+
+// EndCall cancels a ringing call and hangs up an answered one; the phone
+// can no longer answer it, and ending it again changes nothing.
+func TestEndCall(t *testing.T) {
+	c, r := newSim(t, Config{})
+	const to = "+447911123456"
+	ref := mustPlace(t, c, voiceCall("c1", to))
+	r.await(t, "c1", "ringing")
+	if err := c.EndCall(ctx, carrier.CallEnd{ID: "c1", Ref: "other-ref"}); err != nil {
+		t.Fatal(err)
+	}
+	if v := c.Phone(to); v.Calls[0].State != StateRinging {
+		t.Fatalf("a CallEnd naming another ref ended the call: %+v", v.Calls[0])
+	}
+	if err := c.EndCall(ctx, carrier.CallEnd{ID: "c1", Ref: ref}); err != nil {
+		t.Fatal(err)
+	}
+	r.await(t, "c1", "ringing", "ended:canceled/487")
+	if v := c.Phone(to); v.Calls[0].State != StateEnded || v.Calls[0].Cause != carrier.CauseCanceled {
+		t.Fatalf("after EndCall: %+v", v.Calls[0])
+	}
+	if err := c.Answer(ctx, to, carrier.AnsweredHuman); !errors.Is(err, ErrNoCall) {
+		t.Fatalf("answering an ended call: %v", err)
+	}
+	if err := c.EndCall(ctx, carrier.CallEnd{ID: "c1", Ref: ref}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EndCall(ctx, carrier.CallEnd{ID: "never-placed"}); err != nil {
+		t.Fatal(err)
+	}
+	// Answered: hung up mid-dialplan.
+	mustPlace(t, c, voiceCall("c2", to))
+	r.await(t, "c2", "ringing")
+	if err := c.Answer(ctx, to, carrier.AnsweredHuman); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EndCall(ctx, carrier.CallEnd{ID: "c2"}); err != nil {
+		t.Fatal(err)
+	}
+	r.await(t, "c2", "ringing", "answered:human", "prompt:Hello, your Acme verification code is 2 5 1 7. Press 1 to repeat.", "ended:canceled")
+	if err := c.DTMF(ctx, to, "1"); !errors.Is(err, ErrNoCall) {
+		t.Fatalf("keys on an ended call: %v", err)
+	}
 }
 
 func TestMagicSMSUndelivered(t *testing.T) {

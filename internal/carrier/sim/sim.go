@@ -248,3 +248,11 @@ func (g *Gateway) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
 	}
 	return g.net.SendSMS(ctx, m)
 }
+
+var _ carrier.CallEnder = (*Gateway)(nil)
+
+// EndCall ends a call placed through the gateway (a down gateway placed
+// none, so it has nothing to refuse).
+func (g *Gateway) EndCall(ctx context.Context, e carrier.CallEnd) error {
+	return g.net.EndCall(ctx, e)
+}

@@ -47,6 +47,9 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 	if call.OnAnswer == carrier.RunDialplan {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "unsupported", Err: errors.New("voice dialplans need RTP, which the sip carrier does not play")}
 	}
+	if call.OnAnswer == carrier.HangUp && !call.DropOnRing && !c.cfg.TrustAnswer {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "unsupported", Err: errors.New("answer_call over SIP needs trust_answer: a bare 200 OK may be voicemail, and no machine detection runs over SIP")}
+	}
 	to := strings.TrimSpace(call.To)
 	if to == "" || strings.ContainsAny(to, "@:;<> \t\r\n") {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: carrier.CauseUnreachable, Err: fmt.Errorf("bad number %q", call.To)}
@@ -63,6 +66,7 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 		ring = c.cfg.RingTimeout
 	}
 	o := &outcall{c: c, call: call, req: req, ring: ring, first: make(chan error, 1), returned: make(chan struct{})}
+	o.ctx, o.stop = context.WithCancelCause(c.ctx)
 	// Events wait until PlaceCall has returned (as the contract promises).
 	defer close(o.returned)
 	sess, err := c.dialog.WriteInvite(c.ctx, req)
@@ -71,6 +75,7 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 	}
 	o.sess = sess
 	ref := req.CallID().Value()
+	c.track(o)
 	c.wg.Go(o.run)
 	t := time.NewTimer(c.cfg.AcceptWait)
 	defer t.Stop()
@@ -131,9 +136,52 @@ type outcall struct {
 	returned chan struct{} // closed when PlaceCall returns
 	rang     bool
 	dropped  bool
+	// ctx is the INVITE's; stop cancels it (CANCEL while it rings).
+	ctx  context.Context
+	stop context.CancelCauseFunc
+}
+
+// errEnded is why an outbound call's INVITE was cancelled by EndCall.
+var errEnded = errors.New("ended: its step is over")
+
+var _ carrier.CallEnder = (*Carrier)(nil)
+
+// track and untrack keep the live calls EndCall can reach.
+func (c *Carrier) track(o *outcall) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.live == nil {
+		c.live = map[string]*outcall{}
+	}
+	c.live[o.call.ID] = o
+}
+
+func (c *Carrier) untrack(o *outcall) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.live[o.call.ID] == o {
+		delete(c.live, o.call.ID)
+	}
+}
+
+// EndCall ends a call whose step is over: a CANCEL while it rings (the
+// call ends with CauseCanceled). An answered call is hung up (BYE) the
+// moment it is answered already, so nothing is left to end; neither is a
+// call this process no longer follows (it ended, or the process
+// restarted, which tears its dialogs down).
+func (c *Carrier) EndCall(ctx context.Context, e carrier.CallEnd) error {
+	c.mu.Lock()
+	o := c.live[e.ID]
+	c.mu.Unlock()
+	if o == nil || (e.Ref != "" && o.req.CallID().Value() != e.Ref) {
+		return nil
+	}
+	o.stop(errEnded)
+	return nil
 }
 
 func (o *outcall) run() {
+	defer o.c.untrack(o)
 	defer o.sess.Close()
 	c := o.c
 	// sipgo v1.7.2's CANCEL path dereferences a nil response when the
@@ -148,7 +196,7 @@ func (o *outcall) run() {
 	// At the ring timeout the call is cancelled: with a CANCEL once the
 	// trunk has sent a provisional response, else (nothing heard, and a
 	// CANCEL may not be sent yet) by dropping the transaction.
-	ctx, cancelCause := context.WithCancelCause(c.ctx)
+	ctx, cancelCause := o.ctx, o.stop
 	cancel := func() { cancelCause(context.Canceled) }
 	defer cancel()
 	var heard atomic.Bool
@@ -198,6 +246,10 @@ func (o *outcall) run() {
 		o.fail(cause, retry, dr.Res.StatusCode, fmt.Errorf("%d %s", dr.Res.StatusCode, dr.Res.Reason))
 	case o.dropped:
 		o.end(carrier.CauseDropped, statusOf(res))
+	case c.ctx.Err() == nil && context.Cause(ctx) == errEnded:
+		// EndCall: WaitAnswer sent CANCEL (or, nothing heard yet, dropped
+		// the transaction)
+		o.end(carrier.CauseCanceled, statusOf(res))
 	case c.ctx.Err() == nil && context.Cause(ctx) == context.DeadlineExceeded:
 		// rang out: WaitAnswer sent CANCEL
 		o.end(carrier.CauseNoAnswer, statusOf(res))
@@ -225,7 +277,11 @@ func (o *outcall) answered(res *sip.Response) {
 	if err := o.sess.Ack(ctx); err != nil {
 		c.log.Warn("sip ACK", slog.String("call", o.call.ID), slog.Any("err", err))
 	}
-	o.event(carrier.Event{Kind: carrier.EventAnswered, AnsweredBy: carrier.AnsweredUnknown, SIPStatus: res.StatusCode})
+	by := carrier.AnsweredUnknown
+	if c.cfg.TrustAnswer && !o.call.DropOnRing {
+		by = carrier.AnsweredHuman // the operator vouches for the trunk (trust_answer)
+	}
+	o.event(carrier.Event{Kind: carrier.EventAnswered, AnsweredBy: by, SIPStatus: res.StatusCode})
 	if err := o.sess.Bye(ctx); err != nil {
 		c.log.Warn("sip BYE", slog.String("call", o.call.ID), slog.Any("err", err))
 	}
@@ -267,6 +323,7 @@ func (o *outcall) event(e carrier.Event) {
 	case <-time.After(c.cfg.AcceptWait + time.Second): // PlaceCall is bounded by AcceptWait
 	}
 	e.ID, e.Carrier, e.At = o.call.ID, c.cfg.Name, c.now()
+	e.Ref = o.req.CallID().Value() // the ref PlaceCall returned: the domain checks it
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 10*time.Second)
 	defer cancel()
 	if err := c.cfg.Events.CarrierEvent(ctx, e); err != nil {

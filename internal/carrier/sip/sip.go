@@ -126,6 +126,11 @@ type Config struct {
 	OutboundProxy string
 	// PAI adds P-Asserted-Identity with the caller ID to outbound INVITEs.
 	PAI bool
+	// TrustAnswer reports a 200 OK to an answer_call as a person's answer.
+	// Without it answer_call is refused (terminal, "unsupported"): a bare
+	// 200 OK is also what voicemail sends, and no machine detection runs
+	// over SIP.
+	TrustAnswer bool
 	// Register sends REGISTER to the trunk at Start and refreshes it.
 	Register bool
 	// Hostname is the address we advertise in Via and Contact (default:
@@ -173,6 +178,9 @@ type Carrier struct {
 	tcp    []net.Listener
 	tlsLn  []net.Listener
 	closed bool
+	// live are the outbound calls not yet over, by ringgate's id, for
+	// EndCall.
+	live map[string]*outcall
 
 	rejected   atomic.Int64
 	dropped    atomic.Int64 // responses to untrusted UDP sources not sent (over the rate)

@@ -352,6 +352,7 @@ func callee(t *testing.T, sc string, rec *recorder, cfg rgsip.Config, sippArgs .
 	}
 	cfg.Events = rec
 	cfg.Listen = []string{"127.0.0.1:0"}
+	cfg.TrustAnswer = true             // sipp plays a person's phone; refusal has its own test
 	time.Sleep(200 * time.Millisecond) // let sipp bind; UDP retransmits cover a slow start
 	return run, startCarrier(t, cfg)
 }
@@ -424,7 +425,7 @@ func TestAnswerCallAckThenBye(t *testing.T) {
 			if flash {
 				sc = scenario(t, "uas_answer.xml", "SIP/2.0 180 Ringing", "SIP/2.0 100 Trying")
 			}
-			run, c := callee(t, sc, rec, rgsip.Config{})
+			run, c := callee(t, sc, rec, rgsip.Config{TrustAnswer: true})
 			_, err := c.PlaceCall(context.Background(), carrier.Call{
 				ID: "call_ans", From: "+442079461234", To: "+447911123456", DropOnRing: flash,
 				RingTimeout: 10 * time.Second, OnAnswer: carrier.HangUp,
@@ -448,7 +449,7 @@ func TestAnswerCallAckThenBye(t *testing.T) {
 					break
 				}
 			}
-			want := "ringing:,answered:unknown,ended:completed"
+			want := "ringing:,answered:human,ended:completed"
 			if flash {
 				want = "answered:unknown,ended:completed"
 			}

@@ -59,6 +59,14 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 		body.Method = "POST"
 		body.MachineDetection = "Enable"
 		q.Set("ivr", "1")
+	} else if call.OnAnswer == carrier.HangUp && !call.DropOnRing {
+		// answer_call: only a person's answer proves the number. Telnyx
+		// fetches /answered once AnsweringMachineDetection has judged the
+		// answer (MachineDetection=Enable), with AnsweredBy.
+		body.URL = c.callback("/answered", url.Values{"id": {call.ID}, "s": {c.voice.SealAnswerOnly(call.ID)}})
+		body.Method = "POST"
+		body.MachineDetection = "Enable"
+		q.Set("ivr", "1")
 	} else {
 		body.Texml = string(httpcarrier.TwiMLHangup())
 	}
@@ -100,6 +108,26 @@ func (c *Carrier) hangUp(ctx context.Context, accountSid, callSid string) error 
 	}
 	u := c.cfg.APIBase + "/texml/Accounts/" + url.PathEscape(accountSid) + "/Calls/" + url.PathEscape(callSid)
 	_, err := c.do(httpcarrier.NewFormRequest(ctx, u, url.Values{"Status": {"completed"}}))
+	return err
+}
+
+var _ carrier.CallEnder = (*Carrier)(nil)
+
+// EndCall ends a call whose step is over by its call_sid, through the
+// TeXML update-call request that needs no account sid (POST
+// /texml/calls/{call_sid}/update, Status=completed: cancels a ringing
+// call, hangs up an answered one). A call Telnyx no longer has (404) is
+// over already.
+func (c *Carrier) EndCall(ctx context.Context, e carrier.CallEnd) error {
+	if e.Ref == "" {
+		return &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("no call_sid to end")}
+	}
+	u := c.cfg.APIBase + "/texml/calls/" + url.PathEscape(e.Ref) + "/update"
+	_, err := c.do(httpcarrier.NewJSONRequest(ctx, http.MethodPost, u, map[string]string{"Status": "completed"}))
+	var ce *carrier.Error
+	if errors.As(err, &ce) && ce.Code == "10005" { // not found
+		return nil
+	}
 	return err
 }
 
@@ -145,13 +173,19 @@ func (c *Carrier) handleCallStatus(w http.ResponseWriter, r *http.Request, p url
 	if !ok {
 		return
 	}
+	if p.Get("CallSid") == "" {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "CallSid is required")
+		return
+	}
 	q := r.URL.Query()
 	e, final := callEvent(p, q.Get("ivr") == "1", q.Get("drop") == "1")
 	if e.Kind == "" {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	e.ID = id
+	// Ref names the call the status is about (Telnyx signs the body, not
+	// the ?id=): the domain checks it is the call placed under id.
+	e.ID, e.Ref = id, p.Get("CallSid")
 	if e.Kind == carrier.EventRinging && q.Get("drop") == "1" {
 		if err := c.hangUp(r.Context(), p.Get("AccountSid"), p.Get("CallSid")); err != nil {
 			c.log.Warn("ending a flash call on ringing", slog.String("carrier", c.cfg.Name), slog.String("id", id), slog.Any("err", err))

@@ -6,7 +6,10 @@
 //     the TeXML application's connection id in ConnectionID. flash_call is
 //     ended on its "ringing" status callback (POST
 //     /v2/texml/Accounts/{AccountSid}/Calls/{CallSid}, Status=completed);
-//     answer_call hangs up on answer (inline Texml); voice_otp runs
+//     answer_call asks for answering-machine detection (MachineDetection
+//     Enable) and takes the verdict (AnsweredBy) at /answered, which hangs
+//     up; a call whose step is over is ended (POST
+//     /v2/texml/calls/{CallSid}/update, Status=completed); voice_otp runs
 //     ringgate's dialplan as TeXML <Say>/<Gather>/<Hangup> with sealed
 //     gather URLs and answering-machine detection.
 //   - SMS: POST /v2/messages with a webhook_url; the message.finalized
@@ -22,6 +25,7 @@
 //
 //	/voice        incoming calls (the TeXML application's voice URL)
 //	/answer       TeXML for an outbound voice_otp call when it is answered
+//	/answered     answer_call's answer, judged by machine detection: <Hangup/>
 //	/gather       a voice_otp menu's digits (or silence)
 //	/call-status  outbound call status callbacks
 //	/sms-status   messaging webhooks (message.sent, message.finalized)
@@ -140,6 +144,7 @@ func New(cfg Config) (*Carrier, error) {
 	}
 	c.mux.HandleFunc("POST /voice", c.signed(c.form(c.voice.Incoming)))
 	c.mux.HandleFunc("POST /answer", c.signed(c.form(c.voice.Answer)))
+	c.mux.HandleFunc("POST /answered", c.signed(c.form(c.voice.AnswerOnly)))
 	c.mux.HandleFunc("POST /gather", c.signed(c.form(c.voice.Gather)))
 	c.mux.HandleFunc("POST /call-status", c.signed(c.form(c.handleCallStatus)))
 	c.mux.HandleFunc("POST /sms-status", c.signed(c.handleSMSStatus))

@@ -170,6 +170,8 @@ func (f *fakeTelnyx) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"call_sid": "v3:call-control-id-1", "from": "`+got["From"].(string)+`", "to": "`+got["To"].(string)+`", "status": "queued"}`)
 	case r.URL.Path == "/messages":
 		io.WriteString(w, `{"data": {"record_type": "message", "direction": "outbound", "id": "40385f64-5717-4562-b3fc-2c963f66afa6", "type": "SMS", "to": [{"phone_number": "`+got["to"].(string)+`", "status": "queued", "carrier": "T-MOBILE USA, INC.", "line_type": "Wireless"}], "text": "x", "parts": 1}}`)
+	case r.URL.Path == "/texml/calls/v3:call-control-id-1/update":
+		io.WriteString(w, `{"data": {"sid": "v3:call-control-id-1", "status": "accepted"}}`)
 	case strings.HasPrefix(r.URL.Path, "/texml/Accounts/"+acct+"/Calls/"):
 		io.WriteString(w, `{"account_sid": "`+acct+`", "sid": "v3:call-control-id-1", "status": "completed"}`)
 	default:

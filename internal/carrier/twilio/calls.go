@@ -50,9 +50,18 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 		// the answer, with AnsweredBy.
 		form.Set("MachineDetection", "Enable")
 		q.Set("ivr", "1")
+	case call.OnAnswer == carrier.HangUp && !call.DropOnRing:
+		// answer_call: the answer proves the number only if a person gave
+		// it (voicemail answers a phone that is off). Twilio fetches
+		// /answered once detection has judged it, with AnsweredBy; the
+		// answer is hung up there.
+		form.Set("Url", c.callback("/answered", url.Values{"id": {call.ID}, "s": {c.voice.SealAnswerOnly(call.ID)}}))
+		form.Set("Method", "POST")
+		form.Set("MachineDetection", "Enable")
+		q.Set("ivr", "1")
 	default:
 		// Nothing to say: flash_call should never be answered (it is
-		// cancelled on ringing), answer_call's proof is the answer itself.
+		// cancelled on ringing).
 		form.Set("Twiml", string(httpcarrier.TwiMLHangup()))
 	}
 	if call.DropOnRing {
@@ -68,6 +77,23 @@ func (c *Carrier) cancel(ctx context.Context, sid string) error {
 		return fmt.Errorf("bad CallSid %q", sid)
 	}
 	_, err := c.post(ctx, "/Calls/"+url.PathEscape(sid)+".json", url.Values{"Status": {"canceled"}})
+	return err
+}
+
+var _ carrier.CallEnder = (*Carrier)(nil)
+
+// EndCall ends a call whose step is over: Status=completed cancels it if
+// it is queued or ringing and hangs it up if it is in progress. A call
+// Twilio no longer has (404) is over already.
+func (c *Carrier) EndCall(ctx context.Context, e carrier.CallEnd) error {
+	if e.Ref == "" || strings.ContainsAny(e.Ref, "/?#%") {
+		return &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: fmt.Errorf("bad CallSid %q", e.Ref)}
+	}
+	_, err := c.post(ctx, "/Calls/"+url.PathEscape(e.Ref)+".json", url.Values{"Status": {"completed"}})
+	var ce *carrier.Error
+	if errors.As(err, &ce) && ce.Code == "20404" {
+		return nil
+	}
 	return err
 }
 
@@ -97,13 +123,20 @@ func (c *Carrier) handleCallStatus(w http.ResponseWriter, r *http.Request, p url
 	if !ok {
 		return
 	}
+	if p.Get("CallSid") == "" {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "CallSid is required")
+		return
+	}
 	q := r.URL.Query()
 	e, final := callEvent(p, q.Get("ivr") == "1")
 	if e.Kind == "" {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	e.ID = id
+	// Ref names the call the status is about (the signature covers the
+	// body, not always the ?id=): the domain checks it is the call placed
+	// under id.
+	e.ID, e.Ref = id, p.Get("CallSid")
 	if sc, err := strconv.Atoi(p.Get("SipResponseCode")); err == nil {
 		e.SIPStatus = sc
 	}

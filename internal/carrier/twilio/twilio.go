@@ -4,7 +4,10 @@
 //   - Calls: POST /2010-04-01/Accounts/{AccountSid}/Calls.json. flash_call
 //     rings with the code-carrying caller ID and is cancelled on the
 //     "ringing" status callback (POST …/Calls/{Sid}.json Status=canceled);
-//     answer_call hangs up on answer (inline TwiML <Hangup/>); voice_otp
+//     answer_call asks for answering-machine detection (MachineDetection=
+//     Enable) and takes the verdict (AnsweredBy) at /answered, which hangs
+//     up; a call whose step is over is ended (POST …/Calls/{Sid}.json
+//     Status=completed, EndCall); voice_otp
 //     runs ringgate's dialplan as TwiML <Say>/<Gather>/<Hangup>, carrying
 //     the session in sealed gather URLs, with answering-machine detection
 //     (MachineDetection=Enable).
@@ -19,6 +22,7 @@
 //
 //	/voice        incoming calls (paste into the number's configuration)
 //	/answer       TwiML for an outbound call when it is answered
+//	/answered     answer_call's answer, judged by machine detection: <Hangup/>
 //	/gather       a voice_otp menu's digits (or silence)
 //	/call-status  outbound call status callbacks
 //	/sms-status   message status callbacks
@@ -116,8 +120,9 @@ func New(cfg Config) (*Carrier, error) {
 		Emitter: httpcarrier.Emitter{Carrier: cfg.Name, Events: cfg.Events, Now: cfg.Now, Log: c.log},
 		Seal:    seal, Callback: c.callback, Inbound: cfg.Inbound, Country: cfg.Country,
 	}
-	c.mux.HandleFunc("POST /voice", c.signed(c.voice.Incoming))
+	c.mux.HandleFunc("POST /voice", c.signed(c.incoming))
 	c.mux.HandleFunc("POST /answer", c.signed(c.voice.Answer))
+	c.mux.HandleFunc("POST /answered", c.signed(c.voice.AnswerOnly))
 	c.mux.HandleFunc("POST /gather", c.signed(c.voice.Gather))
 	c.mux.HandleFunc("POST /call-status", c.signed(c.handleCallStatus))
 	c.mux.HandleFunc("POST /sms-status", c.signed(c.handleSMSStatus))
@@ -267,6 +272,12 @@ func (c *Carrier) signed(h func(http.ResponseWriter, *http.Request, url.Values))
 			c.refused.Refuse(w, r, c.log, c.cfg.Name, "bad X-Twilio-Signature")
 			return
 		}
+		// A webhook is about this account: Twilio sends AccountSid with
+		// every one; when present it must be ours.
+		if a := params.Get("AccountSid"); a != "" && a != c.cfg.AccountSID {
+			c.refused.Refuse(w, r, c.log, c.cfg.Name, "AccountSid of another account")
+			return
+		}
 		h(w, r, params)
 	}
 }
@@ -292,3 +303,37 @@ func otherPort(u string) string {
 }
 
 func (c *Carrier) emit(ctx context.Context, e carrier.Event) error { return c.voice.Emit(ctx, e) }
+
+// ValidCallSid reports whether s is a Twilio call SID: "CA" and 32
+// lower-case hex digits. Nothing else is accepted where a call id matters,
+// so that a value cannot absorb its neighbour in the signed string (the
+// signature runs names and values together without separators).
+func ValidCallSid(s string) bool {
+	if len(s) != 34 || !strings.HasPrefix(s, "CA") {
+		return false
+	}
+	for _, r := range s[2:] {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// incoming serves "A call comes in". The call id is what makes a replay
+// of this webhook an idempotent no-op (the domain answers a call id it has
+// seen with its first answer), and Twilio's signature lets a replay move a
+// parameter's boundary ("CallSid"="CA…" signs as "CallSi"="dCA…"): so the
+// webhook must carry a well-formed CallSid, and AccountSid naming this
+// account, or it is refused.
+func (c *Carrier) incoming(w http.ResponseWriter, r *http.Request, p url.Values) {
+	if p.Get("AccountSid") != c.cfg.AccountSID {
+		c.refused.Refuse(w, r, c.log, c.cfg.Name, "inbound call without this account's AccountSid")
+		return
+	}
+	if !ValidCallSid(p.Get("CallSid")) || len(p["CallSid"]) != 1 {
+		httpcarrier.Problem(w, http.StatusBadRequest, "invalid_parameter", "CallSid must be one call SID (CA and 32 hex digits)")
+		return
+	}
+	c.voice.Incoming(w, r, p)
+}

@@ -340,14 +340,29 @@ func TestAnswerCallStatuses(t *testing.T) {
 		t.Errorf("default caller ID not used: %v", f.Get("From"))
 	}
 	cb := f.Get("StatusCallback")
+	// The answer is judged by machine detection, and reported at /answered.
+	answered := f.Get("Url")
+	if f.Get("MachineDetection") != "Enable" || f.Get("Method") != "POST" || f.Get("Twiml") != "" ||
+		!strings.HasPrefix(answered, r.pub.URL+"/carriers/tw/answered?id=job-3&s=") || !strings.Contains(cb, "ivr=1") {
+		t.Errorf("answer_call form: %v", f)
+	}
 	for _, p := range []url.Values{
 		{"CallSid": {"CA1"}, "CallStatus": {"ringing"}},
 		{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}},
-		{"CallSid": {"CA1"}, "CallStatus": {"completed"}, "CallDuration": {"1"}},
 	} {
 		r.post(t, cb, p, "")
 	}
-	if got := r.ev.kinds(); got != "ringing answered:unknown ended:completed" {
+	code, body := r.post(t, answered, url.Values{"CallSid": {"CA1"}, "AnsweredBy": {"human"}}, "")
+	if code != 200 || !strings.Contains(body, "<Hangup/>") {
+		t.Fatalf("/answered: %d %s", code, body)
+	}
+	// The token is bound to the call: another call's id is refused.
+	other := strings.Replace(answered, "id=job-3", "id=job-4", 1)
+	if code, _ := r.post(t, other, url.Values{"CallSid": {"CA1"}, "AnsweredBy": {"human"}}, ""); code != 400 {
+		t.Fatalf("/answered with another call's token: %d", code)
+	}
+	r.post(t, cb, url.Values{"CallSid": {"CA1"}, "CallStatus": {"completed"}, "CallDuration": {"1"}}, "")
+	if got := r.ev.kinds(); got != "ringing answered:human ended:completed" {
 		t.Fatalf("events %q", got)
 	}
 	for in, want := range map[string]string{"busy": "busy", "no-answer": "no_answer", "failed": "failed"} {
@@ -433,13 +448,13 @@ func TestVoiceOTPMachineHangsUpSilently(t *testing.T) {
 func TestInboundCallRejected(t *testing.T) {
 	r := newRig(t)
 	u := r.pub.URL + "/carriers/tw/voice"
-	p := url.Values{"CallSid": {"CA9"}, "AccountSid": {sid}, "From": {"+447700900123"}, "To": {"+15005550006"}, "CallStatus": {"ringing"}, "Direction": {"inbound"}}
+	p := url.Values{"CallSid": {callSid9}, "AccountSid": {sid}, "From": {"+447700900123"}, "To": {"+15005550006"}, "CallStatus": {"ringing"}, "Direction": {"inbound"}}
 	code, doc := r.post(t, u, p, "")
 	if code != 200 || !strings.HasSuffix(doc, `<Response><Reject reason="rejected"/></Response>`) {
 		t.Fatalf("voice: %d %s", code, doc)
 	}
 	wellFormed(t, doc)
-	if len(r.ev.calls) != 1 || r.ev.calls[0].From != "+447700900123" || r.ev.calls[0].To != "+15005550006" || r.ev.calls[0].CallID != "CA9" || r.ev.calls[0].Country != "US" || r.ev.calls[0].Carrier != "tw" {
+	if len(r.ev.calls) != 1 || r.ev.calls[0].From != "+447700900123" || r.ev.calls[0].To != "+15005550006" || r.ev.calls[0].CallID != callSid9 || r.ev.calls[0].Country != "US" || r.ev.calls[0].Carrier != "tw" {
 		t.Fatalf("inbound %+v", r.ev.calls)
 	}
 	// The store is down: 503, so Twilio tries the fallback URL.
@@ -509,6 +524,42 @@ func wellFormed(t *testing.T, doc string) {
 	}
 }
 
+const callSid9 = "CA00000000000000000000000000000009"
+
+// An inbound call must carry a well-formed CallSid (the key of replay
+// dedupe) and this account's AccountSid.
+func TestInboundCallNeedsCallSidAndAccount(t *testing.T) {
+	r := newRig(t)
+	u := r.pub.URL + "/carriers/tw/voice"
+	base := url.Values{"CallSid": {callSid9}, "AccountSid": {sid}, "From": {"+447700900123"}, "To": {"+15005550006"}, "CallStatus": {"ringing"}}
+	for name, tc := range map[string]struct {
+		k, v string
+		want int
+	}{
+		"no CallSid":        {"CallSid", "", 400},
+		"short CallSid":     {"CallSid", "CA9", 400},
+		"CallSid absorbing": {"CallSid", callSid9 + "CallStatusringing", 400},
+		"no AccountSid":     {"AccountSid", "", 403},
+		"another account":   {"AccountSid", "AC00000000000000000000000000000002", 403},
+	} {
+		p := url.Values{}
+		for k, v := range base {
+			p[k] = v
+		}
+		if tc.v == "" {
+			delete(p, tc.k)
+		} else {
+			p.Set(tc.k, tc.v)
+		}
+		if code, body := r.post(t, u, p, ""); code != tc.want {
+			t.Errorf("%s: %d %s", name, code, body)
+		}
+	}
+	if len(r.ev.calls) != 0 {
+		t.Fatalf("refused calls reached the domain: %+v", r.ev.calls)
+	}
+}
+
 // html undoes the attribute escaping of a URL in TwiML.
 func html(s string) string { return strings.ReplaceAll(s, "&amp;", "&") }
 
@@ -523,7 +574,7 @@ func TestSignatureWithDefaultPortEitherWay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := url.Values{"From": {"+447700900123"}, "To": {"+15005550006"}, "CallSid": {"CA1"}}
+		p := url.Values{"From": {"+447700900123"}, "To": {"+15005550006"}, "CallSid": {callSid9}, "AccountSid": {sid}}
 		req := httptest.NewRequest("POST", "/voice", strings.NewReader(p.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-Twilio-Signature", Signature(token, tc.signed, p))

@@ -17,7 +17,7 @@ import (
 // Kinds of call, as the sealed state records them.
 const (
 	kindFlash  = "flash"  // drop on ringing
-	kindAnswer = "answer" // hang up on answer
+	kindAnswer = "answer" // hang up once machine detection has judged the answer
 	kindOTP    = "otp"    // run the dialplan
 )
 
@@ -58,6 +58,9 @@ func (c *Carrier) hookURL(path, id, sealed, ivrTok string) string {
 // Vonage's limits on the timers of a call, in seconds.
 const (
 	minRinging = 1
+	// answerHold is how long, in seconds, an answered answer_call is held
+	// in silence for machine detection's verdict.
+	answerHold = 10
 	maxRinging = 120
 )
 
@@ -127,6 +130,13 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 	case call.DropOnRing:
 		st.Kind = kindFlash
 		body.LengthTimer = 1 // answered after all: end it at once
+	default:
+		// answer_call: only a person's answer proves the number. Standard
+		// machine detection, "continue": Vonage reports the verdict to
+		// event_url as status "human" or "machine" while the answer NCCO
+		// keeps the line up; ringgate hangs up on the verdict.
+		body.MachineDetection = "continue"
+		body.LengthTimer = answerHold + 5 // nobody judged by then: over
 	}
 	to, from := digits(call.To), digits(c.from(call.From))
 	if to == "" || from == "" {
@@ -146,6 +156,23 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 		return "", fmt.Errorf("place call: %w", err)
 	}
 	return out.UUID, nil
+}
+
+var _ carrier.CallEnder = (*Carrier)(nil)
+
+// EndCall ends a call whose step is over (PUT /v1/calls/{uuid}, action
+// hangup: cancels it while it rings, hangs it up once answered). A call
+// Vonage no longer has (404) is over already.
+func (c *Carrier) EndCall(ctx context.Context, e carrier.CallEnd) error {
+	if e.Ref == "" {
+		return &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("no call uuid to end")}
+	}
+	err := c.hangup(ctx, e.Ref)
+	var ce *carrier.Error
+	if errors.As(err, &ce) && ce.Code == "http_404" {
+		return nil
+	}
+	return err
 }
 
 // hangup ends a call (PUT /v1/calls/{uuid} {"action":"hangup"}).

@@ -77,12 +77,15 @@ func (c *Carrier) appJWT() (string, error) {
 
 // Errors of webhook authentication.
 var (
-	errNoToken     = errors.New("no bearer token")
-	errBadToken    = errors.New("malformed token")
-	errAlg         = errors.New("token is not HS256")
-	errSignature   = errors.New("bad signature")
-	errExpired     = errors.New("token expired or not yet valid")
-	errPayloadHash = errors.New("payload_hash does not match the body")
+	errNoToken       = errors.New("no bearer token")
+	errBadToken      = errors.New("malformed token")
+	errAlg           = errors.New("token is not HS256")
+	errSignature     = errors.New("bad signature")
+	errExpired       = errors.New("token expired or not yet valid")
+	errPayloadHash   = errors.New("payload_hash does not match the body")
+	errUnsignedState = errors.New("voice webhook without a signed body (GET or empty POST: its query is not signed; set the application's answer and event methods to POST)")
+	errNoJTI         = errors.New("token without jti or iat")
+	errReplayed      = errors.New("token seen before (a replay)")
 )
 
 // maxToken bounds the bearer tokens verifyJWT reads.

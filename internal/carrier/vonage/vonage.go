@@ -8,7 +8,9 @@
 // Webhooks are served under PublicURL+"/carriers/"+Name and authenticated
 // the way Vonage signs them: voice webhooks carry a JWT (HS256 with the
 // account's signature secret) in "Authorization: Bearer" whose
-// payload_hash claim is the SHA-256 of the body; SMS delivery receipts
+// payload_hash claim is the SHA-256 of the body (so voice webhooks must be
+// POST with a body: a GET's query would be unsigned) and whose jti is
+// accepted once; SMS delivery receipts
 // carry a "sig" parameter (MD5 hash, or an MD5/SHA-1/SHA-256/SHA-512
 // HMAC, whichever the account is set to). Anything unsigned or badly
 // signed gets 403 and is counted in Rejected.
@@ -87,7 +89,8 @@ type Carrier struct {
 	log       *slog.Logger
 	now       func() time.Time
 	refusals  httpcarrier.Refusals
-	next      atomic.Uint64 // round robin over From
+	jtis      httpcarrier.Ledger // jti of webhook tokens, for as long as a token is accepted
+	next      atomic.Uint64      // round robin over From
 
 	em    httpcarrier.Emitter
 	calls httpcarrier.Memos[callMemo] // by ringgate call id

@@ -16,8 +16,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,10 +100,11 @@ type fakeVonage struct {
 	pub *rsa.PublicKey
 	srv *httptest.Server
 
-	mu      sync.Mutex
-	calls   []map[string]any
-	hangups []string
-	sms     []url.Values
+	mu           sync.Mutex
+	calls        []map[string]any
+	hangups      []string
+	hangupStatus int // answer hang-ups with this status (0: 204)
+	sms          []url.Values
 	// scripted answers: status and body; zero for the documented success
 	callStatus int
 	callBody   string
@@ -202,6 +205,12 @@ func (f *fakeVonage) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.hangups = append(f.hangups, strings.TrimPrefix(r.URL.Path, "/v1/calls/"))
+		if f.hangupStatus != 0 {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(f.hangupStatus)
+			io.WriteString(w, `{"type":"https://developer.nexmo.com/api-errors#not-found","title":"Not Found","detail":"Call not found","instance":"bf0ca0bf927b3b52e3cb03217e1a1ddf"}`)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodPost && r.URL.Path == "/sms/json":
 		if r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
@@ -262,12 +271,14 @@ func setup(t *testing.T) *bundle {
 	return b
 }
 
+var jtiN atomic.Int64
+
 // vonageHook sends a webhook signed as Vonage signs voice webhooks: a
 // JWT (HS256, signature secret) whose payload_hash is the body's SHA-256.
 func vonageHook(t *testing.T, method, target string, body []byte, secret string) (*http.Response, []byte) {
 	t.Helper()
 	var rd io.Reader
-	claims := map[string]any{"iat": time.Now().Unix(), "jti": "x1", "iss": "Vonage", "api_key": testKey, "application_id": testAppID}
+	claims := map[string]any{"iat": time.Now().Unix(), "jti": "x" + strconv.FormatInt(jtiN.Add(1), 10), "iss": "Vonage", "api_key": testKey, "application_id": testAppID}
 	if body != nil {
 		rd = bytes.NewReader(body)
 		sum := sha256.Sum256(body)
@@ -419,15 +430,22 @@ func TestAnswerCallAndMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := b.fake.calls[0]
-	if _, body := vonageHook(t, "POST", got["answer_url"].([]any)[0].(string), callInfoBody("answered"), testSigSec); len(decodeNCCO(t, body)) != 0 {
+	if got["machine_detection"] != "continue" || got["length_timer"] != float64(15) {
+		t.Errorf("answer_call body %v", got)
+	}
+	// The answer is held in silence until machine detection has judged it.
+	if _, body := vonageHook(t, "POST", got["answer_url"].([]any)[0].(string), callInfoBody("answered"), testSigSec); !strings.Contains(string(body), `"action":"talk"`) || !strings.Contains(string(body), "break time") {
 		t.Errorf("answer_call NCCO %s", body)
 	}
 	eventURL := got["event_url"].([]any)[0].(string)
 	for _, st := range []string{"answered", "machine", "completed"} {
 		vonageHook(t, "POST", eventURL, callInfoBody(st), testSigSec)
 	}
-	if got := strings.Join(b.rec.kinds(), " "); got != "answered ended:machine" {
+	if got := strings.Join(b.rec.kinds(), " "); got != "answered answered ended:machine" {
 		t.Errorf("events %q", got)
+	}
+	if by := b.rec.events[1].AnsweredBy; by != carrier.AnsweredMachine || len(b.fake.hangups) != 1 {
+		t.Errorf("verdict %q, hang-ups %v", by, b.fake.hangups)
 	}
 	for st, cause := range map[string]string{"busy": "busy", "timeout": "no_answer", "rejected": "rejected", "failed": "failed", "unanswered": "no_answer"} {
 		b.rec.events = nil
@@ -620,29 +638,56 @@ func TestWebhooksRefuseBadSignatures(t *testing.T) {
 func TestInboundMissedCall(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	// The application's answer_url, GET (Vonage's default answer_method).
+	// The application's answer_url by GET (Vonage's default answer_method)
+	// carries from, to and uuid in a query the token does not sign: refused.
 	res, body := vonageHook(t, "GET", b.hook.URL+"/carriers/vg/answer?to=447700900001&from=447700900999&uuid=aaaaaaaaaaaa&conversation_uuid=CON-bbbbbbbb&region_url=https%3A%2F%2Fapi-us-3.vonage.com", nil, testSigSec)
-	if res.StatusCode != 200 || len(decodeNCCO(t, body)) != 0 {
-		t.Fatalf("inbound: %d %s", res.StatusCode, body)
+	if res.StatusCode != 403 || len(b.rec.inbound) != 0 {
+		t.Fatalf("GET inbound: %d %s", res.StatusCode, body)
 	}
-	want := carrier.InboundCall{From: "447700900999", To: "447700900001", Country: "GB", Carrier: "vg", CallID: "aaaaaaaaaaaa"}
+	// POST answer_method, JSON body; Vonage's '+'-less E.164 becomes E.164.
+	res, body = vonageHook(t, "POST", b.hook.URL+"/carriers/vg/answer", []byte(`{"to":"447700900001","from":"15417543010","uuid":"cccc","conversation_uuid":"CON-d"}`), testSigSec)
+	if res.StatusCode != 200 || len(decodeNCCO(t, body)) != 0 {
+		t.Fatalf("POST inbound: %d %s", res.StatusCode, body)
+	}
+	want := carrier.InboundCall{From: "+15417543010", To: "+447700900001", Country: "GB", Carrier: "vg", CallID: "cccc"}
 	got := b.rec.inbound[0]
 	got.At = time.Time{}
 	if got != want {
 		t.Errorf("inbound %+v, want %+v", got, want)
 	}
-	// POST answer_method, JSON body.
-	res, body = vonageHook(t, "POST", b.hook.URL+"/carriers/vg/answer", []byte(`{"to":"447700900001","from":"447700900998","uuid":"cccc","conversation_uuid":"CON-d"}`), testSigSec)
-	if res.StatusCode != 200 || b.rec.inbound[1].From != "447700900998" {
-		t.Fatalf("POST inbound: %d %s", res.StatusCode, body)
-	}
 	// The domain could not decide: 503, so Vonage retries.
 	b.rec.failNext = errors.New("store down")
-	if res, _ := vonageHook(t, "GET", b.hook.URL+"/carriers/vg/answer?to=447700900001&from=447700900997&uuid=e", nil, testSigSec); res.StatusCode != 503 {
+	if res, _ := vonageHook(t, "POST", b.hook.URL+"/carriers/vg/answer", []byte(`{"to":"447700900001","from":"447700900997","uuid":"e"}`), testSigSec); res.StatusCode != 503 {
 		t.Errorf("store down: %d", res.StatusCode)
 	}
 	// Bad input is a problem, not a crash.
 	if res, body := vonageHook(t, "POST", b.hook.URL+"/carriers/vg/answer", []byte(`{"to":`), testSigSec); res.StatusCode != 400 || !strings.Contains(string(body), "problem") && !strings.Contains(res.Header.Get("Content-Type"), "problem") {
 		t.Errorf("malformed: %d %s", res.StatusCode, body)
+	}
+}
+
+// A webhook token is accepted once: the same signed request again is
+// refused (403) and does not reach the domain.
+func TestTokenReplayRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	body := []byte(`{"to":"447700900001","from":"447700900996","uuid":"dddd"}`)
+	sum := sha256.Sum256(body)
+	tok := signHS256(t, testSigSec, map[string]any{"iat": time.Now().Unix(), "jti": "once", "api_key": testKey, "application_id": testAppID, "payload_hash": hex.EncodeToString(sum[:])})
+	for i, want := range []int{200, 403} {
+		req, _ := http.NewRequest("POST", b.hook.URL+"/carriers/vg/answer", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Fatalf("send %d: %d, want %d", i, res.StatusCode, want)
+		}
+	}
+	if len(b.rec.inbound) != 1 {
+		t.Fatalf("inbound calls %d, want 1", len(b.rec.inbound))
 	}
 }

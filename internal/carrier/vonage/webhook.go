@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -62,8 +63,17 @@ func (c *Carrier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authVoice checks a voice webhook's signed JWT and its payload_hash.
+// authVoice checks a voice webhook's signed JWT and its payload_hash,
+// and that the token was not used before. The token signs the body only
+// (payload_hash), not the URL: a webhook without a body (GET, where
+// Vonage puts from, to and uuid in the query) would carry state nobody
+// signed, and any token captured in the last ten minutes would vouch for
+// it. So voice webhooks must be POST with a body (answer_method and
+// event_method POST), and each token's jti is accepted once.
 func (c *Carrier) authVoice(r *http.Request, body []byte) error {
+	if r.Method != http.MethodPost || len(bytes.TrimSpace(body)) == 0 {
+		return errUnsignedState
+	}
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok {
@@ -79,7 +89,20 @@ func (c *Carrier) authVoice(r *http.Request, body []byte) error {
 	if a, _ := claims["application_id"].(string); a != "" && c.cfg.ApplicationID != "" && a != c.cfg.ApplicationID {
 		return errors.New("token for another application")
 	}
-	return checkPayloadHash(claims, body)
+	if err := checkPayloadHash(claims, body); err != nil {
+		return err
+	}
+	jti, _ := claims["jti"].(string)
+	iat, _ := claims["iat"].(float64)
+	if jti == "" || iat == 0 {
+		return errNoJTI
+	}
+	// Remembered for as long as verifyJWT would accept the token.
+	until := time.Unix(int64(iat), 0).Add((maxTokenAge + 60) * time.Second)
+	if c.jtis.Seen(jti, c.now(), until) {
+		return errReplayed
+	}
+	return nil
 }
 
 // refuse answers 403 to an unauthenticated webhook and counts it.
@@ -106,19 +129,13 @@ type callInfo struct {
 	TimedOut bool            `json:"timed_out"`
 }
 
-// parseCallInfo reads a webhook's fields from its JSON body, or from the
-// query for GET webhooks (answer_method GET, the application default).
+// parseCallInfo reads a webhook's fields from its JSON body (the only
+// part the token signs: authVoice refuses webhooks without one).
 func parseCallInfo(r *http.Request, body []byte) (callInfo, error) {
 	var ci callInfo
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := json.Unmarshal(body, &ci); err != nil {
-			return ci, errors.New("body is not Vonage's JSON: " + err.Error())
-		}
-		return ci, nil
+	if err := json.Unmarshal(body, &ci); err != nil {
+		return ci, errors.New("body is not Vonage's JSON: " + err.Error())
 	}
-	q := r.URL.Query()
-	ci.From, ci.To, ci.UUID = q.Get("from"), q.Get("to"), q.Get("uuid")
-	ci.ConversationUUID, ci.Status = q.Get("conversation_uuid"), q.Get("status")
 	return ci, nil
 }
 
@@ -230,8 +247,14 @@ func (c *Carrier) answer(w http.ResponseWriter, r *http.Request, body []byte) {
 		problem(w, http.StatusBadRequest, "bad_state", "the call state in the URL does not open")
 		return
 	}
+	if st.Kind == kindAnswer {
+		// Hold the line in silence while machine detection judges the
+		// answer (its verdict arrives at /event); the NCCO then ends.
+		writeNCCO(w, []nccoAction{{Action: "talk", Text: fmt.Sprintf(`<speak><break time="%ds"/></speak>`, answerHold)}})
+		return
+	}
 	if st.Kind != kindOTP {
-		writeNCCO(w, []nccoAction{}) // flash or answer call: end it now
+		writeNCCO(w, []nccoAction{}) // flash call: end it now
 		return
 	}
 	call, err := c.seal.OpenIVR(id, r.URL.Query().Get("v"))
@@ -253,8 +276,13 @@ func (c *Carrier) inbound(w http.ResponseWriter, r *http.Request, ci callInfo) {
 		problem(w, http.StatusBadRequest, "malformed", "an inbound call needs from and to")
 		return
 	}
+	if ci.UUID == "" {
+		problem(w, http.StatusBadRequest, "malformed", "an inbound call needs its uuid")
+		return
+	}
+	// Vonage writes E.164 without its '+' ("447700900123").
 	_, err := c.cfg.Inbound.InboundCall(r.Context(), carrier.InboundCall{
-		From: ci.From, To: ci.To, Country: c.cfg.Country, Carrier: c.cfg.Name, CallID: ci.UUID, At: c.now(),
+		From: httpcarrier.PlusDigits(ci.From), To: httpcarrier.PlusDigits(ci.To), Country: c.cfg.Country, Carrier: c.cfg.Name, CallID: ci.UUID, At: c.now(),
 	})
 	if err != nil {
 		// Vonage retries answer_url once on a 503.
@@ -285,7 +313,7 @@ func (c *Carrier) callEvent(w http.ResponseWriter, r *http.Request, body []byte)
 	ctx := r.Context()
 	switch ci.Status {
 	case "ringing":
-		c.event(ctx, carrier.Event{Kind: carrier.EventRinging, ID: id})
+		c.event(ctx, carrier.Event{Kind: carrier.EventRinging, ID: id, Ref: ci.UUID})
 		if st.Kind == kindFlash {
 			c.memo(id, true).dropped = true
 			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -295,13 +323,28 @@ func (c *Carrier) callEvent(w http.ResponseWriter, r *http.Request, body []byte)
 			cancel()
 		}
 	case "answered":
-		c.event(ctx, carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: carrier.AnsweredUnknown})
-	case "machine":
-		c.memo(id, true).machine = true
+		c.event(ctx, carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: carrier.AnsweredUnknown, Ref: ci.UUID})
+	case "human", "machine":
+		// Machine detection's verdict. answer_call needs it (a voicemail
+		// answers a phone that is off); a voice_otp call is hung up on a
+		// machine by Vonage itself.
+		by := carrier.AnsweredHuman
+		if ci.Status == "machine" {
+			by = carrier.AnsweredMachine
+			c.memo(id, true).machine = true
+		}
+		if st.Kind == kindAnswer {
+			c.event(ctx, carrier.Event{Kind: carrier.EventAnswered, ID: id, AnsweredBy: by, Ref: ci.UUID})
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := c.hangup(hctx, ci.UUID); err != nil {
+				c.log.WarnContext(ctx, "hanging up an answer_call once judged", slog.String("id", id), slog.Any("err", err))
+			}
+			cancel()
+		}
 	case "completed", "busy", "cancelled", "failed", "rejected", "timeout", "unanswered":
 		cause := c.endCause(id, st, ci.Status)
 		c.forget(id)
-		c.event(ctx, carrier.Event{Kind: carrier.EventEnded, ID: id, Cause: cause})
+		c.event(ctx, carrier.Event{Kind: carrier.EventEnded, ID: id, Cause: cause, Ref: ci.UUID})
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -357,7 +400,7 @@ func (c *Carrier) input(w http.ResponseWriter, r *http.Request, body []byte) {
 	if dtmf == "" {
 		acts = call.Session.Timeout()
 	} else {
-		c.event(r.Context(), carrier.Event{Kind: carrier.EventDTMF, ID: id, Digits: dtmf})
+		c.event(r.Context(), carrier.Event{Kind: carrier.EventDTMF, ID: id, Digits: dtmf, Ref: ci.UUID})
 		acts = call.Session.Digits(dtmf)
 	}
 	c.speak(w, r, id, call, acts)

@@ -1,0 +1,74 @@
+package twilio
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A flood of badly signed webhooks (bounded: 400 requests) must not write
+// a log line per request: the refusal log is sampled, while the refusal
+// count stays exact and every request still gets its 403.
+func TestAttackRefusedWebhookFloodLogsSampled(t *testing.T) {
+	var logs syncBuffer
+	ev := &events{}
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c, err := New(Config{Name: "tw", AccountSID: sid, AuthToken: token, PublicURL: srv.URL, Secret: make([]byte, 32),
+		Inbound: ev, Events: ev, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/carriers/tw/", http.StripPrefix("/carriers/tw", c))
+	const flood = 400
+	p := url.Values{"CallSid": {callSid9}, "AccountSid": {sid}, "From": {"+447700900123"}, "To": {"+15005550006"}}
+	for i := range flood {
+		req, _ := http.NewRequest("POST", srv.URL+"/carriers/tw/voice", strings.NewReader(p.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", "bm90IGEgc2lnbmF0dXJl"+strings.Repeat("A", i%7))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Fatalf("request %d: %d, want 403", i, res.StatusCode)
+		}
+	}
+	if got := c.Rejected(); got != flood {
+		t.Fatalf("Rejected() = %d, want exactly %d", got, flood)
+	}
+	lines := strings.Count(logs.String(), "carrier webhook refused")
+	// logsample.Default: a burst of 5, then one every 2 s; the flood takes
+	// far less than the 100 s that would allow 50 more lines.
+	if lines == 0 || lines > 50 {
+		t.Fatalf("%d refusals wrote %d log lines, want a sample (1..50)", flood, lines)
+	}
+	if len(ev.calls) != 0 {
+		t.Fatalf("refused webhooks reached the domain: %d", len(ev.calls))
+	}
+}
