@@ -180,7 +180,7 @@ func (s SIP) empty() bool {
 		len(s.TrustedNetworks) == 0 && s.Username == "" && s.Password == "" && !s.Register && !s.PAI && s.RejectStatus == 0 &&
 		!s.TrustUDP && !s.AllowDiverted && len(s.TLSListen) == 0 && s.TLSCert == "" && s.TLSKey == "" &&
 		s.TCPIdleTimeout == 0 && s.TCPHeaderTimeout == 0 && s.TCPMaxConns == 0 && s.TCPMaxConnsPerSource == 0 &&
-		s.UDPResponseRate == 0 && s.UDPResponseBurst == 0
+		s.UDPResponseRate == 0 && s.UDPResponseBurst == 0 && !s.TrustAnswer
 }
 
 func (s SIP) validate() []error {
