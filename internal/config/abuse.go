@@ -35,6 +35,16 @@ type Abuse struct {
 	DialCooldown time.Duration `yaml:"dial_cooldown"`
 	// RiskTimeout bounds one call of an app's risk hook.
 	RiskTimeout time.Duration `yaml:"risk_timeout"`
+	// CallsPerCaller limits inbound calls from one caller ID, across every
+	// pool number and app: calls beyond Max per Window are refused before
+	// answer and verify nothing. Max 0 turns it off.
+	CallsPerCaller CallerLimit `yaml:"calls_per_caller"`
+}
+
+// CallerLimit is abuse.calls_per_caller.
+type CallerLimit struct {
+	Max    int           `yaml:"max"`
+	Window time.Duration `yaml:"window"`
 }
 
 // RateLimit allows Max new verifications per Window for each value of
@@ -70,6 +80,7 @@ func DefaultAbuse() Abuse {
 		MaxResends:     3,
 		DialCooldown:   10 * time.Minute,
 		RiskTimeout:    2 * time.Second,
+		CallsPerCaller: CallerLimit{Max: 10, Window: time.Hour},
 	}
 }
 
@@ -119,6 +130,9 @@ func (a Abuse) validate() []error {
 	}
 	if a.ResendInterval < 0 || a.MaxResends < 0 || a.DialCooldown < 0 || a.RiskTimeout <= 0 {
 		errs = append(errs, errors.New("abuse: resend_interval, max_resends and dial_cooldown must not be negative, risk_timeout must be positive"))
+	}
+	if c := a.CallsPerCaller; c.Max < 0 || (c.Max > 0 && (c.Window < time.Second || c.Window%time.Second != 0)) {
+		errs = append(errs, errors.New("abuse.calls_per_caller: max must be ≥ 0 and window whole seconds ≥ 1s"))
 	}
 	return errs
 }

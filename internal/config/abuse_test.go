@@ -17,6 +17,7 @@ abuse:
   deny_prefixes: ["+882"]
   trusted_proxies: [10.0.0.0/8, 192.0.2.1]
   pumping: {min_starts: 20, min_conversion: 0.2, window: 30m, block_for: 2h}
+  calls_per_caller: {max: 4, window: 15m}
 `)
 	c, err := Load(ModeServe, p, envMap(nil))
 	if err != nil {
@@ -28,6 +29,9 @@ abuse:
 	a := c.Abuse
 	if len(a.RateLimits) != 1 || a.RateLimits[0] != (RateLimit{"phone", 3, 10 * time.Minute}) {
 		t.Fatalf("rate limits %v", a.RateLimits)
+	}
+	if a.CallsPerCaller != (CallerLimit{Max: 4, Window: 15 * time.Minute}) {
+		t.Fatalf("calls_per_caller %+v", a.CallsPerCaller)
 	}
 	if a.Pumping.MinStarts != 20 || a.Pumping.BlockFor != 2*time.Hour || a.ResendInterval != 10*time.Second || a.RiskTimeout != 2*time.Second {
 		t.Fatalf("abuse %+v", a)

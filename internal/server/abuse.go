@@ -27,6 +27,7 @@ func abusePolicy(c config.Abuse) (*verify.AbusePolicy, error) {
 			Window: c.Pumping.Window, BlockFor: c.Pumping.BlockFor,
 		},
 		ResendInterval: c.ResendInterval, MaxResends: c.MaxResends, DialCooldown: c.DialCooldown,
+		CallsPerCaller: c.CallsPerCaller.Max, CallerWindow: c.CallsPerCaller.Window,
 	}
 	for _, l := range c.RateLimits {
 		p.Limits = append(p.Limits, verify.RateLimit{Scope: l.Scope, Max: l.Max, WindowS: int(l.Window / time.Second)})

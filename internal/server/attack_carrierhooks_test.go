@@ -115,9 +115,10 @@ func (h *harness) placed(id string) {
 }
 
 // The attacker answers an answer_call verification of their own phone
-// (call A), captures Telnyx's signed "in-progress" status callback, and
-// posts it, unchanged, to the status URL of the victim's call B (?id= is
-// not covered by Telnyx's signature). The victim's verification must not
+// (call A), captures Telnyx's signed answer webhook (the one that carries
+// the machine-detection verdict, AnsweredBy=human), and posts it,
+// unchanged, to the answer URL of the victim's call B (?id= is not covered
+// by Telnyx's signature). The status callback is tried too. The victim's verification must not
 // become verified: the body names call A's CallSid, not B's. Call A's own
 // callback still verifies A (the check is not one that refuses all).
 func TestAttackTelnyxCallStatusMovedToAnotherCall(t *testing.T) {
@@ -131,16 +132,18 @@ func TestAttackTelnyxCallStatusMovedToAnotherCall(t *testing.T) {
 	callB := callFor(t, fake, victim)
 	h.placed(b)
 
-	captured := url.Values{"AccountSid": {"acct"}, "CallSid": {"v3:telnyx-call-1"}, "CallStatus": {"in-progress"}, "From": {"+13120001234"}, "To": {attacker}}.Encode()
+	captured := url.Values{"AccountSid": {"acct"}, "AnsweredBy": {"human"}, "CallSid": {"v3:telnyx-call-1"}, "CallStatus": {"in-progress"}, "From": {"+13120001234"}, "To": {attacker}}.Encode()
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	if code := postTelnyx(t, priv, callB["StatusCallback"], captured, ts); code >= 500 {
-		t.Fatalf("moved callback: %d", code)
+	for _, u := range []string{callB["Url"], callB["StatusCallback"]} {
+		if code := postTelnyx(t, priv, u, captured, ts); code >= 500 {
+			t.Fatalf("moved callback: %d", code)
+		}
 	}
 	if got := h.get(b); got["status"] == "verified" {
-		t.Fatalf("call A's signed status callback, posted to call B's URL, verified the victim: %v", got["status"])
+		t.Fatalf("call A's signed answer webhook, posted to call B's URLs, verified the victim: %v", got["status"])
 	}
-	if code := postTelnyx(t, priv, callA["StatusCallback"], captured, ts); code != http.StatusOK {
-		t.Fatalf("call A's own callback: %d", code)
+	if code := postTelnyx(t, priv, callA["Url"], captured, ts); code != http.StatusOK {
+		t.Fatalf("call A's own answer webhook: %d", code)
 	}
 	h.waitStatus(a, "verified")
 	if got := h.get(b); got["status"] == "verified" {

@@ -120,7 +120,7 @@ func TestFlashCallVerifiedByCLI(t *testing.T) {
 	v := h.startChannel(map[string]any{"phone": to, "channel": "flash_call", "callback_url": rx.URL()})
 	id := v["id"].(string)
 	filter, _ := v["cli_filter"].(string)
-	if v["code_length"] != float64(4) || filter == "" || v["interception_timeout_s"] != float64(60) || v["dial_number"] != nil {
+	if v["code_length"] != float64(6) || filter == "" || v["interception_timeout_s"] != float64(60) || v["dial_number"] != nil {
 		t.Fatalf("flash start: %v", v)
 	}
 	re, err := regexp.Compile(filter)
@@ -137,7 +137,7 @@ func TestFlashCallVerifiedByCLI(t *testing.T) {
 		t.Fatalf("caller ID %q does not match cli_filter %q", cli, filter)
 	}
 	// A wrong code counts; the right caller ID verifies.
-	bad := h.mustStatus(h.check(id, map[string]any{"code": wrong(cli[len(cli)-4:])}), http.StatusOK)
+	bad := h.mustStatus(h.check(id, map[string]any{"code": wrong(cli[len(cli)-6:])}), http.StatusOK)
 	if bad["valid"] != false || bad["attempts_remaining"] != float64(4) || bad["status"] != "pending" {
 		t.Fatalf("wrong code: %v", bad)
 	}
@@ -410,10 +410,12 @@ func TestSandboxMagicNumbers(t *testing.T) {
 	h := startServer(t, t.TempDir(), func(c *config.Config) {
 		// No live carrier at all: only the sandbox may place calls.
 		c.Carriers, c.Routes = nil, nil
+		// The cases start one number again and again at once: no pacing.
+		c.Abuse.ResendInterval = 0
 	})
 	creds, err := h.srv.Service().CreateApp(t.Context(), verify.NewApp{
 		Name: "Sandbox shop", DefaultCallbackURL: h.url + "/dev/webhooks", APIKeys: []string{"rg_test_sandbox0123456789abcdefghij"},
-		Settings: verify.Settings{FlashCallerIDs: []verify.CallerIDRange{{Country: "*", Pattern: "+44207946XXXX"}}},
+		Settings: verify.Settings{FlashCallerIDs: []verify.CallerIDRange{{Country: "*", Pattern: "+442079XXXXXX"}}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -20,8 +20,9 @@ import (
 const DemoAppID = "app_demo"
 
 // DemoFlashRange is the demo app's flash-call caller-ID range: the simulator
-// never places a real call, so any valid range does.
-const DemoFlashRange = "+44207946XXXX"
+// never places a real call, so any valid range does. Its 6 random digits
+// carry the default 6-digit code.
+const DemoFlashRange = "+442079XXXXXX"
 
 // DemoPool is the demo app's missed-call pool.
 var DemoPool = []string{"+12025550100", "+12025550101", "+12025550102", "+12025550103", "+12025550104"}

@@ -84,8 +84,9 @@ func TestMissedCallVerified(t *testing.T) {
 	}
 }
 
-// A call from the right phone to another pool number does not verify, and
-// is reported as an unmatched call.
+// A call from the right phone to another pool number does not verify: it
+// is a blind guess at the number, and ends the verification (failed,
+// wrong_number). A spoofed caller on the right number does not verify.
 func TestWrongDialNumber(t *testing.T) {
 	t.Parallel()
 	h := startServer(t, t.TempDir())
@@ -104,15 +105,17 @@ func TestWrongDialNumber(t *testing.T) {
 		t.Fatalf("another caller verified: %v", res)
 	}
 	got := h.mustStatus(h.do("GET", "/v1/verifications/"+id, h.key, nil), http.StatusOK)
-	if got["status"] != "pending" {
-		t.Fatalf("status %v after a wrong call", got["status"])
+	if got["status"] != "failed" || got["reason"] != "wrong_number" || got["result_code"] != "001" {
+		t.Fatalf("after a wrong call: %v %v %v", got["status"], got["reason"], got["result_code"])
 	}
-	waitFor(t, 5*time.Second, "call.received webhook", func() bool { return len(rx.of(id)) == 1 })
-	if c := rx.of(id)[0].Data["call"].(map[string]any); c["matched"] != false || c["to"] != other {
-		t.Fatalf("unmatched call webhook: %v", c)
+	waitFor(t, 5*time.Second, "call.received and verification.failed webhooks", func() bool { return len(rx.of(id)) == 2 })
+	for _, hk := range rx.of(id) {
+		if c := hk.Data["call"].(map[string]any); c["matched"] != false || c["to"] != other {
+			t.Fatalf("%s webhook call: %v", hk.Type, c)
+		}
 	}
-	// The right call still works afterwards.
-	if res := h.call("+61491570156", dial); res["verification_id"] != id {
+	// The right call afterwards is too late.
+	if res := h.call("+61491570156", dial); res["verification_id"] != nil {
 		t.Fatalf("right call after a wrong one: %v", res)
 	}
 }
@@ -239,17 +242,20 @@ func TestWebhookReceiverDownThenBack(t *testing.T) {
 	}
 }
 
-// Starting again for a phone with a pending verification returns it; the
-// same Idempotency-Key returns the first answer; reusing a key with another
-// body is refused.
+// Starting again for a phone with a pending verification supersedes it,
+// with a new id and token; the same Idempotency-Key returns the first
+// answer; reusing a key with another body is refused.
 func TestStartIsIdempotent(t *testing.T) {
 	t.Parallel()
 	h := startServer(t, t.TempDir())
 	rx := newReceiver(t, testSecret)
 	first := h.start("+14155552675", rx.URL(), nil)
-	again := h.mustStatus(h.do("POST", "/v1/verifications", h.key, map[string]any{"phone": "+1 415 555 2675", "channel": "missed_call", "callback_url": rx.URL()}), http.StatusOK)
-	if again["id"] != first["id"] || again["client_token"] != first["client_token"] {
-		t.Fatalf("second start %v, want the pending %v", again["id"], first["id"])
+	again := h.mustStatus(h.do("POST", "/v1/verifications", h.key, map[string]any{"phone": "+1 415 555 2675", "channel": "missed_call", "callback_url": rx.URL()}), http.StatusCreated)
+	if again["id"] == first["id"] || again["client_token"] == first["client_token"] {
+		t.Fatalf("second start %v shares the pending %v", again["id"], first["id"])
+	}
+	if old := h.get(first["id"].(string)); old["status"] != "canceled" || old["reason"] != "superseded" {
+		t.Fatalf("the superseded one: %v %v", old["status"], old["reason"])
 	}
 
 	body := map[string]any{"phone": "+14155552676", "channel": "missed_call", "callback_url": rx.URL()}

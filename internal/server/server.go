@@ -106,7 +106,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		Name: "ringgate_events_total", Help: "Verification events by type (verification.verified, verification.expired, …).",
 	}, []string{"type"})
 	s.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ringgate_inbound_calls_total", Help: "Inbound calls by outcome (verified, wrong_number, late, no_match, diverted, duplicate).",
+		Name: "ringgate_inbound_calls_total", Help: "Inbound calls by outcome (verified, wrong_number, late, no_match, diverted, duplicate, rate_limited).",
 	}, []string{"outcome"})
 	s.reg.MustRegister(s.events, s.calls)
 
@@ -464,8 +464,23 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.clu != nil {
 		s.loops.Go(func() { s.clu.run(loopCtx) })
 	}
+	s.warnSmallPools(ctx)
 	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("http", s.URL()), slog.String("database", redactURL(s.cfg.Database.URL)), slog.Bool("cluster", s.clu != nil), slog.Any("sip", s.SIPAddrs()))
 	return nil
+}
+
+// warnSmallPools logs each missed-call pool too small for the per-phone
+// limits (docs/abuse.md, "Caller-ID spoofing").
+func (s *Server) warnSmallPools(ctx context.Context) {
+	small, err := s.svc.SmallPools(ctx)
+	if err != nil {
+		s.log.Warn("cannot check missed-call pool sizes", slog.Any("err", err))
+		return
+	}
+	for _, p := range small {
+		s.log.Warn("missed-call pool too small for the per-phone limits: a phone may be shown a number again within the dial cool-down, and a blind caller-ID spoofer guesses the number with 1 chance in the pool size",
+			slog.String("app", p.AppID), slog.String("country", p.Country), slog.Int("numbers", p.Numbers), slog.Int("need", p.Need))
+	}
 }
 
 // Addr is the address the API listens on.

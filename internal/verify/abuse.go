@@ -87,8 +87,27 @@ type AbusePolicy struct {
 	ResendInterval time.Duration
 	MaxResends     int
 	// DialCooldown: a missed-call pool number shown to a phone is not shown
-	// to the same phone again within it while the pool has another.
+	// to the same phone again within it while the pool has another (and the
+	// number its previous attempt was shown never is, pool permitting).
 	DialCooldown time.Duration
+	// CallsPerCaller inbound calls from one caller ID are handled per
+	// CallerWindow, across every pool number and app; calls beyond are
+	// refused before answer and match nothing. 0 turns the limit off.
+	CallsPerCaller int
+	CallerWindow   time.Duration
+}
+
+// MaxWrongNumberCallsCap is the most an app may set
+// Settings.MaxWrongNumberCalls to: each wrong-number call a verification
+// survives is another blind guess at its pool number.
+const MaxWrongNumberCallsCap = 3
+
+// wrongNumberCap is how many wrong-number calls end a verification of app.
+func wrongNumberCap(st Settings) int {
+	if st.MaxWrongNumberCalls <= 0 {
+		return 1
+	}
+	return min(st.MaxWrongNumberCalls, MaxWrongNumberCallsCap)
 }
 
 // DefaultAbusePolicy is what a server runs with unless configured
@@ -106,6 +125,8 @@ func DefaultAbusePolicy() AbusePolicy {
 		ResendInterval: 10 * time.Second,
 		MaxResends:     3,
 		DialCooldown:   10 * time.Minute,
+		CallsPerCaller: 10,
+		CallerWindow:   time.Hour,
 	}
 }
 
@@ -278,17 +299,60 @@ func CheckAllowedCountries(m map[string][]string) error {
 // (what commercial missed-call and flash-call providers do with their
 // number pools) makes every attempt need a number only its own session was
 // shown.
-func pickDialNumber(pool []Number, recent []string, draw func(n int) int) Number {
-	var fresh []Number
+//
+// last is the number the phone's previous attempt was shown, however long
+// ago: it is never shown again while the pool has another, even when every
+// number is in the cool-down (a pool smaller than the starts a phone may
+// make within it), so two attempts in a row never share a number.
+func pickDialNumber(pool []Number, recent []string, last string, draw func(n int) int) Number {
+	var fresh, notLast []Number
 	for _, n := range pool {
-		if !slices.Contains(recent, n.Number) {
-			fresh = append(fresh, n)
+		if n.Number != last {
+			notLast = append(notLast, n)
+			if !slices.Contains(recent, n.Number) {
+				fresh = append(fresh, n)
+			}
 		}
 	}
-	if len(fresh) == 0 {
+	switch {
+	case len(fresh) > 0:
+	case len(notLast) > 0:
+		fresh = notLast // every number is in the cool-down: avoid the last one
+	default:
 		fresh = pool // a pool of one: nothing to rotate to
 	}
 	return fresh[draw(len(fresh))]
+}
+
+// PoolTooSmall reports whether a pool of n numbers is too small for the
+// per-phone limits: a phone may start more missed calls within the dial
+// cool-down than the pool has numbers (so rotation must re-show one), or
+// the pool cannot rotate at all. need is the size that would do.
+func (p AbusePolicy) PoolTooSmall(n int) (need int, small bool) {
+	need = math.MaxInt
+	for _, l := range p.Limits {
+		if l.Scope == ScopePhone && l.Max > 0 && l.WindowS > 0 {
+			need = min(need, perCooldown(l, p.DialCooldown))
+		}
+	}
+	if need == math.MaxInt {
+		need = 2 // no per-phone limit: at least rotate
+	}
+	need = max(need, 2)
+	return need, n < need
+}
+
+// perCooldown bounds the starts limit l allows within cooldown: Max per
+// window, and at most twice Max across a fixed window's boundary.
+func perCooldown(l RateLimit, cooldown time.Duration) int {
+	if cooldown <= 0 {
+		return 1
+	}
+	w := l.window()
+	if w >= cooldown {
+		return l.Max
+	}
+	return l.Max * int((cooldown+w-1)/w)
 }
 
 // RetryAfterSeconds rounds a wait up to whole seconds for a Retry-After

@@ -282,6 +282,74 @@ func (s *Service) checkResend(ctx context.Context, tx Tx, v Verification) error 
 	return s.countStart(ctx, tx, app, APIKey{}, v, "", ScopePhone)
 }
 
+// checkStartPacing applies the resend interval to a start: a start whose
+// first step sends a text or places a call is a resend when the phone's
+// previous verification in the app (pending, canceled or over) sent one
+// less than ResendInterval ago. Without it, start+cancel (or start after
+// start, each superseding the last) would send a text per request.
+func (s *Service) checkStartPacing(ctx context.Context, tx Tx, nv Verification) error {
+	if s.abuse.ResendInterval <= 0 || nv.Workflow[0].Channel == ChannelMissedCall {
+		return nil
+	}
+	last, err := tx.Verifications(ctx, ListFilter{AppID: nv.AppID, Phone: nv.Phone, Limit: 1})
+	if err != nil || len(last) == 0 {
+		return err
+	}
+	prev := last[0]
+	if prev.Channel == ChannelMissedCall || prev.Step >= len(prev.Workflow) {
+		return nil // nothing was sent to the phone
+	}
+	sent := prev.ExpiresAt.Add(-prev.Workflow[prev.Step].Timeout)
+	if wait := sent.Add(s.abuse.ResendInterval).Sub(s.Now()); wait > 0 {
+		return rateLimited("resend_interval", wait, "a %s went to this number less than %s ago; wait %ds before starting another", prev.Channel, s.abuse.ResendInterval, RetryAfterSeconds(wait))
+	}
+	return nil
+}
+
+// SmallPool is an app's missed-call pool for one country (or AnyCountry)
+// with fewer numbers than its per-phone limits need to rotate.
+type SmallPool struct {
+	AppID   string
+	Country string
+	Numbers int
+	Need    int
+}
+
+// SmallPools lists the pools too small for the per-phone rate limits
+// (AbusePolicy.PoolTooSmall, with each app's own limits): a phone may then
+// be shown a number again within the dial cool-down, and a blind spoofer's
+// guess at the number is 1 in the pool's size. The server logs them at
+// start.
+func (s *Service) SmallPools(ctx context.Context) ([]SmallPool, error) {
+	apps, err := s.store.Apps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []SmallPool
+	for _, a := range apps {
+		nums, err := s.store.Numbers(ctx, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		per := map[string]int{}
+		var countries []string
+		for _, n := range nums {
+			if per[n.Country] == 0 {
+				countries = append(countries, n.Country)
+			}
+			per[n.Country]++
+		}
+		p := s.abuse
+		p.Limits = effectiveLimits(s.abuse.Limits, a.Settings.RateLimits)
+		for _, c := range countries {
+			if need, small := p.PoolTooSmall(per[c]); small {
+				out = append(out, SmallPool{AppID: a.ID, Country: c, Numbers: per[c], Need: need})
+			}
+		}
+	}
+	return out, nil
+}
+
 // BlockedPrefixes lists the app's prefixes the pumping guard has blocked
 // and that are still blocked.
 func (s *Service) BlockedPrefixes(ctx context.Context, appID string) ([]PrefixBlock, error) {
@@ -333,6 +401,9 @@ func (s *Service) checkAbuseSettings(st *Settings) error {
 	if err := CheckAllowedCountries(st.AllowedCountries); err != nil {
 		return FieldErrorf(CodeInvalid, "allowed_countries", "%v", err)
 	}
+	if n := st.MaxWrongNumberCalls; n < 0 || n > MaxWrongNumberCallsCap {
+		return FieldErrorf(CodeInvalid, "max_wrong_number_calls", "max_wrong_number_calls must be from 1 to %d (0 for the default, 1)", MaxWrongNumberCallsCap)
+	}
 	if h := st.RiskHook; h != nil {
 		if h.URL == "" {
 			st.RiskHook = nil
@@ -349,7 +420,7 @@ func (p SettingsPatch) abuseFields() []string {
 	for _, x := range []struct {
 		set  bool
 		name string
-	}{{p.RateLimits != nil, "rate_limits"}, {p.AllowedCountries != nil, "allowed_countries"}, {p.DenyPrefixes != nil, "deny_prefixes"}, {p.RiskHook != nil, "risk_hook"}} {
+	}{{p.RateLimits != nil, "rate_limits"}, {p.AllowedCountries != nil, "allowed_countries"}, {p.DenyPrefixes != nil, "deny_prefixes"}, {p.RiskHook != nil, "risk_hook"}, {p.MaxWrongNumberCalls != nil, "max_wrong_number_calls"}} {
 		if x.set {
 			f = append(f, x.name)
 		}
@@ -369,5 +440,8 @@ func (p SettingsPatch) applyAbuse(st *Settings) {
 	}
 	if p.RiskHook != nil {
 		st.RiskHook = p.RiskHook
+	}
+	if p.MaxWrongNumberCalls != nil {
+		st.MaxWrongNumberCalls = *p.MaxWrongNumberCalls
 	}
 }

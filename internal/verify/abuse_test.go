@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -135,15 +136,40 @@ func TestDeniedPrefix(t *testing.T) {
 func TestPickDialNumber(t *testing.T) {
 	pool := []Number{{Number: "+1"}, {Number: "+2"}, {Number: "+3"}}
 	first := func(int) int { return 0 }
-	if got := pickDialNumber(pool, []string{"+1"}, first); got.Number != "+2" {
+	if got := pickDialNumber(pool, []string{"+1"}, "+1", first); got.Number != "+2" {
 		t.Errorf("with +1 recent: %s", got.Number)
 	}
-	if got := pickDialNumber(pool, []string{"+1", "+2", "+3"}, first); got.Number != "+1" {
-		t.Errorf("all recent: falls back to the pool, got %s", got.Number)
+	if got := pickDialNumber(pool, []string{"+1", "+2", "+3"}, "+1", first); got.Number != "+2" {
+		t.Errorf("all recent: falls back to the pool but the last, got %s", got.Number)
 	}
 	last := func(n int) int { return n - 1 }
-	if got := pickDialNumber(pool, []string{"+3"}, last); got.Number != "+2" {
+	if got := pickDialNumber(pool, []string{"+3"}, "+3", last); got.Number != "+2" {
 		t.Errorf("draw over the fresh ones only: %s", got.Number)
+	}
+	// The cool-down over, the previous attempt's number is still avoided.
+	if got := pickDialNumber(pool[:2], nil, "+1", first); got.Number != "+2" {
+		t.Errorf("a pool of 2, nothing recent, last +1: %s", got.Number)
+	}
+	if got := pickDialNumber(pool[:1], []string{"+1"}, "+1", first); got.Number != "+1" {
+		t.Errorf("a pool of one: %s", got.Number)
+	}
+}
+
+func TestPoolTooSmall(t *testing.T) {
+	p := DefaultAbusePolicy()
+	if need, small := p.PoolTooSmall(5); small || need != 5 {
+		t.Errorf("default limits (5 an hour), pool of 5: need %d small %v", need, small)
+	}
+	if need, small := p.PoolTooSmall(2); !small || need != 5 {
+		t.Errorf("pool of 2: need %d small %v", need, small)
+	}
+	p.Limits = []RateLimit{{ScopePhone, 1, 60}}
+	if need, small := p.PoolTooSmall(3); !small || need != 10 {
+		t.Errorf("1 a minute over a 10-minute cool-down: need %d small %v", need, small)
+	}
+	p.Limits = nil
+	if need, small := p.PoolTooSmall(1); !small || need != 2 {
+		t.Errorf("no limits, pool of 1: need %d small %v", need, small)
 	}
 }
 
@@ -211,4 +237,21 @@ func namesCode(e ast.Expr) bool {
 		}
 	}
 	return false
+}
+
+func TestAttemptsForFlashCodes(t *testing.T) {
+	for _, c := range []struct {
+		ch   Channel
+		n    int
+		want int
+	}{{ChannelFlashCall, 4, 1}, {ChannelFlashCall, 5, 1}, {ChannelFlashCall, 6, 5}, {ChannelFlashCall, 10, 5}, {ChannelSMSOTP, 4, 5}, {ChannelVoiceOTP, 6, 5}} {
+		v := Verification{Channel: c.ch, CodeLength: c.n}
+		got := attemptsFor(v)
+		if got != c.want {
+			t.Errorf("%s with %d digits: %d attempts, want %d", c.ch, c.n, got, c.want)
+		}
+		if c.ch == ChannelFlashCall && c.n >= DefaultFlashLength && float64(got)/math.Pow10(c.n) > MaxGuessOdds {
+			t.Errorf("%s with %d digits: %d attempts pass a guesser above 1 in 100,000", c.ch, c.n, got)
+		}
+	}
 }

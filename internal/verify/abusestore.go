@@ -15,10 +15,11 @@ type AbuseReader interface {
 	// PrefixBlocks lists an app's blocks still in force at now, newest first.
 	PrefixBlocks(ctx context.Context, appID string, now time.Time) ([]PrefixBlock, error)
 	// RecentDialNumbers lists the missed-call numbers the app showed phone
-	// on verifications created at or after since.
+	// on verifications created at or after since, each once, the most
+	// recently shown first.
 	RecentDialNumbers(ctx context.Context, appID, phone string, since time.Time) ([]string, error)
 	// UnmatchedCallers counts, per caller, the inbound calls received at or
-	// after since that verified nothing (no_match, wrong_number), most
+	// after since that verified nothing (no_match, wrong_number, rate_limited), most
 	// first, at most limit callers.
 	UnmatchedCallers(ctx context.Context, since time.Time, limit int) ([]CallerStat, error)
 }

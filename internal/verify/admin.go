@@ -220,6 +220,8 @@ type SettingsPatch struct {
 	AllowedCountries *map[string][]string `json:"allowed_countries,omitempty"`
 	DenyPrefixes     *[]string            `json:"deny_prefixes,omitempty"`
 	RiskHook         *RiskHook            `json:"risk_hook,omitempty"`
+	// MaxWrongNumberCalls: 0 restores the default (1).
+	MaxWrongNumberCalls *int `json:"max_wrong_number_calls,omitempty"`
 }
 
 // UpdateSettings applies p to an app's settings after validating every

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	mrand "math/rand/v2"
 	"regexp"
 	"strconv"
@@ -25,7 +26,7 @@ const (
 	MinCodeLength      = 4
 	MaxCodeLength      = 10
 	DefaultOTPLength   = 6
-	DefaultFlashLength = 4
+	DefaultFlashLength = 6                // with MaxAttempts, 1 in 200,000 per verification (docs/abuse.md)
 	DefaultRingTimeout = 10 * time.Second // flash_call, seed 004
 	MaxRingTimeout     = 60 * time.Second
 	DefaultFlashStep   = 60 * time.Second
@@ -206,9 +207,23 @@ func (s *Service) prepareStep(ctx context.Context, tx Tx, app App, v *Verificati
 		if err != nil {
 			return nil, err
 		}
+		last := ""
+		if len(recent) > 0 {
+			last = recent[0]
+		} else if len(pool) > 1 {
+			// The cool-down is over: still never re-show the previous
+			// attempt's number.
+			all, err := tx.RecentDialNumbers(ctx, v.AppID, v.Phone, time.UnixMilli(0))
+			if err != nil {
+				return nil, err
+			}
+			if len(all) > 0 {
+				last = all[0]
+			}
+		}
 		// math/rand/v2's global source is ChaCha8 seeded from the OS, so the
 		// choice cannot be predicted by someone trying to spoof a caller ID.
-		v.DialNumber = pickDialNumber(pool, recent, mrand.IntN).Number
+		v.DialNumber = pickDialNumber(pool, recent, last, mrand.IntN).Number
 		v.CodeLength = 0
 		return nil, nil
 	case ChannelFlashCall:
@@ -590,7 +605,7 @@ func (s *Service) Check(ctx context.Context, appID, id string, r CheckRequest) (
 		switch {
 		case res.Valid:
 			n, err = s.finish(ctx, tx, v, StatusVerified, ReasonNone, detail{check: &CheckView{Attempts: v.Attempts}})
-		case v.Attempts >= MaxAttempts:
+		case v.Attempts >= attemptsFor(v):
 			n, err = s.finish(ctx, tx, v, StatusFailed, ReasonMaxAttempts, detail{check: &CheckView{Attempts: v.Attempts}})
 		default:
 			v.UpdatedAt = s.Now()
@@ -603,7 +618,7 @@ func (s *Service) Check(ctx context.Context, appID, id string, r CheckRequest) (
 		}
 		notices = append(notices, n)
 		res.Verification, err = tx.Verification(ctx, id)
-		res.AttemptsRemaining = max(0, MaxAttempts-res.Verification.Attempts)
+		res.AttemptsRemaining = max(0, attemptsFor(res.Verification)-res.Verification.Attempts)
 		if res.Verification.Status.Terminal() {
 			res.AttemptsRemaining = 0
 		}
@@ -614,6 +629,23 @@ func (s *Service) Check(ctx context.Context, appID, id string, r CheckRequest) (
 	}
 	s.publish(notices)
 	return res, nil
+}
+
+// MaxGuessOdds is the most a guesser may pass a flash call with, per
+// verification: 1 in 100,000.
+const MaxGuessOdds = 1e-5
+
+// attemptsFor is how many checks v's current step allows. A flash call's
+// code is the end of a caller ID the phone's owner sees, and an app that
+// reads it needs one check: a short code (an app's explicit code_length 4
+// or 5) gets as many attempts as keep a guesser at MaxGuessOdds, and at
+// least one. Every other code gets MaxAttempts.
+func attemptsFor(v Verification) int {
+	if v.Channel != ChannelFlashCall || v.CodeLength <= 0 {
+		return MaxAttempts
+	}
+	n := MaxGuessOdds * math.Pow10(v.CodeLength)
+	return max(1, min(MaxAttempts, int(n)))
 }
 
 // checkInput validates a check against the current step and returns the

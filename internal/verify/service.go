@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -249,9 +251,12 @@ func checkMetadata(m map[string]string) error {
 	return nil
 }
 
-// Start begins a verification, or returns the one already under way: the
-// same Idempotency-Key returns the first result, and a phone that already
-// has a pending verification in the app gets that one back (created false).
+// Start begins a verification. The same Idempotency-Key returns the first
+// result (created false). A pending verification of the app for the same
+// phone is superseded (canceled, reason superseded), never returned: its
+// id and client token belong to whoever started it. A start that would
+// send a text or call sooner than abuse.resend_interval after the phone's
+// last one is refused, as POST …/next would be.
 func (s *Service) Start(ctx context.Context, c Caller, r StartRequest) (v Verification, created bool, err error) {
 	nv, err := s.validate(c, r)
 	if err == nil {
@@ -278,9 +283,10 @@ func (s *Service) startChecked(ctx context.Context, c Caller, r StartRequest, nv
 
 func (s *Service) start(ctx context.Context, c Caller, r StartRequest, nv Verification) (v Verification, created bool, err error) {
 	ip, _ := endUserIP(r) // checked by startChecked
-	// A concurrent start for the same phone may win the insert; the second
-	// pass then finds and returns its verification.
-	for range 2 {
+	// A concurrent start for the same phone (another node) may win the
+	// insert; the next pass finds its verification and supersedes it (or is
+	// paced), so the phone ends with exactly one pending.
+	for range 4 {
 		var notices []Notice
 		err = s.store.Tx(ctx, func(tx Tx) error {
 			notices, created = notices[:0], false
@@ -314,10 +320,16 @@ func (s *Service) startTx(ctx context.Context, tx Tx, c Caller, nv Verification,
 			return Verification{}, err
 		}
 	}
+	// A pending verification for the phone is superseded, never shared:
+	// its id and client token belong to whoever started it.
 	prev, err := tx.PendingVerification(ctx, nv.AppID, nv.Phone)
 	switch {
 	case err == nil && nv.CreatedAt.Before(prev.ExpiresAt):
-		return prev, nil
+		n, err := s.finish(ctx, tx, prev, StatusCanceled, ReasonSuperseded, detail{})
+		if err != nil {
+			return Verification{}, err
+		}
+		*notices = append(*notices, n)
 	case err == nil:
 		// Overdue but not yet swept: end it now so a new one can start.
 		n, err := s.finish(ctx, tx, prev, StatusExpired, expiryReason(prev), detail{})
@@ -326,6 +338,9 @@ func (s *Service) startTx(ctx context.Context, tx Tx, c Caller, nv Verification,
 		}
 		*notices = append(*notices, n)
 	case !errors.Is(err, ErrNotFound):
+		return Verification{}, err
+	}
+	if err := s.checkStartPacing(ctx, tx, nv); err != nil {
 		return Verification{}, err
 	}
 	if err := s.checkPrefixBlock(ctx, tx, nv); err != nil {
@@ -609,6 +624,17 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 		ID: NewID("call_"), Carrier: in.Carrier, CarrierCallID: in.CallID, From: from, To: to,
 		Outcome: CallNoMatch, SIPStatus: s.rejectStatus, ReceivedAt: now,
 	}
+	if over, err := s.countCaller(ctx, tx, from, now); err != nil {
+		return "", "", err
+	} else if over {
+		// Over the per-caller limit: refused like every call, matched
+		// against nothing, so a spoofer's excess guesses verify nothing.
+		call.Outcome = CallRateLimited
+		if err := tx.InsertCall(ctx, call); err != nil {
+			return "", "", err
+		}
+		return "", call.Outcome, nil
+	}
 	cands, err := tx.PendingForCaller(ctx, from, ChannelMissedCall)
 	if err != nil {
 		return "", "", err
@@ -639,11 +665,9 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 			if call.Outcome == CallNoMatch {
 				call.Outcome, call.AppID, call.VerificationID = CallWrongNumber, v.AppID, v.ID
 			}
-			n, err := s.record(ctx, tx, v, EventCallReceived, detail{call: &CallView{From: from, To: to, ReceivedAt: now}})
-			if err != nil {
+			if err := s.wrongNumber(ctx, tx, v, &CallView{From: from, To: to, ReceivedAt: now}, notices); err != nil {
 				return "", "", err
 			}
-			*notices = append(*notices, n)
 		}
 	}
 	if err := tx.InsertCall(ctx, call); err != nil {
@@ -681,6 +705,59 @@ func (s *Service) divertedTx(ctx context.Context, tx Tx, in carrier.InboundCall,
 		*notices = append(*notices, n)
 	}
 	return tx.InsertCall(ctx, call)
+}
+
+// countCaller counts a call from caller ID from in the per-caller window
+// and reports whether it is over abuse.calls_per_caller. The count commits
+// with the call's record, refused or not: a flood keeps the caller over
+// the limit until the window ends.
+func (s *Service) countCaller(ctx context.Context, tx Tx, from string, now time.Time) (bool, error) {
+	limit, w := s.abuse.CallsPerCaller, s.abuse.CallerWindow
+	if limit <= 0 || w <= 0 || from == "" {
+		return false, nil
+	}
+	start, end := windowOf(now, w)
+	n, err := tx.AddCounter(ctx, CounterHit{Key: "call|" + from + "|" + strconv.FormatInt(w.Milliseconds(), 10), Window: start, Expires: end, Delta: 1})
+	if err != nil {
+		return false, err
+	}
+	return n > int64(limit), nil
+}
+
+// wrongNumber handles a call from v's phone to a number v was not shown.
+// A call to one of v's app's own pool numbers is a guess at the number v
+// was shown (a spoofer calling the pool with the victim's caller ID, or a
+// misdial): it counts as an attempt, and the app's cap of them (one by
+// default) ends v failed with wrong_number. A call to another app's
+// number guesses nothing of v's and is only reported.
+func (s *Service) wrongNumber(ctx context.Context, tx Tx, v Verification, cv *CallView, notices *[]Notice) error {
+	n, err := s.record(ctx, tx, v, EventCallReceived, detail{call: cv})
+	if err != nil {
+		return err
+	}
+	*notices = append(*notices, n)
+	pool, err := tx.Numbers(ctx, v.AppID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(pool, func(p Number) bool { return p.Number == cv.To }) {
+		return nil
+	}
+	app, err := tx.App(ctx, v.AppID)
+	if err != nil {
+		return err
+	}
+	v.Attempts++
+	if v.Attempts >= wrongNumberCap(app.Settings) {
+		n, err := s.finish(ctx, tx, v, StatusFailed, ReasonWrongNumber, detail{call: cv})
+		if err != nil {
+			return err
+		}
+		*notices = append(*notices, n)
+		return nil
+	}
+	v.UpdatedAt = s.Now()
+	return tx.UpdateVerification(ctx, v)
 }
 
 // ExpireDue ends up to limit pending verifications whose time has run out,

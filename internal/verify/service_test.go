@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -147,25 +148,35 @@ func TestParallelSweepsExpireOnce(t *testing.T) {
 	}
 }
 
-// Parallel starts for one phone make one verification.
-func TestParallelStartsMakeOne(t *testing.T) {
+// Parallel starts for one phone each get their own verification and
+// token, and end with exactly one pending: every other is superseded.
+func TestParallelStartsLeaveOnePending(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	var wg sync.WaitGroup
 	ids := make([]string, 10)
 	for i := range ids {
 		wg.Go(func() {
-			v, _, err := f.svc.Start(context.Background(), f.caller, verify.StartRequest{Phone: "+14155552673", Channel: verify.ChannelMissedCall})
-			if err != nil {
-				t.Error(err)
+			v, created, err := f.svc.Start(context.Background(), f.caller, verify.StartRequest{Phone: "+14155552673", Channel: verify.ChannelMissedCall})
+			if err != nil || !created {
+				t.Errorf("start: created %v, %v", created, err)
 			}
 			ids[i] = v.ID
 		})
 	}
 	wg.Wait()
+	slices.Sort(ids)
+	if len(slices.Compact(slices.Clone(ids))) != len(ids) {
+		t.Fatalf("parallel starts shared a verification: %v", ids)
+	}
+	pending, _, err := f.svc.List(context.Background(), verify.ListFilter{AppID: "app_t", Phone: "+14155552673", Status: verify.StatusPending})
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("pending after 10 parallel starts: %d %v", len(pending), err)
+	}
 	for _, id := range ids {
-		if id != ids[0] {
-			t.Fatalf("parallel starts made %v", ids)
+		v, err := f.svc.Get(context.Background(), "app_t", id)
+		if err != nil || (id != pending[0].ID && (v.Status != verify.StatusCanceled || v.Reason != verify.ReasonSuperseded)) {
+			t.Fatalf("%s: %s %s %v", id, v.Status, v.Reason, err)
 		}
 	}
 }

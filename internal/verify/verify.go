@@ -65,6 +65,12 @@ const (
 	ReasonNoAnswer     Reason = "no_answer"
 	ReasonNotChecked   Reason = "not_checked" // a code was sent, and never checked in time
 	ReasonMachine      Reason = "machine"     // voice_otp: an answering machine took the call
+	// ReasonWrongNumber: the caller called a pool number other than the one
+	// the verification showed (a misdial, or a spoofer guessing blind), as
+	// many times as the app allows (Settings.MaxWrongNumberCalls).
+	ReasonWrongNumber Reason = "wrong_number"
+	// ReasonSuperseded: a new start for the same phone replaced it.
+	ReasonSuperseded Reason = "superseded"
 )
 
 // Step is one channel of a workflow and how long it is given.
@@ -184,6 +190,10 @@ type Settings struct {
 	AllowedCountries map[string][]string `json:"allowed_countries,omitempty"`
 	DenyPrefixes     []string            `json:"deny_prefixes,omitempty"`
 	RiskHook         *RiskHook           `json:"risk_hook,omitempty"`
+	// MaxWrongNumberCalls is how many calls from a pending missed call's
+	// phone to another pool number end it (failed, wrong_number): 0 is the
+	// default, 1, and at most MaxWrongNumberCallsCap.
+	MaxWrongNumberCalls int `json:"max_wrong_number_calls,omitempty"`
 }
 
 // CallerIDRange is a block of numbers an app may call from.
@@ -284,6 +294,7 @@ const (
 	CallLate        = "late"         // matched, but the verification had already run out
 	CallNoMatch     = "no_match"     // nobody waits for this caller
 	CallDiverted    = "diverted"     // forwarded to the dial number (carrier.InboundCall.Diverted): verifies nothing
+	CallRateLimited = "rate_limited" // the caller ID is over abuse.calls_per_caller: refused, matched against nothing
 	CallDuplicate   = "duplicate"    // a retransmission of a call already handled (not recorded again)
 )
 

@@ -18,6 +18,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/ringgate/ringgate/internal/config"
 )
 
 // The browser tests drive real headless Chromium (Debian package chromium,
@@ -231,7 +233,9 @@ func TestDemoMissedCall(t *testing.T) {
 // and autocomplete, a wrong code says how many attempts are left, and the
 // code the simulated phone received verifies.
 func TestDemoSMSCode(t *testing.T) {
-	rg := startDev(t)
+	// "Send a new code" comes within the resend interval of the first text;
+	// the pacing itself is tested in internal/server (attack_forgery_test.go).
+	rg := startDev(t, func(c *config.Config) { c.Abuse.ResendInterval = 0 })
 	ctx := browser(t)
 	run(t, ctx, chromedp.Navigate(rg.url+"/"))
 	signUp(t, ctx, "Grace Hopper", "+44 7911 123402", "sms_otp")
@@ -329,9 +333,9 @@ func TestWidgetFlashCall(t *testing.T) {
 	host := shopPage(t, rg, v)
 	ctx := browser(t)
 	run(t, ctx, chromedp.Navigate(host))
-	waitText(t, ctx, 10*time.Second, widgetText, "Enter the last 4 digits of the number that just called")
-	if got := eval(t, ctx, wjs("input")+`.getAttribute('autocomplete') + ' ' + `+wjs("input")+`.maxLength`); got != "one-time-code 4" {
-		t.Fatalf("code input: %q, want one-time-code and 4 digits", got)
+	waitText(t, ctx, 10*time.Second, widgetText, "Enter the last 6 digits of the number that just called")
+	if got := eval(t, ctx, wjs("input")+`.getAttribute('autocomplete') + ' ' + `+wjs("input")+`.maxLength`); got != "one-time-code 6" {
+		t.Fatalf("code input: %q, want one-time-code and 6 digits", got)
 	}
 	var from string
 	deadline := time.Now().Add(10 * time.Second)
@@ -349,10 +353,10 @@ func TestWidgetFlashCall(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	if len(from) < 4 {
+	if len(from) < 6 {
 		t.Fatalf("no flash call reached %s", to)
 	}
-	run(t, ctx, chromedp.SendKeys(widgetPath("input"), from[len(from)-4:]), chromedp.Click(widgetPath("button[type=submit]")))
+	run(t, ctx, chromedp.SendKeys(widgetPath("input"), from[len(from)-6:]), chromedp.Click(widgetPath("button[type=submit]")))
 	waitText(t, ctx, 5*time.Second, widgetText, "Phone number verified")
 	shot(t, ctx, "widget-flash-verified")
 }

@@ -16,8 +16,10 @@ import (
 type demoStartBody struct {
 	Phone   string `json:"phone"`
 	Channel string `json:"channel"`
-	// Restart ends this earlier verification first ("send a new code",
-	// "try again"): a phone has one pending verification at a time.
+	// Restart ends this earlier verification ("send a new code", "try
+	// again") once the new one has started: a start supersedes the phone's
+	// pending verification by itself, and Restart also ends one that was
+	// for another number.
 	Restart string `json:"restart,omitempty"`
 	Locale  string `json:"locale,omitempty"`
 }
@@ -54,22 +56,25 @@ func (h *Handler) demoStart(w http.ResponseWriter, r *http.Request) {
 		h.cfg.API.WriteError(w, r, err)
 		return
 	}
-	if body.Restart != "" {
-		if _, err := h.cfg.Service.Cancel(r.Context(), c.App.ID, body.Restart); err != nil && verify.ErrorCode(err) != verify.CodeNotPending {
-			h.cfg.API.WriteError(w, r, err)
-			return
-		}
-	}
 	req := verify.StartRequest{Phone: body.Phone, Locale: body.Locale, Metadata: map[string]string{"source": "demo"}}
 	if len(wf) == 1 {
 		req.Channel = wf[0].Channel
 	} else {
 		req.Workflow = wf
 	}
+	// A new start supersedes the phone's pending verification; one refused
+	// (a resend too soon, 429) leaves the earlier one running.
 	v, _, err := h.cfg.Service.Start(r.Context(), c, req)
 	if err != nil {
 		h.cfg.API.WriteError(w, r, err)
 		return
+	}
+	if body.Restart != "" && body.Restart != v.ID {
+		// The earlier verification was for another number: end it too.
+		if _, err := h.cfg.Service.Cancel(r.Context(), c.App.ID, body.Restart); err != nil && verify.ErrorCode(err) != verify.CodeNotPending {
+			h.cfg.API.WriteError(w, r, err)
+			return
+		}
 	}
 	view := h.cfg.Service.ViewOf(v, true)
 	httpapi.WriteJSON(w, http.StatusOK, demoStartAnswer{VerificationID: v.ID, ClientToken: view.ClientToken, Phone: v.Phone})

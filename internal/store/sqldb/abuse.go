@@ -47,8 +47,9 @@ func (r reader) RecentDialNumbers(ctx context.Context, appID, phone string, sinc
 		var n string
 		return n, s.Scan(&n)
 	}, "recent dial numbers",
-		`SELECT DISTINCT dial_number FROM verifications
-		 WHERE app_id = ? AND phone = ? AND created_at >= ? AND dial_number <> ''`, appID, phone, millis(since))
+		`SELECT dial_number FROM verifications
+		 WHERE app_id = ? AND phone = ? AND created_at >= ? AND dial_number <> ''
+		 GROUP BY dial_number ORDER BY MAX(created_at) DESC, dial_number`, appID, phone, millis(since))
 }
 
 func (r reader) UnmatchedCallers(ctx context.Context, since time.Time, limit int) ([]verify.CallerStat, error) {
@@ -60,9 +61,9 @@ func (r reader) UnmatchedCallers(ctx context.Context, since time.Time, limit int
 		return c, err
 	}, "unmatched callers",
 		`SELECT from_number, COUNT(*), MAX(received_at) FROM calls
-		 WHERE received_at >= ? AND outcome IN (?, ?)
+		 WHERE received_at >= ? AND outcome IN (?, ?, ?)
 		 GROUP BY from_number ORDER BY COUNT(*) DESC, from_number LIMIT ?`,
-		millis(since), verify.CallNoMatch, verify.CallWrongNumber, limit)
+		millis(since), verify.CallNoMatch, verify.CallWrongNumber, verify.CallRateLimited, limit)
 }
 
 func (t txn) AddCounter(ctx context.Context, h verify.CounterHit) (int64, error) {

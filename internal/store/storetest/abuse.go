@@ -138,6 +138,14 @@ func testRecentDialNumbers(t *testing.T, s Store) {
 	got, err := s.RecentDialNumbers(ctx(t), "app_a", "+447700900001", at(-10*time.Minute))
 	check(t, err, "RecentDialNumbers")
 	equal(t, got, []string{"+442079460002"}, "numbers shown to the phone in the window")
+	// Most recently shown first, each once: the first is the number the
+	// phone's previous attempt was shown.
+	again := ended(newVerification("vf_6", "app_a", "+447700900001"), verify.StatusExpired)
+	again.DialNumber, again.CreatedAt = "+442079460001", at(-30*time.Second)
+	insertVerifications(t, s, again)
+	got, err = s.RecentDialNumbers(ctx(t), "app_a", "+447700900001", time.UnixMilli(0))
+	check(t, err, "RecentDialNumbers since the epoch")
+	equal(t, got, []string{"+442079460001", "+442079460002"}, "numbers shown to the phone, most recent first")
 }
 
 func testUnmatchedCallers(t *testing.T, s Store) {
@@ -148,7 +156,7 @@ func testUnmatchedCallers(t *testing.T, s Store) {
 	}
 	insert("c1", "+447700900666", verify.CallNoMatch, 0)
 	insert("c2", "+447700900666", verify.CallWrongNumber, time.Second)
-	insert("c3", "+447700900666", verify.CallNoMatch, 2*time.Second)
+	insert("c3", "+447700900666", verify.CallRateLimited, 2*time.Second) // over calls_per_caller
 	insert("c4", "+447700900001", verify.CallNoMatch, time.Second)
 	insert("c5", "+447700900001", verify.CallVerified, 3*time.Second)
 	insert("c6", "+447700900777", verify.CallNoMatch, -time.Hour) // before the window
