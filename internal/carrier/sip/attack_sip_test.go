@@ -273,3 +273,21 @@ func waitUntil(t *testing.T, d time.Duration, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// trust_udp on a network outside loopback is announced at start; on
+// loopback (unforgeable from off the host) it is not.
+func TestTrustUDPWarnsAtStart(t *testing.T) {
+	for _, tc := range []struct {
+		trusted []netip.Prefix
+		warn    bool
+	}{{elsewhere, true}, {loopback, false}} {
+		var buf syncBuffer
+		startCarrier(t, rgsip.Config{
+			Listen: []string{"127.0.0.1:0"}, Trusted: tc.trusted, TrustUDP: true, Inbound: newRecorder(),
+			Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		})
+		if got := strings.Contains(buf.String(), "level=WARN msg=\"sip: trust_udp is on"); got != tc.warn {
+			t.Errorf("trusted %v: warning %v, want %v:\n%s", tc.trusted, got, tc.warn, buf.String())
+		}
+	}
+}

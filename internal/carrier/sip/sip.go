@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -382,7 +383,10 @@ func (c *Carrier) Start(ctx context.Context) error {
 		c.wg.Go(func() { c.srv.ServeTLS(c.limitTCP(ln, c.cfg.TLSConfig)) })
 		c.log.Info("sip listening (tls)", slog.String("addr", ln.Addr().String()))
 	}
-	if c.cfg.TrustUDP && len(c.cfg.Trusted) > 0 && len(c.cfg.Listen) > 0 {
+	// Loopback sources cannot come from off the host (the kernel drops
+	// such datagrams from outside), so trusting them over UDP is no risk.
+	forgeable := slices.ContainsFunc(c.cfg.Trusted, func(p netip.Prefix) bool { return !p.Addr().IsLoopback() })
+	if c.cfg.TrustUDP && forgeable && len(c.cfg.Listen) > 0 {
 		c.log.Warn("sip: trust_udp is on: UDP datagrams from trusted_networks are believed (P-Asserted-Identity, From), and one datagram with a forged source address can verify any number; the network edge MUST drop datagrams from outside that claim a source inside trusted_networks (ingress filtering, BCP 38), else use TCP or TLS",
 			slog.Any("trusted_networks", c.cfg.Trusted))
 	}
