@@ -57,6 +57,49 @@ type Config struct {
 	Prices     Prices     `yaml:"prices"`
 	Abuse      Abuse      `yaml:"abuse"`
 	Debug      Debug      `yaml:"debug"`
+	Metrics    Metrics    `yaml:"metrics"`
+	Limits     Limits     `yaml:"limits"`
+}
+
+// Metrics says where Prometheus metrics are served.
+type Metrics struct {
+	// Listen, when set, serves /metrics on its own listener (for example
+	// 127.0.0.1:9090, or a private interface the scraper reaches). In serve
+	// mode metrics are never on the API port; with Listen empty they are
+	// not served at all. Dev mode also serves them on its (loopback) API
+	// port.
+	Listen string `yaml:"listen"`
+}
+
+// Limits bound what HTTP clients, authenticated or not, can hold on the
+// server: connections, slow request bodies and live streams.
+type Limits struct {
+	// BodyTimeout is how long a request may take to send its body, from the
+	// end of its headers; beyond it the request gets 408 and the connection
+	// is closed. Live streams (SSE) read no body and are exempt.
+	BodyTimeout time.Duration `yaml:"body_timeout"`
+	// MaxConnections caps the HTTP connections open at once; further ones
+	// wait in the kernel's accept queue until one closes.
+	MaxConnections int       `yaml:"max_connections"`
+	SSE            SSELimits `yaml:"sse"`
+}
+
+// SSELimits bound the live streams (GET /v1/verifications/{id}/events).
+// A stream beyond a cap is refused with 429 and problem JSON.
+type SSELimits struct {
+	MaxStreams  int `yaml:"max_streams"`   // on this process
+	MaxPerIP    int `yaml:"max_per_ip"`    // from one client address
+	MaxPerToken int `yaml:"max_per_token"` // on one API key or client token
+	// Heartbeat is how often an idle stream sends a comment; it reads
+	// nothing from the database.
+	Heartbeat time.Duration `yaml:"heartbeat"`
+	// Reread is the slow safety re-read of a stream's events, in case a
+	// notice between nodes was lost.
+	Reread time.Duration `yaml:"reread"`
+	// KeyRecheck is how often the API keys behind open streams are looked
+	// up again, so that a stream of a key revoked or expired (on any node)
+	// ends within this long. One lookup per key, however many streams.
+	KeyRecheck time.Duration `yaml:"key_recheck"`
 }
 
 // Debug holds operator tools that are off by default.
@@ -64,6 +107,8 @@ type Debug struct {
 	// PprofAddr, when set, serves Go's net/http/pprof profiles on their own
 	// listener (keep it on loopback: profiles show the process's insides).
 	PprofAddr string `yaml:"pprof_addr"`
+	// PprofRemote allows PprofAddr to be an address other than loopback.
+	PprofRemote bool `yaml:"pprof_remote"`
 }
 
 // Database selects the store.
@@ -329,6 +374,7 @@ func Defaults(mode Mode) Config {
 		Log:        Log{Level: "info", Format: "text"},
 		Prices:     DefaultPrices(),
 		Abuse:      DefaultAbuse(),
+		Limits:     DefaultLimits(),
 	}
 	if mode == ModeDev {
 		c.DataDir = "ringgate-data"
@@ -337,6 +383,18 @@ func Defaults(mode Mode) Config {
 		c.Routes = []Route{{Carriers: []string{"sim"}}}
 	}
 	return c
+}
+
+// DefaultLimits are the HTTP limits of a fresh config.
+func DefaultLimits() Limits {
+	return Limits{
+		BodyTimeout:    10 * time.Second,
+		MaxConnections: 4096,
+		SSE: SSELimits{
+			MaxStreams: 2048, MaxPerIP: 128, MaxPerToken: 16,
+			Heartbeat: 15 * time.Second, Reread: time.Minute, KeyRecheck: 5 * time.Second,
+		},
+	}
 }
 
 // Load reads a YAML file over the mode's defaults, then the environment.
@@ -382,6 +440,8 @@ var envVars = []struct {
 	{"RINGGATE_LOG_FORMAT", func(c *Config, v string) error { c.Log.Format = v; return nil }},
 	{"RINGGATE_ADMIN_TOKEN", func(c *Config, v string) error { c.Console.AdminToken = v; return nil }},
 	{"RINGGATE_PPROF_ADDR", func(c *Config, v string) error { c.Debug.PprofAddr = v; return nil }},
+	{"RINGGATE_METRICS_LISTEN", func(c *Config, v string) error { c.Metrics.Listen = v; return nil }},
+	{"RINGGATE_LIMITS_MAX_CONNECTIONS", func(c *Config, v string) error { return setInt(&c.Limits.MaxConnections, v) }},
 }
 
 // EnvNames lists the environment variables Load reads.
@@ -481,6 +541,7 @@ func (c *Config) Validate() error {
 	if c.Jobs.Interval <= 0 || c.Jobs.Lease < time.Second || c.Jobs.Batch < 1 {
 		errs = append(errs, errors.New("jobs: interval must be positive, lease at least 1s, batch at least 1"))
 	}
+	errs = append(errs, c.validateLimits()...)
 	errs = append(errs, c.validateCarriers()...)
 	errs = append(errs, c.validateWeb()...)
 	errs = append(errs, c.Abuse.validate()...)
@@ -490,6 +551,45 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("log.format: %q is not text or json", c.Log.Format))
 	}
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateLimits() []error {
+	var errs []error
+	l := c.Limits
+	if l.BodyTimeout <= 0 || l.MaxConnections < 1 {
+		errs = append(errs, errors.New("limits: body_timeout must be positive and max_connections at least 1"))
+	}
+	s := l.SSE
+	if s.MaxStreams < 1 || s.MaxPerIP < 1 || s.MaxPerToken < 1 || s.Heartbeat <= 0 || s.Reread <= 0 || s.KeyRecheck <= 0 {
+		errs = append(errs, errors.New("limits.sse: max_streams, max_per_ip, max_per_token must be at least 1; heartbeat, reread, key_recheck positive"))
+	}
+	if s.MaxStreams >= l.MaxConnections {
+		errs = append(errs, fmt.Errorf("limits.sse.max_streams (%d) must be below limits.max_connections (%d), or streams can take every connection", s.MaxStreams, l.MaxConnections))
+	}
+	if a := c.Metrics.Listen; a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("metrics.listen: %q is not host:port", a))
+		}
+	}
+	if a := c.Debug.PprofAddr; a != "" {
+		host, _, err := net.SplitHostPort(a)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("debug.pprof_addr: %q is not host:port", a))
+		case !c.Debug.PprofRemote && !loopbackHost(host):
+			errs = append(errs, fmt.Errorf("debug.pprof_addr: %q is not a loopback address; profiles show the process's memory: keep them on 127.0.0.1, or set debug.pprof_remote", a))
+		}
+	}
+	return errs
+}
+
+// loopbackHost reports whether host is "localhost" or a loopback IP.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // AllowedNetworks parses Webhooks.AllowNetworks.

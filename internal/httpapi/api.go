@@ -48,6 +48,8 @@ type Config struct {
 	// Heartbeat is how often an idle SSE stream sends a comment (and
 	// rechecks the store in case a notice was missed).
 	Heartbeat time.Duration
+	// Streams bound the live streams; zero fields take defaults.
+	Streams StreamLimits
 	// TrustedProxies are the peers whose X-Forwarded-For is believed when
 	// finding a client's address for the per-IP limit.
 	TrustedProxies []netip.Prefix
@@ -67,6 +69,9 @@ type API struct {
 	mux       *http.ServeMux
 	obs       *httpMetrics
 	trusted   []netip.Prefix
+	streams   StreamLimits
+	slots     *streamSlots
+	keys      *keyWatch
 }
 
 // access says who may call a route.
@@ -142,6 +147,9 @@ func New(cfg Config) *API {
 	if a.heartbeat <= 0 {
 		a.heartbeat = 15 * time.Second
 	}
+	a.streams = cfg.Streams.withDefaults()
+	a.slots = newStreamSlots(a.streams)
+	a.keys = &keyWatch{svc: a.svc, log: a.log, interval: a.streams.KeyRecheck, keys: map[string]*watched{}}
 	a.obs = newHTTPMetrics(cfg.Registry)
 	for _, rt := range routes {
 		a.mux.Handle(rt.method+" "+rt.path, a.wrap(rt))
@@ -236,6 +244,7 @@ func (a *API) wrap(rt route) http.Handler {
 			}
 		}
 		if c, ok := callerOf(r); ok && !c.Key.EffectiveScope().Allows(rt.scope) {
+			closeUnread(w, r)
 			writeProblem(w, r, string(verify.CodeForbidden), "", fmt.Sprintf("this API key's scope is %q; %s %s needs a key with scope %q", c.Key.EffectiveScope(), rt.method, rt.path, rt.scope))
 			return
 		}
@@ -248,11 +257,13 @@ func (a *API) wrap(rt route) http.Handler {
 func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	key, ok := bearer(r)
 	if !ok {
+		closeUnread(w, r)
 		writeProblem(w, r, string(verify.CodeUnauthorized), "", "send the API key as `Authorization: Bearer <key>`")
 		return r, false
 	}
 	c, err := a.svc.Authenticate(r.Context(), key)
 	if err != nil {
+		closeUnread(w, r)
 		a.writeError(w, r, err)
 		return r, false
 	}

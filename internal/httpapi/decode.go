@@ -7,7 +7,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 )
 
 // MaxBody bounds request bodies; a start request is a few hundred bytes.
@@ -30,7 +32,29 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 			return &decodeError{code: codeMediaType, msg: fmt.Sprintf("send the body as application/json, not %q", ct)}
 		}
 	}
-	return decodeBody(http.MaxBytesReader(w, r.Body, MaxBody), dst)
+	if r.ContentLength > MaxBody {
+		// Refused before reading: with Expect: 100-continue the client
+		// gets this answer instead of 100 Continue, and sends nothing.
+		closeUnread(w, r)
+		return &decodeError{code: codeTooLarge, msg: fmt.Sprintf("the body is larger than %d bytes", MaxBody)}
+	}
+	err := decodeBody(http.MaxBytesReader(w, r.Body, MaxBody), dst)
+	var de *decodeError
+	if errors.As(err, &de) && (de.code == codeTooLarge || de.code == codeTimeout) {
+		closeUnread(w, r)
+	}
+	return err
+}
+
+// closeUnread is for a request refused before its body was read: the
+// connection is closed after the answer, and the server does not wait for
+// the rest of a body nobody will read (a slow client would hold it).
+func closeUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength == 0 {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 }
 
 func decodeBody(body io.Reader, dst any) error {
@@ -53,6 +77,8 @@ func describe(err error) error {
 		unknown = "json: unknown field "
 	)
 	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &decodeError{code: codeTimeout, msg: "the body did not arrive in time; send it at once, after the headers"}
 	case errors.Is(err, io.EOF):
 		return &decodeError{code: codeMalformed, msg: "the body is empty; send a JSON object"}
 	case errors.As(err, &tooBig):

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -59,12 +60,25 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, errors.New("response writer cannot flush"))
 		return
 	}
+	release, refused := a.slots.acquire(a.remoteIP(r), streamToken(r))
+	if refused != nil {
+		writeLimited(w, r, refused)
+		return
+	}
+	defer release()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	if c, ok := callerOf(r); ok {
+		// A stream on an API key ends when the key is revoked or expires.
+		secret, _ := bearer(r)
+		defer a.keys.watch(c.Key.ID, secret, cancel)()
+	}
 	// Subscribe before the first read, so nothing committed in between is
 	// missed; the store read after each wake-up makes duplicates harmless.
 	sub := a.broker.Subscribe(v.ID)
 	defer a.broker.Unsubscribe(sub)
 
-	events, err := a.svc.Events(r.Context(), v.ID, last)
+	events, err := a.svc.Events(ctx, v.ID, last)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -82,6 +96,8 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 
 	beat := time.NewTicker(a.heartbeat)
 	defer beat.Stop()
+	reread := time.NewTicker(a.streams.Reread)
+	defer reread.Stop()
 	for {
 		for _, e := range events {
 			if err := writeEvent(w, e, masked); err != nil {
@@ -93,19 +109,24 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+		events = nil
 		flusher.Flush()
 		select {
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			return
-		case <-sub.C:
 		case <-beat.C:
-			// A comment keeps proxies from closing an idle stream; the
-			// reread below also covers a notice lost between nodes.
+			// A comment keeps proxies from closing an idle stream. It
+			// reads nothing: the store is read on a notice, or on the
+			// slow safety re-read below.
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return
 			}
+			continue
+		case <-sub.C:
+		case <-reread.C:
+			// A notice lost between nodes is caught here.
 		}
-		if events, err = a.svc.Events(r.Context(), v.ID, last); err != nil {
+		if events, err = a.svc.Events(ctx, v.ID, last); err != nil {
 			return
 		}
 	}

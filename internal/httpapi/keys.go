@@ -81,6 +81,7 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	a.keys.end(k.ID) // its open streams end now; other nodes' within KeyRecheck
 	writeJSON(w, http.StatusOK, viewKey(k, c.Key.ID))
 }
 

@@ -32,6 +32,7 @@ type Problem struct {
 const (
 	codeMalformed        = "malformed_json"
 	codeTooLarge         = "body_too_large"
+	codeTimeout          = "body_timeout"
 	codeMediaType        = "unsupported_media_type"
 	codeMethod           = "method_not_allowed"
 	codeRoute            = "no_such_route"
@@ -70,6 +71,7 @@ var statusOf = map[string]int{
 	codeMalformed:                          http.StatusBadRequest,
 	codeInvalidParameter:                   http.StatusBadRequest,
 	codeTooLarge:                           http.StatusRequestEntityTooLarge,
+	codeTimeout:                            http.StatusRequestTimeout,
 	codeMediaType:                          http.StatusUnsupportedMediaType,
 	codeMethod:                             http.StatusMethodNotAllowed,
 	codeRoute:                              http.StatusNotFound,

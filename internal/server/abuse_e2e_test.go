@@ -401,7 +401,9 @@ func TestDialNumberRotationAndUnmatchedCallers(t *testing.T) {
 func TestRateLimitsAcrossNodesPostgres(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.Schema(t)
-	pg := func(c *config.Config) { c.Database.URL = dbURL }
+	// Every node of one deployment has the same server secret: it also
+	// seals the apps' webhook secrets in the shared database.
+	pg := func(c *config.Config) { c.Database.URL, c.Secret = dbURL, strings.Repeat("ab", 32) }
 	a := startServer(t, t.TempDir(), pg)
 	b := startServer(t, t.TempDir(), pg)
 	const victim = "+14155550601"

@@ -63,24 +63,29 @@ type Server struct {
 	// fraudBlocks counts fraud.prefix_blocked events.
 	fraudBlocks prometheus.Counter
 
-	jobKick  chan struct{}
-	sim      *sim.Carrier
-	sips     []*rgsip.Carrier
-	https    []httpCarrier // twilio, telnyx, … (carriers.go)
-	smpps    []*smpp.Carrier
-	http     *http.Server
-	ln       net.Listener
-	inbox    *httpapi.DevInbox
-	dev      DevInfo
-	stop     context.CancelFunc
-	loops    sync.WaitGroup
-	closeMux sync.Once
+	jobKick chan struct{}
+	sim     *sim.Carrier
+	sips    []*rgsip.Carrier
+	https   []httpCarrier // twilio, telnyx, … (carriers.go)
+	smpps   []*smpp.Carrier
+	http    *http.Server
+	ln      net.Listener
+	// metricsLn is metrics.listen's listener, when set.
+	metricsLn net.Listener
+	inbox     *httpapi.DevInbox
+	dev       DevInfo
+	stop      context.CancelFunc
+	loops     sync.WaitGroup
+	closeMux  sync.Once
 }
 
 // Options are settings a caller of New gives beyond the config.
 type Options struct {
 	Logger *slog.Logger // nil: from cfg.Log, to stderr
 	Env    func(string) (string, bool)
+	// Store, when set, is used instead of opening cfg.Database.URL (tests
+	// wrap a store to count its reads). The server closes it.
+	Store Store
 }
 
 // New opens the database and builds every part, but listens on nothing.
@@ -96,9 +101,25 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := OpenStore(ctx, cfg.Database.URL)
-	if err != nil {
-		return nil, err
+	st := opt.Store
+	if st == nil {
+		if st, err = OpenStore(ctx, cfg.Database.URL); err != nil {
+			return nil, err
+		}
+	}
+	// Webhook secrets are sealed at rest under the server secret; clear
+	// ones of an older database are sealed now.
+	if sealer, ok := st.(interface {
+		SealSecrets(context.Context, []byte) (int, error)
+	}); ok {
+		n, err := sealer.SealSecrets(ctx, secret)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("database: %w", err)
+		}
+		if n > 0 {
+			log.Info("sealed webhook secrets at rest", slog.Int("apps", n))
+		}
 	}
 	s := &Server{cfg: cfg, log: log, store: st, broker: live.NewBroker(), reg: prometheus.NewRegistry(), jobKick: make(chan struct{}, 1)}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -212,11 +233,22 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 			s.kickJobs()
 		})
 	}
+	// Metrics are on the API port only in dev mode (loopback by default);
+	// serve mode has them on metrics.listen, or nowhere.
+	var apiMetrics http.Handler
+	if cfg.Mode == config.ModeDev {
+		apiMetrics = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})
+	}
+	sse := cfg.Limits.SSE
 	s.api = httpapi.New(httpapi.Config{
 		Service: s.svc, Broker: s.broker, Simulator: s.sim, SimulatorEnabled: cfg.Simulator.Enabled,
 		SimulatorOpen: cfg.Mode == config.ModeDev, DevInbox: s.inbox,
-		Metrics: promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}), Registry: s.reg, Logger: log,
-		TrustedProxies: proxies,
+		Metrics: apiMetrics, Registry: s.reg, Logger: log,
+		TrustedProxies: proxies, Heartbeat: sse.Heartbeat,
+		Streams: httpapi.StreamLimits{
+			MaxStreams: sse.MaxStreams, MaxPerIP: sse.MaxPerIP, MaxPerToken: sse.MaxPerToken,
+			Reread: sse.Reread, KeyRecheck: sse.KeyRecheck,
+		},
 	})
 	s.web = newWeb(cfg, s.svc, s.api, s.dev, log)
 	return s, nil
@@ -394,11 +426,11 @@ func OpenStore(ctx context.Context, url string) (Store, error) {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		st, err := postgres.Open(ctx, url)
 		if err != nil {
-			return nil, fmt.Errorf("database: %w", err)
+			return nil, fmt.Errorf("database %s: %w", config.RedactURL(url), err)
 		}
 		return st, nil
 	case strings.Contains(url, "://") && !strings.HasPrefix(url, "sqlite://"):
-		return nil, fmt.Errorf("database: unsupported URL %q (want sqlite:PATH or postgres://…)", url)
+		return nil, fmt.Errorf("database: unsupported URL %q (want sqlite:PATH or postgres://…)", config.RedactURL(url))
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "sqlite:")
 	st, err := sqlite.Open(ctx, path)
@@ -418,6 +450,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen http: %w", err)
 	}
+	ln = newLimitListener(ln, s.cfg.Limits.MaxConnections)
 	s.ln = ln
 	if s.cfg.Mode == config.ModeDev {
 		if err := s.seedDev(ctx); err != nil {
@@ -439,10 +472,21 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
+	if a := s.cfg.Metrics.Listen; a != "" {
+		if err := s.startMetrics(loopCtx, a); err != nil {
+			stop()
+			s.closeSMPP()
+			s.closeSIP()
+			ln.Close()
+			return fmt.Errorf("listen metrics: %w", err)
+		}
+	}
 	s.http = &http.Server{
-		Handler:           withCarriers(s.web, s.https),
+		Handler:           withBodyDeadline(withCarriers(s.web, s.https), s.cfg.Limits.BodyTimeout),
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		// No ReadTimeout: it would end live streams. Bodies get
+		// limits.body_timeout per request (withBodyDeadline).
+		IdleTimeout: 2 * time.Minute,
 		// Streams end when the server stops, so Shutdown does not wait on them.
 		BaseContext: func(net.Listener) context.Context { return loopCtx },
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -465,7 +509,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.loops.Go(func() { s.clu.run(loopCtx) })
 	}
 	s.warnSmallPools(ctx)
-	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("http", s.URL()), slog.String("database", redactURL(s.cfg.Database.URL)), slog.Bool("cluster", s.clu != nil), slog.Any("sip", s.SIPAddrs()))
+	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("http", s.URL()), slog.String("database", config.RedactURL(s.cfg.Database.URL)), slog.Bool("cluster", s.clu != nil), slog.Any("sip", s.SIPAddrs()))
 	return nil
 }
 
@@ -619,13 +663,4 @@ func NewLogger(c config.Log, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-func redactURL(u string) string {
-	if i := strings.Index(u, "@"); i >= 0 {
-		if j := strings.Index(u, "://"); j >= 0 && j < i {
-			return u[:j+3] + "…" + u[i:]
-		}
-	}
-	return u
 }

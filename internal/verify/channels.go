@@ -484,6 +484,11 @@ func (s *Service) advance(ctx context.Context, tx Tx, v Verification, why string
 // hung up when its job settles (settleJob); one not yet placed never will
 // be (runJob cancels it).
 func (s *Service) endStepCalls(ctx context.Context, tx Tx, v Verification, n *Notice) error {
+	switch v.Channel {
+	case ChannelFlashCall, ChannelAnswerCall, ChannelVoiceOTP:
+	default:
+		return nil // the step placed no call (missed_call, sms_otp)
+	}
 	jobs, err := tx.Jobs(ctx, v.ID)
 	if err != nil {
 		return err

@@ -34,9 +34,11 @@ func TestAttackSupersededCallRingsOnSIP(t *testing.T) {
 	if e := rec.waitEvent(t); e.Kind != carrier.EventEnded || e.Cause != carrier.CauseCanceled {
 		t.Fatalf("event %+v, want ended canceled", e)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	d := time.Since(start)
+	if d > 5*time.Second {
 		t.Errorf("the call ended %v after EndCall", d)
 	}
+	t.Logf("CANCEL sent and the call ended %v after EndCall", d)
 	if err := run.Wait(); err != nil {
 		t.Fatalf("sipp: %v", err)
 	}

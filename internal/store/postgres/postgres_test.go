@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io/fs"
 	"sync"
@@ -184,4 +185,29 @@ func TestListenReconnects(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no notification after reconnecting")
 	}
+}
+
+// Webhook secrets are sealed at rest, including those of a schema from
+// before sealing.
+func TestSealedAtRest(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Schema(t)
+	s := open(t, url)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	raw := func(id string) string {
+		var v string
+		if err := db.QueryRow(`SELECT webhook_secret FROM apps WHERE id = $1`, id).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	storetest.SealedAtRest(t, s, raw, func(secret []byte) error {
+		o := open(t, url)
+		_, err := o.SealSecrets(t.Context(), secret)
+		return err
+	})
 }

@@ -10,7 +10,7 @@ import (
 // Queries for the operator console.
 
 func (r reader) Apps(ctx context.Context) ([]verify.App, error) {
-	return many(ctx, r, scanApp, "list apps", `SELECT `+appCols+` FROM apps ORDER BY id`)
+	return many(ctx, r, r.scanApp, "list apps", `SELECT `+appCols+` FROM apps ORDER BY id`)
 }
 
 func scanStatRow(s scanner) (verify.StatRow, error) {

@@ -33,6 +33,7 @@ type committer struct {
 	db    *sql.DB
 	cache *stmtCache
 	d     Dialect
+	box   *secretBox
 	reqs  chan *txReq
 	stop  chan struct{}
 	done  chan struct{}
@@ -48,8 +49,8 @@ type txReq struct {
 	reply chan struct{}
 }
 
-func newCommitter(db *sql.DB, cache *stmtCache, d Dialect) *committer {
-	c := &committer{db: db, cache: cache, d: d, reqs: make(chan *txReq), stop: make(chan struct{}), done: make(chan struct{})}
+func newCommitter(db *sql.DB, cache *stmtCache, d Dialect, box *secretBox) *committer {
+	c := &committer{db: db, cache: cache, d: d, box: box, reqs: make(chan *txReq), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -149,7 +150,7 @@ func (c *committer) alone(r *txReq) {
 				r.panic = p
 			}
 		}()
-		r.err = runTx(r.ctx, c.db, c.cache, c.d, r.fn)
+		r.err = runTx(r.ctx, c.db, c.cache, c.d, c.box, r.fn)
 	}()
 	close(r.reply)
 }
@@ -168,7 +169,7 @@ func (c *committer) together(batch []*txReq) error {
 	var missed []string
 	defer func() { c.cache.prepareMissed(ctx, missed) }() // runs after Rollback frees the connection
 	defer sqlTx.Rollback()                                //nolint:errcheck // a no-op after Commit
-	tx := txn{reader{d: c.d, db: cachedTx{tx: sqlTx, c: c.cache, missed: &missed, ctx: ctx}}}
+	tx := txn{reader{d: c.d, db: cachedTx{tx: sqlTx, c: c.cache, missed: &missed, ctx: ctx}, box: c.box}}
 	for _, r := range batch {
 		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT batch"); err != nil {
 			return fmt.Errorf("savepoint: %w", err)

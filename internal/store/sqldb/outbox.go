@@ -83,7 +83,11 @@ func (s *Store) claim(ctx context.Context, db querier, q string, args ...any) ([
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, webhook.Claimed{Delivery: d, Secret: secret.String, LeaseUntil: fromMillis(lease)})
+		plain, err := s.box.open(d.AppID, secret.String)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, webhook.Claimed{Delivery: d, Secret: plain, LeaseUntil: fromMillis(lease)})
 	}
 	return out, rows.Err()
 }

@@ -21,8 +21,9 @@ type querier interface {
 
 // reader implements verify.Reader over a pool or a transaction.
 type reader struct {
-	d  Dialect
-	db querier
+	d   Dialect
+	db  querier
+	box *secretBox
 }
 
 // one runs a query for a single row and scans it with scan, turning "no
@@ -72,7 +73,7 @@ func (r reader) nullableTime(ctx context.Context, what, query string, args ...an
 }
 
 func (r reader) App(ctx context.Context, id string) (verify.App, error) {
-	return one(ctx, r, scanApp, "app "+id, `SELECT `+appCols+` FROM apps WHERE id = ?`, id)
+	return one(ctx, r, r.scanApp, "app "+id, `SELECT `+appCols+` FROM apps WHERE id = ?`, id)
 }
 
 func (r reader) APIKeyByHash(ctx context.Context, hash string) (verify.APIKey, verify.App, error) {
@@ -85,6 +86,9 @@ func (r reader) APIKeyByHash(ctx context.Context, hash string) (verify.APIKey, v
 		return k, a, fmt.Errorf("api key: %w", verify.ErrNotFound)
 	}
 	if err != nil {
+		return k, a, fmt.Errorf("api key: %w", err)
+	}
+	if a.WebhookSecret, err = r.box.open(a.ID, a.WebhookSecret); err != nil {
 		return k, a, fmt.Errorf("api key: %w", err)
 	}
 	return k, a, nil

@@ -19,6 +19,7 @@ type Store struct {
 	r      *sql.DB
 	wq     querier    // w, through wc when statements are cached
 	wc, rc *stmtCache // nil unless the dialect caches statements
+	box    *secretBox // shared with every reader and transaction
 	group  *committer // nil unless the dialect group-commits
 }
 
@@ -36,7 +37,8 @@ func New(d Dialect, w, r *sql.DB) *Store {
 	if r == nil {
 		r = w
 	}
-	s := &Store{reader: reader{d: d, db: r}, w: w, r: r, wq: w}
+	box := &secretBox{}
+	s := &Store{reader: reader{d: d, db: r, box: box}, w: w, r: r, wq: w, box: box}
 	if c, ok := d.(StatementCacher); ok && c.CacheStatements() {
 		s.wc, s.rc = newStmtCache(w), newStmtCache(r)
 		if r == w {
@@ -44,7 +46,7 @@ func New(d Dialect, w, r *sql.DB) *Store {
 		}
 		s.reader.db, s.wq = cachedPool{s.rc}, cachedPool{s.wc}
 		if g, ok := d.(GroupCommitter); ok && g.GroupCommit() {
-			s.group = newCommitter(w, s.wc, d)
+			s.group = newCommitter(w, s.wc, d, box)
 		}
 	}
 	return s
@@ -63,7 +65,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx verify.Tx) error) error {
 	if s.group != nil {
 		return s.retry(ctx, func() error { return s.group.tx(ctx, fn) })
 	}
-	return s.retry(ctx, func() error { return runTx(ctx, s.w, s.wc, s.d, fn) })
+	return s.retry(ctx, func() error { return runTx(ctx, s.w, s.wc, s.d, s.box, fn) })
 }
 
 // retry runs op until it succeeds, fails for good, or runs out of attempts,

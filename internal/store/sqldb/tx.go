@@ -55,9 +55,13 @@ func (t txn) InsertApp(ctx context.Context, a verify.App) error {
 	if err != nil {
 		return fmt.Errorf("insert app %s: %w", a.ID, err)
 	}
+	secret, err := t.box.seal(a.ID, a.WebhookSecret)
+	if err != nil {
+		return fmt.Errorf("insert app %s: %w", a.ID, err)
+	}
 	return t.insert(ctx, "insert app "+a.ID,
 		`INSERT INTO apps (`+appCols+`) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		a.ID, a.Name, a.DefaultCallbackURL, a.WebhookSecret, millis(a.CreatedAt), settings)
+		a.ID, a.Name, a.DefaultCallbackURL, secret, millis(a.CreatedAt), settings)
 }
 
 func (t txn) UpdateApp(ctx context.Context, a verify.App) error {
@@ -65,9 +69,13 @@ func (t txn) UpdateApp(ctx context.Context, a verify.App) error {
 	if err != nil {
 		return fmt.Errorf("update app %s: %w", a.ID, err)
 	}
+	secret, err := t.box.seal(a.ID, a.WebhookSecret)
+	if err != nil {
+		return fmt.Errorf("update app %s: %w", a.ID, err)
+	}
 	return t.update(ctx, "update app "+a.ID,
 		`UPDATE apps SET name = ?, default_callback_url = ?, webhook_secret = ?, settings = ? WHERE id = ?`,
-		a.Name, a.DefaultCallbackURL, a.WebhookSecret, settings, a.ID)
+		a.Name, a.DefaultCallbackURL, secret, settings, a.ID)
 }
 
 func (t txn) InsertAPIKey(ctx context.Context, k verify.APIKey) error {
@@ -256,7 +264,7 @@ func (t txn) RequeueDelivery(ctx context.Context, appID, id string, at time.Time
 var _ verify.Tx = txn{}
 
 // runTx runs fn in one database transaction on db.
-func runTx(ctx context.Context, db *sql.DB, cache *stmtCache, d Dialect, fn func(verify.Tx) error) error {
+func runTx(ctx context.Context, db *sql.DB, cache *stmtCache, d Dialect, box *secretBox, fn func(verify.Tx) error) error {
 	sqlTx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -272,7 +280,7 @@ func runTx(ctx context.Context, db *sql.DB, cache *stmtCache, d Dialect, fn func
 	// After a successful Commit this is a no-op; on every other path,
 	// panics included, it releases the writer.
 	defer sqlTx.Rollback() //nolint:errcheck // the interesting error is fn's or Commit's
-	if err := fn(txn{reader{d: d, db: q}}); err != nil {
+	if err := fn(txn{reader{d: d, db: q, box: box}}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {

@@ -67,6 +67,10 @@ func (Dialect) Migrations() fs.FS {
 // MigrationLock is empty: the migration transaction begins IMMEDIATE.
 func (Dialect) MigrationLock() string { return "" }
 
+// CheckpointSQL empties the write-ahead log into the database file and
+// truncates it (sqldb.Checkpointer).
+func (Dialect) CheckpointSQL() string { return "PRAGMA wal_checkpoint(TRUNCATE)" }
+
 func errorCode(err error) (int, bool) {
 	var e *sqlite.Error
 	if errors.As(err, &e) {

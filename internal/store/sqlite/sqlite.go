@@ -22,6 +22,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -52,7 +54,11 @@ const (
 	//                       a SAVEPOINT, whose statement journal SQLite
 	//                       would otherwise write to a temporary file, page
 	//                       by page (a seventh of a missed call's CPU).
-	writerParams = commonParams + "&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
+	//   secure_delete(FAST) zero deleted content where that costs no extra
+	//                       I/O, so an overwritten secret (sealed at rest,
+	//                       or a clear one being sealed) does not linger in
+	//                       the page's free space.
+	writerParams = commonParams + "&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_pragma=secure_delete(FAST)&_txlock=immediate"
 	// readers:
 	//   query_only(1)       a bug that writes through the read pool fails
 	//                       instead of bypassing the writer's queue.
@@ -73,6 +79,9 @@ func open(ctx context.Context, path string, d sqldb.Dialect) (*sqldb.Store, erro
 	if err := checkPath(path); err != nil {
 		return nil, err
 	}
+	if err := prepareFiles(path); err != nil {
+		return nil, err
+	}
 	w, err := openPool(ctx, path+"?"+writerParams, 1)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -87,7 +96,42 @@ func open(ctx context.Context, path string, d sqldb.Dialect) (*sqldb.Store, erro
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	if err := chmodFiles(path); err != nil { // -wal and -shm exist now
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// prepareFiles makes the database's directory (0700) when it is missing,
+// and creates the database file 0600 before SQLite opens it: SQLite gives
+// the -wal and -shm files the database file's mode, so none of them is
+// readable by other users whatever the umask. Files of an older install are
+// narrowed to 0600 too. An existing directory is left as it is (it may be
+// shared); the files in it are what must be private.
+func prepareFiles(path string) error {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("open sqlite: create directory: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	f.Close()
+	return chmodFiles(path)
+}
+
+// chmodFiles sets the database file and its companions to 0600.
+func chmodFiles(path string) error {
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("open sqlite: %w", err)
+		}
+	}
+	return nil
 }
 
 func checkPath(path string) error {

@@ -36,6 +36,10 @@ func TestConformance(t *testing.T) {
 				t.Errorf("Close: %v", err)
 			}
 		})
+		// As the server runs it: webhook secrets sealed at rest.
+		if _, err := s.SealSecrets(t.Context(), []byte("conformance-server-secret-32byte")); err != nil {
+			t.Fatal(err)
+		}
 		return s
 	})
 }
@@ -252,5 +256,32 @@ func startTx(ctx context.Context, s *sqldb.Store, n int64, now time.Time) error 
 		}
 		e := verify.Event{VerificationID: v.ID, AppID: v.AppID, Type: verify.EventCreated, Payload: []byte(`{"type":"verification.created"}`), CreatedAt: now}
 		return tx.InsertEvent(ctx, &e)
+	})
+}
+
+// Webhook secrets are sealed at rest, including those of a database from
+// before sealing; the files are 0600.
+func TestSealedAtRest(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ringgate.db")
+	s := open(t, path)
+	t.Cleanup(func() { s.Close() })
+	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	raw := func(id string) string {
+		var v string
+		if err := db.QueryRow(`SELECT webhook_secret FROM apps WHERE id = ?`, id).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	storetest.SealedAtRest(t, s, raw, func(secret []byte) error {
+		o := open(t, path)
+		t.Cleanup(func() { o.Close() })
+		_, err := o.SealSecrets(t.Context(), secret)
+		return err
 	})
 }
