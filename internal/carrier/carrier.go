@@ -26,6 +26,10 @@ type InboundCall struct {
 	Carrier string // adapter instance name: "sim", "sip:trunk-a", "twilio"
 	CallID  string // the carrier's id for this attempt; "" if it has none
 	At      time.Time
+	// Diverted: the call was forwarded to the dialled number (SIP Diversion
+	// or History-Info), so From is whoever called the forwarding number,
+	// perhaps tricked into it. The handler records it and verifies nothing.
+	Diverted bool
 	// Tenant, when set, limits what the call may match to one app's sandbox
 	// or live verifications: a simulated call placed with an API key
 	// reaches only that key's own traffic. Real carriers leave it nil.

@@ -153,9 +153,29 @@ type SIP struct {
 	OutboundProxy string `yaml:"outbound_proxy"`
 	// Country is the ISO region of national-format numbers the trunk sends.
 	Country string `yaml:"country"`
-	// TrustedNetworks are source CIDRs admitted without authentication,
-	// whose P-Asserted-Identity is believed.
+	// TrustedNetworks are source CIDRs admitted without authentication over
+	// TCP and TLS, whose P-Asserted-Identity is believed. UDP from them is
+	// untrusted (a datagram's source is forged at will) unless TrustUDP.
 	TrustedNetworks []string `yaml:"trusted_networks"`
+	// TrustUDP also trusts UDP from TrustedNetworks: only behind an edge
+	// that drops outside datagrams claiming those sources (BCP 38).
+	TrustUDP bool `yaml:"trust_udp"`
+	// AllowDiverted lets forwarded calls (Diversion, History-Info) verify.
+	AllowDiverted bool `yaml:"allow_diverted"`
+	// TLSListen lists host:port addresses served with TLS (sips), with the
+	// PEM certificate chain TLSCert and its key TLSKey.
+	TLSListen []string `yaml:"tls_listen"`
+	TLSCert   string   `yaml:"tls_cert"`
+	TLSKey    string   `yaml:"tls_key"`
+	// TCP/TLS connection limits; zero: the defaults (2m, 10s, 1024, 32).
+	TCPIdleTimeout       time.Duration `yaml:"tcp_idle_timeout"`
+	TCPHeaderTimeout     time.Duration `yaml:"tcp_header_timeout"`
+	TCPMaxConns          int           `yaml:"tcp_max_conns"`
+	TCPMaxConnsPerSource int           `yaml:"tcp_max_conns_per_source"`
+	// UDPResponseRate and UDPResponseBurst bound responses to one untrusted
+	// UDP source (per second, at once); zero: the defaults (5, 10).
+	UDPResponseRate  float64 `yaml:"udp_response_rate"`
+	UDPResponseBurst int     `yaml:"udp_response_burst"`
 	// Username and Password: digest credentials that untrusted sources must
 	// present, and that answer the trunk's 401/407 challenges.
 	Username string `yaml:"username"`
@@ -202,12 +222,15 @@ func specificHost(listen []string) bool {
 
 func (s SIP) empty() bool {
 	return s.Hostname == "" && len(s.Listen) == 0 && s.Trunk == "" && s.OutboundProxy == "" && s.Country == "" &&
-		len(s.TrustedNetworks) == 0 && s.Username == "" && s.Password == "" && !s.Register && !s.PAI && s.RejectStatus == 0
+		len(s.TrustedNetworks) == 0 && s.Username == "" && s.Password == "" && !s.Register && !s.PAI && s.RejectStatus == 0 &&
+		!s.TrustUDP && !s.AllowDiverted && len(s.TLSListen) == 0 && s.TLSCert == "" && s.TLSKey == "" &&
+		s.TCPIdleTimeout == 0 && s.TCPHeaderTimeout == 0 && s.TCPMaxConns == 0 && s.TCPMaxConnsPerSource == 0 &&
+		s.UDPResponseRate == 0 && s.UDPResponseBurst == 0 && !s.TrustAnswer
 }
 
 func (s SIP) validate() []error {
 	var errs []error
-	if len(s.Listen) == 0 && s.Trunk == "" {
+	if len(s.Listen) == 0 && len(s.TLSListen) == 0 && s.Trunk == "" {
 		errs = append(errs, errors.New("sip: give listen (inbound), trunk (outbound) or both"))
 	}
 	for _, a := range s.Listen {
@@ -240,8 +263,22 @@ func (s SIP) validate() []error {
 	default:
 		errs = append(errs, fmt.Errorf("sip.reject_status: %d is not 603, 486 or 480", s.RejectStatus))
 	}
-	if len(s.Listen) > 0 && len(s.TrustedNetworks) == 0 && s.Password == "" {
+	if len(s.Listen)+len(s.TLSListen) > 0 && len(s.TrustedNetworks) == 0 && s.Password == "" {
 		errs = append(errs, errors.New("sip: inbound calls need trusted_networks or username/password (every call would get 403)"))
+	}
+	if s.TrustUDP && len(s.TrustedNetworks) == 0 {
+		errs = append(errs, errors.New("sip.trust_udp needs trusted_networks"))
+	}
+	for _, a := range s.TLSListen {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("sip.tls_listen: %q is not host:port", a))
+		}
+	}
+	if len(s.TLSListen) > 0 && (s.TLSCert == "" || s.TLSKey == "") {
+		errs = append(errs, errors.New("sip.tls_listen needs tls_cert and tls_key"))
+	}
+	if s.TCPIdleTimeout < 0 || s.TCPHeaderTimeout < 0 || s.TCPMaxConns < 0 || s.TCPMaxConnsPerSource < 0 || s.UDPResponseRate < 0 || s.UDPResponseBurst < 0 {
+		errs = append(errs, errors.New("sip: tcp_* and udp_response_* limits must not be negative"))
 	}
 	return errs
 }
@@ -253,7 +290,10 @@ func (c *Config) AddDevSIP(listen, trunk string) {
 	if listen == "" && trunk == "" {
 		return
 	}
-	s := SIP{Trunk: trunk, TrustedNetworks: []string{"127.0.0.0/8", "::1/128"}}
+	// Loopback sources cannot be forged from off the host (the kernel
+	// drops a datagram from outside that claims one), so dev mode trusts
+	// UDP from loopback too: sipp and softphones on the same machine work.
+	s := SIP{Trunk: trunk, TrustedNetworks: []string{"127.0.0.0/8", "::1/128"}, TrustUDP: true}
 	if listen != "" {
 		s.Listen = []string{listen}
 	}

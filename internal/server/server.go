@@ -8,6 +8,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -126,7 +127,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		Name: "ringgate_events_total", Help: "Verification events by type (verification.verified, verification.expired, …).",
 	}, []string{"type"})
 	s.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ringgate_inbound_calls_total", Help: "Inbound calls by outcome (verified, wrong_number, late, no_match, duplicate, rate_limited).",
+		Name: "ringgate_inbound_calls_total", Help: "Inbound calls by outcome (verified, wrong_number, late, no_match, diverted, duplicate, rate_limited).",
 	}, []string{"outcome"})
 	s.reg.MustRegister(s.events, s.calls)
 
@@ -152,6 +153,14 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 			Name: "ringgate_sip_malformed_total", Help: "SIP messages that could not be parsed (dropped; logged at DEBUG).",
 			ConstLabels: prometheus.Labels{"carrier": c.Name()},
 		}, func() float64 { return float64(c.Malformed()) }))
+		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "ringgate_sip_udp_dropped_total", Help: "SIP requests from untrusted UDP sources left unanswered: the source was over its response rate.",
+			ConstLabels: prometheus.Labels{"carrier": c.Name()},
+		}, func() float64 { return float64(c.Dropped()) }))
+		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "ringgate_sip_tcp_refused_total", Help: "SIP TCP/TLS connections closed as accepted: a connection cap was reached.",
+			ConstLabels: prometheus.Labels{"carrier": c.Name()},
+		}, func() float64 { return float64(c.TCPRefused()) }))
 	}
 	if s.smpps, err = newSMPPCarriers(cfg, carrierSide{s}, log, s.reg); err != nil {
 		s.closeSIP()
@@ -292,8 +301,23 @@ func newSIPCarriers(cfg config.Config, side carrierSide, log *slog.Logger) ([]*r
 			continue
 		}
 		trusted, _ := c.SIP.Trusted() // validated
+		var tlsConf *tls.Config
+		if len(c.SIP.TLSListen) > 0 {
+			cert, err := tls.LoadX509KeyPair(c.SIP.TLSCert, c.SIP.TLSKey)
+			if err != nil {
+				for _, o := range out {
+					o.Close()
+				}
+				return nil, fmt.Errorf("config: carrier %s: sip.tls_cert/tls_key: %w", c.Name, err)
+			}
+			tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
 		sc, err := rgsip.New(rgsip.Config{
-			Name: c.Name, Listen: c.SIP.Listen, Country: c.SIP.Country, Trusted: trusted,
+			Name: c.Name, Listen: c.SIP.Listen, Country: c.SIP.Country, Trusted: trusted, TrustUDP: c.SIP.TrustUDP,
+			AllowDiverted: c.SIP.AllowDiverted, TLSListen: c.SIP.TLSListen, TLSConfig: tlsConf,
+			TCPIdleTimeout: c.SIP.TCPIdleTimeout, TCPHeaderTimeout: c.SIP.TCPHeaderTimeout,
+			TCPMaxConns: c.SIP.TCPMaxConns, TCPMaxConnsPerSource: c.SIP.TCPMaxConnsPerSource,
+			UDPResponseRate: c.SIP.UDPResponseRate, UDPResponseBurst: c.SIP.UDPResponseBurst,
 			Username: c.SIP.Username, Password: c.SIP.Password, RejectStatus: c.SIP.RejectStatus,
 			Trunk: c.SIP.Trunk, OutboundProxy: c.SIP.OutboundProxy, PAI: c.SIP.PAI, Register: c.SIP.Register, Hostname: c.SIP.Hostname,
 			TrustAnswer: c.SIP.TrustAnswer, Inbound: side, Events: side, Logger: log,
@@ -314,6 +338,15 @@ func (s *Server) SIPAddrs() map[string][]string {
 	out := map[string][]string{}
 	for _, c := range s.sips {
 		out[c.Name()] = c.Addrs()
+	}
+	return out
+}
+
+// SIPTLSAddrs are the addresses the SIP carriers listen on with TLS.
+func (s *Server) SIPTLSAddrs() map[string][]string {
+	out := map[string][]string{}
+	for _, c := range s.sips {
+		out[c.Name()] = c.TLSAddrs()
 	}
 	return out
 }

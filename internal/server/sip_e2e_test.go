@@ -122,7 +122,7 @@ func TestSIPTrunkCountryAndRejectStatus(t *testing.T) {
 	sipptest.Require(t)
 	h := startServer(t, t.TempDir(), func(c *config.Config) {
 		c.Carriers = append(c.Carriers, config.Carrier{Name: "gb-trunk", Type: "sip", SIP: config.SIP{
-			Listen: []string{"127.0.0.1:0"}, Country: "GB", TrustedNetworks: []string{"127.0.0.0/8"}, RejectStatus: 486,
+			Listen: []string{"127.0.0.1:0"}, Country: "GB", TrustedNetworks: []string{"127.0.0.0/8"}, TrustUDP: true, RejectStatus: 486,
 		}})
 	})
 	v := h.start("+447911123457", "", nil)

@@ -623,6 +623,9 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 			return "", "", err
 		}
 	}
+	if in.Diverted {
+		return "", CallDiverted, s.divertedTx(ctx, tx, in, from, to, notices)
+	}
 	now := s.Now()
 	call := Call{
 		ID: NewID("call_"), Carrier: in.Carrier, CarrierCallID: in.CallID, From: from, To: to,
@@ -682,6 +685,34 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 		return call.VerificationID, call.Outcome, nil
 	}
 	return "", call.Outcome, nil
+}
+
+// divertedTx records a call that was forwarded to the dial number: its
+// caller may have been tricked into calling a number that forwards here
+// (the forwarding attack), so it verifies nothing. A verification the call
+// would have matched gets call.received with reason "diverted".
+func (s *Service) divertedTx(ctx context.Context, tx Tx, in carrier.InboundCall, from, to string, notices *[]Notice) error {
+	now := s.Now()
+	call := Call{
+		ID: NewID("call_"), Carrier: in.Carrier, CarrierCallID: in.CallID, From: from, To: to,
+		Outcome: CallDiverted, SIPStatus: s.rejectStatus, ReceivedAt: now,
+	}
+	cands, err := tx.PendingForCaller(ctx, from, ChannelMissedCall)
+	if err != nil {
+		return err
+	}
+	for _, v := range cands {
+		if v.DialNumber != to {
+			continue
+		}
+		call.AppID, call.VerificationID = v.AppID, v.ID
+		n, err := s.record(ctx, tx, v, EventCallReceived, detail{call: &CallView{From: from, To: to, Matched: true, ReceivedAt: now, Reason: CallDiverted}})
+		if err != nil {
+			return err
+		}
+		*notices = append(*notices, n)
+	}
+	return tx.InsertCall(ctx, call)
 }
 
 // countCaller counts a call from caller ID from in the per-caller window

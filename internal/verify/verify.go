@@ -293,6 +293,7 @@ const (
 	CallWrongNumber = "wrong_number" // the caller has a pending verification, for another dial number
 	CallLate        = "late"         // matched, but the verification had already run out
 	CallNoMatch     = "no_match"     // nobody waits for this caller
+	CallDiverted    = "diverted"     // forwarded to the dial number (carrier.InboundCall.Diverted): verifies nothing
 	CallRateLimited = "rate_limited" // the caller ID is over abuse.calls_per_caller: refused, matched against nothing
 	CallDuplicate   = "duplicate"    // a retransmission of a call already handled (not recorded again)
 )

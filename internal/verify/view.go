@@ -53,6 +53,9 @@ type CallView struct {
 	To         string    `json:"to"`
 	Matched    bool      `json:"matched"`
 	ReceivedAt time.Time `json:"received_at"`
+	// Reason says why a call that matched verified nothing: "diverted"
+	// (it was forwarded to the dial number). Empty otherwise.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Envelope is a webhook body and a live-stream message.

@@ -85,7 +85,7 @@ func FuzzServe(f *testing.F) {
 // answer a well-formed INVITE afterwards (nothing crashed or wedged).
 func TestRawDatagrams(t *testing.T) {
 	rec := newRecorder()
-	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, Inbound: rec, Logger: discard()})
+	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, TrustUDP: true, Inbound: rec, Logger: discard()})
 	r := dialRaw(t, c.Addrs()[0])
 	for _, s := range fuzzSeeds {
 		r.send(t, s)

@@ -27,6 +27,17 @@ func (h sipgoLog) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h sipgoLog) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "Read error" {
+		// A TCP/TLS connection ended badly, most often our own idle or
+		// header timeout: an ERROR line per connection would let anyone
+		// who can connect fill the log. DEBUG.
+		if !h.next.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+		out := slog.NewRecord(r.Time, slog.LevelDebug, "sip connection read ended", r.PC)
+		r.Attrs(func(a slog.Attr) bool { out.AddAttrs(a); return true })
+		return h.next.Handle(ctx, out)
+	}
 	if r.Message != "failed to parse" {
 		if !h.next.Enabled(ctx, r.Level) {
 			return nil

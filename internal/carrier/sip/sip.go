@@ -19,12 +19,14 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +38,8 @@ import (
 	"github.com/icholy/digest"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/logsample"
+	"golang.org/x/time/rate"
 )
 
 // Defaults for Config's zero values.
@@ -45,6 +49,19 @@ const (
 	// response, so that an immediate refusal (503, 404) is returned as an
 	// error the router can fail over on.
 	DefaultAcceptWait = 2 * time.Second
+	// DefaultTCPIdleTimeout closes TCP/TLS connections silent this long.
+	DefaultTCPIdleTimeout = 2 * time.Minute
+	// DefaultTCPHeaderTimeout bounds how long a message's header may take
+	// to arrive once its first byte (or the connection) has.
+	DefaultTCPHeaderTimeout = 10 * time.Second
+	// DefaultTCPMaxConns and DefaultTCPMaxConnsPerSource cap the TCP/TLS
+	// connections held, in all and from one address.
+	DefaultTCPMaxConns          = 1024
+	DefaultTCPMaxConnsPerSource = 32
+	// DefaultUDPResponseRate and DefaultUDPResponseBurst bound the
+	// responses to one untrusted UDP source (like Kamailio's pike).
+	DefaultUDPResponseRate  = 5.0
+	DefaultUDPResponseBurst = 10
 	// handlerTimeout bounds one InboundCall.
 	handlerTimeout = 10 * time.Second
 	// nonceTTL is how long a digest nonce we issued stays valid.
@@ -61,9 +78,38 @@ type Config struct {
 	Listen []string
 	// Country is the ISO region of national-format numbers the trunk sends.
 	Country string
-	// Trusted lists source networks admitted without authentication; their
-	// P-Asserted-Identity is believed.
+	// Trusted lists source networks admitted without authentication over
+	// TCP and TLS (a connection's source address cannot be forged by one
+	// packet); their P-Asserted-Identity is believed. A UDP datagram's
+	// source can be forged, so UDP from these networks is treated as
+	// untrusted unless TrustUDP is set.
 	Trusted []netip.Prefix
+	// TrustUDP also trusts UDP datagrams from Trusted networks. Only safe
+	// when the edge drops datagrams from outside that claim a source inside
+	// Trusted (ingress filtering, BCP 38); the carrier logs a warning at
+	// Start when it is set.
+	TrustUDP bool
+	// AllowDiverted lets calls that carry Diversion or History-Info (the
+	// call was forwarded to the pool number) verify their caller; by
+	// default they are recorded as diverted and verify nothing.
+	AllowDiverted bool
+	// TLSListen lists host:port addresses served with TLS (sips), using
+	// TLSConfig (which must hold a certificate).
+	TLSListen []string
+	TLSConfig *tls.Config
+	// TCP and TLS connection limits (zero: the Default* values): a
+	// connection silent for TCPIdleTimeout is closed, as is one that takes
+	// longer than TCPHeaderTimeout to deliver a message's header after its
+	// first byte; at most TCPMaxConns connections are held, TCPMaxConnsPerSource
+	// from one address, and further ones are closed as accepted.
+	TCPIdleTimeout, TCPHeaderTimeout  time.Duration
+	TCPMaxConns, TCPMaxConnsPerSource int
+	// UDPResponseRate and UDPResponseBurst bound the responses (403, 407,
+	// …) sent to one untrusted UDP source, per second and at once (zero: the
+	// Default* values). Responses to untrusted sources are sent once,
+	// without retransmission; beyond the rate, requests are dropped.
+	UDPResponseRate  float64
+	UDPResponseBurst int
 	// Username and Password are digest credentials: sources outside Trusted
 	// must authenticate with them (when set), and the carrier answers the
 	// trunk's 401/407 challenges with them.
@@ -113,6 +159,11 @@ type Carrier struct {
 	proxy   *sip.Uri
 	key     []byte // nonce MAC key
 	nonces  nonceLedger
+	// refusals logs refused requests, sampled: a flood writes a few lines,
+	// the counters stay exact.
+	refusals *logsample.Logger
+	// udpLimit bounds responses to each untrusted UDP source.
+	udpLimit *sourceLimiter
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
@@ -126,12 +177,15 @@ type Carrier struct {
 	mu     sync.Mutex
 	udp    []net.PacketConn
 	tcp    []net.Listener
+	tlsLn  []net.Listener
 	closed bool
 	// live are the outbound calls not yet over, by ringgate's id, for
 	// EndCall.
 	live map[string]*outcall
 
 	rejected   atomic.Int64
+	dropped    atomic.Int64 // responses to untrusted UDP sources not sent (over the rate)
+	tcpRefused atomic.Int64 // TCP/TLS connections closed at accept (over a cap)
 	malformed  atomic.Int64
 	invites    atomic.Int64
 	registered atomic.Bool
@@ -160,6 +214,34 @@ func New(cfg Config) (*Carrier, error) {
 	}
 	if c.cfg.AcceptWait <= 0 {
 		c.cfg.AcceptWait = DefaultAcceptWait
+	}
+	if c.cfg.TCPIdleTimeout <= 0 {
+		c.cfg.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
+	if c.cfg.TCPHeaderTimeout <= 0 {
+		c.cfg.TCPHeaderTimeout = DefaultTCPHeaderTimeout
+	}
+	if c.cfg.TCPMaxConns <= 0 {
+		c.cfg.TCPMaxConns = DefaultTCPMaxConns
+	}
+	if c.cfg.TCPMaxConnsPerSource <= 0 {
+		c.cfg.TCPMaxConnsPerSource = DefaultTCPMaxConnsPerSource
+	}
+	if c.cfg.UDPResponseRate <= 0 {
+		c.cfg.UDPResponseRate = DefaultUDPResponseRate
+	}
+	if c.cfg.UDPResponseBurst <= 0 {
+		c.cfg.UDPResponseBurst = DefaultUDPResponseBurst
+	}
+	c.refusals = logsample.Default(c.log)
+	c.udpLimit = &sourceLimiter{rate: rate.Limit(c.cfg.UDPResponseRate), burst: c.cfg.UDPResponseBurst}
+	for _, a := range cfg.TLSListen {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return nil, fmt.Errorf("sip %s: tls listen %q is not host:port", cfg.Name, a)
+		}
+	}
+	if len(cfg.TLSListen) > 0 && (cfg.TLSConfig == nil || (len(cfg.TLSConfig.Certificates) == 0 && cfg.TLSConfig.GetCertificate == nil)) {
+		return nil, fmt.Errorf("sip %s: tls listen needs a certificate", cfg.Name)
 	}
 	switch c.cfg.RejectStatus {
 	case 0, 603, 486, 480:
@@ -255,8 +337,16 @@ func ParseTrunk(s string) (*sip.Uri, error) {
 func (c *Carrier) Name() string { return c.cfg.Name }
 
 // Rejected counts requests refused with 403 (untrusted source, failed
-// authentication).
+// authentication), whether or not the 403 was sent.
 func (c *Carrier) Rejected() int64 { return c.rejected.Load() }
+
+// Dropped counts requests from untrusted UDP sources that got no response
+// because the source was over its response rate.
+func (c *Carrier) Dropped() int64 { return c.dropped.Load() }
+
+// TCPRefused counts TCP and TLS connections closed as accepted because a
+// connection cap was reached.
+func (c *Carrier) TCPRefused() int64 { return c.tcpRefused.Load() }
 
 // Malformed counts messages sipgo could not parse (logged at DEBUG only).
 func (c *Carrier) Malformed() int64 { return c.malformed.Load() }
@@ -278,13 +368,42 @@ func (c *Carrier) Start(ctx context.Context) error {
 		c.tcp = append(c.tcp, ln)
 		c.mu.Unlock()
 		c.wg.Go(func() { c.srv.ServeUDP(pc) })
-		c.wg.Go(func() { c.srv.ServeTCP(ln) })
+		c.wg.Go(func() { c.srv.ServeTCP(c.limitTCP(ln, nil)) })
 		c.log.Info("sip listening", slog.String("addr", pc.LocalAddr().String()))
+	}
+	for _, a := range c.cfg.TLSListen {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			c.Close()
+			return fmt.Errorf("sip %s: tls listen %s: %w", c.cfg.Name, a, err)
+		}
+		c.mu.Lock()
+		c.tlsLn = append(c.tlsLn, ln)
+		c.mu.Unlock()
+		c.wg.Go(func() { c.srv.ServeTLS(c.limitTCP(ln, c.cfg.TLSConfig)) })
+		c.log.Info("sip listening (tls)", slog.String("addr", ln.Addr().String()))
+	}
+	// Loopback sources cannot come from off the host (the kernel drops
+	// such datagrams from outside), so trusting them over UDP is no risk.
+	forgeable := slices.ContainsFunc(c.cfg.Trusted, func(p netip.Prefix) bool { return !p.Addr().IsLoopback() })
+	if c.cfg.TrustUDP && forgeable && len(c.cfg.Listen) > 0 {
+		c.log.Warn("sip: trust_udp is on: UDP datagrams from trusted_networks are believed (P-Asserted-Identity, From), and one datagram with a forged source address can verify any number; the network edge MUST drop datagrams from outside that claim a source inside trusted_networks (ingress filtering, BCP 38), else use TCP or TLS",
+			slog.Any("trusted_networks", c.cfg.Trusted))
 	}
 	if c.cfg.Register && c.trunk != nil {
 		c.wg.Go(func() { c.registerLoop(c.ctx) })
 	}
 	return nil
+}
+
+// limitTCP wraps a TCP listener with the connection caps and timeouts,
+// and with TLS when conf is set (the timeouts then count the handshake).
+func (c *Carrier) limitTCP(ln net.Listener, conf *tls.Config) net.Listener {
+	var l net.Listener = &capListener{Listener: ln, maxTotal: c.cfg.TCPMaxConns, maxPer: c.cfg.TCPMaxConnsPerSource, refused: &c.tcpRefused}
+	if conf != nil {
+		l = tls.NewListener(l, conf)
+	}
+	return &timeoutListener{Listener: l, idle: c.cfg.TCPIdleTimeout, header: c.cfg.TCPHeaderTimeout}
 }
 
 // listenBoth binds UDP and TCP on the same port; port 0 picks one free
@@ -320,6 +439,17 @@ func (c *Carrier) Addrs() []string {
 	return out
 }
 
+// TLSAddrs are the addresses listened on with TLS.
+func (c *Carrier) TLSAddrs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, len(c.tlsLn))
+	for i, ln := range c.tlsLn {
+		out[i] = ln.Addr().String()
+	}
+	return out
+}
+
 // Close stops listening, cancels calls in progress and waits for them.
 func (c *Carrier) Close() error {
 	c.mu.Lock()
@@ -332,6 +462,9 @@ func (c *Carrier) Close() error {
 		pc.Close()
 	}
 	for _, ln := range c.tcp {
+		ln.Close()
+	}
+	for _, ln := range c.tlsLn {
 		ln.Close()
 	}
 	c.mu.Unlock()
@@ -365,20 +498,20 @@ func (c *Carrier) routes() {
 		// final response.
 		var cancelled atomic.Bool
 		tx.OnCancel(func(*sip.Request) { cancelled.Store(true) })
-		c.Serve(c.ctx, req, func(res *sip.Response) error {
+		c.serve(c.ctx, req, func(res *sip.Response) error {
 			if res.StatusCode >= 200 && cancelled.Load() {
 				return nil
 			}
 			return tx.Respond(res)
-		})
+		}, c.srv.WriteResponse)
 	})
-	c.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) { c.Serve(c.ctx, req, tx.Respond) })
-	c.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) { c.Serve(c.ctx, req, tx.Respond) })
-	c.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) { c.Serve(c.ctx, req, tx.Respond) })
+	c.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) { c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse) })
+	c.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) { c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse) })
+	c.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) { c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse) })
 	// An ACK is never answered. One for our non-2xx final response is
 	// absorbed by the INVITE transaction; a stray one is dropped here.
 	c.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
-	c.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) { c.Serve(c.ctx, req, tx.Respond) })
+	c.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) { c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse) })
 }
 
 const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS"
@@ -387,12 +520,32 @@ const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS"
 // absorbs those), writing its responses through respond. Exported for the
 // fuzz target and tests; the listener calls it for every new transaction.
 func (c *Carrier) Serve(ctx context.Context, req *sip.Request, respond func(*sip.Response) error) {
+	c.serve(ctx, req, respond, respond)
+}
+
+// serve is Serve with two ways to answer: respond through the transaction
+// (retransmitted over UDP until acknowledged), and stateless, one datagram
+// and no retransmission. A UDP source that is neither trusted nor
+// authenticated may be forged (the victim of a reflection attack), so it
+// is only ever answered stateless, and at most at its per-source rate.
+func (c *Carrier) serve(ctx context.Context, req *sip.Request, respond, stateless func(*sip.Response) error) {
+	src := req.MessageData.Source()
+	udp := strings.EqualFold(req.Transport(), "UDP")
+	admitted := false // trusted or authenticated: answered through the transaction
 	reply := func(code int, reason string, hdrs ...sip.Header) {
+		send := respond
+		if udp && !admitted {
+			if !c.udpLimit.allow(addrIPString(src), c.now()) {
+				c.dropped.Add(1)
+				return
+			}
+			send = stateless
+		}
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
 		for _, h := range hdrs {
 			res.AppendHeader(h)
 		}
-		if err := respond(res); err != nil {
+		if err := send(res); err != nil {
 			c.log.Debug("sip respond", slog.Int("status", code), slog.Any("err", err))
 		}
 	}
@@ -408,30 +561,35 @@ func (c *Carrier) Serve(ctx context.Context, req *sip.Request, respond func(*sip
 		return
 	}
 	// The transport's peer address, never Via (a caller writes its own Via).
-	trusted := c.trusted(req.MessageData.Source())
+	trusted := c.trusted(src, udp)
+	admitted = trusted
 	switch req.Method {
 	case sip.INVITE, sip.OPTIONS:
 		if !trusted {
-			if ok, h := c.authenticate(req); !ok {
+			ok, h := c.authenticate(req)
+			if !ok {
 				if h == nil {
-					c.refuse(req)
+					c.refuse(req, udp)
 					reply(403, "Forbidden")
 					return
 				}
 				reply(407, "Proxy Authentication Required", h)
 				return
 			}
+			admitted = true
 		}
 	default:
 		if !trusted && c.cfg.Password == "" {
-			c.refuse(req)
+			c.refuse(req, udp)
 			reply(403, "Forbidden")
 			return
 		}
 	}
 	switch req.Method {
 	case sip.INVITE:
-		c.invite(ctx, req, trusted, reply)
+		// Trusted over TCP/TLS (or UDP by opt-in), or digest-authenticated:
+		// P-Asserted-Identity is believed.
+		c.invite(ctx, req, admitted, reply)
 	case sip.OPTIONS:
 		reply(200, "OK", sip.NewHeader("Allow", allow), sip.NewHeader("Accept", "application/sdp"))
 	case sip.BYE, sip.CANCEL:
@@ -444,9 +602,14 @@ func (c *Carrier) Serve(ctx context.Context, req *sip.Request, respond func(*sip
 	}
 }
 
-func (c *Carrier) refuse(req *sip.Request) {
+func (c *Carrier) refuse(req *sip.Request, udp bool) {
 	c.rejected.Add(1)
-	c.log.Warn("sip request refused", slog.String("method", string(req.Method)), slog.String("source", req.Source()), slog.String("call_id", req.CallID().Value()))
+	why := "source not in trusted_networks and no digest credentials"
+	if udp && c.inTrusted(req.Source()) {
+		why = "UDP from trusted_networks is not trusted without trust_udp (a datagram's source can be forged)"
+	}
+	c.refusals.Log(c.ctx, slog.LevelWarn, "sip request refused", slog.String("method", string(req.Method)),
+		slog.String("source", req.Source()), slog.String("transport", req.Transport()), slog.String("reason", why))
 }
 
 // invite asks the handler what to do with a call and rejects it so.
@@ -456,12 +619,13 @@ func (c *Carrier) invite(ctx context.Context, req *sip.Request, trusted bool, re
 	if to == "" {
 		to = req.To().Address.User
 	}
-	from := req.From().Address.User
+	from := fromUser(req)
 	if trusted {
 		if pai := assertedUser(req); pai != "" {
 			from = pai
 		}
 	}
+	diverted := !c.cfg.AllowDiverted && isDiverted(req)
 	if c.cfg.Inbound == nil || to == "" {
 		reply(404, "Not Found")
 		return
@@ -471,7 +635,7 @@ func (c *Carrier) invite(ctx context.Context, req *sip.Request, trusted bool, re
 	defer cancel()
 	d, err := c.cfg.Inbound.InboundCall(hctx, carrier.InboundCall{
 		From: from, To: to, Country: c.cfg.Country, Carrier: "sip:" + c.cfg.Name,
-		CallID: req.CallID().Value(), At: c.now(),
+		CallID: req.CallID().Value(), At: c.now(), Diverted: diverted,
 	})
 	if err != nil {
 		c.log.Error("sip inbound call", slog.String("call_id", req.CallID().Value()), slog.Any("err", err))
@@ -506,6 +670,64 @@ func reason(code int) string {
 	return "Rejected"
 }
 
+// fromUser is the caller in From: the user part of a sip: URI, or the
+// number of a tel: URI (sipgo keeps a tel: URI's number unexported, with
+// User and Host empty; its String gives it back).
+func fromUser(req *sip.Request) string {
+	a := req.From().Address
+	if strings.EqualFold(a.Scheme, "tel") {
+		_, n, _ := strings.Cut(a.String(), ":")
+		return strings.SplitN(n, ";", 2)[0]
+	}
+	return a.User
+}
+
+// isDiverted reports whether the INVITE was forwarded to us: a Diversion
+// header (RFC 5806), or a History-Info (RFC 7044) that records a
+// retargeting (more than one entry, or an entry with a cause, rc or mp
+// parameter). A single History-Info entry is just the original target.
+func isDiverted(req *sip.Request) bool {
+	if req.GetHeader("Diversion") != nil {
+		return true
+	}
+	entries := 0
+	for _, h := range req.GetHeaders("History-Info") {
+		for _, e := range splitOutsideBrackets(h.Value()) {
+			if strings.TrimSpace(e) == "" {
+				continue
+			}
+			entries++
+			l := strings.ToLower(e)
+			if strings.Contains(l, "cause=") || strings.Contains(l, ";rc=") || strings.Contains(l, ";mp=") {
+				return true
+			}
+		}
+	}
+	return entries > 1
+}
+
+// splitOutsideBrackets splits a header value at commas outside <…>.
+func splitOutsideBrackets(v string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '<':
+			depth++
+		case '>':
+			if depth > 0 {
+				depth--
+			}
+		case ',':
+			if depth == 0 {
+				out = append(out, v[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, v[start:])
+}
+
 // assertedUser is the user part of the first P-Asserted-Identity URI.
 func assertedUser(req *sip.Request) string {
 	h := req.GetHeader("P-Asserted-Identity")
@@ -530,17 +752,32 @@ func assertedUser(req *sip.Request) string {
 	return u.User
 }
 
-// trusted reports whether source ("ip:port") is in a trusted network.
-func (c *Carrier) trusted(source string) bool {
+// trusted reports whether a request from source ("ip:port") is trusted:
+// from a trusted network over TCP or TLS, whose source address a peer
+// cannot forge without completing a handshake; over UDP only with TrustUDP.
+func (c *Carrier) trusted(source string, udp bool) bool {
+	if udp && !c.cfg.TrustUDP {
+		return false
+	}
+	return c.inTrusted(source)
+}
+
+// addrIPString is the address of "ip:port" (the zero Addr if unparsable).
+func addrIPString(source string) netip.Addr {
 	host, _, err := net.SplitHostPort(source)
 	if err != nil {
 		host = source
 	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
+	ip, _ := netip.ParseAddr(host)
+	return ip.Unmap()
+}
+
+// inTrusted reports whether source ("ip:port") is in a trusted network.
+func (c *Carrier) inTrusted(source string) bool {
+	ip := addrIPString(source)
+	if !ip.IsValid() {
 		return false
 	}
-	ip = ip.Unmap()
 	for _, p := range c.cfg.Trusted {
 		if p.Contains(ip) {
 			return true

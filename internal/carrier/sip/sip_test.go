@@ -148,7 +148,7 @@ func TestInboundRejectedOverUDPAndTCP(t *testing.T) {
 		t.Run(fmt.Sprintf("%s-%d", tc.transport, tc.status), func(t *testing.T) {
 			rec := newRecorder()
 			rec.status = tc.status
-			c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, Country: "GB", Inbound: rec})
+			c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, TrustUDP: true, Country: "GB", Inbound: rec})
 			sc := scenario(t, "uac_reject.xml", `response="603"`, fmt.Sprintf(`response="%d"`, tc.status))
 			run := sipptest.Start(t, sc, 0, 10*time.Second, "-t", tc.transport, "-key", "from", "07911123456", "-key", "to", "12025550100", c.Addrs()[0])
 			if err := run.Wait(); err != nil {
@@ -255,7 +255,7 @@ Max-Forwards: 70
 func TestInboundRetransmissionCancelOptionsBye(t *testing.T) {
 	rec := newRecorder()
 	rec.gate = make(chan struct{})
-	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, Inbound: rec})
+	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, TrustUDP: true, Inbound: rec})
 	r := dialRaw(t, c.Addrs()[0])
 	local := r.conn.LocalAddr().String()
 
@@ -322,7 +322,7 @@ func TestInboundRetransmissionCancelOptionsBye(t *testing.T) {
 func TestInboundHandlerErrorIs503(t *testing.T) {
 	rec := newRecorder()
 	rec.err = errors.New("store down")
-	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, Inbound: rec})
+	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, TrustUDP: true, Inbound: rec})
 	r := dialRaw(t, c.Addrs()[0])
 	r.send(t, request("INVITE", "z9hG4bK-9", "call-9", "", r.conn.LocalAddr().String()))
 	if got := r.read(300 * time.Millisecond); hasPrefix(got, "SIP/2.0 503") == 0 {
@@ -332,7 +332,7 @@ func TestInboundHandlerErrorIs503(t *testing.T) {
 
 func TestInboundPAIOnlyFromTrustedTrunk(t *testing.T) {
 	rec := newRecorder()
-	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, Inbound: rec})
+	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, TrustUDP: true, Inbound: rec})
 	r := dialRaw(t, c.Addrs()[0])
 	r.send(t, request("INVITE", "z9hG4bK-p", "call-p", "P-Asserted-Identity: \"Bob\" <sip:+447700900123@carrier>\n", r.conn.LocalAddr().String()))
 	r.read(300 * time.Millisecond)
