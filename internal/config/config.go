@@ -57,6 +57,7 @@ type Config struct {
 	Prices     Prices     `yaml:"prices"`
 	Abuse      Abuse      `yaml:"abuse"`
 	Debug      Debug      `yaml:"debug"`
+	Retention  Retention  `yaml:"retention"`
 }
 
 // Debug holds operator tools that are off by default.
@@ -283,6 +284,10 @@ func Defaults(mode Mode) Config {
 		Log:        Log{Level: "info", Format: "text"},
 		Prices:     DefaultPrices(),
 		Abuse:      DefaultAbuse(),
+		Retention:  DefaultRetention(),
+	}
+	if mode == ModeServe {
+		c.Log.Format = "json" // structured logs for a log shipper; dev keeps text for people
 	}
 	if mode == ModeDev {
 		c.DataDir = "ringgate-data"
@@ -431,6 +436,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Expiry.Interval <= 0 {
 		errs = append(errs, errors.New("expiry.interval must be positive"))
+	}
+	if err := c.Retention.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Jobs.Interval <= 0 || c.Jobs.Lease < time.Second || c.Jobs.Batch < 1 {
 		errs = append(errs, errors.New("jobs: interval must be positive, lease at least 1s, batch at least 1"))

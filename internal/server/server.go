@@ -407,7 +407,7 @@ func (s *Server) Start(ctx context.Context) error {
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.http = &http.Server{
-		Handler:           withCarriers(s.web, s.https),
+		Handler:           s.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// Streams end when the server stops, so Shutdown does not wait on them.
@@ -428,10 +428,11 @@ func (s *Server) Start(ctx context.Context) error {
 	s.loops.Go(func() { s.sweep(loopCtx) })
 	s.loops.Go(func() { s.pruneCounters(loopCtx) })
 	s.loops.Go(func() { s.runJobs(loopCtx) })
+	s.loops.Go(func() { s.retain(loopCtx) })
 	if s.clu != nil {
 		s.loops.Go(func() { s.clu.run(loopCtx) })
 	}
-	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("http", s.URL()), slog.String("database", redactURL(s.cfg.Database.URL)), slog.Bool("cluster", s.clu != nil), slog.Any("sip", s.SIPAddrs()))
+	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("listen", s.Addr()), slog.String("public_url", s.URL()), slog.String("database", redactURL(s.cfg.Database.URL)), slog.Bool("cluster", s.clu != nil), slog.Any("sip", s.SIPAddrs()))
 	return nil
 }
 

@@ -136,6 +136,15 @@ type Tx interface {
 	// at), keeping its attempt count and webhook-id; ErrNotFound if the app
 	// has no such delivery.
 	RequeueDelivery(ctx context.Context, appID, id string, at time.Time) error
+
+	// PurgeEnded deletes up to limit verifications that ended before
+	// before, with their events, jobs, deliveries and calls, skipping any
+	// with a job pending or running or a delivery pending, and as many
+	// unclaimed calls and verification-less settled deliveries that old.
+	PurgeEnded(ctx context.Context, before time.Time, limit int) (Purged, error)
+	// ErasePhone deletes every verification of the app for phone with
+	// their rows, and the app's calls from phone.
+	ErasePhone(ctx context.Context, appID, phone string) (Purged, error)
 }
 
 // ListFilter selects verifications of one app. Empty fields match all,
