@@ -30,6 +30,20 @@ func TestDashboardMetricsExist(t *testing.T) {
 	h2.verifyNow("+442079460071", rx.URL())
 	waitFor(t, 10*time.Second, "the webhooks", func() bool { ok, _ := rx.counts(); return ok >= 2 })
 	h2.mustStatus(h2.do("POST", "/v1/verifications", h2.key, map[string]any{"phone": "+442079460071", "channel": "missed_call", "callback_url": rx.URL()}), http.StatusTooManyRequests)
+	// A carrier error: the fake Twilio refuses a text.
+	fake.mu.Lock()
+	fake.failWith, fake.failBody = 400, `{"code": 21211, "message": "The 'To' number is not a valid phone number."}`
+	fake.mu.Unlock()
+	h.mustStatus(h.do("POST", "/v1/verifications", h.key, map[string]any{"phone": "+442079460072", "channel": "sms_otp", "callback_url": rx.URL()}), http.StatusCreated)
+	waitFor(t, 10*time.Second, "the carrier error counted", func() bool {
+		resp, err := http.Get(h.url + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), `ringgate_carrier_errors_total{carrier="twilio",kind="sms"} 1`)
+	})
 	exported := map[string]bool{}
 	for _, base := range []string{h.url, h2.url} {
 		resp, err := http.Get(base + "/metrics")

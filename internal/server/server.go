@@ -49,6 +49,7 @@ type Store interface {
 type Server struct {
 	cfg    config.Config
 	log    *slog.Logger
+	prod   *prodMetrics
 	store  Store
 	svc    *verify.Service
 	broker *live.Broker
@@ -108,6 +109,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		Name: "ringgate_inbound_calls_total", Help: "Inbound calls by outcome (verified, wrong_number, late, no_match, duplicate).",
 	}, []string{"outcome"})
 	s.reg.MustRegister(s.events, s.calls)
+	s.prod = newProdMetrics(s.reg, st)
 
 	nets, _ := cfg.AllowedNetworks() // validated above
 	proxies, _ := cfg.Abuse.Proxies()
@@ -144,7 +146,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	}
 	registerHTTPCarrierMetrics(s.reg, s.https)
 	more := append(asSenders(s.smpps), asSenders(s.https)...)
-	router, err := newRouter(cfg, s.sim, s.sips, more...)
+	router, err := newRouter(cfg, s.sim, s.sips, s.prod.carrierErrors, more...)
 	if err != nil {
 		s.closeSIP()
 		st.Close()
@@ -218,6 +220,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 func (s *Server) Publish(n verify.Notice) {
 	if n.Type != "" {
 		s.events.WithLabelValues(n.Type).Inc()
+		s.prod.observe(n)
 	}
 	if n.Type == verify.EventPrefixBlocked {
 		s.fraudBlocks.Inc()
@@ -297,7 +300,7 @@ func (s *Server) closeSIP() error {
 // newRouter builds the carriers of the config and their routes. Sandbox
 // commands go to the simulated network. more are carriers built elsewhere
 // (SMPP, HTTP carriers), matched to the config by name.
-func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, more ...carrier.Sender) (*carrier.Router, error) {
+func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, errs *prometheus.CounterVec, more ...carrier.Sender) (*carrier.Router, error) {
 	var senders []carrier.Sender
 	for _, c := range cfg.Carriers {
 		switch c.Type {
@@ -323,7 +326,7 @@ func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, m
 	for i, r := range cfg.Routes {
 		routes[i] = carrier.Route{App: r.App, Country: r.Country, Channel: r.Channel, Carriers: r.Carriers}
 	}
-	return carrier.NewRouter(senders, routes, network)
+	return carrier.NewRouter(countErrors(senders, errs), routes, network)
 }
 
 // kickJobs wakes the job loop.

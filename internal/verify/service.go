@@ -392,7 +392,7 @@ func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string,
 	if err := tx.InsertEvent(ctx, &e); err != nil {
 		return Notice{}, fmt.Errorf("record %s: %w", typ, err)
 	}
-	n := Notice{AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ}
+	n := Notice{AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ, Channel: v.Channel, StartedAt: v.CreatedAt, At: now}
 	if !WebhookEvent(typ) || v.CallbackURL == "" { // "": the app polls
 		return n, nil
 	}

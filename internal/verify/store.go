@@ -176,6 +176,11 @@ type Notice struct {
 	Type           string // its type (verification.verified, …); "" for a webhook retry
 	Deliveries     bool   // webhook deliveries were queued
 	Jobs           bool   // outbound jobs were queued
+	// For metrics: the verification's channel at the event, when it
+	// started and when the event happened (zero on notices from peers).
+	Channel   Channel
+	StartedAt time.Time
+	At        time.Time
 }
 
 // Publisher is told of every committed change. It must not block.

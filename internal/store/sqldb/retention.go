@@ -130,3 +130,14 @@ func (t txn) deleteVerifications(ctx context.Context, ids []any, appID, phone st
 	p.Verifications = n
 	return p, err
 }
+
+// PendingDeliveries counts the webhook deliveries still to deliver, for
+// the backlog gauge.
+func (s *Store) PendingDeliveries(ctx context.Context) (int, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("pending deliveries: %w", err)
+	}
+	return int(n), nil
+}
