@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/config"
+	"github.com/ringgate/ringgate/internal/server"
 )
 
 // Issue 19 over the HTTP API of a running dev server: the app lifecycle,
@@ -179,4 +181,60 @@ func TestRetentionKeepsInFlight(t *testing.T) {
 		t.Errorf("the receiver got %d webhooks, want them all before the purge", ok)
 	}
 	h.mustStatus(h.do("GET", "/v1/verifications/"+pending, h.key, nil), http.StatusOK)
+}
+
+// lockedBuffer collects log output written from the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Dev mode logs every request with its route pattern (not the path, which
+// may hold a phone number), status and duration, so a newcomer sees why a
+// request was refused; the start line names the listen address.
+func TestDevRequestLogs(t *testing.T) {
+	t.Parallel()
+	cfg := config.Defaults(config.ModeDev)
+	cfg.HTTP, cfg.DataDir = "127.0.0.1:0", t.TempDir()
+	var logs lockedBuffer
+	srv, err := server.New(t.Context(), cfg, server.Options{Logger: server.NewLogger(cfg.Log, &logs), Env: func(k string) (string, bool) {
+		if k == server.EnvDevAPIKey {
+			return testKey, true
+		}
+		return "", false
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	req, _ := http.NewRequest("DELETE", srv.URL()+"/v1/phones/"+url.PathEscape("+442079460081"), nil)
+	req.Header.Set("Authorization", "Bearer rg_live_wrongwrongwrongwrongwrong")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	want := `msg=request method=DELETE route="DELETE /v1/phones/{phone}" status=401 duration=`
+	waitFor(t, 5*time.Second, "the request log line", func() bool { return strings.Contains(logs.String(), want) })
+	if strings.Contains(logs.String(), "460081") {
+		t.Errorf("the request log holds the phone number:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "listen="+srv.Addr()) {
+		t.Errorf("the start line does not name the listen address %s:\n%s", srv.Addr(), logs.String())
+	}
 }
