@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -85,7 +87,7 @@ func (h helpError) print(w io.Writer) {
 // appsLifecycle is `apps list|update|rotate-secret|new-key`.
 func appsLifecycle(ctx context.Context, args []string, out io.Writer, env func(string) (string, bool)) error {
 	sub := args[0]
-	var app, name, callback, scope *string
+	var app, name, callback, scope, settings *string
 	var overlap *time.Duration
 	var test *bool
 	var set map[string]bool
@@ -97,6 +99,7 @@ func appsLifecycle(ctx context.Context, args []string, out io.Writer, env func(s
 		case "update":
 			name = fs.String("name", "", "new app `name`")
 			callback = fs.String("callback-url", "", "new default callback `URL` (\"\" removes it: the app then polls)")
+			settings = fs.String("settings", "", "JSON `FILE` of settings to change, as PATCH /v1/app takes them (sms_templates, dialplan_xml, …)")
 		case "rotate-secret":
 			overlap = fs.Duration("overlap", 24*time.Hour, "how long the old webhook secret keeps signing too (0: stop at once; at most 720h)")
 		case "new-key":
@@ -143,12 +146,30 @@ func appsLifecycle(ctx context.Context, args []string, out io.Writer, env func(s
 			if set["callback-url"] {
 				p.DefaultCallbackURL = callback
 			}
-			if p.Name == nil && p.DefaultCallbackURL == nil {
-				return usageError{errors.New("apps update: give --name and/or --callback-url")}
+			if p.Name == nil && p.DefaultCallbackURL == nil && *settings == "" {
+				return usageError{errors.New("apps update: give --name, --callback-url and/or --settings FILE")}
 			}
-			a, err := svc.UpdateApp(ctx, *app, p)
-			if err != nil {
-				return err
+			var a verify.App
+			var err error
+			if *settings != "" {
+				b, err := os.ReadFile(*settings)
+				if err != nil {
+					return err
+				}
+				var sp verify.SettingsPatch
+				dec := json.NewDecoder(bytes.NewReader(b))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&sp); err != nil {
+					return fmt.Errorf("apps update: %s: %w", *settings, err)
+				}
+				if a, err = svc.UpdateSettings(ctx, *app, sp); err != nil {
+					return err
+				}
+			}
+			if p.Name != nil || p.DefaultCallbackURL != nil {
+				if a, err = svc.UpdateApp(ctx, *app, p); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintf(tw, "app\t%s\nname\t%s\ncallback url\t%s\n", a.ID, a.Name, a.DefaultCallbackURL)
 		case "rotate-secret":

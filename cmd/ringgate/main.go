@@ -14,7 +14,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/ringgate/ringgate/internal/verify"
 )
 
 func main() {
@@ -31,7 +34,7 @@ Usage:
   ringgate serve --config FILE [--http ADDR] [--db URL]
   ringgate apps create --name NAME [--callback-url URL] [--test-key]   (with --config FILE | --data DIR | --db URL)
   ringgate apps list
-  ringgate apps update --app ID [--name NAME] [--callback-url URL|""]
+  ringgate apps update --app ID [--name NAME] [--callback-url URL|""] [--settings FILE.json]
   ringgate apps rotate-secret --app ID [--overlap 24h]   old and new webhook secrets both sign during the overlap
   ringgate apps new-key --app ID [--scope verify|admin] [--test-key]
   ringgate numbers add --app ID [--country CC|*] NUMBER...   --country: the callers' country the number serves
@@ -88,6 +91,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	if errors.As(err, &help) {
 		help.print(stdout)
 		return 0
+	}
+	var verr *verify.Error
+	if errors.As(err, &verr) && verr.Field != "" && !strings.Contains(err.Error(), verr.Field) {
+		err = fmt.Errorf("%s: %w", verr.Field, err) // say which setting or flag is at fault
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "ringgate:", err)

@@ -111,7 +111,13 @@ func TestAppsLifecycleCLI(t *testing.T) {
 	if out := rg("apps", "list", "--data", dir); !strings.Contains(out, app) || !strings.Contains(out, "https://shop.example/hooks") {
 		t.Fatalf("apps list: %s", out)
 	}
-	rg("apps", "update", "--data", dir, "--app", app, "--name", "Shop 2", "--callback-url", "")
+	settings := filepath.Join(dir, "settings.json")
+	os.WriteFile(settings, []byte(`{"sms_sender": "Shop"}`), 0o600)
+	rg("apps", "update", "--data", dir, "--app", app, "--name", "Shop 2", "--callback-url", "", "--settings", settings)
+	os.WriteFile(settings, []byte(`{"sms_sender": "far too long a sender"}`), 0o600)
+	if code, _, errOut := rgRun(t, none, "apps", "update", "--data", dir, "--app", app, "--settings", settings); code != 1 || !strings.Contains(errOut, "sms_sender") {
+		t.Errorf("bad settings: exit %d, %s", code, errOut)
+	}
 	if out := rg("apps", "list", "--data", dir); !strings.Contains(out, "Shop 2") || !strings.Contains(out, "(none: polls)") {
 		t.Fatalf("apps list after update: %s", out)
 	}
@@ -121,7 +127,7 @@ func TestAppsLifecycleCLI(t *testing.T) {
 		t.Fatalf("rotate-secret: %s", out)
 	}
 	out = rg("apps", "new-key", "--data", dir, "--app", app, "--scope", "verify")
-	if !regexp.MustCompile(`api key\s+rg_live_\w{16,}`).MatchString(out) || !strings.Contains(out, "verify") {
+	if !regexp.MustCompile(`api key\s+rg_live_[\w-]{16,}`).MatchString(out) || !strings.Contains(out, "verify") {
 		t.Fatalf("new-key: %s", out)
 	}
 	if code, _, errOut := rgRun(t, none, "apps", "update", "--data", dir, "--app", app, "--callback-url", "ftp://x"); code != 1 || !strings.Contains(errOut, "callback") {
