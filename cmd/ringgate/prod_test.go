@@ -274,11 +274,11 @@ func TestReleaseBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { srv.Process.Kill(); srv.Wait() }()
-	hc := exec.Command(bin, "healthcheck")
-	hc.Env = []string{"RINGGATE_HTTP=" + addr}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		b, err := exec.Command(hc.Path, hc.Args[1:]...).CombinedOutput()
+		hc := exec.Command(bin, "healthcheck")
+		hc.Env = []string{"RINGGATE_HTTP=" + addr} // all the image's HEALTHCHECK has
+		b, err := hc.CombinedOutput()
 		if err == nil && strings.TrimSpace(string(b)) == "ok" {
 			break
 		}
