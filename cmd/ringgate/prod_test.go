@@ -268,8 +268,8 @@ func TestReleaseBinary(t *testing.T) {
 	}
 	srv := exec.Command(bin, "serve")
 	srv.Env = env
-	var logs bytes.Buffer
-	srv.Stderr, srv.Stdout = &logs, &logs
+	logs := &syncBuffer{} // written by exec's copying goroutines while the test reads it
+	srv.Stderr, srv.Stdout = logs, logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
