@@ -2,13 +2,19 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build test test-short race fuzz bench bench-sip bench-deps vet fmt deps clean
+.PHONY: run build release check-deploy test test-short race fuzz bench bench-sip bench-deps vet fmt deps clean
 
 run: ## ringgate dev: SQLite under ./ringgate-data, simulator, demo app on :8080
 	$(GO) run ./cmd/ringgate dev
 
 build:
 	$(GO) build -o bin/ringgate ./cmd/ringgate
+
+release: ## static, reproducible binaries for linux/amd64, linux/arm64, darwin/amd64, darwin/arm64 and SHA256SUMS in dist/
+	./scripts/release.sh dist
+
+check-deploy: ## systemd-analyze verify the unit, promtool check the alert rules (CI runs it)
+	./scripts/check-deploy.sh
 
 deps: ## install the system packages tests talk to (PostgreSQL, sipp)
 	./scripts/install-deps.sh
@@ -40,4 +46,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin ringgate-data
+	rm -rf bin dist ringgate-data

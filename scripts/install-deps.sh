@@ -20,6 +20,14 @@ fi
 if ! command -v chromium >/dev/null; then
   need+=(chromium)
 fi
+# Deployment checks (scripts/check-deploy.sh): systemd-analyze verifies the
+# unit in deploy/, promtool (Debian's prometheus package) the alert rules.
+if ! command -v systemd-analyze >/dev/null; then
+  need+=(systemd)
+fi
+if ! command -v promtool >/dev/null; then
+  need+=(prometheus)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"

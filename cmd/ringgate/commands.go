@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"text/tabwriter"
 
 	"github.com/ringgate/ringgate/internal/config"
@@ -27,18 +26,31 @@ func newFlags(name string) *flag.FlagSet {
 	return fs
 }
 
+// parse parses flags anywhere among the arguments (`numbers add +44… --app
+// ID` works as well as flags first); the positional ones are left in
+// fs.Args(). "--" ends the flags. -h/--help is a helpError: run prints the
+// command's flags and exits 0.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return helpError{fs}
+			}
+			return usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			pos = append(pos, rest...) // after "--": all positional
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
-	return nil
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
+	return fs.Parse(append([]string{"--"}, pos...))
 }
 
 func cmdDev(ctx context.Context, args []string, out io.Writer, env func(string) (string, bool)) error {
@@ -131,8 +143,11 @@ func cmdMigrate(ctx context.Context, args []string, out io.Writer, env func(stri
 }
 
 func cmdApps(ctx context.Context, args []string, out io.Writer, env func(string) (string, bool)) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{errors.New("apps: want `apps create --name NAME [--callback-url URL]`")}
+	if len(args) > 0 && args[0] != "create" {
+		return appsLifecycle(ctx, args, out, env)
+	}
+	if len(args) == 0 {
+		return usageError{errors.New("apps: want create, list, update, rotate-secret or new-key (each takes --help)")}
 	}
 	var name, callback *string
 	var test *bool
@@ -168,7 +183,7 @@ func cmdNumbers(ctx context.Context, args []string, out io.Writer, env func(stri
 	var app, country *string
 	cfg, nums, err := adminConfig("numbers "+sub, args[1:], config.ModeServe, env, func(fs *flag.FlagSet) {
 		app = fs.String("app", "", "app id")
-		country = fs.String("country", "", "ISO country the number serves, or * for every country (add; default: the number's own)")
+		country = fs.String("country", "", "the callers' country the number `serves` (ISO alpha-2), or * for every country (add; default: the number's own country)")
 	})
 	if err != nil {
 		return err

@@ -59,6 +59,7 @@ type Config struct {
 	Debug      Debug      `yaml:"debug"`
 	Metrics    Metrics    `yaml:"metrics"`
 	Limits     Limits     `yaml:"limits"`
+	Retention  Retention  `yaml:"retention"`
 }
 
 // Metrics says where Prometheus metrics are served.
@@ -375,6 +376,10 @@ func Defaults(mode Mode) Config {
 		Prices:     DefaultPrices(),
 		Abuse:      DefaultAbuse(),
 		Limits:     DefaultLimits(),
+		Retention:  DefaultRetention(),
+	}
+	if mode == ModeServe {
+		c.Log.Format = "json" // structured logs for a log shipper; dev keeps text for people
 	}
 	if mode == ModeDev {
 		c.DataDir = "ringgate-data"
@@ -537,6 +542,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Expiry.Interval <= 0 {
 		errs = append(errs, errors.New("expiry.interval must be positive"))
+	}
+	if err := c.Retention.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Jobs.Interval <= 0 || c.Jobs.Lease < time.Second || c.Jobs.Batch < 1 {
 		errs = append(errs, errors.New("jobs: interval must be positive, lease at least 1s, batch at least 1"))

@@ -117,6 +117,8 @@ var routes = []route{
 	{"GET", "/v1/verifications/{id}/status", keyOrTok, sVerify, (*API).pollStatus},
 	{"GET", "/v1/app", apiKey, sAdmin, (*API).getApp},
 	{"PATCH", "/v1/app", apiKey, sAdmin, (*API).patchApp},
+	{"POST", "/v1/app/webhook-secret", apiKey, sAdmin, (*API).rotateWebhookSecret},
+	{"DELETE", "/v1/phones/{phone}", apiKey, sAdmin, (*API).erasePhone},
 	{"GET", "/v1/webhooks/deliveries", apiKey, sAdmin, (*API).listDeliveries},
 	{"POST", "/v1/webhooks/deliveries/{id}/retry", apiKey, sAdmin, (*API).retryDelivery},
 	{"GET", "/v1/keys", apiKey, sAdmin, (*API).listKeys},

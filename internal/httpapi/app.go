@@ -32,12 +32,19 @@ func (a *API) getApp(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) patchApp(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	var body verify.SettingsPatch
+	var body appPatch
 	if err := decodeJSON(w, r, &body); err != nil {
 		a.writeDecodeError(w, r, err)
 		return
 	}
-	app, err := a.svc.UpdateSettings(r.Context(), c.Tenant(), body)
+	var app verify.App
+	var err error
+	if body.touchesSettings() || !body.touchesApp() {
+		app, err = a.svc.UpdateSettings(r.Context(), c.Tenant(), body.SettingsPatch)
+	}
+	if err == nil && body.touchesApp() {
+		app, err = a.svc.UpdateApp(r.Context(), c.Tenant(), body.AppPatch)
+	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return

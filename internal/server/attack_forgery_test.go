@@ -344,24 +344,6 @@ func TestParallelStartsAcrossNodesPostgres(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects log output written from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // A pool smaller than the starts a phone may make within the dial
 // cool-down is a warning at start: the demo pool of 5 under a per-phone
 // limit of 8 an hour; under the default 5 an hour it is not.

@@ -443,7 +443,7 @@ func TestAttackDatabaseURLPasswordLogged(t *testing.T) {
 	t.Parallel()
 	base := pgtest.Schema(t) // postgres://postgres@…?sslmode=disable&search_path=…
 	url := strings.Replace(base, "postgres@", "postgres:UserinfoPw1x@", 1) + "&password=QueryPw2x"
-	var logs syncBuffer
+	var logs lockedBuffer
 	cfg := config.Defaults(config.ModeServe)
 	cfg.HTTP, cfg.Secret, cfg.Database.URL = "127.0.0.1:0", strings.Repeat("ef", 32), url
 	srv, err := server.New(t.Context(), cfg, server.Options{Logger: server.NewLogger(cfg.Log, &logs)})
@@ -463,23 +463,6 @@ func TestAttackDatabaseURLPasswordLogged(t *testing.T) {
 			t.Fatalf("the log holds the database password %s:\n%s", pw, out)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 type syncWriter struct {

@@ -50,6 +50,7 @@ type Store interface {
 type Server struct {
 	cfg    config.Config
 	log    *slog.Logger
+	prod   *prodMetrics
 	store  Store
 	svc    *verify.Service
 	broker *live.Broker
@@ -130,6 +131,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		Name: "ringgate_inbound_calls_total", Help: "Inbound calls by outcome (verified, wrong_number, late, no_match, diverted, duplicate, rate_limited).",
 	}, []string{"outcome"})
 	s.reg.MustRegister(s.events, s.calls)
+	s.prod = newProdMetrics(s.reg, st)
 
 	nets, _ := cfg.AllowedNetworks() // validated above
 	proxies, _ := cfg.Abuse.Proxies()
@@ -174,7 +176,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	}
 	registerHTTPCarrierMetrics(s.reg, s.https)
 	more := append(asSenders(s.smpps), asSenders(s.https)...)
-	router, err := newRouter(cfg, s.sim, s.sips, more...)
+	router, err := newRouter(cfg, s.sim, s.sips, s.prod.carrierErrors, more...)
 	if err != nil {
 		s.closeSIP()
 		st.Close()
@@ -259,6 +261,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 func (s *Server) Publish(n verify.Notice) {
 	if n.Type != "" {
 		s.events.WithLabelValues(n.Type).Inc()
+		s.prod.observe(n)
 	}
 	if n.Type == verify.EventPrefixBlocked {
 		s.fraudBlocks.Inc()
@@ -362,7 +365,7 @@ func (s *Server) closeSIP() error {
 // newRouter builds the carriers of the config and their routes. Sandbox
 // commands go to the simulated network. more are carriers built elsewhere
 // (SMPP, HTTP carriers), matched to the config by name.
-func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, more ...carrier.Sender) (*carrier.Router, error) {
+func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, errs *prometheus.CounterVec, more ...carrier.Sender) (*carrier.Router, error) {
 	var senders []carrier.Sender
 	for _, c := range cfg.Carriers {
 		switch c.Type {
@@ -388,7 +391,7 @@ func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, m
 	for i, r := range cfg.Routes {
 		routes[i] = carrier.Route{App: r.App, Country: r.Country, Channel: r.Channel, Carriers: r.Carriers}
 	}
-	return carrier.NewRouter(senders, routes, network)
+	return carrier.NewRouter(countErrors(senders, errs), routes, network)
 }
 
 // kickJobs wakes the job loop.
@@ -482,7 +485,7 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}
 	s.http = &http.Server{
-		Handler:           withBodyDeadline(withCarriers(s.web, s.https), s.cfg.Limits.BodyTimeout),
+		Handler:           s.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		// No ReadTimeout: it would end live streams. Bodies get
 		// limits.body_timeout per request (withBodyDeadline).
@@ -505,11 +508,12 @@ func (s *Server) Start(ctx context.Context) error {
 	s.loops.Go(func() { s.sweep(loopCtx) })
 	s.loops.Go(func() { s.pruneCounters(loopCtx) })
 	s.loops.Go(func() { s.runJobs(loopCtx) })
+	s.loops.Go(func() { s.retain(loopCtx) })
 	if s.clu != nil {
 		s.loops.Go(func() { s.clu.run(loopCtx) })
 	}
 	s.warnSmallPools(ctx)
-	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("http", s.URL()), slog.String("database", config.RedactURL(s.cfg.Database.URL)), slog.Bool("cluster", s.clu != nil), slog.Any("sip", s.SIPAddrs()))
+	s.log.Info("ringgate started", slog.String("mode", string(s.cfg.Mode)), slog.String("listen", s.Addr()), slog.String("public_url", s.URL()), slog.String("database", config.RedactURL(s.cfg.Database.URL)), slog.Bool("cluster", s.clu != nil), slog.Any("sip", s.SIPAddrs()))
 	return nil
 }
 

@@ -225,8 +225,8 @@ func (s *Service) validate(c Caller, r StartRequest) (Verification, error) {
 	} else if err := s.checkURL(callback); err != nil {
 		return Verification{}, &Error{Code: CodeInvalid, Field: "callback_url", Message: "callback_url " + err.Error(), Err: err}
 	}
-	if callback == "" {
-		return Verification{}, FieldErrorf(CodeNoCallback, "callback_url", "callback_url is required: the result is always reported there, and app %s has no default", c.App.ID)
+	if callback == "" && NeedsCallback(workflow) {
+		return Verification{}, FieldErrorf(CodeNoCallback, "callback_url", "callback_url is required for missed_call (its result is reported there), and app %s has no default", c.App.ID)
 	}
 	now := s.Now()
 	return Verification{
@@ -413,8 +413,8 @@ func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string,
 	if err := tx.InsertEvent(ctx, &e); err != nil {
 		return Notice{}, fmt.Errorf("record %s: %w", typ, err)
 	}
-	n := Notice{AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ}
-	if !WebhookEvent(typ) {
+	n := Notice{AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ, Channel: v.Channel, StartedAt: v.CreatedAt, At: now}
+	if !WebhookEvent(typ) || v.CallbackURL == "" { // "": the app polls
 		return n, nil
 	}
 	dl := Delivery{

@@ -145,6 +145,15 @@ type Tx interface {
 	// at), keeping its attempt count and webhook-id; ErrNotFound if the
 	// tenant has no such delivery.
 	RequeueDelivery(ctx context.Context, t Tenant, id string, at time.Time) error
+
+	// PurgeEnded deletes up to limit verifications that ended before
+	// before, with their events, jobs, deliveries and calls, skipping any
+	// with a job pending or running or a delivery pending, and as many
+	// unclaimed calls and verification-less settled deliveries that old.
+	PurgeEnded(ctx context.Context, before time.Time, limit int) (Purged, error)
+	// ErasePhone deletes every verification of the app (live and sandbox) for phone with
+	// their rows, and the app's calls from phone.
+	ErasePhone(ctx context.Context, appID, phone string) (Purged, error)
 }
 
 // ListFilter selects verifications of one tenant: Tenant always counts
@@ -181,6 +190,11 @@ type Notice struct {
 	Type           string // its type (verification.verified, …); "" for a webhook retry
 	Deliveries     bool   // webhook deliveries were queued
 	Jobs           bool   // outbound jobs were queued
+	// For metrics: the verification's channel at the event, when it
+	// started and when the event happened (zero on notices from peers).
+	Channel   Channel
+	StartedAt time.Time
+	At        time.Time
 }
 
 // Publisher is told of every committed change. It must not block.

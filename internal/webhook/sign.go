@@ -11,6 +11,8 @@ import (
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/ringgate/ringgate/internal/verify"
 )
 
 // UserAgent identifies ringgate's webhook requests to receivers.
@@ -26,16 +28,29 @@ const (
 // Sign returns the webhook-signature header value for one message:
 // "v1," and the base64 HMAC-SHA256 of "msgID.timestamp.body" keyed with the
 // decoded whsec_ secret. Only the timestamp's whole seconds are signed.
+//
+// secret is an app's stored secret (verify.App.WebhookSecret): during a
+// rotation's overlap it holds the old secret(s) too, and the header then
+// carries one signature per secret that still signs at ts, space-separated
+// as Standard Webhooks allows, the current secret's first.
 func Sign(secret, msgID string, ts time.Time, body []byte) (string, error) {
-	wh, err := newSigner(secret)
-	if err != nil {
-		return "", err
+	secrets := verify.ParseWebhookSecrets(secret, ts)
+	if len(secrets) == 0 {
+		secrets = []verify.SigningSecret{{}} // refused below, as an empty secret
 	}
-	sig, err := wh.Sign(msgID, ts, body)
-	if err != nil {
-		return "", fmt.Errorf("sign webhook: %w", err)
+	sigs := make([]string, 0, len(secrets))
+	for _, sec := range secrets {
+		wh, err := newSigner(sec.Secret)
+		if err != nil {
+			return "", err
+		}
+		sig, err := wh.Sign(msgID, ts, body)
+		if err != nil {
+			return "", fmt.Errorf("sign webhook: %w", err)
+		}
+		sigs = append(sigs, sig)
 	}
-	return sig, nil
+	return strings.Join(sigs, " "), nil
 }
 
 func newSigner(secret string) (*standardwebhooks.Webhook, error) {
