@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,6 +85,8 @@ func countErrors(senders []carrier.Sender, errs *prometheus.CounterVec) []carrie
 	return out
 }
 
+var _ carrier.CallEnder = errorCounting{}
+
 type errorCounting struct {
 	carrier.Sender
 	errs *prometheus.CounterVec
@@ -95,6 +98,21 @@ func (e errorCounting) PlaceCall(ctx context.Context, c carrier.Call) (string, e
 		e.errs.WithLabelValues(e.Name(), "call").Inc()
 	}
 	return ref, err
+}
+
+// EndCall passes the hang-up of a call whose step is over to the sender,
+// which the router asks for through carrier.CallEnder: the wrapper must not
+// hide it, or a superseded call rings on.
+func (e errorCounting) EndCall(ctx context.Context, c carrier.CallEnd) error {
+	ender, ok := e.Sender.(carrier.CallEnder)
+	if !ok {
+		return &carrier.Error{Carrier: e.Name(), Code: "unsupported", Err: fmt.Errorf("carrier %q cannot end calls", e.Name())}
+	}
+	err := ender.EndCall(ctx, c)
+	if err != nil && ctx.Err() == nil {
+		e.errs.WithLabelValues(e.Name(), "hangup").Inc()
+	}
+	return err
 }
 
 func (e errorCounting) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
