@@ -186,6 +186,16 @@ func TestBackupRestore(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(restored, "ringgate.db"), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A backup is read with the server secret that sealed its webhook
+	// secrets: a restore brings the secret along (dev mode keeps it in the
+	// data directory), as docs/operating.md says.
+	secret, err := os.ReadFile(filepath.Join(dir, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, "secret.key"), secret, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	base2, _ := startDev(t, env, "--data", restored)
 	req, _ := http.NewRequest("GET", base2+"/v1/verifications/"+id, nil)
 	req.Header.Set("Authorization", "Bearer "+key)
