@@ -2,11 +2,6 @@ package verify
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +12,12 @@ import (
 
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/ivr"
+	"github.com/ringgate/ringgate/internal/seal"
 )
+
+// jobPayloadLabel derives the job payload key from the server secret. It
+// is part of the stored format: changing it loses every pending job.
+const jobPayloadLabel = "ringgate job payload key"
 
 // seal encrypts a job's command with AES-256-GCM under a key derived from
 // the server secret: the command holds the code, which is otherwise kept
@@ -28,18 +28,15 @@ func (s *Service) seal(cmd command) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode command: %w", err)
 	}
-	nonce := make([]byte, s.aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	return s.aead.Seal(nonce, nonce, plain, nil), nil
+	return s.box.Seal("", plain), nil
 }
 
 func (s *Service) open(payload []byte) (command, error) {
 	var cmd command
-	n := s.aead.NonceSize()
-	if len(payload) < n {
+	plain, err := s.box.Open("", payload)
+	if errors.Is(err, seal.ErrMalformed) {
 		return cmd, errors.New("job payload is too short")
 	}
-	plain, err := s.aead.Open(nil, payload[:n], payload[n:], nil)
 	if err != nil {
 		return cmd, fmt.Errorf("open job payload (was the server secret changed?): %w", err)
 	}
@@ -47,20 +44,6 @@ func (s *Service) open(payload []byte) (command, error) {
 		return cmd, fmt.Errorf("decode command: %w", err)
 	}
 	return cmd, nil
-}
-
-func newAEAD(secret []byte) cipher.AEAD {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("ringgate job payload key"))
-	block, err := aes.NewCipher(m.Sum(nil))
-	if err != nil {
-		panic(err) // a 32-byte key is always valid
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	return aead
 }
 
 // RunJobs claims up to limit due outbound jobs, leased for lease, runs them

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/phone"
+	"github.com/ringgate/ringgate/internal/seal"
 )
 
 // Limits on what a start request may carry.
@@ -73,7 +73,7 @@ type Service struct {
 	rejectStatus int
 	onCall       func(outcome string)
 	out          Outbound
-	aead         cipher.AEAD
+	box          *seal.Box // job payloads (jobs.go)
 	abuse        AbusePolicy
 	risk         RiskChecker
 	onAbuse      func(kind, limit string)
@@ -92,7 +92,7 @@ func NewService(cfg Config) (*Service, error) {
 	s := &Service{
 		store: cfg.Store, pub: cfg.Publisher, secret: cfg.Secret, now: cfg.Now,
 		log: cfg.Logger, checkURL: cfg.CheckCallbackURL, rejectStatus: cfg.RejectStatus, onCall: cfg.OnCall,
-		out: cfg.Outbound, aead: newAEAD(cfg.Secret),
+		out: cfg.Outbound, box: seal.New(cfg.Secret, jobPayloadLabel),
 		risk: cfg.Risk, onAbuse: cfg.OnAbuse,
 	}
 	if cfg.Abuse != nil {
