@@ -3,14 +3,11 @@ package httpcarrier
 import (
 	"bytes"
 	"compress/flate"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"io"
+
+	"github.com/ringgate/ringgate/internal/seal"
 )
 
 // ErrSealed is returned by Open for a token that was not sealed by this
@@ -20,11 +17,16 @@ var ErrSealed = errors.New("httpcarrier: sealed token does not open")
 // MaxToken bounds the sealed tokens Open accepts (base64 characters).
 const MaxToken = 8 << 10
 
-// Sealer seals small state into URL-safe tokens with AES-256-GCM, so that
-// what ringgate puts into its own callback URLs (a dialplan snapshot, the
-// code to speak) can be neither read nor altered by whoever sees the URL.
-// Safe for concurrent use.
-type Sealer struct{ aead cipher.AEAD }
+// Sealer seals small state into URL-safe tokens with AES-256-GCM (see
+// internal/seal), so that what ringgate puts into its own callback URLs (a
+// dialplan snapshot, the code to speak) can be neither read nor altered by
+// whoever sees the URL. Safe for concurrent use.
+type Sealer struct{ t seal.Text }
+
+// sealLabel is the beginning of the key derivation label; the purpose
+// follows it. Part of the token format: tokens in flight (in URLs a
+// carrier will call back) open only while it stays the same.
+const sealLabel = "ringgate httpcarrier seal v1\x00"
 
 // NewSealer derives a key from secret (at least 16 bytes) and purpose, so
 // that tokens of one purpose (or one carrier) never open as another's.
@@ -32,27 +34,13 @@ func NewSealer(secret []byte, purpose string) (*Sealer, error) {
 	if len(secret) < 16 {
 		return nil, errors.New("httpcarrier: sealing secret must be at least 16 bytes")
 	}
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("ringgate httpcarrier seal v1\x00" + purpose))
-	block, err := aes.NewCipher(m.Sum(nil))
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{t: seal.New(secret, sealLabel+purpose).Text(base64.RawURLEncoding)}, nil
 }
 
 // Seal encrypts plaintext, bound to binding (the command id): the token
 // opens only with the same binding. The token is raw URL-safe base64.
 func (s *Sealer) Seal(binding string, plaintext []byte) string {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		panic("httpcarrier: no randomness: " + err.Error()) // crypto/rand never fails on supported platforms
-	}
-	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, plaintext, []byte(binding)))
+	return s.t.Seal(binding, plaintext)
 }
 
 // Open decrypts a token Seal made with the same binding.
@@ -60,12 +48,7 @@ func (s *Sealer) Open(binding, token string) ([]byte, error) {
 	if len(token) > MaxToken {
 		return nil, ErrSealed
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
-		return nil, ErrSealed
-	}
-	n := s.aead.NonceSize()
-	out, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(binding))
+	out, err := s.t.Open(binding, token)
 	if err != nil {
 		return nil, ErrSealed
 	}
