@@ -2,17 +2,13 @@ package sqldb
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
 
+	"github.com/ringgate/ringgate/internal/seal"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -20,26 +16,27 @@ import (
 // secret from before sealing (read as it is until SealSecrets rewrites it).
 const sealedPrefix = "sealed:v1:"
 
+// appSecretsLabel derives the key of secrets at rest from the server
+// secret (see internal/seal). Part of the stored format: changing it
+// leaves every sealed secret unreadable.
+const appSecretsLabel = "ringgate app secrets at rest"
+
 // secretBox seals the secrets the store keeps for apps (webhook secrets)
 // with AES-256-GCM under a key derived from the server secret, bound to
 // the app's id, so a database dump or backup does not hold them in the
 // clear and one app's sealed secret cannot be moved to another. Without a
 // key (SealSecrets not called) it stores and reads secrets as they are.
+// A sealed secret is sealedPrefix and the sealed bytes in raw std base64.
 type secretBox struct {
-	aead atomic.Pointer[cipher.AEAD]
+	t atomic.Pointer[seal.Text]
 }
 
 func (b *secretBox) seal(appID, plain string) (string, error) {
-	p := b.aead.Load()
-	if p == nil || plain == "" || strings.HasPrefix(plain, sealedPrefix) {
+	t := b.t.Load()
+	if t == nil || plain == "" || strings.HasPrefix(plain, sealedPrefix) {
 		return plain, nil
 	}
-	a := *p
-	nonce := make([]byte, a.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	return sealedPrefix + base64.RawStdEncoding.EncodeToString(a.Seal(nonce, nonce, []byte(plain), []byte(appID))), nil
+	return sealedPrefix + t.Seal(appID, []byte(plain)), nil
 }
 
 func (b *secretBox) open(appID, stored string) (string, error) {
@@ -47,16 +44,14 @@ func (b *secretBox) open(appID, stored string) (string, error) {
 	if !ok {
 		return stored, nil
 	}
-	p := b.aead.Load()
-	if p == nil {
+	t := b.t.Load()
+	if t == nil {
 		return "", fmt.Errorf("app %s: its webhook secret is sealed and the store has no key", appID)
 	}
-	a := *p
-	ct, err := base64.RawStdEncoding.DecodeString(rest)
-	if err != nil || len(ct) < a.NonceSize() {
+	plain, err := t.Open(appID, rest)
+	if errors.Is(err, seal.ErrMalformed) {
 		return "", fmt.Errorf("app %s: its sealed webhook secret is damaged", appID)
 	}
-	plain, err := a.Open(nil, ct[:a.NonceSize()], ct[a.NonceSize():], []byte(appID))
 	if err != nil {
 		return "", fmt.Errorf("app %s: cannot open its webhook secret (was the server secret changed?): %w", appID, err)
 	}
@@ -69,17 +64,8 @@ func (b *secretBox) open(appID, stored string) (string, error) {
 // transaction (the migration of an older database). It reports how many it
 // sealed.
 func (s *Store) SealSecrets(ctx context.Context, serverSecret []byte) (int, error) {
-	m := hmac.New(sha256.New, serverSecret)
-	m.Write([]byte("ringgate app secrets at rest"))
-	block, err := aes.NewCipher(m.Sum(nil))
-	if err != nil {
-		return 0, err
-	}
-	a, err := cipher.NewGCM(block)
-	if err != nil {
-		return 0, err
-	}
-	s.box.aead.Store(&a)
+	t := seal.New(serverSecret, appSecretsLabel).Text(base64.RawStdEncoding)
+	s.box.t.Store(&t)
 
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -103,7 +89,7 @@ func (s *Store) SealSecrets(ctx context.Context, serverSecret []byte) (int, erro
 			// Sealed under another server secret: refuse to start rather
 			// than fail every delivery.
 			rows.Close()
-			s.box.aead.Store(nil)
+			s.box.t.Store(nil)
 			return 0, fmt.Errorf("webhook secrets were sealed with another server secret: %w", err)
 		}
 	}
