@@ -37,14 +37,17 @@ func (a *API) patchApp(w http.ResponseWriter, r *http.Request) {
 		a.writeDecodeError(w, r, err)
 		return
 	}
-	var app verify.App
-	var err error
+	// One transaction for both parts: a bad callback URL does not leave
+	// the settings of the same request saved.
+	var ap *verify.AppPatch
+	var sp *verify.SettingsPatch
+	if body.touchesApp() {
+		ap = &body.AppPatch
+	}
 	if body.touchesSettings() || !body.touchesApp() {
-		app, err = a.svc.UpdateSettings(r.Context(), c.Tenant(), body.SettingsPatch)
+		sp = &body.SettingsPatch
 	}
-	if err == nil && body.touchesApp() {
-		app, err = a.svc.UpdateApp(r.Context(), c.Tenant(), body.AppPatch)
-	}
+	app, err := a.svc.PatchApp(r.Context(), c.Tenant(), ap, sp)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

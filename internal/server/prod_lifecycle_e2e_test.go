@@ -97,6 +97,14 @@ func TestAppUpdateAndPolling(t *testing.T) {
 		t.Fatalf("PATCH /v1/app: %v", app)
 	}
 	h.mustStatus(h.do("PATCH", "/v1/app", h.key, map[string]any{"name": ""}), http.StatusBadRequest)
+	// Settings and a bad callback in one request: refused whole, nothing
+	// of it saved.
+	h.mustStatus(h.do("PATCH", "/v1/app", h.key, map[string]any{
+		"sms_sender": "Partial", "default_callback_url": "http://169.254.169.254/latest",
+	}), http.StatusBadRequest)
+	if got := h.mustStatus(h.do("GET", "/v1/app", h.key, nil), http.StatusOK); got["settings"].(map[string]any)["sms_sender"] == "Partial" {
+		t.Fatalf("a refused PATCH /v1/app saved its settings: %v", got["settings"])
+	}
 	p := h.mustStatus(h.do("POST", "/v1/verifications", h.key, map[string]any{"phone": "+442079460041", "channel": "missed_call"}), http.StatusBadRequest)
 	if p["code"] != "callback_required" {
 		t.Fatalf("missed_call without a callback: %v", p)

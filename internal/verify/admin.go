@@ -229,46 +229,33 @@ type SettingsPatch struct {
 // has one settings object, which its live traffic uses, so a sandbox
 // tenant (a test key) may not change it.
 func (s *Service) UpdateSettings(ctx context.Context, t Tenant, p SettingsPatch) (App, error) {
-	if err := t.forbidSandbox("PATCH /v1/app"); err != nil {
-		return App{}, err
+	return s.PatchApp(ctx, t, nil, &p)
+}
+
+// applySettings validates p over app's settings and sets them on app.
+func (s *Service) applySettings(app *App, p SettingsPatch) error {
+	st := app.Settings
+	if p.SMSTemplates != nil {
+		st.SMSTemplates = *p.SMSTemplates
 	}
-	appID := t.AppID
-	var app App
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		var err error
-		if app, err = tx.App(ctx, appID); err != nil {
-			return err
-		}
-		st := app.Settings
-		if p.SMSTemplates != nil {
-			st.SMSTemplates = *p.SMSTemplates
-		}
-		if p.AndroidAppHash != nil {
-			st.AndroidAppHash = *p.AndroidAppHash
-		}
-		if p.SMSSender != nil {
-			st.SMSSender = *p.SMSSender
-		}
-		if p.DialplanXML != nil {
-			st.DialplanXML = *p.DialplanXML
-		}
-		if p.FlashCallerIDs != nil {
-			st.FlashCallerIDs = *p.FlashCallerIDs
-		}
-		p.applyAbuse(&st)
-		if err := s.checkSettings(&st); err != nil {
-			return err
-		}
-		app.Settings = st
-		if err := tx.UpdateApp(ctx, app); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, t, AuditSettingsUpdated, appID, map[string]any{"fields": p.fields()})
-	})
-	if errors.Is(err, ErrNotFound) {
-		return App{}, Errorf(CodeNotFound, "no app %q", appID)
+	if p.AndroidAppHash != nil {
+		st.AndroidAppHash = *p.AndroidAppHash
 	}
-	return app, err
+	if p.SMSSender != nil {
+		st.SMSSender = *p.SMSSender
+	}
+	if p.DialplanXML != nil {
+		st.DialplanXML = *p.DialplanXML
+	}
+	if p.FlashCallerIDs != nil {
+		st.FlashCallerIDs = *p.FlashCallerIDs
+	}
+	p.applyAbuse(&st)
+	if err := s.checkSettings(&st); err != nil {
+		return err
+	}
+	app.Settings = st
+	return nil
 }
 
 // fields names the settings p changes, for the audit log (values may be

@@ -32,42 +32,84 @@ type AppPatch struct {
 
 // UpdateApp applies p, audited.
 func (s *Service) UpdateApp(ctx context.Context, t Tenant, p AppPatch) (App, error) {
-	if err := t.forbidSandbox("changing the app's name or callback URL"); err != nil {
+	return s.PatchApp(ctx, t, &p, nil)
+}
+
+// PatchApp changes an app's name or callback (ap) and its settings (sp)
+// in one transaction, audited: a bad field in either leaves the app as it
+// was. A nil patch leaves that part alone. An app's settings and callback
+// are what its live traffic uses, so a sandbox tenant (a test key) may
+// change neither.
+func (s *Service) PatchApp(ctx context.Context, t Tenant, ap *AppPatch, sp *SettingsPatch) (App, error) {
+	if err := t.forbidSandbox("PATCH /v1/app"); err != nil {
 		return App{}, err
 	}
-	appID := t.AppID
-	if p.Name != nil && strings.TrimSpace(*p.Name) == "" {
-		return App{}, FieldErrorf(CodeInvalid, "name", "an app's name cannot be empty")
-	}
-	if p.DefaultCallbackURL != nil && *p.DefaultCallbackURL != "" {
-		if err := s.checkURL(*p.DefaultCallbackURL); err != nil {
-			return App{}, FieldErrorf(CodeInvalid, "default_callback_url", "callback URL %v", err)
+	if ap != nil {
+		if err := s.checkAppPatch(*ap); err != nil {
+			return App{}, err
 		}
 	}
+	appID := t.AppID
 	var app App
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		var err error
 		if app, err = tx.App(ctx, appID); err != nil {
 			return err
 		}
-		fields := []string{}
-		if p.Name != nil {
-			app.Name = strings.TrimSpace(*p.Name)
-			fields = append(fields, "name")
+		if sp != nil {
+			if err := s.applySettings(&app, *sp); err != nil {
+				return err
+			}
 		}
-		if p.DefaultCallbackURL != nil {
-			app.DefaultCallbackURL = *p.DefaultCallbackURL
-			fields = append(fields, "default_callback_url")
+		var fields []string
+		if ap != nil {
+			fields = ap.apply(&app)
 		}
 		if err := tx.UpdateApp(ctx, app); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, t, AuditAppUpdated, appID, map[string]any{"fields": fields})
+		if sp != nil {
+			if err := s.audit(ctx, tx, t, AuditSettingsUpdated, appID, map[string]any{"fields": sp.fields()}); err != nil {
+				return err
+			}
+		}
+		if ap != nil {
+			return s.audit(ctx, tx, t, AuditAppUpdated, appID, map[string]any{"fields": fields})
+		}
+		return nil
 	})
 	if errors.Is(err, ErrNotFound) {
 		return App{}, Errorf(CodeNotFound, "no app %q", appID)
 	}
 	return app, err
+}
+
+// checkAppPatch validates a name and callback change before anything is
+// written.
+func (s *Service) checkAppPatch(p AppPatch) error {
+	if p.Name != nil && strings.TrimSpace(*p.Name) == "" {
+		return FieldErrorf(CodeInvalid, "name", "an app's name cannot be empty")
+	}
+	if p.DefaultCallbackURL != nil && *p.DefaultCallbackURL != "" {
+		if err := s.checkURL(*p.DefaultCallbackURL); err != nil {
+			return FieldErrorf(CodeInvalid, "default_callback_url", "callback URL %v", err)
+		}
+	}
+	return nil
+}
+
+// apply sets p's fields on app and names them, for the audit log.
+func (p AppPatch) apply(app *App) []string {
+	fields := []string{}
+	if p.Name != nil {
+		app.Name = strings.TrimSpace(*p.Name)
+		fields = append(fields, "name")
+	}
+	if p.DefaultCallbackURL != nil {
+		app.DefaultCallbackURL = *p.DefaultCallbackURL
+		fields = append(fields, "default_callback_url")
+	}
+	return fields
 }
 
 // MaxSecretOverlap bounds how long a rotated-out webhook secret keeps
