@@ -193,6 +193,13 @@ type Carrier struct {
 
 var _ carrier.Sender = (*Carrier)(nil)
 
+// orDefault sets a zero or negative setting to its default.
+func orDefault[T int | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
 // New builds a carrier; Start listens.
 func New(cfg Config) (*Carrier, error) {
 	if cfg.Name == "" {
@@ -209,30 +216,14 @@ func New(cfg Config) (*Carrier, error) {
 	if c.cfg.Realm == "" {
 		c.cfg.Realm = "ringgate"
 	}
-	if c.cfg.RingTimeout <= 0 {
-		c.cfg.RingTimeout = DefaultRingTimeout
-	}
-	if c.cfg.AcceptWait <= 0 {
-		c.cfg.AcceptWait = DefaultAcceptWait
-	}
-	if c.cfg.TCPIdleTimeout <= 0 {
-		c.cfg.TCPIdleTimeout = DefaultTCPIdleTimeout
-	}
-	if c.cfg.TCPHeaderTimeout <= 0 {
-		c.cfg.TCPHeaderTimeout = DefaultTCPHeaderTimeout
-	}
-	if c.cfg.TCPMaxConns <= 0 {
-		c.cfg.TCPMaxConns = DefaultTCPMaxConns
-	}
-	if c.cfg.TCPMaxConnsPerSource <= 0 {
-		c.cfg.TCPMaxConnsPerSource = DefaultTCPMaxConnsPerSource
-	}
-	if c.cfg.UDPResponseRate <= 0 {
-		c.cfg.UDPResponseRate = DefaultUDPResponseRate
-	}
-	if c.cfg.UDPResponseBurst <= 0 {
-		c.cfg.UDPResponseBurst = DefaultUDPResponseBurst
-	}
+	orDefault(&c.cfg.RingTimeout, DefaultRingTimeout)
+	orDefault(&c.cfg.AcceptWait, DefaultAcceptWait)
+	orDefault(&c.cfg.TCPIdleTimeout, DefaultTCPIdleTimeout)
+	orDefault(&c.cfg.TCPHeaderTimeout, DefaultTCPHeaderTimeout)
+	orDefault(&c.cfg.TCPMaxConns, DefaultTCPMaxConns)
+	orDefault(&c.cfg.TCPMaxConnsPerSource, DefaultTCPMaxConnsPerSource)
+	orDefault(&c.cfg.UDPResponseRate, DefaultUDPResponseRate)
+	orDefault(&c.cfg.UDPResponseBurst, DefaultUDPResponseBurst)
 	c.refusals = logsample.Default(c.log)
 	c.udpLimit = &sourceLimiter{rate: rate.Limit(c.cfg.UDPResponseRate), burst: c.cfg.UDPResponseBurst}
 	for _, a := range cfg.TLSListen {
