@@ -62,8 +62,14 @@ func telnyxServer(t *testing.T, channels ...string) (*harness, *fakeProvider, ed
 // timestamp|body, which does not cover the URL).
 func postTelnyx(t *testing.T, priv ed25519.PrivateKey, rawURL, body, ts string) int {
 	t.Helper()
+	return postTelnyxAs(t, priv, rawURL, "application/x-www-form-urlencoded", body, ts)
+}
+
+// postTelnyxAs posts body of contentType signed as Telnyx signs it.
+func postTelnyxAs(t *testing.T, priv ed25519.PrivateKey, rawURL, contentType, body, ts string) int {
+	t.Helper()
 	req, _ := http.NewRequest("POST", rawURL, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("telnyx-timestamp", ts)
 	req.Header.Set("telnyx-signature-ed25519", base64.StdEncoding.EncodeToString(ed25519.Sign(priv, []byte(ts+"|"+body))))
 	res, err := http.DefaultClient.Do(req)

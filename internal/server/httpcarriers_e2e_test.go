@@ -299,17 +299,8 @@ func TestFailoverTwilioToTelnyx(t *testing.T) {
 	stream, _ := h.stream("/v1/verifications/"+id+"/events", h.key, "")
 	hook := `{"data": {"event_type": "message.finalized", "id": "e1", "payload": {"id": "40385f64-5717-4562-b3fc-2c963f66afa6", "to": [{"phone_number": "` + to + `", "status": "delivered"}]}, "record_type": "event"}}`
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req, _ := http.NewRequest("POST", msg["webhook_url"], strings.NewReader(hook))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("telnyx-timestamp", ts)
-	req.Header.Set("telnyx-signature-ed25519", base64.StdEncoding.EncodeToString(ed25519.Sign(priv, []byte(ts+"|"+hook))))
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("telnyx webhook: %d", res.StatusCode)
+	if code := postTelnyxAs(t, priv, msg["webhook_url"], "application/json", hook, ts); code != http.StatusOK {
+		t.Fatalf("telnyx webhook: %d", code)
 	}
 	h.mustStatus(h.check(id, map[string]any{"code": sixDigits.FindString(msg["text"])}), http.StatusOK)
 	carriers := map[string]any{}
