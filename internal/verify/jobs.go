@@ -221,12 +221,6 @@ func (s *Service) settleJob(ctx context.Context, j Job, status, name, ref string
 	return nil
 }
 
-// stepFailed ends the current step because a call or text failed: the
-// workflow moves on, or v fails with reason and the outbound detail.
-func (s *Service) stepFailed(ctx context.Context, tx Tx, v Verification, reason Reason, out *OutboundView, notices *[]Notice) error {
-	return s.stepOver(ctx, tx, v, StatusFailed, reason, detail{out: out}, notices)
-}
-
 // CarrierEvent applies what a carrier reports about an outbound call or
 // text. Events of a step that is over, or of a verification that ended,
 // change nothing; repeats of an ended call or a receipt are ignored.

@@ -120,15 +120,6 @@ func NewService(cfg Config) (*Service, error) {
 // Now is the service's clock, millisecond precision as the store keeps it.
 func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
-func (s *Service) publish(ns []Notice) {
-	if s.pub == nil {
-		return
-	}
-	for _, n := range ns {
-		s.pub.Publish(n)
-	}
-}
-
 // Caller is an authenticated API client.
 type Caller struct {
 	App App
@@ -389,76 +380,6 @@ func expiryReason(v Verification) Reason {
 		return ReasonNotDialed
 	}
 	return ReasonNotChecked
-}
-
-// detail is what an event says beyond the verification itself.
-type detail struct {
-	call  *CallView
-	out   *OutboundView
-	check *CheckView
-	step  *StepChange
-	fraud *FraudView
-}
-
-// record stores an event about v and, for the types sent as webhooks,
-// queues its webhook in the same transaction.
-func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string, d detail) (Notice, error) {
-	now := s.Now()
-	data := EventData{View: s.ViewOf(v, false), Call: d.call, Outbound: d.out, Check: d.check, StepChange: d.step, Fraud: d.fraud}
-	body, err := json.Marshal(Envelope{Type: typ, Timestamp: now, Data: data})
-	if err != nil {
-		return Notice{}, fmt.Errorf("encode %s event: %w", typ, err)
-	}
-	e := Event{VerificationID: v.ID, AppID: v.AppID, Type: typ, Payload: body, CreatedAt: now}
-	if err := tx.InsertEvent(ctx, &e); err != nil {
-		return Notice{}, fmt.Errorf("record %s: %w", typ, err)
-	}
-	n := Notice{AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ, Channel: v.Channel, StartedAt: v.CreatedAt, At: now}
-	if !WebhookEvent(typ) || v.CallbackURL == "" { // "": the app polls
-		return n, nil
-	}
-	dl := Delivery{
-		ID: NewID("msg_"), AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ,
-		URL: v.CallbackURL, Payload: body, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now,
-		Sandbox: v.Sandbox,
-	}
-	if err := tx.InsertDelivery(ctx, dl); err != nil {
-		return Notice{}, fmt.Errorf("queue %s webhook: %w", typ, err)
-	}
-	n.Deliveries = true
-	return n, nil
-}
-
-var terminalEvent = map[Status]string{
-	StatusVerified: EventVerified,
-	StatusExpired:  EventExpired,
-	StatusCanceled: EventCanceled,
-	StatusFailed:   EventFailed,
-}
-
-// finish moves a pending verification to a terminal status and records it.
-// A verified one records the channel that verified it; every terminal
-// status burns the code.
-func (s *Service) finish(ctx context.Context, tx Tx, v Verification, st Status, reason Reason, d detail) (Notice, error) {
-	if v.Status.Terminal() {
-		return Notice{}, Errorf(CodeNotPending, "verification %s is already %s", v.ID, v.Status)
-	}
-	now := s.Now()
-	v.Status, v.Reason, v.UpdatedAt, v.CompletedAt, v.CodeHash = st, reason, now, now, ""
-	if st == StatusVerified {
-		v.VerifiedChannel = v.Channel
-		if err := s.countVerified(ctx, tx, v); err != nil {
-			return Notice{}, err
-		}
-	}
-	if err := tx.UpdateVerification(ctx, v); err != nil {
-		return Notice{}, fmt.Errorf("update verification: %w", err)
-	}
-	n, err := s.record(ctx, tx, v, terminalEvent[st], d)
-	if err != nil {
-		return n, err
-	}
-	return n, s.endStepCalls(ctx, tx, v, &n)
 }
 
 // Get returns one of the tenant's verifications.
