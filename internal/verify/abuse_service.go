@@ -209,7 +209,7 @@ func (s *Service) countStart(ctx context.Context, tx Tx, app App, key APIKey, nv
 // guardPumping counts an outbound start for its prefix and, when the
 // prefix's starts reach the floor while few of them verify, blocks it and
 // records fraud.prefix_blocked on nv (which is already inserted).
-func (s *Service) guardPumping(ctx context.Context, tx Tx, nv Verification, notices *[]Notice) error {
+func (s *Service) guardPumping(ctx context.Context, w *writer, nv Verification) error {
 	p := s.abuse.Pumping
 	if !outbound(nv.Workflow) || p.Window <= 0 || p.MinStarts <= 0 || nv.Sandbox {
 		return nil // the sandbox's texts and calls cost nothing, and must not block live prefixes
@@ -217,7 +217,7 @@ func (s *Service) guardPumping(ctx context.Context, tx Tx, nv Verification, noti
 	now := s.Now()
 	prefix := phone.Prefix(nv.Phone, s.abuse.PrefixDigits)
 	startedKey, verifiedKey, cur, prev, end := pumpingKeys(nv.AppID, prefix, p.Window, now)
-	started, err := tx.AddCounter(ctx, CounterHit{Key: startedKey, Window: cur, Expires: end.Add(p.Window), Delta: 1})
+	started, err := w.AddCounter(ctx, CounterHit{Key: startedKey, Window: cur, Expires: end.Add(p.Window), Delta: 1})
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func (s *Service) guardPumping(ctx context.Context, tx Tx, nv Verification, noti
 		key string
 		w   time.Time
 	}{{startedKey, prev}, {verifiedKey, cur}, {verifiedKey, prev}} {
-		if sums[i], err = tx.Counter(ctx, k.key, k.w); err != nil {
+		if sums[i], err = w.Counter(ctx, k.key, k.w); err != nil {
 			return err
 		}
 	}
@@ -239,14 +239,12 @@ func (s *Service) guardPumping(ctx context.Context, tx Tx, nv Verification, noti
 		AppID: nv.AppID, Prefix: prefix, Started: started, Verified: verified, BlockedAt: now, Until: now.Add(p.BlockFor),
 		Reason: fmt.Sprintf("%d starts, %d verified (below %.0f%%): suspected SMS pumping", started, verified, p.MinConversion*100),
 	}
-	if err := tx.PutPrefixBlock(ctx, b); err != nil {
+	if err := w.PutPrefixBlock(ctx, b); err != nil {
 		return err
 	}
-	n, err := s.record(ctx, tx, nv, EventPrefixBlocked, detail{fraud: &FraudView{Prefix: prefix, Started: started, Verified: verified, Until: b.Until}})
-	if err != nil {
+	if _, err := w.record(ctx, nv, EventPrefixBlocked, detail{fraud: &FraudView{Prefix: prefix, Started: started, Verified: verified, Until: b.Until}}); err != nil {
 		return err
 	}
-	*notices = append(*notices, n)
 	s.log.WarnContext(ctx, "prefix blocked", slog.String("app", nv.AppID), slog.String("prefix", prefix),
 		slog.Int64("started", started), slog.Int64("verified", verified), slog.Time("until", b.Until))
 	return nil

@@ -420,11 +420,9 @@ func CheckSMSTemplate(t string) error {
 // Next moves a pending verification on to its workflow's next step now
 // ("send me a text instead").
 func (s *Service) Next(ctx context.Context, t Tenant, id string) (Verification, error) {
-	var notices []Notice
 	var out Verification
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		notices = notices[:0]
-		v, err := s.lockOwn(ctx, tx, t, id)
+	err := s.apply(ctx, func(w *writer) error {
+		v, err := s.lockOwn(ctx, w, t, id)
 		if err != nil {
 			return err
 		}
@@ -434,20 +432,19 @@ func (s *Service) Next(ctx context.Context, t Tenant, id string) (Verification, 
 		if v.Step+1 >= len(v.Workflow) {
 			return Errorf(CodeNoNextStep, "verification %s is on the last step of its workflow (%s)", v.ID, v.Channel)
 		}
-		if err := s.checkResend(ctx, tx, v); err != nil {
+		if err := s.checkResend(ctx, w, v); err != nil {
 			return err
 		}
-		if err := s.advance(ctx, tx, v, "requested", &notices); err != nil {
+		if err := w.advance(ctx, v, "requested"); err != nil {
 			return err
 		}
-		out, err = tx.Verification(ctx, id)
+		out, err = w.Verification(ctx, id)
 		return err
 	})
 	if err != nil {
 		s.noteRefusal(err)
 		return Verification{}, err
 	}
-	s.publish(notices)
 	return out, nil
 }
 
@@ -481,11 +478,10 @@ type CheckResult struct {
 // more than MaxAttempts are ever compared. A malformed code is refused
 // without counting.
 func (s *Service) Check(ctx context.Context, t Tenant, id string, r CheckRequest) (CheckResult, error) {
-	var notices []Notice
 	var res CheckResult
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		notices, res = notices[:0], CheckResult{}
-		v, err := s.lockOwn(ctx, tx, t, id)
+	err := s.apply(ctx, func(w *writer) error {
+		res = CheckResult{}
+		v, err := s.lockOwn(ctx, w, t, id)
 		if err != nil {
 			return err
 		}
@@ -498,23 +494,21 @@ func (s *Service) Check(ctx context.Context, t Tenant, id string, r CheckRequest
 		okPrefix := hmac.Equal([]byte(prefix), []byte(v.CLIPrefix))
 		okCode := hmac.Equal([]byte(s.codeHash(v.ID, v.Step, code)), []byte(v.CodeHash))
 		res.Valid = okPrefix && okCode && v.CodeHash != ""
-		var n Notice
 		switch {
 		case res.Valid:
-			n, err = s.finish(ctx, tx, v, StatusVerified, ReasonNone, detail{check: &CheckView{Attempts: v.Attempts}})
+			err = w.finish(ctx, v, StatusVerified, ReasonNone, detail{check: &CheckView{Attempts: v.Attempts}})
 		case v.Attempts >= attemptsFor(v):
-			n, err = s.finish(ctx, tx, v, StatusFailed, ReasonMaxAttempts, detail{check: &CheckView{Attempts: v.Attempts}})
+			err = w.finish(ctx, v, StatusFailed, ReasonMaxAttempts, detail{check: &CheckView{Attempts: v.Attempts}})
 		default:
 			v.UpdatedAt = s.Now()
-			if err = tx.UpdateVerification(ctx, v); err == nil {
-				n, err = s.record(ctx, tx, v, EventCheckFailed, detail{check: &CheckView{Attempts: v.Attempts}})
+			if err = w.UpdateVerification(ctx, v); err == nil {
+				_, err = w.record(ctx, v, EventCheckFailed, detail{check: &CheckView{Attempts: v.Attempts}})
 			}
 		}
 		if err != nil {
 			return err
 		}
-		notices = append(notices, n)
-		res.Verification, err = tx.Verification(ctx, id)
+		res.Verification, err = w.Verification(ctx, id)
 		res.AttemptsRemaining = max(0, attemptsFor(res.Verification)-res.Verification.Attempts)
 		if res.Verification.Status.Terminal() {
 			res.AttemptsRemaining = 0
@@ -524,7 +518,6 @@ func (s *Service) Check(ctx context.Context, t Tenant, id string, r CheckRequest
 	if err != nil {
 		return CheckResult{}, err
 	}
-	s.publish(notices)
 	return res, nil
 }
 

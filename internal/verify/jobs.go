@@ -157,10 +157,8 @@ func dialplanOf(xml string) (*ivr.Dialplan, error) {
 // and what it means for the verification: call.placed / sms.sent, or a
 // failed step.
 func (s *Service) settleJob(ctx context.Context, j Job, status, name, ref string, cause error) error {
-	var notices []Notice
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		notices = notices[:0]
-		cur, err := tx.Job(ctx, j.ID)
+	err := s.apply(ctx, func(w *writer) error {
+		cur, err := w.Job(ctx, j.ID)
 		if err != nil {
 			return err
 		}
@@ -178,23 +176,20 @@ func (s *Service) settleJob(ctx context.Context, j Job, status, name, ref string
 		} else {
 			cur.Payload = nil // the code has no use once the command ran
 		}
-		if err := tx.UpdateJob(ctx, cur); err != nil {
+		if err := w.UpdateJob(ctx, cur); err != nil {
 			return err
 		}
 		if j.Kind == JobHangUp {
 			return nil // ending a call changes nothing about its verification
 		}
-		v, err := tx.LockVerification(ctx, j.VerificationID)
+		v, err := w.LockVerification(ctx, j.VerificationID)
 		if err != nil {
 			return err
 		}
 		if v.Status.Terminal() || v.Step != j.Step {
 			if status == JobSent && j.Kind == JobCall {
 				// The step ended while the call was being placed: end it now.
-				n := Notice{AppID: v.AppID, VerificationID: v.ID}
-				err := s.queueHangUp(ctx, tx, cur, &n)
-				notices = append(notices, n)
-				return err
+				return w.queueHangUp(ctx, cur, w.note(Notice{AppID: v.AppID, VerificationID: v.ID}))
 			}
 			return nil
 		}
@@ -205,19 +200,17 @@ func (s *Service) settleJob(ctx context.Context, j Job, status, name, ref string
 			if j.Kind == JobSMS {
 				typ = EventSMSSent
 			}
-			n, err := s.record(ctx, tx, v, typ, detail{out: out})
-			notices = append(notices, n)
+			_, err := w.record(ctx, v, typ, detail{out: out})
 			return err
 		case JobFailed:
 			out.Error, out.Cause = cur.LastError, "carrier_error"
-			return s.stepFailed(ctx, tx, v, ReasonCarrierError, out, &notices)
+			return w.stepFailed(ctx, v, ReasonCarrierError, out)
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("settle job %s: %w", j.ID, err)
 	}
-	s.publish(notices)
 	return nil
 }
 
@@ -230,20 +223,18 @@ func (s *Service) CarrierEvent(ctx context.Context, e carrier.Event) error {
 		// belongs in a stored event.
 		return nil
 	}
-	var notices []Notice
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		notices = notices[:0]
+	err := s.apply(ctx, func(w *writer) error {
 		id := e.ID
 		if id == "" {
 			var err error
-			if id, err = jobIDByRef(ctx, tx, e); err != nil {
+			if id, err = jobIDByRef(ctx, w, e); err != nil {
 				return err
 			}
 			if id == "" {
 				return carrier.ErrUnknownRef
 			}
 		}
-		j, err := tx.Job(ctx, id)
+		j, err := w.Job(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			s.log.WarnContext(ctx, "carrier event for an unknown call or message", slog.String("id", e.ID), slog.String("ref", e.Ref), slog.String("carrier", e.Carrier))
 			return nil
@@ -260,19 +251,18 @@ func (s *Service) CarrierEvent(ctx context.Context, e carrier.Event) error {
 				slog.String("id", e.ID), slog.String("ref", e.Ref), slog.String("job_ref", j.CarrierRef), slog.String("carrier", e.Carrier))
 			return nil
 		}
-		v, err := tx.LockVerification(ctx, j.VerificationID)
+		v, err := w.LockVerification(ctx, j.VerificationID)
 		if err != nil {
 			return err
 		}
 		if v.Status.Terminal() {
 			return nil
 		}
-		return s.carrierEventTx(ctx, tx, v, j, e, &notices)
+		return s.carrierEventTx(ctx, w, v, j, e)
 	})
 	if err != nil {
 		return fmt.Errorf("carrier event %s %s: %w", e.Kind, e.ID, err)
 	}
-	s.publish(notices)
 	return nil
 }
 
@@ -315,12 +305,12 @@ var eventTypes = map[carrier.EventKind]string{
 	carrier.EventSMSFailed:    EventSMSFailed,
 }
 
-func (s *Service) carrierEventTx(ctx context.Context, tx Tx, v Verification, j Job, e carrier.Event, notices *[]Notice) error {
+func (s *Service) carrierEventTx(ctx context.Context, w *writer, v Verification, j Job, e carrier.Event) error {
 	typ, ok := eventTypes[e.Kind]
 	if !ok {
 		return nil
 	}
-	past, err := s.outboundHistory(ctx, tx, v.ID, j.ID)
+	past, err := s.outboundHistory(ctx, w, v.ID, j.ID)
 	if err != nil {
 		return err
 	}
@@ -331,11 +321,9 @@ func (s *Service) carrierEventTx(ctx context.Context, tx Tx, v Verification, j J
 		return nil
 	}
 	out := &OutboundView{ID: j.ID, Carrier: e.Carrier, AnsweredBy: e.AnsweredBy, Cause: e.Cause}
-	n, err := s.record(ctx, tx, v, typ, detail{out: out})
-	if err != nil {
+	if _, err := w.record(ctx, v, typ, detail{out: out}); err != nil {
 		return err
 	}
-	*notices = append(*notices, n)
 	if v.Step != j.Step {
 		return nil // a call of a step the workflow has left
 	}
@@ -346,17 +334,15 @@ func (s *Service) carrierEventTx(ctx context.Context, tx Tx, v Verification, j J
 		// verdict; the call ending without one fails the step.
 		switch e.AnsweredBy {
 		case carrier.AnsweredHuman:
-			n, err := s.finish(ctx, tx, v, StatusVerified, ReasonNone, detail{out: out})
-			*notices = append(*notices, n)
-			return err
+			return w.finish(ctx, v, StatusVerified, ReasonNone, detail{out: out})
 		case carrier.AnsweredMachine:
-			return s.stepFailed(ctx, tx, v, ReasonMachine, out, notices)
+			return w.stepFailed(ctx, v, ReasonMachine, out)
 		}
 	case e.Kind == carrier.EventSMSFailed:
-		return s.stepFailed(ctx, tx, v, ReasonCarrierError, out, notices)
+		return w.stepFailed(ctx, v, ReasonCarrierError, out)
 	case e.Kind == carrier.EventEnded:
 		if reason, failed := callFailed(v.Channel, e.Cause, past); failed {
-			return s.stepFailed(ctx, tx, v, reason, out, notices)
+			return w.stepFailed(ctx, v, reason, out)
 		}
 	}
 	return nil

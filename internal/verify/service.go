@@ -284,11 +284,9 @@ func (s *Service) start(ctx context.Context, c Caller, r StartRequest, nv Verifi
 	// insert; the next pass finds its verification and supersedes it (or is
 	// paced), so the phone ends with exactly one pending.
 	for range 4 {
-		var notices []Notice
-		err = s.store.Tx(ctx, func(tx Tx) error {
-			notices, created = notices[:0], false
+		err = s.apply(ctx, func(w *writer) error {
 			var err error
-			v, err = s.startTx(ctx, tx, c, nv, ip, &notices)
+			v, err = s.startTx(ctx, w, c, nv, ip)
 			created = err == nil && v.ID == nv.ID
 			return err
 		})
@@ -298,16 +296,15 @@ func (s *Service) start(ctx context.Context, c Caller, r StartRequest, nv Verifi
 		if err != nil {
 			return Verification{}, false, err
 		}
-		s.publish(notices)
 		return v, created, nil
 	}
 	return Verification{}, false, fmt.Errorf("start verification: %w", err)
 }
 
-func (s *Service) startTx(ctx context.Context, tx Tx, c Caller, nv Verification, ip string, notices *[]Notice) (Verification, error) {
+func (s *Service) startTx(ctx context.Context, w *writer, c Caller, nv Verification, ip string) (Verification, error) {
 	app := c.App
 	if nv.IdempotencyKey != "" {
-		prev, err := tx.VerificationByIdempotencyKey(ctx, TenantOf(nv), nv.IdempotencyKey)
+		prev, err := w.VerificationByIdempotencyKey(ctx, TenantOf(nv), nv.IdempotencyKey)
 		switch {
 		case err == nil && prev.RequestHash != nv.RequestHash:
 			return Verification{}, FieldErrorf(CodeIdempotencyMismatch, "Idempotency-Key", "Idempotency-Key %q was used with a different request", nv.IdempotencyKey)
@@ -319,52 +316,47 @@ func (s *Service) startTx(ctx context.Context, tx Tx, c Caller, nv Verification,
 	}
 	// A pending verification for the phone is superseded, never shared:
 	// its id and client token belong to whoever started it.
-	prev, err := tx.PendingVerification(ctx, TenantOf(nv), nv.Phone)
+	prev, err := w.PendingVerification(ctx, TenantOf(nv), nv.Phone)
 	switch {
 	case err == nil && nv.CreatedAt.Before(prev.ExpiresAt):
-		n, err := s.finish(ctx, tx, prev, StatusCanceled, ReasonSuperseded, detail{})
-		if err != nil {
+		if err := w.finish(ctx, prev, StatusCanceled, ReasonSuperseded, detail{}); err != nil {
 			return Verification{}, err
 		}
-		*notices = append(*notices, n)
 	case err == nil:
 		// Overdue but not yet swept: end it now so a new one can start.
-		n, err := s.finish(ctx, tx, prev, StatusExpired, expiryReason(prev), detail{})
-		if err != nil {
+		if err := w.finish(ctx, prev, StatusExpired, expiryReason(prev), detail{}); err != nil {
 			return Verification{}, err
 		}
-		*notices = append(*notices, n)
 	case !errors.Is(err, ErrNotFound):
 		return Verification{}, err
 	}
-	if err := s.checkStartPacing(ctx, tx, nv); err != nil {
+	if err := s.checkStartPacing(ctx, w, nv); err != nil {
 		return Verification{}, err
 	}
-	if err := s.checkPrefixBlock(ctx, tx, nv); err != nil {
+	if err := s.checkPrefixBlock(ctx, w, nv); err != nil {
 		return Verification{}, err
 	}
-	if err := s.countStart(ctx, tx, app, c.Key, nv, ip); err != nil {
+	if err := s.countStart(ctx, w, app, c.Key, nv, ip); err != nil {
 		return Verification{}, err
 	}
-	if err := s.checkSteps(ctx, tx, app, nv); err != nil {
+	if err := s.checkSteps(ctx, w, app, nv); err != nil {
 		return Verification{}, err
 	}
-	job, err := s.prepareStep(ctx, tx, app, &nv, 0)
+	job, err := s.prepareStep(ctx, w, app, &nv, 0)
 	if err != nil {
 		return Verification{}, err
 	}
-	if err := tx.InsertVerification(ctx, nv); err != nil {
+	if err := w.InsertVerification(ctx, nv); err != nil {
 		return Verification{}, err
 	}
-	n, err := s.record(ctx, tx, nv, EventCreated, detail{})
+	n, err := w.record(ctx, nv, EventCreated, detail{})
 	if err != nil {
 		return Verification{}, err
 	}
-	if err := s.queueJob(ctx, tx, job, &n); err != nil {
+	if err := w.queueJob(ctx, job, n); err != nil {
 		return Verification{}, err
 	}
-	*notices = append(*notices, n)
-	if err := s.guardPumping(ctx, tx, nv, notices); err != nil {
+	if err := s.guardPumping(ctx, w, nv); err != nil {
 		return Verification{}, err
 	}
 	return nv, nil
@@ -429,26 +421,24 @@ func clampPage(n int) int {
 
 // Cancel ends a pending verification of the tenant.
 func (s *Service) Cancel(ctx context.Context, t Tenant, id string) (Verification, error) {
-	var n Notice
 	var out Verification
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		v, err := tx.LockVerificationOf(ctx, t, id)
+	err := s.apply(ctx, func(w *writer) error {
+		v, err := w.LockVerificationOf(ctx, t, id)
 		if errors.Is(err, ErrNotFound) {
 			return Errorf(CodeNotFound, "no verification %q", id)
 		}
 		if err != nil {
 			return err
 		}
-		if n, err = s.finish(ctx, tx, v, StatusCanceled, ReasonCanceled, detail{}); err != nil {
+		if err = w.finish(ctx, v, StatusCanceled, ReasonCanceled, detail{}); err != nil {
 			return err
 		}
-		out, err = tx.Verification(ctx, id)
+		out, err = w.Verification(ctx, id)
 		return err
 	})
 	if err != nil {
 		return Verification{}, err
 	}
-	s.publish([]Notice{n})
 	return out, nil
 }
 
@@ -460,12 +450,10 @@ func (s *Service) InboundCall(ctx context.Context, in carrier.InboundCall) (carr
 	from, to := normalise(in.From, in.Country), normalise(in.To, in.Country)
 	disp := carrier.Disposition{Action: carrier.Reject, SIPStatus: s.rejectStatus}
 	for range 2 {
-		var notices []Notice
 		var outcome string
-		err := s.store.Tx(ctx, func(tx Tx) error {
-			notices = notices[:0]
+		err := s.apply(ctx, func(w *writer) error {
 			var err error
-			disp.VerificationID, outcome, err = s.inboundTx(ctx, tx, in, from, to, &notices)
+			disp.VerificationID, outcome, err = s.inboundTx(ctx, w, in, from, to)
 			return err
 		})
 		if errors.Is(err, ErrConflict) {
@@ -474,7 +462,6 @@ func (s *Service) InboundCall(ctx context.Context, in carrier.InboundCall) (carr
 		if err != nil {
 			return carrier.Disposition{}, fmt.Errorf("inbound call: %w", err)
 		}
-		s.publish(notices)
 		// Unmatched calls become no verification and no webhook; the log
 		// line (and the call record) is how an operator sees a spoofing run
 		// or a misconfigured pool.
@@ -530,9 +517,9 @@ func (c *parseCache) put(k, v string) {
 	c.m[k] = v
 }
 
-func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, from, to string, notices *[]Notice) (id, outcome string, err error) {
+func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCall, from, to string) (id, outcome string, err error) {
 	if in.CallID != "" {
-		prev, err := tx.CallByCarrierID(ctx, in.Carrier, in.CallID)
+		prev, err := w.CallByCarrierID(ctx, in.Carrier, in.CallID)
 		if err == nil {
 			// A retransmission: the same answer, nothing new.
 			if prev.Outcome == CallVerified {
@@ -545,25 +532,25 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 		}
 	}
 	if in.Diverted {
-		return "", CallDiverted, s.divertedTx(ctx, tx, in, from, to, notices)
+		return "", CallDiverted, s.divertedTx(ctx, w, in, from, to)
 	}
 	now := s.Now()
 	call := Call{
 		ID: NewID("call_"), Carrier: in.Carrier, CarrierCallID: in.CallID, From: from, To: to,
 		Outcome: CallNoMatch, SIPStatus: s.rejectStatus, ReceivedAt: now,
 	}
-	if over, err := s.countCaller(ctx, tx, from, now); err != nil {
+	if over, err := s.countCaller(ctx, w, from, now); err != nil {
 		return "", "", err
 	} else if over {
 		// Over the per-caller limit: refused like every call, matched
 		// against nothing, so a spoofer's excess guesses verify nothing.
 		call.Outcome = CallRateLimited
-		if err := tx.InsertCall(ctx, call); err != nil {
+		if err := w.InsertCall(ctx, call); err != nil {
 			return "", "", err
 		}
 		return "", call.Outcome, nil
 	}
-	cands, err := tx.PendingForCaller(ctx, from, ChannelMissedCall)
+	cands, err := w.PendingForCaller(ctx, from, ChannelMissedCall)
 	if err != nil {
 		return "", "", err
 	}
@@ -573,33 +560,30 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 		switch {
 		case matched && !now.Before(v.ExpiresAt):
 			call.Outcome, call.AppID, call.VerificationID = CallLate, v.AppID, v.ID
-			if err := s.stepOver(ctx, tx, v, StatusExpired, expiryReason(v), detail{}, notices); err != nil {
+			if err := w.stepOver(ctx, v, StatusExpired, expiryReason(v), detail{}); err != nil {
 				return "", "", err
 			}
 		case matched:
 			call.Outcome, call.AppID, call.VerificationID = CallVerified, v.AppID, v.ID
 			cv := &CallView{From: from, To: to, Matched: true, ReceivedAt: now}
-			n, err := s.record(ctx, tx, v, EventCallReceived, detail{call: cv})
-			if err != nil {
+			if _, err := w.record(ctx, v, EventCallReceived, detail{call: cv}); err != nil {
 				return "", "", err
 			}
-			*notices = append(*notices, n)
-			if n, err = s.finish(ctx, tx, v, StatusVerified, ReasonNone, detail{call: cv}); err != nil {
+			if err := w.finish(ctx, v, StatusVerified, ReasonNone, detail{call: cv}); err != nil {
 				return "", "", err
 			}
-			*notices = append(*notices, n)
 		default:
 			// The caller waits on another number: tell the app (it may be a
 			// user who misdialled, or someone spoofing the caller ID).
 			if call.Outcome == CallNoMatch {
 				call.Outcome, call.AppID, call.VerificationID = CallWrongNumber, v.AppID, v.ID
 			}
-			if err := s.wrongNumber(ctx, tx, v, &CallView{From: from, To: to, ReceivedAt: now}, notices); err != nil {
+			if err := s.wrongNumber(ctx, w, v, &CallView{From: from, To: to, ReceivedAt: now}); err != nil {
 				return "", "", err
 			}
 		}
 	}
-	if err := tx.InsertCall(ctx, call); err != nil {
+	if err := w.InsertCall(ctx, call); err != nil {
 		return "", "", err
 	}
 	if call.Outcome == CallVerified {
@@ -612,13 +596,13 @@ func (s *Service) inboundTx(ctx context.Context, tx Tx, in carrier.InboundCall, 
 // caller may have been tricked into calling a number that forwards here
 // (the forwarding attack), so it verifies nothing. A verification the call
 // would have matched gets call.received with reason "diverted".
-func (s *Service) divertedTx(ctx context.Context, tx Tx, in carrier.InboundCall, from, to string, notices *[]Notice) error {
+func (s *Service) divertedTx(ctx context.Context, w *writer, in carrier.InboundCall, from, to string) error {
 	now := s.Now()
 	call := Call{
 		ID: NewID("call_"), Carrier: in.Carrier, CarrierCallID: in.CallID, From: from, To: to,
 		Outcome: CallDiverted, SIPStatus: s.rejectStatus, ReceivedAt: now,
 	}
-	cands, err := tx.PendingForCaller(ctx, from, ChannelMissedCall)
+	cands, err := w.PendingForCaller(ctx, from, ChannelMissedCall)
 	if err != nil {
 		return err
 	}
@@ -627,13 +611,11 @@ func (s *Service) divertedTx(ctx context.Context, tx Tx, in carrier.InboundCall,
 			continue
 		}
 		call.AppID, call.VerificationID = v.AppID, v.ID
-		n, err := s.record(ctx, tx, v, EventCallReceived, detail{call: &CallView{From: from, To: to, Matched: true, ReceivedAt: now, Reason: CallDiverted}})
-		if err != nil {
+		if _, err := w.record(ctx, v, EventCallReceived, detail{call: &CallView{From: from, To: to, Matched: true, ReceivedAt: now, Reason: CallDiverted}}); err != nil {
 			return err
 		}
-		*notices = append(*notices, n)
 	}
-	return tx.InsertCall(ctx, call)
+	return w.InsertCall(ctx, call)
 }
 
 // countCaller counts a call from caller ID from in the per-caller window
@@ -659,59 +641,51 @@ func (s *Service) countCaller(ctx context.Context, tx Tx, from string, now time.
 // misdial): it counts as an attempt, and the app's cap of them (one by
 // default) ends v failed with wrong_number. A call to another app's
 // number guesses nothing of v's and is only reported.
-func (s *Service) wrongNumber(ctx context.Context, tx Tx, v Verification, cv *CallView, notices *[]Notice) error {
-	n, err := s.record(ctx, tx, v, EventCallReceived, detail{call: cv})
-	if err != nil {
+func (s *Service) wrongNumber(ctx context.Context, w *writer, v Verification, cv *CallView) error {
+	if _, err := w.record(ctx, v, EventCallReceived, detail{call: cv}); err != nil {
 		return err
 	}
-	*notices = append(*notices, n)
-	pool, err := tx.Numbers(ctx, v.AppID)
+	pool, err := w.Numbers(ctx, v.AppID)
 	if err != nil {
 		return err
 	}
 	if !slices.ContainsFunc(pool, func(p Number) bool { return p.Number == cv.To }) {
 		return nil
 	}
-	app, err := tx.App(ctx, v.AppID)
+	app, err := w.App(ctx, v.AppID)
 	if err != nil {
 		return err
 	}
 	v.Attempts++
 	if v.Attempts >= wrongNumberCap(app.Settings) {
-		n, err := s.finish(ctx, tx, v, StatusFailed, ReasonWrongNumber, detail{call: cv})
-		if err != nil {
-			return err
-		}
-		*notices = append(*notices, n)
-		return nil
+		return w.finish(ctx, v, StatusFailed, ReasonWrongNumber, detail{call: cv})
 	}
 	v.UpdatedAt = s.Now()
-	return tx.UpdateVerification(ctx, v)
+	return w.UpdateVerification(ctx, v)
 }
 
 // ExpireDue ends up to limit pending verifications whose time has run out,
 // and returns how many it ended. Expiry lives in the database, so a restart
 // loses none; several nodes may sweep at once without ending one twice.
 func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
-	var notices []Notice
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		notices = notices[:0]
-		due, err := tx.DueForExpiry(ctx, s.Now(), limit)
+	var ended int
+	err := s.apply(ctx, func(w *writer) error {
+		due, err := w.DueForExpiry(ctx, s.Now(), limit)
 		if err != nil {
 			return err
 		}
 		for _, v := range due {
-			if err := s.stepOver(ctx, tx, v, StatusExpired, expiryReason(v), detail{}, &notices); err != nil {
+			if err := w.stepOver(ctx, v, StatusExpired, expiryReason(v), detail{}); err != nil {
 				return err
 			}
 		}
+		ended = len(w.notices) // one notice per verification that ended or moved on
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("expire verifications: %w", err)
 	}
-	s.publish(notices)
-	return len(notices), nil // one notice per verification that ended or moved on
+	return ended, nil
 }
 
 // NextExpiry is when the next pending verification runs out.
@@ -787,6 +761,6 @@ func (s *Service) RetryDelivery(ctx context.Context, t Tenant, id string) (Deliv
 	if err != nil {
 		return Delivery{}, err
 	}
-	s.publish([]Notice{{AppID: t.AppID, VerificationID: d.VerificationID, Deliveries: true}})
+	s.publish(Notice{AppID: t.AppID, VerificationID: d.VerificationID, Deliveries: true})
 	return d, nil
 }

@@ -7,11 +7,50 @@ import (
 	"fmt"
 )
 
-func (s *Service) publish(ns []Notice) {
-	if s.pub == nil {
-		return
+// The write path. Every change to a verification is one store transaction
+// that writes the new state, its event, the webhook delivery for the event
+// (the outbox row) and any outbound job together; the notices the
+// transaction collected are published after it commits (apply). Every
+// transition runs through the helpers below, on a writer.
+
+// writer is one store transaction of the write path: the transaction, and
+// the notices its transitions collected. Each record adds one notice;
+// apply publishes them once the transaction has committed.
+type writer struct {
+	Tx
+	s       *Service
+	notices []*Notice
+}
+
+// note adds a notice and returns it, so a later step in the same
+// transaction can mark it (a queued job, a queued hang-up).
+func (w *writer) note(n Notice) *Notice {
+	p := &n
+	w.notices = append(w.notices, p)
+	return p
+}
+
+// apply runs fn in one store transaction and, once it has committed,
+// publishes the notices fn's transitions collected. A transaction the
+// store runs again (a retried conflict) starts with no notices.
+func (s *Service) apply(ctx context.Context, fn func(w *writer) error) error {
+	var w *writer
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		w = &writer{Tx: tx, s: s}
+		return fn(w)
+	})
+	if err != nil {
+		return err
 	}
-	for _, n := range ns {
+	for _, n := range w.notices {
+		s.publish(*n)
+	}
+	return nil
+}
+
+// publish tells the publisher, if any, of one committed change.
+func (s *Service) publish(n Notice) {
+	if s.pub != nil {
 		s.pub.Publish(n)
 	}
 }
@@ -26,32 +65,34 @@ type detail struct {
 }
 
 // record stores an event about v and, for the types sent as webhooks,
-// queues its webhook in the same transaction.
-func (s *Service) record(ctx context.Context, tx Tx, v Verification, typ string, d detail) (Notice, error) {
+// queues its webhook (the outbox row) in the same transaction. It adds
+// the event's notice and returns it.
+func (w *writer) record(ctx context.Context, v Verification, typ string, d detail) (*Notice, error) {
+	s := w.s
 	now := s.Now()
 	data := EventData{View: s.ViewOf(v, false), Call: d.call, Outbound: d.out, Check: d.check, StepChange: d.step, Fraud: d.fraud}
 	body, err := json.Marshal(Envelope{Type: typ, Timestamp: now, Data: data})
 	if err != nil {
-		return Notice{}, fmt.Errorf("encode %s event: %w", typ, err)
+		return nil, fmt.Errorf("encode %s event: %w", typ, err)
 	}
 	e := Event{VerificationID: v.ID, AppID: v.AppID, Type: typ, Payload: body, CreatedAt: now}
-	if err := tx.InsertEvent(ctx, &e); err != nil {
-		return Notice{}, fmt.Errorf("record %s: %w", typ, err)
+	if err := w.InsertEvent(ctx, &e); err != nil {
+		return nil, fmt.Errorf("record %s: %w", typ, err)
 	}
 	n := Notice{AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ, Channel: v.Channel, StartedAt: v.CreatedAt, At: now}
 	if !WebhookEvent(typ) || v.CallbackURL == "" { // "": the app polls
-		return n, nil
+		return w.note(n), nil
 	}
 	dl := Delivery{
 		ID: NewID("msg_"), AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ,
 		URL: v.CallbackURL, Payload: body, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now,
 		Sandbox: v.Sandbox,
 	}
-	if err := tx.InsertDelivery(ctx, dl); err != nil {
-		return Notice{}, fmt.Errorf("queue %s webhook: %w", typ, err)
+	if err := w.InsertDelivery(ctx, dl); err != nil {
+		return nil, fmt.Errorf("queue %s webhook: %w", typ, err)
 	}
 	n.Deliveries = true
-	return n, nil
+	return w.note(n), nil
 }
 
 var terminalEvent = map[Status]string{
@@ -63,35 +104,35 @@ var terminalEvent = map[Status]string{
 
 // finish moves a pending verification to a terminal status and records it.
 // A verified one records the channel that verified it; every terminal
-// status burns the code.
-func (s *Service) finish(ctx context.Context, tx Tx, v Verification, st Status, reason Reason, d detail) (Notice, error) {
+// status burns the code. It adds one notice.
+func (w *writer) finish(ctx context.Context, v Verification, st Status, reason Reason, d detail) error {
 	if v.Status.Terminal() {
-		return Notice{}, Errorf(CodeNotPending, "verification %s is already %s", v.ID, v.Status)
+		return Errorf(CodeNotPending, "verification %s is already %s", v.ID, v.Status)
 	}
-	now := s.Now()
+	now := w.s.Now()
 	v.Status, v.Reason, v.UpdatedAt, v.CompletedAt, v.CodeHash = st, reason, now, now, ""
 	if st == StatusVerified {
 		v.VerifiedChannel = v.Channel
-		if err := s.countVerified(ctx, tx, v); err != nil {
-			return Notice{}, err
+		if err := w.s.countVerified(ctx, w, v); err != nil {
+			return err
 		}
 	}
-	if err := tx.UpdateVerification(ctx, v); err != nil {
-		return Notice{}, fmt.Errorf("update verification: %w", err)
+	if err := w.UpdateVerification(ctx, v); err != nil {
+		return fmt.Errorf("update verification: %w", err)
 	}
-	n, err := s.record(ctx, tx, v, terminalEvent[st], d)
+	n, err := w.record(ctx, v, terminalEvent[st], d)
 	if err != nil {
-		return n, err
+		return err
 	}
-	return n, s.endStepCalls(ctx, tx, v, &n)
+	return w.endStepCalls(ctx, v, n)
 }
 
 // queueJob inserts j, if any, and marks the notice so the runner wakes.
-func (s *Service) queueJob(ctx context.Context, tx Tx, j *Job, n *Notice) error {
+func (w *writer) queueJob(ctx context.Context, j *Job, n *Notice) error {
 	if j == nil {
 		return nil
 	}
-	if err := tx.InsertJob(ctx, *j); err != nil {
+	if err := w.InsertJob(ctx, *j); err != nil {
 		return fmt.Errorf("queue %s job: %w", j.Kind, err)
 	}
 	n.Jobs = true
@@ -101,49 +142,41 @@ func (s *Service) queueJob(ctx context.Context, tx Tx, j *Job, n *Notice) error 
 // stepOver ends the current step of v without success: the workflow moves
 // on to its next step, or, at the last, v ends with status and reason (and
 // d in its final event). It adds one notice.
-func (s *Service) stepOver(ctx context.Context, tx Tx, v Verification, st Status, reason Reason, d detail, notices *[]Notice) error {
+func (w *writer) stepOver(ctx context.Context, v Verification, st Status, reason Reason, d detail) error {
 	if v.Step+1 < len(v.Workflow) {
-		return s.advance(ctx, tx, v, string(reason), notices)
+		return w.advance(ctx, v, string(reason))
 	}
-	n, err := s.finish(ctx, tx, v, st, reason, d)
-	if err != nil {
-		return err
-	}
-	*notices = append(*notices, n)
-	return nil
+	return w.finish(ctx, v, st, reason, d)
 }
 
-// advance starts v's next step and records verification.step.
-func (s *Service) advance(ctx context.Context, tx Tx, v Verification, why string, notices *[]Notice) error {
-	app, err := tx.App(ctx, v.AppID)
+// advance starts v's next step and records verification.step. It adds
+// one notice.
+func (w *writer) advance(ctx context.Context, v Verification, why string) error {
+	app, err := w.App(ctx, v.AppID)
 	if err != nil {
 		return err
 	}
 	from, left := v.Channel, v
-	job, err := s.prepareStep(ctx, tx, app, &v, v.Step+1)
+	job, err := w.s.prepareStep(ctx, w, app, &v, v.Step+1)
 	var de *Error
 	if errors.As(err, &de) {
 		// The step cannot run (its pool emptied since the start): skip it.
-		return s.stepFailed(ctx, tx, v, ReasonCarrierError, nil, notices)
+		return w.stepFailed(ctx, v, ReasonCarrierError, nil)
 	}
 	if err != nil {
 		return err
 	}
-	if err := tx.UpdateVerification(ctx, v); err != nil {
+	if err := w.UpdateVerification(ctx, v); err != nil {
 		return fmt.Errorf("update verification: %w", err)
 	}
-	n, err := s.record(ctx, tx, v, EventStep, detail{step: &StepChange{FromChannel: from, Why: why}})
+	n, err := w.record(ctx, v, EventStep, detail{step: &StepChange{FromChannel: from, Why: why}})
 	if err != nil {
 		return err
 	}
-	if err := s.queueJob(ctx, tx, job, &n); err != nil {
+	if err := w.queueJob(ctx, job, n); err != nil {
 		return err
 	}
-	if err := s.endStepCalls(ctx, tx, left, &n); err != nil {
-		return err
-	}
-	*notices = append(*notices, n)
-	return nil
+	return w.endStepCalls(ctx, left, n)
 }
 
 // endStepCalls queues a hang-up for every call the current step of v has
@@ -152,13 +185,13 @@ func (s *Service) advance(ctx context.Context, tx Tx, v Verification, why string
 // a code that can no longer be checked. A call still being placed is
 // hung up when its job settles (settleJob); one not yet placed never will
 // be (runJob cancels it).
-func (s *Service) endStepCalls(ctx context.Context, tx Tx, v Verification, n *Notice) error {
+func (w *writer) endStepCalls(ctx context.Context, v Verification, n *Notice) error {
 	switch v.Channel {
 	case ChannelFlashCall, ChannelAnswerCall, ChannelVoiceOTP:
 	default:
 		return nil // the step placed no call (missed_call, sms_otp)
 	}
-	jobs, err := tx.Jobs(ctx, v.ID)
+	jobs, err := w.Jobs(ctx, v.ID)
 	if err != nil {
 		return err
 	}
@@ -166,14 +199,14 @@ func (s *Service) endStepCalls(ctx context.Context, tx Tx, v Verification, n *No
 		if j.Kind != JobCall || j.Step != v.Step || j.Status != JobSent || j.Carrier == "" {
 			continue
 		}
-		past, err := s.outboundHistory(ctx, tx, v.ID, j.ID)
+		past, err := w.s.outboundHistory(ctx, w, v.ID, j.ID)
 		if err != nil {
 			return err
 		}
 		if past.seen[EventCallEnded] {
 			continue
 		}
-		if err := s.queueHangUp(ctx, tx, j, n); err != nil {
+		if err := w.queueHangUp(ctx, j, n); err != nil {
 			return err
 		}
 	}
@@ -182,13 +215,13 @@ func (s *Service) endStepCalls(ctx context.Context, tx Tx, v Verification, n *No
 
 // queueHangUp queues the job that ends call j through the carrier that
 // placed it.
-func (s *Service) queueHangUp(ctx context.Context, tx Tx, j Job, n *Notice) error {
-	payload, err := s.seal(command{CallID: j.ID, Carrier: j.Carrier, Ref: j.CarrierRef})
+func (w *writer) queueHangUp(ctx context.Context, j Job, n *Notice) error {
+	payload, err := w.s.seal(command{CallID: j.ID, Carrier: j.Carrier, Ref: j.CarrierRef})
 	if err != nil {
 		return err
 	}
-	now := s.Now()
-	return s.queueJob(ctx, tx, &Job{
+	now := w.s.Now()
+	return w.queueJob(ctx, &Job{
 		ID: NewID("hu_"), AppID: j.AppID, VerificationID: j.VerificationID, Step: j.Step, Kind: JobHangUp,
 		Payload: payload, Status: JobPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
 	}, n)
@@ -196,6 +229,6 @@ func (s *Service) queueHangUp(ctx context.Context, tx Tx, j Job, n *Notice) erro
 
 // stepFailed ends the current step because a call or text failed: the
 // workflow moves on, or v fails with reason and the outbound detail.
-func (s *Service) stepFailed(ctx context.Context, tx Tx, v Verification, reason Reason, out *OutboundView, notices *[]Notice) error {
-	return s.stepOver(ctx, tx, v, StatusFailed, reason, detail{out: out}, notices)
+func (w *writer) stepFailed(ctx context.Context, v Verification, reason Reason, out *OutboundView) error {
+	return w.stepOver(ctx, v, StatusFailed, reason, detail{out: out})
 }
