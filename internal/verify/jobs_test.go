@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
 	"github.com/ringgate/ringgate/internal/verify"
 )
@@ -66,7 +67,11 @@ func setupOutbound(t *testing.T, out verify.Outbound) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cr, err := svc.CreateApp(t.Context(), verify.NewApp{ID: "app_t", Name: "Shop", DefaultCallbackURL: "https://example.com/hook"})
+	op, err := operator.New(operator.Config{Store: st, Verify: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := op.CreateApp(t.Context(), verify.NewApp{ID: "app_t", Name: "Shop", DefaultCallbackURL: "https://example.com/hook"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +79,7 @@ func setupOutbound(t *testing.T, out verify.Outbound) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{svc: svc, store: st, clock: clk, caller: caller}
+	return fixture{svc: svc, op: op, store: st, clock: clk, caller: caller}
 }
 
 func (f fixture) startSMS(t *testing.T, phone string, workflow ...verify.StepRequest) verify.Verification {

@@ -3,8 +3,6 @@ package verify
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"sync"
 	"time"
 )
@@ -100,10 +98,10 @@ func WithActor(ctx context.Context, actor string) context.Context {
 	return context.WithValue(ctx, actorKey{}, actor)
 }
 
-// hasActor reports whether ctx names who acts: actions that are audited
+// HasActor reports whether ctx names who acts: actions that are audited
 // only when someone (a key, the console) asked for them, not when ringgate
 // does them itself (dev mode seeding its demo pool, the CLI at setup).
-func hasActor(ctx context.Context) bool {
+func HasActor(ctx context.Context) bool {
 	a, ok := ctx.Value(actorKey{}).(string)
 	return ok && a != ""
 }
@@ -123,171 +121,11 @@ const ConsoleActor = "console"
 // KeyActor is how a key is named as an actor.
 func KeyActor(k APIKey) string { return "key:" + k.ID }
 
-// audit records an admin action in tx, so it commits with the action.
-func (s *Service) audit(ctx context.Context, tx Tx, t Tenant, action, target string, detail any) error {
-	raw := json.RawMessage(`{}`)
-	if detail != nil {
-		b, err := json.Marshal(detail)
-		if err != nil {
-			return fmt.Errorf("audit %s: %w", action, err)
-		}
-		raw = b
-	}
-	e := AuditEntry{ID: NewID("aud_"), AppID: t.AppID, At: s.Now(), Actor: ActorOf(ctx), Action: action, Target: target, Detail: raw, Sandbox: t.Sandbox}
-	if err := tx.InsertAudit(ctx, e); err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	return nil
-}
-
-// Audit returns a page of the app's audit log, newest first, and the next
-// page's cursor ("" at the end).
-func (s *Service) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, string, error) {
-	if f.Tenant.AppID == "" {
-		return nil, "", errors.New("audit: no app")
-	}
-	f.Limit = clampPage(f.Limit) + 1
-	es, err := s.store.AuditEntries(ctx, f)
-	if err != nil || len(es) < f.Limit {
-		return es, "", err
-	}
-	es = es[:f.Limit-1]
-	return es, es[len(es)-1].ID, nil
-}
-
 // NewKeyRequest is a key to create.
 type NewKeyRequest struct {
 	Scope     Scope      `json:"scope"`
 	Kind      KeyKind    `json:"kind,omitempty"`       // live unless test
 	ExpiresAt *time.Time `json:"expires_at,omitempty"` // nil: never
-}
-
-// CreateKey makes a new key for the tenant's app and returns it with its
-// secret, which is never readable again. A sandbox tenant (a test key) may
-// make only test keys.
-func (s *Service) CreateKey(ctx context.Context, t Tenant, r NewKeyRequest) (APIKey, string, error) {
-	appID := t.AppID
-	if !r.Scope.Valid() {
-		return APIKey{}, "", FieldErrorf(CodeInvalid, "scope", "scope must be %q or %q", ScopeVerify, ScopeAdmin)
-	}
-	switch r.Kind {
-	case "":
-		r.Kind = KeyLive
-	case KeyLive, KeyTest:
-	default:
-		return APIKey{}, "", FieldErrorf(CodeInvalid, "kind", "kind must be %q or %q", KeyLive, KeyTest)
-	}
-	if r.Kind == KeyLive {
-		if err := t.forbidSandbox(`creating a live key (kind "live", the default)`); err != nil {
-			return APIKey{}, "", err
-		}
-	}
-	now := s.Now()
-	k := APIKey{ID: NewID("key_"), AppID: appID, Kind: r.Kind, Scope: r.Scope, CreatedAt: now}
-	if r.ExpiresAt != nil {
-		exp := r.ExpiresAt.UTC().Truncate(time.Millisecond)
-		if exp.Before(now.Add(MinKeyLife)) {
-			return APIKey{}, "", FieldErrorf(CodeInvalid, "expires_at", "expires_at must be at least %v in the future", MinKeyLife)
-		}
-		k.ExpiresAt = exp
-	}
-	secret := NewAPIKey(r.Kind)
-	k.Hash, k.Prefix = HashAPIKey(secret), KeyPrefixOf(secret)
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		have, err := tx.APIKeys(ctx, appID)
-		if err != nil {
-			return err
-		}
-		active := 0
-		for _, h := range have {
-			if h.Active(now) {
-				active++
-			}
-		}
-		if active >= MaxKeysPerApp {
-			return Errorf(CodeConflict, "the app has %d active keys, the most it may have; revoke one first", active)
-		}
-		if err := tx.InsertAPIKey(ctx, k); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, t, AuditKeyCreated, k.ID, map[string]any{
-			"prefix": k.Prefix, "scope": k.Scope, "kind": k.Kind, "expires_at": optTime(k.ExpiresAt),
-		})
-	})
-	if err != nil {
-		return APIKey{}, "", err
-	}
-	return k, secret, nil
-}
-
-func optTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-// Keys lists the keys the tenant may manage, revoked and expired ones
-// included: a live key sees all of the app's (it makes its test keys), a
-// test key only test keys.
-func (s *Service) Keys(ctx context.Context, t Tenant) ([]APIKey, error) {
-	ks, err := s.store.APIKeys(ctx, t.AppID)
-	if err != nil {
-		return nil, err
-	}
-	out := ks[:0]
-	for _, k := range ks {
-		if t.mayManage(k) {
-			out = append(out, k)
-		}
-	}
-	return out, nil
-}
-
-// RevokeKey revokes one of the app's keys. An app always keeps at least
-// one active admin key, so that it cannot lock itself out: revoking the
-// last one is refused with CodeConflict. A caller may revoke the very key
-// it authenticated with (the last step of a rotation) when another active
-// admin key exists.
-// A test key reaches only test keys: a live key's id is not found.
-func (s *Service) RevokeKey(ctx context.Context, t Tenant, id string) (APIKey, error) {
-	appID := t.AppID
-	now := s.Now()
-	var out APIKey
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		have, err := tx.APIKeys(ctx, appID)
-		if err != nil {
-			return err
-		}
-		found, otherAdmins := false, 0
-		for _, k := range have {
-			if k.ID == id {
-				if !k.RevokedAt.IsZero() || !t.mayManage(k) {
-					return Errorf(CodeNotFound, "no active API key %q", id)
-				}
-				found, out = true, k
-				continue
-			}
-			if k.Active(now) && k.EffectiveScope() == ScopeAdmin {
-				otherAdmins++
-			}
-		}
-		if !found {
-			return Errorf(CodeNotFound, "no active API key %q", id)
-		}
-		if out.Active(now) && out.EffectiveScope() == ScopeAdmin && otherAdmins == 0 {
-			return Errorf(CodeConflict, "%s… is the app's last active admin key; create another admin key before revoking it", out.Prefix)
-		}
-		if err := tx.RevokeAPIKey(ctx, appID, id, now); err != nil {
-			return err
-		}
-		out.RevokedAt = now
-		return s.audit(ctx, tx, t, AuditKeyRevoked, id, map[string]any{"prefix": out.Prefix, "scope": out.EffectiveScope()})
-	})
-	if errors.Is(err, ErrNotFound) {
-		return APIKey{}, Errorf(CodeNotFound, "no active API key %q", id)
-	}
-	return out, err
 }
 
 // keyTouches remembers, per process, when each key's LastUsedAt was last

@@ -24,7 +24,7 @@ func TestKeyExpiryEnforcedAtAuth(t *testing.T) {
 	t.Parallel()
 	f := setupOutbound(t, nil)
 	exp := f.clock.now().Add(2 * time.Minute)
-	k, secret, err := f.svc.CreateKey(t.Context(), verify.LiveTenant("app_t"), verify.NewKeyRequest{Scope: verify.ScopeVerify, ExpiresAt: &exp})
+	k, secret, err := f.op.CreateKey(t.Context(), verify.LiveTenant("app_t"), verify.NewKeyRequest{Scope: verify.ScopeVerify, ExpiresAt: &exp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestKeyExpiryEnforcedAtAuth(t *testing.T) {
 	}
 	// An expiry less than a minute away is refused at creation.
 	soon := f.clock.now().Add(30 * time.Second)
-	_, _, err = f.svc.CreateKey(t.Context(), verify.LiveTenant("app_t"), verify.NewKeyRequest{Scope: verify.ScopeAdmin, ExpiresAt: &soon})
+	_, _, err = f.op.CreateKey(t.Context(), verify.LiveTenant("app_t"), verify.NewKeyRequest{Scope: verify.ScopeAdmin, ExpiresAt: &soon})
 	wantCode(t, err, verify.CodeInvalid, "expiry 30s away")
 }
 
@@ -58,12 +58,12 @@ func TestKeyExpiryEnforcedAtAuth(t *testing.T) {
 func TestKeyUseWrittenAtMostOnceAMinute(t *testing.T) {
 	t.Parallel()
 	f := setupOutbound(t, nil)
-	_, secret, err := f.svc.CreateKey(t.Context(), verify.LiveTenant("app_t"), verify.NewKeyRequest{Scope: verify.ScopeAdmin})
+	_, secret, err := f.op.CreateKey(t.Context(), verify.LiveTenant("app_t"), verify.NewKeyRequest{Scope: verify.ScopeAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
 	lastUsed := func() time.Time {
-		ks, err := f.svc.Keys(t.Context(), verify.LiveTenant("app_t"))
+		ks, err := f.op.Keys(t.Context(), verify.LiveTenant("app_t"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,29 +100,29 @@ func TestRevokeKeepsOneAdminAndAudits(t *testing.T) {
 	t.Parallel()
 	f := setupOutbound(t, nil)
 	ctx := verify.WithActor(t.Context(), verify.KeyActor(f.caller.Key))
-	_, err := f.svc.RevokeKey(ctx, verify.LiveTenant("app_t"), f.caller.Key.ID)
+	_, err := f.op.RevokeKey(ctx, verify.LiveTenant("app_t"), f.caller.Key.ID)
 	wantCode(t, err, verify.CodeConflict, "revoking the last admin key")
-	vk, _, err := f.svc.CreateKey(ctx, verify.LiveTenant("app_t"), verify.NewKeyRequest{Scope: verify.ScopeVerify})
+	vk, _, err := f.op.CreateKey(ctx, verify.LiveTenant("app_t"), verify.NewKeyRequest{Scope: verify.ScopeVerify})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.RevokeKey(ctx, verify.LiveTenant("app_t"), f.caller.Key.ID)
+	_, err = f.op.RevokeKey(ctx, verify.LiveTenant("app_t"), f.caller.Key.ID)
 	wantCode(t, err, verify.CodeConflict, "a verify key is not an admin key")
-	ak, _, err := f.svc.CreateKey(ctx, verify.LiveTenant("app_t"), verify.NewKeyRequest{Scope: verify.ScopeAdmin})
+	ak, _, err := f.op.CreateKey(ctx, verify.LiveTenant("app_t"), verify.NewKeyRequest{Scope: verify.ScopeAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.RevokeKey(ctx, verify.LiveTenant("app_t"), f.caller.Key.ID); err != nil {
+	if _, err := f.op.RevokeKey(ctx, verify.LiveTenant("app_t"), f.caller.Key.ID); err != nil {
 		t.Fatalf("revoking the own key with another admin key: %v", err)
 	}
-	_, err = f.svc.RevokeKey(ctx, verify.LiveTenant("app_t"), f.caller.Key.ID)
+	_, err = f.op.RevokeKey(ctx, verify.LiveTenant("app_t"), f.caller.Key.ID)
 	wantCode(t, err, verify.CodeNotFound, "revoking twice")
-	_, err = f.svc.RevokeKey(ctx, verify.LiveTenant("app_other"), vk.ID)
+	_, err = f.op.RevokeKey(ctx, verify.LiveTenant("app_other"), vk.ID)
 	wantCode(t, err, verify.CodeNotFound, "revoking through another app")
-	_, err = f.svc.RevokeKey(ctx, verify.LiveTenant("app_t"), ak.ID)
+	_, err = f.op.RevokeKey(ctx, verify.LiveTenant("app_t"), ak.ID)
 	wantCode(t, err, verify.CodeConflict, "revoking the new last admin key")
 
-	es, next, err := f.svc.Audit(t.Context(), verify.AuditFilter{Tenant: verify.LiveTenant("app_t")})
+	es, next, err := f.op.Audit(t.Context(), verify.AuditFilter{Tenant: verify.LiveTenant("app_t")})
 	if err != nil || next != "" {
 		t.Fatalf("audit: %v, next %q", err, next)
 	}
@@ -189,17 +189,17 @@ func TestEnsureAppKeepsRevocation(t *testing.T) {
 	f := setupOutbound(t, nil)
 	pinned := verify.NewAPIKey(verify.KeyLive)
 	app := verify.NewApp{ID: "app_t", Name: "Shop", DefaultCallbackURL: "https://example.com/hook", APIKeys: []string{pinned}}
-	if _, err := f.svc.EnsureApp(t.Context(), app); err != nil {
+	if _, err := f.op.EnsureApp(t.Context(), app); err != nil {
 		t.Fatal(err)
 	}
 	c, err := f.svc.Authenticate(t.Context(), pinned)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.RevokeKey(t.Context(), verify.LiveTenant("app_t"), c.Key.ID); err != nil {
+	if _, err := f.op.RevokeKey(t.Context(), verify.LiveTenant("app_t"), c.Key.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.EnsureApp(t.Context(), app); err != nil {
+	if _, err := f.op.EnsureApp(t.Context(), app); err != nil {
 		t.Fatalf("EnsureApp after revoking its key: %v", err)
 	}
 	_, err = f.svc.Authenticate(t.Context(), pinned)
@@ -212,15 +212,15 @@ func TestPoolChangesAudited(t *testing.T) {
 	t.Parallel()
 	f := setupOutbound(t, nil)
 	ctx := verify.WithActor(t.Context(), verify.ConsoleActor)
-	if _, err := f.svc.AddNumber(ctx, "app_t", "+12025550177", "US"); err != nil {
+	if _, err := f.op.AddNumber(ctx, "app_t", "+12025550177", "US"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.svc.AddNumber(ctx, "app_t", "+12025550177", "US")
+	_, err := f.op.AddNumber(ctx, "app_t", "+12025550177", "US")
 	wantCode(t, err, verify.CodeConflict, "adding a number twice")
-	if err := f.svc.RemoveNumber(ctx, "app_t", "+12025550177"); err != nil {
+	if err := f.op.RemoveNumber(ctx, "app_t", "+12025550177"); err != nil {
 		t.Fatal(err)
 	}
-	es, _, err := f.svc.Audit(t.Context(), verify.AuditFilter{Tenant: verify.LiveTenant("app_t")})
+	es, _, err := f.op.Audit(t.Context(), verify.AuditFilter{Tenant: verify.LiveTenant("app_t")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,9 @@
 package verify
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/ringgate/ringgate/internal/phone"
 )
 
 // The operator lifecycle of an app after creation (issue 19): changing its
@@ -30,76 +25,8 @@ type AppPatch struct {
 	DefaultCallbackURL *string `json:"default_callback_url,omitempty"`
 }
 
-// UpdateApp applies p, audited.
-func (s *Service) UpdateApp(ctx context.Context, t Tenant, p AppPatch) (App, error) {
-	return s.PatchApp(ctx, t, &p, nil)
-}
-
-// PatchApp changes an app's name or callback (ap) and its settings (sp)
-// in one transaction, audited: a bad field in either leaves the app as it
-// was. A nil patch leaves that part alone. An app's settings and callback
-// are what its live traffic uses, so a sandbox tenant (a test key) may
-// change neither.
-func (s *Service) PatchApp(ctx context.Context, t Tenant, ap *AppPatch, sp *SettingsPatch) (App, error) {
-	if err := t.forbidSandbox("PATCH /v1/app"); err != nil {
-		return App{}, err
-	}
-	if ap != nil {
-		if err := s.checkAppPatch(*ap); err != nil {
-			return App{}, err
-		}
-	}
-	appID := t.AppID
-	var app App
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		var err error
-		if app, err = tx.App(ctx, appID); err != nil {
-			return err
-		}
-		if sp != nil {
-			if err := s.applySettings(&app, *sp); err != nil {
-				return err
-			}
-		}
-		var fields []string
-		if ap != nil {
-			fields = ap.apply(&app)
-		}
-		if err := tx.UpdateApp(ctx, app); err != nil {
-			return err
-		}
-		if sp != nil {
-			if err := s.audit(ctx, tx, t, AuditSettingsUpdated, appID, map[string]any{"fields": sp.fields()}); err != nil {
-				return err
-			}
-		}
-		if ap != nil {
-			return s.audit(ctx, tx, t, AuditAppUpdated, appID, map[string]any{"fields": fields})
-		}
-		return nil
-	})
-	if errors.Is(err, ErrNotFound) {
-		return App{}, Errorf(CodeNotFound, "no app %q", appID)
-	}
-	return app, err
-}
-
-// checkAppPatch validates a name and callback change before anything is
-// written.
-func (s *Service) checkAppPatch(p AppPatch) error {
-	if p.Name != nil && strings.TrimSpace(*p.Name) == "" {
-		return FieldErrorf(CodeInvalid, "name", "an app's name cannot be empty")
-	}
-	if p.DefaultCallbackURL != nil && *p.DefaultCallbackURL != "" {
-		if err := s.checkURL(*p.DefaultCallbackURL); err != nil {
-			return FieldErrorf(CodeInvalid, "default_callback_url", "callback URL %v", err)
-		}
-	}
-	return nil
-}
-
-// apply sets p's fields on app and names them, for the audit log.
-func (p AppPatch) apply(app *App) []string {
+// Apply sets p's fields on app and names them, for the audit log.
+func (p AppPatch) Apply(app *App) []string {
 	fields := []string{}
 	if p.Name != nil {
 		app.Name = strings.TrimSpace(*p.Name)
@@ -121,55 +48,6 @@ const MaxSecretOverlap = 30 * 24 * time.Hour
 type Rotation struct {
 	Secret        string
 	PreviousUntil time.Time // zero without an overlap
-}
-
-// RotateWebhookSecret gives the app a new webhook secret. During overlap
-// the secrets it had keep signing too: every delivery carries one
-// signature per secret (Standard Webhooks' space-separated
-// webhook-signature), so receivers can switch at their own pace.
-//
-// The app's stored WebhookSecret then holds the current secret first and
-// the overlapping ones after it, each as "whsec_…;until=<unix ms>"
-// (ParseWebhookSecrets reads it back; internal/webhook signs with each).
-func (s *Service) RotateWebhookSecret(ctx context.Context, t Tenant, overlap time.Duration) (Rotation, error) {
-	if err := t.forbidSandbox("rotating the webhook secret"); err != nil {
-		return Rotation{}, err
-	}
-	appID := t.AppID
-	if overlap < 0 || overlap > MaxSecretOverlap {
-		return Rotation{}, FieldErrorf(CodeInvalid, "overlap", "the overlap must be between 0 and %s", MaxSecretOverlap)
-	}
-	now := s.Now()
-	r := Rotation{Secret: NewWebhookSecret()}
-	if overlap > 0 {
-		r.PreviousUntil = now.Add(overlap)
-	}
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		app, err := tx.App(ctx, appID)
-		if err != nil {
-			return err
-		}
-		keep := []string{r.Secret}
-		if overlap > 0 {
-			for _, old := range ParseWebhookSecrets(app.WebhookSecret, now) {
-				until := r.PreviousUntil
-				if !old.Until.IsZero() && old.Until.Before(until) {
-					until = old.Until // an older overlap does not get longer
-				}
-				keep = append(keep, old.Secret+";until="+strconv.FormatInt(until.UnixMilli(), 10))
-			}
-		}
-		app.WebhookSecret = strings.Join(keep, " ")
-		if err := tx.UpdateApp(ctx, app); err != nil {
-			return err
-		}
-		detail := map[string]any{"overlap_seconds": int64(overlap / time.Second)}
-		return s.audit(ctx, tx, t, AuditSecretRotated, appID, detail)
-	})
-	if errors.Is(err, ErrNotFound) {
-		return Rotation{}, Errorf(CodeNotFound, "no app %q", appID)
-	}
-	return r, err
 }
 
 // SigningSecret is one of an app's webhook secrets; Until is zero for the
@@ -214,66 +92,12 @@ type Purged struct {
 // Total is the number of rows deleted.
 func (p Purged) Total() int { return p.Verifications + p.Events + p.Jobs + p.Deliveries + p.Calls }
 
-func (p *Purged) add(q Purged) {
+func (p *Purged) Add(q Purged) {
 	p.Verifications += q.Verifications
 	p.Events += q.Events
 	p.Jobs += q.Jobs
 	p.Deliveries += q.Deliveries
 	p.Calls += q.Calls
-}
-
-// PurgeEnded deletes, in batches of batch, the verifications of every app
-// that ended before now-retain, with their events, jobs, webhook
-// deliveries and calls, and calls no verification claimed that old.
-// Nothing in flight is touched: a pending verification, a job pending or
-// running, a webhook delivery still pending keeps its verification (and
-// so all its rows) until it settles. Safe on several nodes at once.
-func (s *Service) PurgeEnded(ctx context.Context, retain time.Duration, batch int) (Purged, error) {
-	var total Purged
-	if retain <= 0 || batch <= 0 {
-		return total, nil
-	}
-	before := s.Now().Add(-retain)
-	for ctx.Err() == nil {
-		var p Purged
-		err := s.store.Tx(ctx, func(tx Tx) error {
-			var err error
-			p, err = tx.PurgeEnded(ctx, before, batch)
-			return err
-		})
-		if err != nil {
-			return total, err
-		}
-		total.add(p)
-		if p.Verifications < batch && p.Calls < batch && p.Deliveries < batch {
-			break
-		}
-	}
-	return total, ctx.Err()
-}
-
-// ErasePhone deletes everything the app holds about one phone number:
-// its verifications (pending ones too: they end unreported), their events,
-// outbound jobs, webhook deliveries, and the calls. The erasure is
-// audited, naming the number only masked.
-func (s *Service) ErasePhone(ctx context.Context, t Tenant, number string) (Purged, error) {
-	if err := t.forbidSandbox("erasing a phone number's data"); err != nil {
-		return Purged{}, err
-	}
-	appID := t.AppID
-	n, err := phone.ParseE164(number)
-	if err != nil {
-		return Purged{}, &Error{Code: CodeInvalidPhone, Field: "phone", Message: err.Error(), Err: err}
-	}
-	var p Purged
-	err = s.store.Tx(ctx, func(tx Tx) error {
-		var err error
-		if p, err = tx.ErasePhone(ctx, appID, n.E164); err != nil {
-			return fmt.Errorf("erase phone: %w", err)
-		}
-		return s.audit(ctx, tx, t, AuditPhoneErased, phone.Mask(n.E164), p)
-	})
-	return p, err
 }
 
 // NeedsCallback reports whether a workflow must have a callback URL. A

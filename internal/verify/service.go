@@ -399,7 +399,7 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Verification, strin
 		}
 		f.Phone = n.E164
 	}
-	f.Limit = clampPage(f.Limit)
+	f.Limit = ClampPage(f.Limit)
 	f.Limit++ // one more tells whether there is a next page
 	vs, err := s.store.Verifications(ctx, f)
 	if err != nil {
@@ -412,7 +412,9 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Verification, strin
 	return vs, vs[len(vs)-1].ID, nil
 }
 
-func clampPage(n int) int {
+// ClampPage is the page size a list returns for a requested limit n: n,
+// or MaxPage when n is not positive or above it.
+func ClampPage(n int) int {
 	if n <= 0 || n > MaxPage {
 		return MaxPage
 	}
@@ -447,7 +449,7 @@ func (s *Service) Cancel(ctx context.Context, t Tenant, id string) (Verification
 // pending verification, so a spoofed caller ID alone is not enough. Every
 // call is refused before answer and recorded, matched or not.
 func (s *Service) InboundCall(ctx context.Context, in carrier.InboundCall) (carrier.Disposition, error) {
-	from, to := normalise(in.From, in.Country), normalise(in.To, in.Country)
+	from, to := Normalise(in.From, in.Country), Normalise(in.To, in.Country)
 	disp := carrier.Disposition{Action: carrier.Reject, SIPStatus: s.rejectStatus}
 	for range 2 {
 		var outcome string
@@ -475,7 +477,9 @@ func (s *Service) InboundCall(ctx context.Context, in carrier.InboundCall) (carr
 	return carrier.Disposition{}, errors.New("inbound call: conflicting retransmissions")
 }
 
-func normalise(raw, country string) string {
+// Normalise returns a number in E.164 when it parses (in country, when it
+// is not in international form), else as given.
+func Normalise(raw, country string) string {
 	key := country + "|" + raw
 	if e, ok := normalised.get(key); ok {
 		return e
@@ -720,47 +724,4 @@ func (s *Service) ClientView(ctx context.Context, id, token string) (Verificatio
 // Events returns the verification's events after afterID.
 func (s *Service) Events(ctx context.Context, id string, afterID int64) ([]Event, error) {
 	return s.store.Events(ctx, id, afterID, 1000)
-}
-
-// Deliveries lists the app's webhook deliveries, newest first, and the next
-// page's cursor.
-func (s *Service) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, string, error) {
-	switch f.Status {
-	case "", DeliveryPending, DeliveryDelivered, DeliveryFailed:
-	default:
-		return nil, "", FieldErrorf(CodeInvalid, "status", "unknown delivery status %q (want pending, delivered or failed)", f.Status)
-	}
-	f.Limit = clampPage(f.Limit) + 1
-	ds, err := s.store.Deliveries(ctx, f)
-	if err != nil || len(ds) < f.Limit {
-		return ds, "", err
-	}
-	ds = ds[:f.Limit-1]
-	return ds, ds[len(ds)-1].ID, nil
-}
-
-// RetryDelivery makes one of the tenant's webhook deliveries due now.
-func (s *Service) RetryDelivery(ctx context.Context, t Tenant, id string) (Delivery, error) {
-	var d Delivery
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		if _, err := tx.Delivery(ctx, t, id); err != nil {
-			return err
-		}
-		if err := tx.RequeueDelivery(ctx, t, id, s.Now()); err != nil {
-			return err
-		}
-		var err error
-		if d, err = tx.Delivery(ctx, t, id); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, t, AuditDeliveryRetried, id, map[string]any{"verification_id": d.VerificationID, "type": d.Type})
-	})
-	if errors.Is(err, ErrNotFound) {
-		return Delivery{}, Errorf(CodeNotFound, "no webhook delivery %q", id)
-	}
-	if err != nil {
-		return Delivery{}, err
-	}
-	s.publish(Notice{AppID: t.AppID, VerificationID: d.VerificationID, Deliveries: true})
-	return d, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -25,6 +26,7 @@ var _ = (*clock).set
 
 type fixture struct {
 	svc    *verify.Service
+	op     *operator.Service
 	store  verify.Store
 	clock  *clock
 	caller verify.Caller
@@ -33,7 +35,7 @@ type fixture struct {
 func setup(t *testing.T) fixture {
 	t.Helper()
 	f := setupOutbound(t, nil)
-	if _, err := f.svc.AddNumber(t.Context(), "app_t", "+12025550100", verify.AnyCountry); err != nil {
+	if _, err := f.op.AddNumber(t.Context(), "app_t", "+12025550100", verify.AnyCountry); err != nil {
 		t.Fatal(err)
 	}
 	return f

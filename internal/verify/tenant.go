@@ -24,13 +24,13 @@ func TenantOf(v Verification) Tenant { return Tenant{AppID: v.AppID, Sandbox: v.
 // Owns reports whether v is the tenant's.
 func (t Tenant) Owns(v Verification) bool { return v.AppID == t.AppID && v.Sandbox == t.Sandbox }
 
-// mayManage reports whether the tenant's admin key may list and revoke k:
+// MayManage reports whether the tenant's admin key may list and revoke k:
 // a live key any of the app's keys, a test key only test keys.
-func (t Tenant) mayManage(k APIKey) bool { return !t.Sandbox || k.Kind == KeyTest }
+func (t Tenant) MayManage(k APIKey) bool { return !t.Sandbox || k.Kind == KeyTest }
 
-// forbidSandbox refuses a change to what live traffic uses (the app's one
+// ForbidSandbox refuses a change to what live traffic uses (the app's one
 // settings object, live keys, fraud blocks) when the caller is a test key.
-func (t Tenant) forbidSandbox(what string) error {
+func (t Tenant) ForbidSandbox(what string) error {
 	if t.Sandbox {
 		return Errorf(CodeForbidden, "a test key (rg_test_…) only reaches the sandbox; %s changes what live traffic uses, so it needs a live key", what)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
 	"github.com/ringgate/ringgate/internal/verify"
 )
@@ -31,12 +32,16 @@ func newFuzzFixture(f *testing.F) fuzzFixture {
 	if err != nil {
 		f.Fatal(err)
 	}
-	ctx := context.Background()
-	cr, err := svc.CreateApp(ctx, verify.NewApp{ID: "app_f", DefaultCallbackURL: "https://example.com/h"})
+	op, err := operator.New(operator.Config{Store: st, Verify: svc})
 	if err != nil {
 		f.Fatal(err)
 	}
-	if _, err := svc.AddNumber(ctx, "app_f", "+12025550100", verify.AnyCountry); err != nil {
+	ctx := context.Background()
+	cr, err := op.CreateApp(ctx, verify.NewApp{ID: "app_f", DefaultCallbackURL: "https://example.com/h"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := op.AddNumber(ctx, "app_f", "+12025550100", verify.AnyCountry); err != nil {
 		f.Fatal(err)
 	}
 	c, err := svc.Authenticate(ctx, cr.APIKeys[0])

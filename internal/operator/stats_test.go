@@ -1,9 +1,10 @@
-package verify_test
+package operator_test
 
 import (
 	"testing"
 	"time"
 
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -30,7 +31,7 @@ func TestAggregate(t *testing.T) {
 		row(verify.ChannelSMSOTP, verify.StatusVerified, -time.Minute, time.Second), // before the window
 	}
 	price := map[verify.Channel]float64{verify.ChannelMissedCall: 0.001, verify.ChannelSMSOTP: 0.05}
-	st := verify.Aggregate(rows, verify.StatsQuery{
+	st := operator.Aggregate(rows, operator.StatsQuery{
 		Since: t0, Until: t0.Add(2 * time.Hour), Bucket: time.Hour,
 		Price: func(ch verify.Channel, _ string) float64 { return price[ch] },
 	})

@@ -1,0 +1,142 @@
+package operator
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// StatsQuery selects what the console charts.
+type StatsQuery struct {
+	Since  time.Time
+	Until  time.Time     // zero: now
+	Bucket time.Duration // width of one point of the time series
+	// Price is what one attempt on a channel costs in a country.
+	Price func(channel verify.Channel, country string) float64
+}
+
+// ChannelStats sums up one channel over the whole window.
+type ChannelStats struct {
+	Channel  verify.Channel `json:"channel"`
+	Started  int            `json:"started"`
+	Verified int            `json:"verified"`
+	Pending  int            `json:"pending"`
+	// Conversion is Verified / ended (pending ones are not counted yet).
+	Conversion float64 `json:"conversion"`
+	// MedianSeconds is the median time from start to verified.
+	MedianSeconds float64 `json:"median_seconds"`
+	// Cost is what the window's attempts cost; CostPerVerified divides it
+	// by the users verified (0 when none was).
+	Cost            float64 `json:"cost"`
+	CostPerVerified float64 `json:"cost_per_verified"`
+}
+
+// Point is one bucket of the time series.
+type Point struct {
+	At        time.Time              `json:"at"`
+	Started   map[verify.Channel]int `json:"started"`
+	Verified  map[verify.Channel]int `json:"verified"`
+	Completed int                    `json:"-"`
+}
+
+// Stats is what the console draws.
+type Stats struct {
+	Since    time.Time      `json:"since"`
+	Until    time.Time      `json:"until"`
+	BucketS  int            `json:"bucket_s"`
+	Channels []ChannelStats `json:"channels"`
+	Series   []Point        `json:"series"`
+	// Truncated is true when the window held more than MaxStatRows.
+	Truncated bool `json:"truncated"`
+}
+
+// Stats computes the console's figures over a window.
+func (s *Service) Stats(ctx context.Context, q StatsQuery) (Stats, error) {
+	if q.Until.IsZero() {
+		q.Until = s.Now()
+	}
+	if !q.Since.Before(q.Until) {
+		return Stats{}, verify.FieldErrorf(verify.CodeInvalid, "since", "since must be before until")
+	}
+	if q.Bucket <= 0 {
+		return Stats{}, verify.FieldErrorf(verify.CodeInvalid, "bucket", "bucket must be positive")
+	}
+	if q.Until.Sub(q.Since)/q.Bucket > 1000 {
+		return Stats{}, verify.FieldErrorf(verify.CodeInvalid, "bucket", "at most 1000 points: widen the bucket or narrow the window")
+	}
+	rows, err := s.store.VerificationStats(ctx, q.Since, verify.MaxStatRows+1)
+	if err != nil {
+		return Stats{}, err
+	}
+	st := Aggregate(rows, q)
+	if len(rows) > verify.MaxStatRows {
+		st.Truncated = true
+	}
+	return st, nil
+}
+
+// Aggregate turns rows into Stats. It is pure, for tests.
+func Aggregate(rows []verify.StatRow, q StatsQuery) Stats {
+	out := Stats{Since: q.Since.UTC(), Until: q.Until.UTC(), BucketS: int(q.Bucket / time.Second)}
+	n := int((q.Until.Sub(q.Since) + q.Bucket - 1) / q.Bucket)
+	out.Series = make([]Point, n)
+	for i := range out.Series {
+		out.Series[i] = Point{At: q.Since.Add(time.Duration(i) * q.Bucket).UTC(), Started: map[verify.Channel]int{}, Verified: map[verify.Channel]int{}}
+	}
+	per := map[verify.Channel]*ChannelStats{}
+	took := map[verify.Channel][]float64{}
+	ended := map[verify.Channel]int{}
+	for _, r := range rows {
+		if r.CreatedAt.Before(q.Since) || !r.CreatedAt.Before(q.Until) {
+			continue
+		}
+		c := per[r.Channel]
+		if c == nil {
+			c = &ChannelStats{Channel: r.Channel}
+			per[r.Channel] = c
+		}
+		c.Started++
+		if q.Price != nil {
+			c.Cost += q.Price(r.Channel, r.Country)
+		}
+		i := int(r.CreatedAt.Sub(q.Since) / q.Bucket)
+		out.Series[i].Started[r.Channel]++
+		switch r.Status {
+		case verify.StatusPending:
+			c.Pending++
+		case verify.StatusVerified:
+			c.Verified++
+			ended[r.Channel]++
+			out.Series[i].Verified[r.Channel]++
+			took[r.Channel] = append(took[r.Channel], r.CompletedAt.Sub(r.CreatedAt).Seconds())
+		default:
+			ended[r.Channel]++
+		}
+	}
+	for ch, c := range per {
+		if e := ended[ch]; e > 0 {
+			c.Conversion = float64(c.Verified) / float64(e)
+		}
+		c.MedianSeconds = median(took[ch])
+		if c.Verified > 0 {
+			c.CostPerVerified = c.Cost / float64(c.Verified)
+		}
+		out.Channels = append(out.Channels, *c)
+	}
+	sort.Slice(out.Channels, func(i, j int) bool { return out.Channels[i].Channel < out.Channels[j].Channel })
+	return out
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	sort.Float64s(xs)
+	m := len(xs) / 2
+	if len(xs)%2 == 1 {
+		return xs[m]
+	}
+	return (xs[m-1] + xs[m]) / 2
+}
