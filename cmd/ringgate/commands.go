@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ringgate/ringgate/internal/config"
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/server"
 	"github.com/ringgate/ringgate/internal/verify"
 )
@@ -120,14 +121,14 @@ func adminConfig(name string, args []string, mode config.Mode, env func(string) 
 	return cfg, fs.Args(), nil
 }
 
-// withService opens the configured database for an admin command.
-func withService(ctx context.Context, cfg config.Config, fn func(*verify.Service) error) error {
+// withOperator opens the configured database for an admin command.
+func withOperator(ctx context.Context, cfg config.Config, fn func(*operator.Service) error) error {
 	s, err := server.New(ctx, cfg, server.Options{})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	return fn(s.Service())
+	return fn(s.Operator())
 }
 
 func cmdMigrate(ctx context.Context, args []string, out io.Writer, env func(string) (string, bool)) error {
@@ -136,7 +137,7 @@ func cmdMigrate(ctx context.Context, args []string, out io.Writer, env func(stri
 		return err
 	}
 	// Opening the store applies pending migrations.
-	return withService(ctx, cfg, func(*verify.Service) error {
+	return withOperator(ctx, cfg, func(*operator.Service) error {
 		fmt.Fprintln(out, "database is up to date")
 		return nil
 	})
@@ -163,8 +164,8 @@ func cmdApps(ctx context.Context, args []string, out io.Writer, env func(string)
 	if *test {
 		kind = verify.KeyTest
 	}
-	return withService(ctx, cfg, func(svc *verify.Service) error {
-		cr, err := svc.CreateApp(ctx, verify.NewApp{Name: *name, DefaultCallbackURL: *callback, APIKeys: []string{verify.NewAPIKey(kind)}})
+	return withOperator(ctx, cfg, func(op *operator.Service) error {
+		cr, err := op.CreateApp(ctx, verify.NewApp{Name: *name, DefaultCallbackURL: *callback, APIKeys: []string{verify.NewAPIKey(kind)}})
 		if err != nil {
 			return err
 		}
@@ -191,12 +192,12 @@ func cmdNumbers(ctx context.Context, args []string, out io.Writer, env func(stri
 	if *app == "" {
 		return usageError{fmt.Errorf("numbers %s: --app is required", sub)}
 	}
-	return withService(ctx, cfg, func(svc *verify.Service) error {
-		return numbers(ctx, svc, sub, *app, *country, nums, out)
+	return withOperator(ctx, cfg, func(op *operator.Service) error {
+		return numbers(ctx, op, sub, *app, *country, nums, out)
 	})
 }
 
-func numbers(ctx context.Context, svc *verify.Service, sub, app, country string, nums []string, out io.Writer) error {
+func numbers(ctx context.Context, op *operator.Service, sub, app, country string, nums []string, out io.Writer) error {
 	switch sub {
 	case "add", "remove":
 		if len(nums) == 0 {
@@ -204,21 +205,21 @@ func numbers(ctx context.Context, svc *verify.Service, sub, app, country string,
 		}
 		for _, n := range nums {
 			if sub == "add" {
-				num, err := svc.AddNumber(ctx, app, n, country)
+				num, err := op.AddNumber(ctx, app, n, country)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(out, "added %s (serves %s) to %s\n", num.Number, num.Country, app)
 				continue
 			}
-			if err := svc.RemoveNumber(ctx, app, n); err != nil {
+			if err := op.RemoveNumber(ctx, app, n); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "removed %s from %s\n", n, app)
 		}
 		return nil
 	case "list":
-		ns, err := svc.Numbers(ctx, app)
+		ns, err := op.Numbers(ctx, app)
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ringgate/ringgate/internal/config"
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
 	"github.com/ringgate/ringgate/internal/verify"
 )
@@ -121,12 +122,12 @@ func appsLifecycle(ctx context.Context, args []string, out io.Writer, env func(s
 	}
 	// Admin commands act as the operator: audited under this actor.
 	ctx = verify.WithActor(ctx, "cli")
-	return withService(ctx, cfg, func(svc *verify.Service) error {
+	return withOperator(ctx, cfg, func(op *operator.Service) error {
 		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 		defer tw.Flush()
 		switch sub {
 		case "list":
-			apps, err := svc.Apps(ctx)
+			apps, err := op.Apps(ctx)
 			if err != nil {
 				return err
 			}
@@ -162,18 +163,18 @@ func appsLifecycle(ctx context.Context, args []string, out io.Writer, env func(s
 				if err := dec.Decode(&sp); err != nil {
 					return fmt.Errorf("apps update: %s: %w", *settings, err)
 				}
-				if a, err = svc.UpdateSettings(ctx, verify.LiveTenant(*app), sp); err != nil {
+				if a, err = op.UpdateSettings(ctx, verify.LiveTenant(*app), sp); err != nil {
 					return err
 				}
 			}
 			if p.Name != nil || p.DefaultCallbackURL != nil {
-				if a, err = svc.UpdateApp(ctx, verify.LiveTenant(*app), p); err != nil {
+				if a, err = op.UpdateApp(ctx, verify.LiveTenant(*app), p); err != nil {
 					return err
 				}
 			}
 			fmt.Fprintf(tw, "app\t%s\nname\t%s\ncallback url\t%s\n", a.ID, a.Name, a.DefaultCallbackURL)
 		case "rotate-secret":
-			r, err := svc.RotateWebhookSecret(ctx, verify.LiveTenant(*app), *overlap)
+			r, err := op.RotateWebhookSecret(ctx, verify.LiveTenant(*app), *overlap)
 			if err != nil {
 				return err
 			}
@@ -186,10 +187,10 @@ func appsLifecycle(ctx context.Context, args []string, out io.Writer, env func(s
 			if *test {
 				kind = verify.KeyTest
 			}
-			if _, err := svc.App(ctx, *app); err != nil {
+			if _, err := op.App(ctx, *app); err != nil {
 				return err
 			}
-			k, secret, err := svc.CreateKey(ctx, verify.LiveTenant(*app), verify.NewKeyRequest{Scope: verify.Scope(*scope), Kind: kind})
+			k, secret, err := op.CreateKey(ctx, verify.LiveTenant(*app), verify.NewKeyRequest{Scope: verify.Scope(*scope), Kind: kind})
 			if err != nil {
 				return err
 			}
@@ -232,11 +233,11 @@ func cmdPhones(ctx context.Context, args []string, out io.Writer, env func(strin
 		return usageError{errors.New("phones erase: give --app ID and one number in E.164 (+…)")}
 	}
 	ctx = verify.WithActor(ctx, "cli")
-	return withService(ctx, cfg, func(svc *verify.Service) error {
-		if _, err := svc.App(ctx, *app); err != nil {
+	return withOperator(ctx, cfg, func(op *operator.Service) error {
+		if _, err := op.App(ctx, *app); err != nil {
 			return err
 		}
-		p, err := svc.ErasePhone(ctx, verify.LiveTenant(*app), nums[0])
+		p, err := op.ErasePhone(ctx, verify.LiveTenant(*app), nums[0])
 		if err != nil {
 			return err
 		}

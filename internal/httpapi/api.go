@@ -20,6 +20,7 @@ import (
 
 	"github.com/ringgate/ringgate/internal/carrier/sim"
 	"github.com/ringgate/ringgate/internal/live"
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -29,7 +30,10 @@ var openAPI []byte
 // Config wires an API.
 type Config struct {
 	Service *verify.Service
-	Broker  *live.Broker
+	// Operator serves the app's own administration: settings, keys,
+	// audit, deliveries, fraud lists, erasure.
+	Operator *operator.Service
+	Broker   *live.Broker
 	// Simulator, when set, serves /sim/*: dev mode and sandbox testing.
 	Simulator *sim.Carrier
 	// SimulatorEnabled opens /sim/* to every key; off, only test keys (the
@@ -58,6 +62,7 @@ type Config struct {
 // API is the HTTP handler.
 type API struct {
 	svc       *verify.Service
+	op        *operator.Service
 	broker    *live.Broker
 	sim       *sim.Carrier
 	simOn     bool
@@ -139,7 +144,7 @@ var routes = []route{
 // New builds the API handler.
 func New(cfg Config) *API {
 	a := &API{
-		svc: cfg.Service, broker: cfg.Broker, sim: cfg.Simulator, simOn: cfg.SimulatorEnabled, simOpen: cfg.SimulatorOpen, inbox: cfg.DevInbox,
+		svc: cfg.Service, op: cfg.Operator, broker: cfg.Broker, sim: cfg.Simulator, simOn: cfg.SimulatorEnabled, simOpen: cfg.SimulatorOpen, inbox: cfg.DevInbox,
 		metrics: cfg.Metrics, log: cfg.Logger, heartbeat: cfg.Heartbeat, mux: http.NewServeMux(),
 		trusted: cfg.TrustedProxies,
 	}

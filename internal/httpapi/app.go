@@ -22,7 +22,7 @@ func viewOfApp(app verify.App) appView {
 
 func (a *API) getApp(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	app, err := a.svc.App(r.Context(), c.App.ID) // fresh: the caller's copy is from authentication
+	app, err := a.op.App(r.Context(), c.App.ID) // fresh: the caller's copy is from authentication
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -47,7 +47,7 @@ func (a *API) patchApp(w http.ResponseWriter, r *http.Request) {
 	if body.touchesSettings() || !body.touchesApp() {
 		sp = &body.SettingsPatch
 	}
-	app, err := a.svc.PatchApp(r.Context(), c.Tenant(), ap, sp)
+	app, err := a.op.PatchApp(r.Context(), c.Tenant(), ap, sp)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

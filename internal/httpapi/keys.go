@@ -46,7 +46,7 @@ type newKeyView struct {
 
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	ks, err := a.svc.Keys(r.Context(), c.Tenant())
+	ks, err := a.op.Keys(r.Context(), c.Tenant())
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -65,7 +65,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request) {
 		a.writeDecodeError(w, r, err)
 		return
 	}
-	k, secret, err := a.svc.CreateKey(r.Context(), c.Tenant(), body)
+	k, secret, err := a.op.CreateKey(r.Context(), c.Tenant(), body)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -76,7 +76,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) revokeKey(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	k, err := a.svc.RevokeKey(r.Context(), c.Tenant(), r.PathValue("id"))
+	k, err := a.op.RevokeKey(r.Context(), c.Tenant(), r.PathValue("id"))
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -105,7 +105,7 @@ func viewAudit(e verify.AuditEntry) auditView {
 
 func (a *API) listAudit(w http.ResponseWriter, r *http.Request) {
 	servePage(a, w, r, func(c verify.Caller, q url.Values, limit int) ([]verify.AuditEntry, string, error) {
-		return a.svc.Audit(r.Context(), verify.AuditFilter{
+		return a.op.Audit(r.Context(), verify.AuditFilter{
 			Tenant: c.Tenant(), Action: q.Get("action"), BeforeID: q.Get("cursor"), Limit: limit,
 		})
 	}, viewAudit)

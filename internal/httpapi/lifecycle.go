@@ -58,7 +58,7 @@ func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
 		}
 		overlap = time.Duration(*body.OverlapSeconds) * time.Second
 	}
-	rot, err := a.svc.RotateWebhookSecret(r.Context(), c.Tenant(), overlap)
+	rot, err := a.op.RotateWebhookSecret(r.Context(), c.Tenant(), overlap)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -76,7 +76,7 @@ type erasureView struct {
 func (a *API) erasePhone(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
 	number := r.PathValue("phone")
-	p, err := a.svc.ErasePhone(r.Context(), c.Tenant(), number)
+	p, err := a.op.ErasePhone(r.Context(), c.Tenant(), number)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

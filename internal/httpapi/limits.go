@@ -98,7 +98,7 @@ type blockView struct {
 
 func (a *API) listBlockedPrefixes(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	bs, err := a.svc.BlockedPrefixes(r.Context(), c.App.ID)
+	bs, err := a.op.BlockedPrefixes(r.Context(), c.App.ID)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -112,7 +112,7 @@ func (a *API) listBlockedPrefixes(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) unblockPrefix(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	if err := a.svc.UnblockPrefix(r.Context(), c.Tenant(), r.PathValue("prefix")); err != nil {
+	if err := a.op.UnblockPrefix(r.Context(), c.Tenant(), r.PathValue("prefix")); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

@@ -147,7 +147,7 @@ func viewDelivery(d verify.Delivery) deliveryView {
 
 func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	servePage(a, w, r, func(c verify.Caller, q url.Values, limit int) ([]verify.Delivery, string, error) {
-		return a.svc.Deliveries(r.Context(), verify.DeliveryFilter{
+		return a.op.Deliveries(r.Context(), verify.DeliveryFilter{
 			Tenant: c.Tenant(), Status: q.Get("status"), VerificationID: q.Get("verification_id"),
 			BeforeID: q.Get("cursor"), Limit: limit,
 		})
@@ -156,7 +156,7 @@ func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request) {
 	c, _ := callerOf(r)
-	d, err := a.svc.RetryDelivery(r.Context(), c.Tenant(), r.PathValue("id"))
+	d, err := a.op.RetryDelivery(r.Context(), c.Tenant(), r.PathValue("id"))
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -149,7 +149,7 @@ func (s *Server) pruneCounters(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		if _, err := s.svc.PruneCounters(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.op.PruneCounters(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("prune counters", "err", err)
 		}
 		select {

@@ -386,7 +386,7 @@ func TestDialNumberRotationAndUnmatchedCallers(t *testing.T) {
 			t.Fatalf("an unmatched call verified: %v", res)
 		}
 	}
-	stats, err := h.srv.Service().UnmatchedCallers(t.Context(), time.Now().Add(-time.Hour), 10)
+	stats, err := h.srv.Operator().UnmatchedCallers(t.Context(), time.Now().Add(-time.Hour), 10)
 	if err != nil || len(stats) != 1 || stats[0].From != "+447911123666" || stats[0].Calls != 3 {
 		t.Fatalf("unmatched callers: %+v %v", stats, err)
 	}

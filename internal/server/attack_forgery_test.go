@@ -133,7 +133,7 @@ func TestAttackRotationReshowsPreviousNumber(t *testing.T) {
 	t.Parallel()
 	h := startServer(t, t.TempDir())
 	for _, n := range server.DemoPool[2:] {
-		if err := h.srv.Service().RemoveNumber(t.Context(), server.DemoAppID, n); err != nil {
+		if err := h.srv.Operator().RemoveNumber(t.Context(), server.DemoAppID, n); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -354,7 +354,7 @@ func TestAttackRevokedKeyStreamContinues(t *testing.T) {
 			<-s.events // verification.started: the stream is live
 			if how == "api" {
 				h.mustStatus(h.do("DELETE", "/v1/keys/"+keyID, h.key, nil), http.StatusOK)
-			} else if _, err := h.srv.Service().RevokeKey(t.Context(), verify.LiveTenant("app_demo"), keyID); err != nil {
+			} else if _, err := h.srv.Operator().RevokeKey(t.Context(), verify.LiveTenant("app_demo"), keyID); err != nil {
 				t.Fatal(err)
 			}
 			revoked := time.Now()
@@ -411,7 +411,7 @@ func TestAttackDataFilesReadable(t *testing.T) {
 		const secret = "whsec_QXR0YWNrZXJXYW50c1RoaXNTZWNyZXQwMTIz" // "AttackerWantsThisSecret0123"
 		a := newApp("app_files", "rg_live_files000000000000000000000000")
 		a.WebhookSecret = secret
-		if _, err := h.srv.Service().CreateApp(t.Context(), a); err != nil {
+		if _, err := h.srv.Operator().CreateApp(t.Context(), a); err != nil {
 			t.Fatal(err)
 		}
 		if sub != "" {

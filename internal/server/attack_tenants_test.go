@@ -166,7 +166,7 @@ func serveWithSim(t *testing.T) (h *harness, keys map[string]string) {
 		"B test": "rg_test_tenantB00000000000000000000",
 	}
 	for _, app := range []string{"A", "B"} {
-		_, err := h.srv.Service().CreateApp(t.Context(), verify.NewApp{
+		_, err := h.srv.Operator().CreateApp(t.Context(), verify.NewApp{
 			ID: "app_" + app, Name: app, DefaultCallbackURL: "https://hooks.example/" + app,
 			APIKeys: []string{keys[app+" live"], keys[app+" test"]},
 		})
@@ -174,7 +174,7 @@ func serveWithSim(t *testing.T) (h *harness, keys map[string]string) {
 			t.Fatal(err)
 		}
 		for _, n := range server.DemoPool {
-			if _, err := h.srv.Service().AddNumber(t.Context(), "app_"+app, n, verify.AnyCountry); err != nil {
+			if _, err := h.srv.Operator().AddNumber(t.Context(), "app_"+app, n, verify.AnyCountry); err != nil {
 				t.Fatal(err)
 			}
 		}

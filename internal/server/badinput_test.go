@@ -96,7 +96,7 @@ func TestTenantIsolation(t *testing.T) {
 	id := v["id"].(string)
 
 	other := "rg_live_otherappotherappotherapp00"
-	if _, err := h.srv.Service().CreateApp(t.Context(), newApp("app_other", other)); err != nil {
+	if _, err := h.srv.Operator().CreateApp(t.Context(), newApp("app_other", other)); err != nil {
 		t.Fatal(err)
 	}
 	h.mustStatus(h.do("GET", "/v1/verifications/"+id, other, nil), http.StatusNotFound)
@@ -146,7 +146,7 @@ func TestServeModeSimulatorNeedsAKey(t *testing.T) {
 		c.Simulator.Enabled = true
 	})
 	key := "rg_test_staging0000000000000000000"
-	if _, err := h.srv.Service().CreateApp(t.Context(), newApp("app_staging", key)); err != nil {
+	if _, err := h.srv.Operator().CreateApp(t.Context(), newApp("app_staging", key)); err != nil {
 		t.Fatal(err)
 	}
 	call := map[string]string{"from": "+14155552695", "to": "+12025550100"}

@@ -413,7 +413,7 @@ func TestSandboxMagicNumbers(t *testing.T) {
 		// The cases start one number again and again at once: no pacing.
 		c.Abuse.ResendInterval = 0
 	})
-	creds, err := h.srv.Service().CreateApp(t.Context(), verify.NewApp{
+	creds, err := h.srv.Operator().CreateApp(t.Context(), verify.NewApp{
 		Name: "Sandbox shop", DefaultCallbackURL: h.url + "/dev/webhooks", APIKeys: []string{"rg_test_sandbox0123456789abcdefghij"},
 		Settings: verify.Settings{FlashCallerIDs: []verify.CallerIDRange{{Country: "*", Pattern: "+442079XXXXXX"}}},
 	})

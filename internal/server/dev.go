@@ -92,7 +92,7 @@ func loadDevCredentials(dir string, env func(string) (string, bool)) (DevInfo, e
 // seedDev installs the demo app (its callback is this server's own dev
 // inbox) and its pool, keeping whatever exists.
 func (s *Server) seedDev(ctx context.Context) error {
-	_, err := s.svc.EnsureApp(ctx, verify.NewApp{
+	_, err := s.op.EnsureApp(ctx, verify.NewApp{
 		ID: DemoAppID, Name: "Demo", DefaultCallbackURL: "http://" + s.Addr() + "/dev/webhooks",
 		WebhookSecret: s.dev.WebhookSecret, APIKeys: []string{s.dev.APIKey},
 		Settings: verify.Settings{FlashCallerIDs: []verify.CallerIDRange{{Country: verify.AnyCountry, Pattern: DemoFlashRange}}},
@@ -101,7 +101,7 @@ func (s *Server) seedDev(ctx context.Context) error {
 		return fmt.Errorf("install demo app: %w", err)
 	}
 	for _, n := range DemoPool {
-		if _, err := s.svc.AddNumber(ctx, DemoAppID, n, verify.AnyCountry); err != nil && verify.ErrorCode(err) != verify.CodeConflict {
+		if _, err := s.op.AddNumber(ctx, DemoAppID, n, verify.AnyCountry); err != nil && verify.ErrorCode(err) != verify.CodeConflict {
 			return fmt.Errorf("install demo pool: %w", err)
 		}
 	}

@@ -20,7 +20,7 @@ func (s *Server) retain(ctx context.Context) {
 	t := time.NewTicker(r.Interval)
 	defer t.Stop()
 	for {
-		p, err := s.svc.PurgeEnded(ctx, r.Period(), r.Batch)
+		p, err := s.op.PurgeEnded(ctx, r.Period(), r.Batch)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			s.log.Error("retention purge", slog.Any("err", err))

@@ -32,6 +32,7 @@ import (
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
 	"github.com/ringgate/ringgate/internal/live"
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/store/postgres"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
 	"github.com/ringgate/ringgate/internal/verify"
@@ -53,6 +54,7 @@ type Server struct {
 	prod   *prodMetrics
 	store  Store
 	svc    *verify.Service
+	op     *operator.Service
 	broker *live.Broker
 	disp   *webhook.Dispatcher
 	clu    *cluster // nil on a single-node store
@@ -198,6 +200,9 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		Abuse:    abuse, OnAbuse: abuseObs.on,
 		Risk: &riskClient{client: policy.Client(cfg.Abuse.RiskTimeout), timeout: cfg.Abuse.RiskTimeout, now: time.Now},
 	})
+	if err == nil {
+		s.op, err = operator.New(operator.Config{Store: st, Publisher: s, Verify: s.svc})
+	}
 	if err != nil {
 		s.closeSIP()
 		st.Close()
@@ -243,7 +248,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	}
 	sse := cfg.Limits.SSE
 	s.api = httpapi.New(httpapi.Config{
-		Service: s.svc, Broker: s.broker, Simulator: s.sim, SimulatorEnabled: cfg.Simulator.Enabled,
+		Service: s.svc, Operator: s.op, Broker: s.broker, Simulator: s.sim, SimulatorEnabled: cfg.Simulator.Enabled,
 		SimulatorOpen: cfg.Mode == config.ModeDev, DevInbox: s.inbox,
 		Metrics: apiMetrics, Registry: s.reg, Logger: log,
 		TrustedProxies: proxies, Heartbeat: sse.Heartbeat,
@@ -252,7 +257,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 			Reread: sse.Reread, KeyRecheck: sse.KeyRecheck,
 		},
 	})
-	s.web = newWeb(cfg, s.svc, s.api, s.dev, log)
+	s.web = newWeb(cfg, s.svc, s.op, s.api, s.dev, log)
 	return s, nil
 }
 
@@ -446,6 +451,9 @@ func OpenStore(ctx context.Context, url string) (Store, error) {
 // Service is the domain service, for admin commands and tests.
 func (s *Server) Service() *verify.Service { return s.svc }
 
+// Operator is the server's operator service (apps, numbers, keys, …).
+func (s *Server) Operator() *operator.Service { return s.op }
+
 // Start listens and starts the background loops. Dev mode then installs
 // the demo app, whose callback URL depends on the address it got.
 func (s *Server) Start(ctx context.Context) error {
@@ -520,7 +528,7 @@ func (s *Server) Start(ctx context.Context) error {
 // warnSmallPools logs each missed-call pool too small for the per-phone
 // limits (docs/abuse.md, "Caller-ID spoofing").
 func (s *Server) warnSmallPools(ctx context.Context) {
-	small, err := s.svc.SmallPools(ctx)
+	small, err := s.op.SmallPools(ctx)
 	if err != nil {
 		s.log.Warn("cannot check missed-call pool sizes", slog.Any("err", err))
 		return

@@ -45,10 +45,10 @@ func TestSSRFServeMode(t *testing.T) {
 		c.Webhooks.AllowNetworks = []string{"127.0.0.3/32"}
 	})
 	const key = "rg_live_ssrfssrfssrfssrfssrfssrf000"
-	if _, err := h.srv.Service().CreateApp(t.Context(), newApp("app_ssrf", key)); err != nil {
+	if _, err := h.srv.Operator().CreateApp(t.Context(), newApp("app_ssrf", key)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.srv.Service().AddNumber(t.Context(), "app_ssrf", "+12025550100", verify.AnyCountry); err != nil {
+	if _, err := h.srv.Operator().AddNumber(t.Context(), "app_ssrf", "+12025550100", verify.AnyCountry); err != nil {
 		t.Fatal(err)
 	}
 

@@ -20,11 +20,11 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 	h := startServer(t, t.TempDir())
 	recv := newReceiver(t, testSecret)
 	const keyB = "rg_live_tenantB0123456789abcdefghijk"
-	if _, err := h.srv.Service().CreateApp(t.Context(), verify.NewApp{ID: "app_b", Name: "B", DefaultCallbackURL: recv.URL(), APIKeys: []string{keyB}}); err != nil {
+	if _, err := h.srv.Operator().CreateApp(t.Context(), verify.NewApp{ID: "app_b", Name: "B", DefaultCallbackURL: recv.URL(), APIKeys: []string{keyB}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range server.DemoPool {
-		if _, err := h.srv.Service().AddNumber(t.Context(), "app_b", n, verify.AnyCountry); err != nil {
+		if _, err := h.srv.Operator().AddNumber(t.Context(), "app_b", n, verify.AnyCountry); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/verify"
 	"github.com/ringgate/ringgate/internal/web"
 )
@@ -15,7 +16,7 @@ import (
 // of the API. The console's admin token is the config's, else in dev mode
 // the one kept with the dev credentials; in serve mode without one the
 // console stays off.
-func newWeb(cfg config.Config, svc *verify.Service, api *httpapi.API, dev DevInfo, log *slog.Logger) *web.Handler {
+func newWeb(cfg config.Config, svc *verify.Service, op *operator.Service, api *httpapi.API, dev DevInfo, log *slog.Logger) *web.Handler {
 	token := cfg.Console.AdminToken
 	if token == "" && cfg.Mode == config.ModeDev {
 		token = dev.AdminToken
@@ -25,7 +26,7 @@ func newWeb(cfg config.Config, svc *verify.Service, api *httpapi.API, dev DevInf
 	}
 	prices := cfg.Prices
 	return web.New(web.Config{
-		Service: svc, API: api, Dev: cfg.Mode == config.ModeDev, DemoAPIKey: dev.APIKey,
+		Service: svc, Operator: op, API: api, Dev: cfg.Mode == config.ModeDev, DemoAPIKey: dev.APIKey,
 		AdminToken: token, Currency: prices.Currency, Logger: log,
 		Price: func(ch verify.Channel, country string) float64 { return prices.Price(string(ch), country) },
 	})

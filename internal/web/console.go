@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/ringgate/ringgate/internal/httpapi"
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
 // The console's JSON endpoints. They sit behind the admin token, span every
-// app, and go through verify.Service like the REST API does.
+// app, and go through operator.Service like the REST API does.
 
 func (h *Handler) routeConsoleAPI() {
 	for _, rt := range []struct {
@@ -39,7 +40,7 @@ type appView struct {
 }
 
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request) {
-	apps, err := h.cfg.Service.Apps(r.Context())
+	apps, err := h.cfg.Operator.Apps(r.Context())
 	if err != nil {
 		h.cfg.API.WriteError(w, r, err)
 		return
@@ -89,7 +90,7 @@ func (h *Handler) consoleList(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	vs, next, err := h.cfg.Service.ConsoleList(r.Context(), verify.ListFilter{
+	vs, next, err := h.cfg.Operator.ConsoleList(r.Context(), verify.ListFilter{
 		Tenant: verify.Tenant{AppID: q.Get("app")}, Channel: verify.Channel(q.Get("channel")), Status: verify.Status(q.Get("status")),
 		Country: strings.ToUpper(q.Get("country")), Phone: q.Get("phone"), BeforeID: q.Get("cursor"), Limit: limit,
 	})
@@ -145,7 +146,7 @@ func viewDelivery(d verify.Delivery) deliveryView {
 }
 
 func (h *Handler) consoleDetail(w http.ResponseWriter, r *http.Request) {
-	d, err := h.cfg.Service.ConsoleDetail(r.Context(), r.PathValue("id"))
+	d, err := h.cfg.Operator.ConsoleDetail(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.cfg.API.WriteError(w, r, err)
 		return
@@ -169,7 +170,7 @@ func (h *Handler) consoleDetail(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) consoleRetry(w http.ResponseWriter, r *http.Request) {
-	d, err := h.cfg.Service.ConsoleRetryDelivery(r.Context(), r.PathValue("app"), r.PathValue("id"))
+	d, err := h.cfg.Operator.ConsoleRetryDelivery(r.Context(), r.PathValue("app"), r.PathValue("id"))
 	if err != nil {
 		h.cfg.API.WriteError(w, r, err)
 		return
@@ -184,7 +185,7 @@ type numberView struct {
 }
 
 func (h *Handler) consoleNumbers(w http.ResponseWriter, r *http.Request) {
-	ns, err := h.cfg.Service.Numbers(r.Context(), r.PathValue("app"))
+	ns, err := h.cfg.Operator.Numbers(r.Context(), r.PathValue("app"))
 	if err != nil {
 		h.cfg.API.WriteError(w, r, err)
 		return
@@ -210,7 +211,7 @@ func (h *Handler) consoleAddNumber(w http.ResponseWriter, r *http.Request) {
 	if country == "" {
 		country = verify.AnyCountry
 	}
-	n, err := h.cfg.Service.AddNumber(r.Context(), r.PathValue("app"), body.Number, country)
+	n, err := h.cfg.Operator.AddNumber(r.Context(), r.PathValue("app"), body.Number, country)
 	if err != nil {
 		h.cfg.API.WriteError(w, r, err)
 		return
@@ -219,7 +220,7 @@ func (h *Handler) consoleAddNumber(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) consoleRemoveNumber(w http.ResponseWriter, r *http.Request) {
-	if err := h.cfg.Service.RemoveNumber(r.Context(), r.PathValue("app"), r.PathValue("number")); err != nil {
+	if err := h.cfg.Operator.RemoveNumber(r.Context(), r.PathValue("app"), r.PathValue("number")); err != nil {
 		h.cfg.API.WriteError(w, r, err)
 		return
 	}
@@ -249,7 +250,7 @@ func (h *Handler) consoleStats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.cfg.Service.Now()
-	st, err := h.cfg.Service.Stats(r.Context(), verify.StatsQuery{
+	st, err := h.cfg.Operator.Stats(r.Context(), operator.StatsQuery{
 		Since: now.Add(-window), Until: now.Add(time.Millisecond), Bucket: bucket, Price: h.price,
 	})
 	if err != nil {
@@ -257,10 +258,10 @@ func (h *Handler) consoleStats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st.Channels == nil {
-		st.Channels = []verify.ChannelStats{}
+		st.Channels = []operator.ChannelStats{}
 	}
 	out := struct {
-		verify.Stats
+		operator.Stats
 		Currency string `json:"currency"`
 		// SMSPrice is one SMS OTP attempt's price: the line the cost chart
 		// compares every channel with, even when no SMS was sent.
@@ -283,7 +284,7 @@ func (h *Handler) consoleUnmatched(w http.ResponseWriter, r *http.Request) {
 		}
 		window = d
 	}
-	stats, err := h.cfg.Service.UnmatchedCallers(r.Context(), h.cfg.Service.Now().Add(-window), 50)
+	stats, err := h.cfg.Operator.UnmatchedCallers(r.Context(), h.cfg.Service.Now().Add(-window), 50)
 	if err != nil {
 		h.cfg.API.WriteError(w, r, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ringgate/ringgate/internal/httpapi"
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -17,6 +18,9 @@ var assets embed.FS
 // Config wires the browser side.
 type Config struct {
 	Service *verify.Service
+	// Operator serves the console's JSON API: apps, numbers, deliveries,
+	// charts, unmatched callers.
+	Operator *operator.Service
 	// API serves every path this package does not: the REST API.
 	API *httpapi.API
 	// Dev serves the demo sign-up page at / and its backend at /demo/*,

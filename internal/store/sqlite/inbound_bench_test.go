@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/store/sqldb"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
 	"github.com/ringgate/ringgate/internal/verify"
@@ -50,12 +51,16 @@ func benchInboundCall(b *testing.B, s *sqldb.Store) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cred, err := svc.CreateApp(ctx, verify.NewApp{ID: "app_bench", DefaultCallbackURL: "http://127.0.0.1:1/hook"})
+	op, err := operator.New(operator.Config{Store: s, Verify: svc})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cred, err := op.CreateApp(ctx, verify.NewApp{ID: "app_bench", DefaultCallbackURL: "http://127.0.0.1:1/hook"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	pool := "+12025550100"
-	if _, err := svc.AddNumber(ctx, "app_bench", pool, verify.AnyCountry); err != nil {
+	if _, err := op.AddNumber(ctx, "app_bench", pool, verify.AnyCountry); err != nil {
 		b.Fatal(err)
 	}
 	caller := verify.Caller{App: cred.App}

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
 	"github.com/ringgate/ringgate/internal/verify"
 )
@@ -35,11 +36,15 @@ func BenchmarkStartLimits(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cred, err := svc.CreateApp(ctx, verify.NewApp{ID: "app_bench", DefaultCallbackURL: "http://127.0.0.1:1/hook"})
+			op, err := operator.New(operator.Config{Store: s, Verify: svc})
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := svc.AddNumber(ctx, "app_bench", "+12025550100", verify.AnyCountry); err != nil {
+			cred, err := op.CreateApp(ctx, verify.NewApp{ID: "app_bench", DefaultCallbackURL: "http://127.0.0.1:1/hook"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := op.AddNumber(ctx, "app_bench", "+12025550100", verify.AnyCountry); err != nil {
 				b.Fatal(err)
 			}
 			caller := verify.Caller{App: cred.App}

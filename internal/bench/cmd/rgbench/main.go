@@ -347,12 +347,12 @@ func pgNodes(ctx context.Context, url string, k int, receiver string) []*server.
 		}
 		srvs = append(srvs, srv)
 	}
-	svc := srvs[0].Service()
-	cr, err := svc.CreateApp(ctx, verify.NewApp{Name: "bench", DefaultCallbackURL: receiver, APIKeys: []string{key}})
+	op := srvs[0].Operator()
+	cr, err := op.CreateApp(ctx, verify.NewApp{Name: "bench", DefaultCallbackURL: receiver, APIKeys: []string{key}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := svc.AddNumber(ctx, cr.App.ID, "+12025550100", "*"); err != nil {
+	if _, err := op.AddNumber(ctx, cr.App.ID, "+12025550100", "*"); err != nil {
 		log.Fatal(err)
 	}
 	return srvs
