@@ -18,7 +18,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +30,7 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier/smpp"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
+	"github.com/ringgate/ringgate/internal/jobs"
 	"github.com/ringgate/ringgate/internal/live"
 	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/store/postgres"
@@ -66,13 +66,13 @@ type Server struct {
 	// fraudBlocks counts fraud.prefix_blocked events.
 	fraudBlocks prometheus.Counter
 
-	jobKick chan struct{}
-	sim     *sim.Carrier
-	sips    []*rgsip.Carrier
-	https   []httpCarrier // twilio, telnyx, … (carriers.go)
-	smpps   []*smpp.Carrier
-	http    *http.Server
-	ln      net.Listener
+	jobs  *jobs.Runner // outbound calls and texts
+	sim   *sim.Carrier
+	sips  []*rgsip.Carrier
+	https []httpCarrier // twilio, telnyx, … (carriers.go)
+	smpps []*smpp.Carrier
+	http  *http.Server
+	ln    net.Listener
 	// metricsLn is metrics.listen's listener, when set.
 	metricsLn net.Listener
 	inbox     *httpapi.DevInbox
@@ -124,7 +124,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 			log.Info("sealed webhook secrets at rest", slog.Int("apps", n))
 		}
 	}
-	s := &Server{cfg: cfg, log: log, store: st, broker: live.NewBroker(), reg: prometheus.NewRegistry(), jobKick: make(chan struct{}, 1)}
+	s := &Server{cfg: cfg, log: log, store: st, broker: live.NewBroker(), reg: prometheus.NewRegistry()}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.events = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ringgate_events_total", Help: "Verification events by type (verification.verified, verification.expired, …).",
@@ -214,6 +214,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	s.jobs = jobs.New(jobs.Config{Service: s.svc, Slots: cfg.Jobs.Batch, Lease: cfg.Jobs.Lease, Poll: cfg.Jobs.Interval, Logger: log})
 	s.disp = webhook.NewDispatcher(webhook.DispatcherConfig{
 		Outbox: st, Client: policy.Client(cfg.Webhooks.Timeout), Logger: log,
 		Workers: cfg.Webhooks.Workers, RetryBase: cfg.Webhooks.RetryBase, RetryMax: cfg.Webhooks.RetryMax,
@@ -232,12 +233,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		log.Warn("the carrier simulator is on for live traffic: live verifications routed to sim carriers reach no phone, and every live key can read and drive its own app's simulated phones; turn simulator.enabled off in production")
 	}
 	if t, ok := st.(clusterTransport); ok {
-		s.clu = newCluster(t, log, s.fromPeer, func() {
+		s.clu = newCluster(t, log, s.wake, func() {
 			// Notices sent while this node was not listening are lost:
 			// every reader and the dispatcher look again.
 			s.broker.WakeAll()
 			s.disp.Kick()
-			s.kickJobs()
+			s.jobs.Kick()
 		})
 	}
 	// Metrics are on the API port only in dev mode (loopback by default);
@@ -261,8 +262,8 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	return s, nil
 }
 
-// Publish is the service's after-commit hook: wake live readers, and the
-// dispatcher when webhooks were queued.
+// Publish is the services' after-commit hook: count the event, wake this
+// node (wake), and tell the other nodes.
 func (s *Server) Publish(n verify.Notice) {
 	if n.Type != "" {
 		s.events.WithLabelValues(n.Type).Inc()
@@ -271,13 +272,7 @@ func (s *Server) Publish(n verify.Notice) {
 	if n.Type == verify.EventPrefixBlocked {
 		s.fraudBlocks.Inc()
 	}
-	s.broker.Publish(n)
-	if n.Deliveries {
-		s.disp.Kick()
-	}
-	if n.Jobs {
-		s.kickJobs()
-	}
+	s.wake(n)
 	if s.clu != nil {
 		s.clu.Publish(n)
 	}
@@ -399,24 +394,17 @@ func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, e
 	return carrier.NewRouter(countErrors(senders, errs), routes, network)
 }
 
-// kickJobs wakes the job loop.
-func (s *Server) kickJobs() {
-	select {
-	case s.jobKick <- struct{}{}:
-	default: // a wake-up is already pending
-	}
-}
-
-// fromPeer handles a notice another node published: wake this node's
-// readers of that verification, and its dispatcher or job runner when work
-// was queued (nodes race to claim it; SKIP LOCKED hands each item to one).
-func (s *Server) fromPeer(n verify.Notice) {
+// wake is the post-commit fan-out, for a notice of this node's or
+// another's: the verification's live readers, the dispatcher when webhooks
+// were queued, the job runner when jobs were (nodes race to claim them;
+// SKIP LOCKED hands each item to one).
+func (s *Server) wake(n verify.Notice) {
 	s.broker.Publish(n)
 	if n.Deliveries {
 		s.disp.Kick()
 	}
 	if n.Jobs {
-		s.kickJobs()
+		s.jobs.Kick()
 	}
 }
 
@@ -515,7 +503,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.loops.Go(func() { s.disp.Run(loopCtx) })
 	s.loops.Go(func() { s.sweep(loopCtx) })
 	s.loops.Go(func() { s.pruneCounters(loopCtx) })
-	s.loops.Go(func() { s.runJobs(loopCtx) })
+	s.loops.Go(func() { _ = s.jobs.Run(loopCtx) })
 	s.loops.Go(func() { s.retain(loopCtx) })
 	if s.clu != nil {
 		s.loops.Go(func() { s.clu.run(loopCtx) })
@@ -591,58 +579,6 @@ func (s *Server) sweep(ctx context.Context) {
 			t.Stop()
 		case <-t.C:
 		}
-	}
-}
-
-// runJobs places the calls and sends the texts verification steps queue.
-// A commit that queues one wakes it at once; the poll finds jobs other
-// nodes queued, retries that fell due, and leases that ran out.
-func (s *Server) runJobs(ctx context.Context) {
-	c := s.cfg.Jobs
-	// Each job holds a slot from its claim until it is settled; a round
-	// claims only as many jobs as there are free slots. A carrier that
-	// takes its time (an HTTP API timing out) holds its own jobs' slots,
-	// not a whole batch.
-	slots := make(chan struct{}, c.Batch)
-	// full is set when a round took every free slot: more jobs may be due,
-	// so a job that ends wakes the loop. Otherwise the queue was drained
-	// and new jobs wake it themselves (kickJobs after their commit).
-	var full atomic.Bool
-	var running sync.WaitGroup
-	defer running.Wait()
-	for ctx.Err() == nil {
-		free := c.Batch - len(slots)
-		claimed := 0
-		if free > 0 {
-			jobs, err := s.svc.ClaimJobs(ctx, free, c.Lease)
-			if err != nil && ctx.Err() == nil {
-				s.log.Error("outbound jobs", slog.Any("err", err))
-			}
-			claimed = len(jobs)
-			full.Store(claimed == free)
-			for _, j := range jobs {
-				slots <- struct{}{}
-				running.Go(func() {
-					defer func() {
-						<-slots
-						if full.Load() {
-							s.kickJobs() // a slot is free and more may be due
-						}
-					}()
-					s.svc.RunJob(ctx, j)
-				})
-			}
-		}
-		if free > 0 && claimed == free {
-			continue // the queue may hold more than there was room for
-		}
-		t := time.NewTimer(c.Interval)
-		select {
-		case <-ctx.Done():
-		case <-s.jobKick:
-		case <-t.C:
-		}
-		t.Stop()
 	}
 }
 

@@ -23,7 +23,7 @@ func TestStepEndHangsUpItsCall(t *testing.T) {
 	v := f.startSMS(t, "+447911123461",
 		verify.StepRequest{Channel: verify.ChannelVoiceOTP, TimeoutS: 600},
 		verify.StepRequest{Channel: verify.ChannelSMSOTP, TimeoutS: 600})
-	if n, err := f.svc.RunJobs(t.Context(), 10, time.Minute); err != nil || n != 1 {
+	if n, err := runJobs(t.Context(), f.svc); err != nil || n != 1 {
 		t.Fatalf("RunJobs = %d, %v", n, err)
 	}
 	call := jobsOf(t, f, v.ID)[0]
@@ -31,7 +31,7 @@ func TestStepEndHangsUpItsCall(t *testing.T) {
 	if _, err := f.svc.Next(t.Context(), verify.TenantOf(v), v.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := f.svc.RunJobs(t.Context(), 10, time.Minute); err != nil || n != 2 {
+	if n, err := runJobs(t.Context(), f.svc); err != nil || n != 2 {
 		t.Fatalf("RunJobs after next = %d, %v", n, err)
 	}
 	ended := rec.endedCalls()
@@ -57,7 +57,7 @@ func TestStepEndHangsUpItsCall(t *testing.T) {
 	if _, err := f.svc.Cancel(t.Context(), verify.TenantOf(v), v.ID); err != nil {
 		t.Fatal(err)
 	}
-	f.svc.RunJobs(t.Context(), 10, time.Minute)
+	runJobs(t.Context(), f.svc)
 	if n := len(rec.endedCalls()); n != 1 {
 		t.Fatalf("%d hang-ups, want 1", n)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
@@ -44,25 +43,6 @@ func (s *Service) open(payload []byte) (command, error) {
 		return cmd, fmt.Errorf("decode command: %w", err)
 	}
 	return cmd, nil
-}
-
-// RunJobs claims up to limit due outbound jobs, leased for lease, runs them
-// concurrently through the carriers, waits for them all, and returns how
-// many it claimed. A runner that dies leaves its jobs to be claimed again
-// when the lease runs out (at least once: a carrier may see a command twice
-// after a crash). The server runs jobs with ClaimJobs and RunJob instead,
-// so that a slow carrier holds only its own jobs' slots.
-func (s *Service) RunJobs(ctx context.Context, limit int, lease time.Duration) (int, error) {
-	jobs, err := s.ClaimJobs(ctx, limit, lease)
-	if err != nil {
-		return 0, err
-	}
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Go(func() { s.RunJob(ctx, j) })
-	}
-	wg.Wait()
-	return len(jobs), nil
 }
 
 // ClaimJobs leases up to limit due outbound jobs for lease.

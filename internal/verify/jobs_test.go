@@ -118,7 +118,7 @@ func TestJobSendsOnceAndKeepsNoCode(t *testing.T) {
 		t.Fatalf("jobs after start: %+v", js)
 	}
 	sealed := js[0].Payload
-	if n, err := f.svc.RunJobs(t.Context(), 10, time.Minute); err != nil || n != 1 {
+	if n, err := runJobs(t.Context(), f.svc); err != nil || n != 1 {
 		t.Fatalf("RunJobs = %d, %v", n, err)
 	}
 	_, texts := rec.sent()
@@ -140,7 +140,7 @@ func TestJobSendsOnceAndKeepsNoCode(t *testing.T) {
 	if js[0].Status != verify.JobSent || len(js[0].Payload) != 0 || js[0].Carrier != "rec" {
 		t.Errorf("job after sending: %+v", js[0])
 	}
-	if n, _ := f.svc.RunJobs(t.Context(), 10, time.Minute); n != 0 {
+	if n, _ := runJobs(t.Context(), f.svc); n != 0 {
 		t.Errorf("a sent job was claimed again")
 	}
 	if n, _ := rec.sent(); n != 1 {
@@ -162,11 +162,11 @@ func TestJobOfDeadRunnerRunsAfterLease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := f.svc.RunJobs(t.Context(), 10, time.Minute); n != 0 {
+	if n, _ := runJobs(t.Context(), f.svc); n != 0 {
 		t.Fatal("a leased job was claimed")
 	}
 	f.clock.add(31 * time.Second)
-	if n, err := f.svc.RunJobs(t.Context(), 10, time.Minute); n != 1 || err != nil {
+	if n, err := runJobs(t.Context(), f.svc); n != 1 || err != nil {
 		t.Fatalf("after the lease: RunJobs = %d, %v", n, err)
 	}
 	if n, _ := rec.sent(); n != 1 {
@@ -187,7 +187,7 @@ func TestJobRetriesThenStepFails(t *testing.T) {
 		verify.StepRequest{Channel: verify.ChannelSMSOTP, TimeoutS: 600},
 		verify.StepRequest{Channel: verify.ChannelVoiceOTP, TimeoutS: 600})
 	for i := range 10 {
-		if _, err := f.svc.RunJobs(t.Context(), 10, time.Minute); err != nil {
+		if _, err := runJobs(t.Context(), f.svc); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := f.store.Verification(t.Context(), v.ID)
@@ -205,7 +205,7 @@ func TestJobRetriesThenStepFails(t *testing.T) {
 	rec.mu.Lock()
 	rec.err = &carrier.Error{Carrier: "rec", Code: "invalid_number", Err: errors.New("no such number")}
 	rec.mu.Unlock()
-	if _, err := f.svc.RunJobs(t.Context(), 10, time.Minute); err != nil {
+	if _, err := runJobs(t.Context(), f.svc); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := f.store.Verification(t.Context(), v.ID)
@@ -222,7 +222,7 @@ func TestCarrierEventsOfOldStepsAndRepeats(t *testing.T) {
 	v := f.startSMS(t, "+447911123459",
 		verify.StepRequest{Channel: verify.ChannelSMSOTP},
 		verify.StepRequest{Channel: verify.ChannelAnswerCall})
-	f.svc.RunJobs(t.Context(), 10, time.Minute)
+	runJobs(t.Context(), f.svc)
 	smsID := jobsOf(t, f, v.ID)[0].ID
 	for range 2 {
 		if err := f.svc.CarrierEvent(t.Context(), carrier.Event{Kind: carrier.EventSMSDelivered, ID: smsID, Carrier: "rec"}); err != nil {
@@ -251,7 +251,7 @@ func TestCarrierEventsOfOldStepsAndRepeats(t *testing.T) {
 		t.Errorf("sms.delivered recorded %d times", delivered)
 	}
 	// The answered call of step 1 verifies.
-	f.svc.RunJobs(t.Context(), 10, time.Minute)
+	runJobs(t.Context(), f.svc)
 	var callID, callRef string
 	for _, j := range jobsOf(t, f, v.ID) {
 		if j.Kind == verify.JobCall {
@@ -285,7 +285,7 @@ func TestCarrierEventByCarrierRef(t *testing.T) {
 	rec := &recorder{}
 	f := setupOutbound(t, rec)
 	v := f.startSMS(t, "+447911123458")
-	f.svc.RunJobs(t.Context(), 10, time.Minute)
+	runJobs(t.Context(), f.svc)
 	j := jobsOf(t, f, v.ID)[0]
 	if j.CarrierRef != "ref-"+j.ID {
 		t.Fatalf("job %+v", j)
@@ -332,7 +332,7 @@ func TestCarrierEventRefMustMatchTheJob(t *testing.T) {
 	rec := &recorder{}
 	f := setupOutbound(t, rec)
 	v := f.startSMS(t, "+447911123459")
-	f.svc.RunJobs(t.Context(), 10, time.Minute)
+	runJobs(t.Context(), f.svc)
 	j := jobsOf(t, f, v.ID)[0]
 	if err := f.svc.CarrierEvent(t.Context(), carrier.Event{Kind: carrier.EventSMSDelivered, ID: j.ID, Carrier: "rec", Ref: "ref-someone-else"}); err != nil {
 		t.Fatal(err)
@@ -346,4 +346,20 @@ func TestCarrierEventRefMustMatchTheJob(t *testing.T) {
 	if n := countEvents(t, f, v.ID, verify.EventSMSDelivered); n != 1 {
 		t.Fatalf("%d sms.delivered, want 1 from the text's own receipt", n)
 	}
+}
+
+// runJobs claims up to ten due jobs and runs them concurrently, as the
+// job runner (internal/jobs) does, waits for them all, and returns how
+// many it claimed.
+func runJobs(ctx context.Context, svc *verify.Service) (int, error) {
+	jobs, err := svc.ClaimJobs(ctx, 10, time.Minute)
+	if err != nil {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() { svc.RunJob(ctx, j) })
+	}
+	wg.Wait()
+	return len(jobs), nil
 }
