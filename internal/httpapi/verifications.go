@@ -108,8 +108,9 @@ func (a *API) cancelVerification(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, a.svc.ViewOf(v, true))
 }
 
-// deliveryView is the public form of a webhook delivery.
-type deliveryView struct {
+// DeliveryView is the one JSON form of a webhook delivery: the API's
+// (GET /v1/webhooks/deliveries) and the console's.
+type DeliveryView struct {
 	ID             string     `json:"id"`
 	VerificationID string     `json:"verification_id"`
 	Type           string     `json:"type"`
@@ -123,8 +124,8 @@ type deliveryView struct {
 	DeliveredAt    *time.Time `json:"delivered_at"`
 }
 
-func viewDelivery(d verify.Delivery) deliveryView {
-	v := deliveryView{
+func ViewDelivery(d verify.Delivery) DeliveryView {
+	v := DeliveryView{
 		ID: d.ID, VerificationID: d.VerificationID, Type: d.Type, URL: d.URL,
 		Status: d.Status, Attempts: d.Attempts, CreatedAt: d.CreatedAt.UTC(),
 	}
@@ -151,7 +152,7 @@ func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) {
 			Tenant: c.Tenant(), Status: q.Get("status"), VerificationID: q.Get("verification_id"),
 			BeforeID: q.Get("cursor"), Limit: limit,
 		})
-	}, viewDelivery)
+	}, ViewDelivery)
 }
 
 func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request) {
@@ -161,7 +162,7 @@ func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, viewDelivery(d))
+	writeJSON(w, http.StatusAccepted, ViewDelivery(d))
 }
 
 // checkResponse is a check's outcome with the verification after it.

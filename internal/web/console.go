@@ -118,33 +118,6 @@ type eventView struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-type deliveryView struct {
-	ID             string     `json:"id"`
-	Type           string     `json:"type"`
-	URL            string     `json:"url"`
-	Status         string     `json:"status"`
-	Attempts       int        `json:"attempts"`
-	LastStatusCode int        `json:"last_status_code,omitempty"`
-	LastError      string     `json:"last_error,omitempty"`
-	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
-	DeliveredAt    *time.Time `json:"delivered_at,omitempty"`
-}
-
-func viewDelivery(d verify.Delivery) deliveryView {
-	v := deliveryView{ID: d.ID, Type: d.Type, URL: d.URL, Status: d.Status, Attempts: d.Attempts,
-		LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedAt: d.CreatedAt.UTC()}
-	if d.Status == verify.DeliveryPending {
-		t := d.NextAttemptAt.UTC()
-		v.NextAttemptAt = &t
-	}
-	if !d.DeliveredAt.IsZero() {
-		t := d.DeliveredAt.UTC()
-		v.DeliveredAt = &t
-	}
-	return v
-}
-
 func (h *Handler) consoleDetail(w http.ResponseWriter, r *http.Request) {
 	d, err := h.cfg.Operator.ConsoleDetail(r.Context(), r.PathValue("id"))
 	if err != nil {
@@ -154,8 +127,8 @@ func (h *Handler) consoleDetail(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		Verification consoleRow     `json:"verification"`
 		Events       []eventView    `json:"events"`
-		Deliveries   []deliveryView `json:"deliveries"`
-	}{Verification: h.row(d.Verification), Events: []eventView{}, Deliveries: []deliveryView{}}
+		Deliveries   []httpapi.DeliveryView `json:"deliveries"`
+	}{Verification: h.row(d.Verification), Events: []eventView{}, Deliveries: []httpapi.DeliveryView{}}
 	for _, e := range d.Events {
 		var env struct {
 			Data json.RawMessage `json:"data"`
@@ -164,7 +137,7 @@ func (h *Handler) consoleDetail(w http.ResponseWriter, r *http.Request) {
 		out.Events = append(out.Events, eventView{ID: e.ID, Type: e.Type, CreatedAt: e.CreatedAt.UTC(), Data: env.Data})
 	}
 	for _, dl := range d.Deliveries {
-		out.Deliveries = append(out.Deliveries, viewDelivery(dl))
+		out.Deliveries = append(out.Deliveries, httpapi.ViewDelivery(dl))
 	}
 	httpapi.WriteJSON(w, http.StatusOK, out)
 }
@@ -175,7 +148,7 @@ func (h *Handler) consoleRetry(w http.ResponseWriter, r *http.Request) {
 		h.cfg.API.WriteError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusAccepted, viewDelivery(d))
+	httpapi.WriteJSON(w, http.StatusAccepted, httpapi.ViewDelivery(d))
 }
 
 type numberView struct {
