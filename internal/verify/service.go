@@ -725,3 +725,6 @@ func (s *Service) ClientView(ctx context.Context, id, token string) (Verificatio
 func (s *Service) Events(ctx context.Context, id string, afterID int64) ([]Event, error) {
 	return s.store.Events(ctx, id, afterID, 1000)
 }
+
+// Ready reports whether the store answers.
+func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }

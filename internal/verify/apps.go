@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"context"
 	"regexp"
 )
 
@@ -23,9 +22,6 @@ type Credentials struct {
 	App     App
 	APIKeys []string
 }
-
-// Ready reports whether the store answers.
-func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // MergeSettings keeps what an app has set and fills in the rest from def.
 func MergeSettings(have, def Settings) Settings {
