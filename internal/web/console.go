@@ -125,8 +125,8 @@ func (h *Handler) consoleDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := struct {
-		Verification consoleRow     `json:"verification"`
-		Events       []eventView    `json:"events"`
+		Verification consoleRow             `json:"verification"`
+		Events       []eventView            `json:"events"`
 		Deliveries   []httpapi.DeliveryView `json:"deliveries"`
 	}{Verification: h.row(d.Verification), Events: []eventView{}, Deliveries: []httpapi.DeliveryView{}}
 	for _, e := range d.Events {
