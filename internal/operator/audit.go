@@ -32,11 +32,8 @@ func (s *Service) Audit(ctx context.Context, f verify.AuditFilter) ([]verify.Aud
 	if f.Tenant.AppID == "" {
 		return nil, "", errors.New("audit: no app")
 	}
-	f.Limit = verify.ClampPage(f.Limit) + 1
+	want := verify.ClampPage(f.Limit)
+	f.Limit = want + 1 // one more tells whether there is a next page
 	es, err := s.store.AuditEntries(ctx, f)
-	if err != nil || len(es) < f.Limit {
-		return es, "", err
-	}
-	es = es[:f.Limit-1]
-	return es, es[len(es)-1].ID, nil
+	return page(es, err, want, func(e verify.AuditEntry) string { return e.ID })
 }

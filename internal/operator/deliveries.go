@@ -15,13 +15,10 @@ func (s *Service) Deliveries(ctx context.Context, f verify.DeliveryFilter) ([]ve
 	default:
 		return nil, "", verify.FieldErrorf(verify.CodeInvalid, "status", "unknown delivery status %q (want pending, delivered or failed)", f.Status)
 	}
-	f.Limit = verify.ClampPage(f.Limit) + 1
+	want := verify.ClampPage(f.Limit)
+	f.Limit = want + 1 // one more tells whether there is a next page
 	ds, err := s.store.Deliveries(ctx, f)
-	if err != nil || len(ds) < f.Limit {
-		return ds, "", err
-	}
-	ds = ds[:f.Limit-1]
-	return ds, ds[len(ds)-1].ID, nil
+	return page(ds, err, want, func(d verify.Delivery) string { return d.ID })
 }
 
 // RetryDelivery makes one of the tenant's webhook deliveries due now.

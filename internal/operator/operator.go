@@ -42,3 +42,13 @@ func New(cfg Config) (*Service, error) {
 
 // Now is the verification service's clock.
 func (s *Service) Now() time.Time { return s.v.Now() }
+
+// page cuts rows, read with one row more than want, to a page of want and
+// the next page's cursor (the id of its last row; "" at the end).
+func page[T any](rows []T, err error, want int, id func(T) string) ([]T, string, error) {
+	if err != nil || len(rows) <= want {
+		return rows, "", err
+	}
+	rows = rows[:want]
+	return rows, id(rows[want-1]), nil
+}
