@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ringgate/ringgate/internal/slots"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -106,11 +107,11 @@ func (r *Runner) Run(ctx context.Context) error {
 		return errors.New("jobs: runner is already running")
 	}
 	defer r.running.Store(false)
-	slots := make(chan struct{}, r.slots) // one token per job in flight
+	free := slots.New(r.slots) // one token per job in flight
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		full, err := r.round(ctx, slots, &wg)
+		full, err := r.round(ctx, free, &wg)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -129,54 +130,28 @@ func (r *Runner) Run(ctx context.Context) error {
 // round claims as many due jobs as there are free slots (waiting for one
 // if none is) and runs each on its own goroutine. full reports that it got
 // all it asked for.
-func (r *Runner) round(ctx context.Context, slots chan struct{}, wg *sync.WaitGroup) (full bool, err error) {
-	n := acquire(ctx, slots, r.slots)
+func (r *Runner) round(ctx context.Context, free slots.Slots, wg *sync.WaitGroup) (full bool, err error) {
+	n := free.Acquire(ctx, r.slots)
 	if n == 0 {
 		return false, nil // ctx is done
 	}
 	jobs, err := r.svc.ClaimJobs(ctx, n, r.lease)
 	if err != nil {
-		release(slots, n)
+		free.Release(n)
 		return false, err
 	}
 	if len(jobs) > n {
 		r.log.Error("outbound jobs: claimed more than asked; ignoring the rest", "asked", n, "got", len(jobs))
 		jobs = jobs[:n]
 	}
-	release(slots, n-len(jobs))
+	free.Release(n - len(jobs))
 	for _, j := range jobs {
 		wg.Go(func() {
-			defer release(slots, 1)
+			defer free.Release(1)
 			r.svc.RunJob(ctx, j)
 		})
 	}
 	return len(jobs) == n, nil
-}
-
-// acquire takes between 1 and n tokens from slots, blocking only for the
-// first; it returns 0 if ctx ends first.
-func acquire(ctx context.Context, slots chan struct{}, n int) int {
-	select {
-	case slots <- struct{}{}:
-	case <-ctx.Done():
-		return 0
-	}
-	got := 1
-	for got < n {
-		select {
-		case slots <- struct{}{}:
-			got++
-		default:
-			return got
-		}
-	}
-	return got
-}
-
-func release(slots chan struct{}, n int) {
-	for range n {
-		<-slots
-	}
 }
 
 // sleep waits for a Kick, the poll interval or the end of ctx.

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ringgate/ringgate/internal/slots"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -179,12 +180,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		return errors.New("webhook: dispatcher is already running")
 	}
 	defer d.running.Store(false)
-	slots := make(chan struct{}, d.workers) // one token per attempt in flight
+	free := slots.New(d.workers) // one token per attempt in flight
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	failures := 0
 	for {
-		full, err := d.round(ctx, slots, &wg)
+		full, err := d.round(ctx, free, &wg)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -204,54 +205,28 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // round claims as many due deliveries as there are idle workers (waiting
 // for one if none is) and starts their attempts. full reports that it got
 // all it asked for.
-func (d *Dispatcher) round(ctx context.Context, slots chan struct{}, wg *sync.WaitGroup) (full bool, err error) {
-	n := acquire(ctx, slots, d.batch)
+func (d *Dispatcher) round(ctx context.Context, free slots.Slots, wg *sync.WaitGroup) (full bool, err error) {
+	n := free.Acquire(ctx, d.batch)
 	if n == 0 {
 		return false, nil // ctx is done
 	}
 	claims, err := d.outbox.ClaimDeliveries(ctx, d.clock(), d.lease, n)
 	if err != nil {
-		release(slots, n)
+		free.Release(n)
 		return false, fmt.Errorf("claim deliveries: %w", err)
 	}
 	if len(claims) > n {
 		d.log.Error("webhook outbox returned more deliveries than asked; ignoring the rest", "asked", n, "got", len(claims))
 		claims = claims[:n]
 	}
-	release(slots, n-len(claims))
+	free.Release(n - len(claims))
 	for _, c := range claims {
 		wg.Go(func() {
-			defer release(slots, 1)
+			defer free.Release(1)
 			d.deliver(ctx, c)
 		})
 	}
 	return len(claims) == n, nil
-}
-
-// acquire takes between 1 and n tokens from slots, blocking only for the
-// first; it returns 0 if ctx ends first.
-func acquire(ctx context.Context, slots chan struct{}, n int) int {
-	select {
-	case slots <- struct{}{}:
-	case <-ctx.Done():
-		return 0
-	}
-	got := 1
-	for got < n {
-		select {
-		case slots <- struct{}{}:
-			got++
-		default:
-			return got
-		}
-	}
-	return got
-}
-
-func release(slots chan struct{}, n int) {
-	for range n {
-		<-slots
-	}
 }
 
 // idle sleeps until the next delivery is due, a Kick, or Poll.
