@@ -8,6 +8,7 @@ package carriertest
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/ringgate/ringgate/internal/carrier"
@@ -92,4 +93,30 @@ func (r *Recorder) Inbound() []carrier.InboundCall {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.inbound)
+}
+
+// Kinds summarises events in order, space-separated: each kind, and after
+// a colon what says how it went (who answered, the digits, the cause).
+func Kinds(events []carrier.Event) string {
+	var s []string
+	for _, ev := range events {
+		x := string(ev.Kind)
+		switch ev.Kind {
+		case carrier.EventAnswered:
+			x += ":" + ev.AnsweredBy
+		case carrier.EventDTMF:
+			x += ":" + ev.Digits
+		case carrier.EventEnded, carrier.EventSMSFailed:
+			x += ":" + ev.Cause
+		}
+		s = append(s, x)
+	}
+	return strings.Join(s, " ")
+}
+
+// Reset forgets the events recorded so far.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	r.events = nil
+	r.mu.Unlock()
 }
