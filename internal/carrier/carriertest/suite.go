@@ -42,7 +42,7 @@ func Run(t *testing.T, hc HTTPCarrier) {
 		t.Parallel()
 		h := mount(t, hc)
 		before := refused(t, h.c)
-		status, body := do(t, hc.BadSignature(t, h.base))
+		status, body := Do(t, hc.BadSignature(t, h.base))
 		if status != http.StatusForbidden || !isProblem(body, http.StatusForbidden) {
 			t.Fatalf("bad signature: %d %s, want 403 problem JSON", status, body)
 		}
@@ -57,7 +57,7 @@ func Run(t *testing.T, hc HTTPCarrier) {
 		t.Parallel()
 		h := mount(t, hc)
 		req, want := hc.Status(t, h.c, h.base)
-		if status, body := do(t, req); status/100 != 2 {
+		if status, body := Do(t, req); status/100 != 2 {
 			t.Fatalf("status callback: %d %s", status, body)
 		}
 		got := h.rec.Events()
@@ -74,7 +74,7 @@ func Run(t *testing.T, hc HTTPCarrier) {
 	t.Run("InboundCallRefusedBeforeAnswer", func(t *testing.T) {
 		t.Parallel()
 		h := mount(t, hc)
-		status, body := do(t, hc.Inbound(t, h.base))
+		status, body := Do(t, hc.Inbound(t, h.base))
 		if status != http.StatusOK || !strings.Contains(body, hc.Refusal) {
 			t.Fatalf("inbound call: %d %s, want 200 with %s", status, body, hc.Refusal)
 		}
@@ -94,7 +94,7 @@ func Run(t *testing.T, hc HTTPCarrier) {
 		for _, m := range []string{"GET", "POST"} {
 			req, _ := http.NewRequest(m, h.base+"/no-such-webhook", strings.NewReader("a=b"))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			if status, body := do(t, req); status != http.StatusNotFound || !isProblem(body, http.StatusNotFound) {
+			if status, body := Do(t, req); status != http.StatusNotFound || !isProblem(body, http.StatusNotFound) {
 				t.Errorf("%s unknown route: %d %s, want problem 404", m, status, body)
 			}
 		}
@@ -135,7 +135,8 @@ func refused(t *testing.T, c carrier.WebhookHandler) float64 {
 	return 0
 }
 
-func do(t *testing.T, req *http.Request) (int, string) {
+// Do sends req and returns the response's status and body.
+func Do(t *testing.T, req *http.Request) (int, string) {
 	t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -11,10 +11,9 @@ import (
 // keeps it.
 func TestFromIsRoundRobin(t *testing.T) {
 	b := setup(t)
-	c, err := New(Config{
-		Name: "pl", AuthID: authID, AuthToken: authToken, APIBase: b.fake.srv.URL, PublicURL: b.hook.URL,
-		From: []string{"+14155550100", "+14155550101"}, Secret: make([]byte, 32), Inbound: b.rec, Events: b.rec,
-	})
+	cfg := testConfig(b.rec, b.fake.srv.URL, b.hook.URL)
+	cfg.From = []string{"+14155550100", "+14155550101"}
+	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

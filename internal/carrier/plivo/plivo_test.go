@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -107,6 +106,16 @@ func (f *fakePlivo) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// testConfig is the account the tests use: its API at apiBase, called
+// back at public, reporting to rec.
+func testConfig(rec *carriertest.Recorder, apiBase, public string) Config {
+	return Config{
+		Name: "pl", AuthID: authID, AuthToken: authToken, APIBase: apiBase, PublicURL: public,
+		From: []string{"+14155550100"}, Country: "US", Secret: []byte("0123456789abcdef0123456789abcdef"),
+		Inbound: rec, Events: rec,
+	}
+}
+
 type bundle struct {
 	fake *fakePlivo
 	hook *httptest.Server
@@ -120,11 +129,7 @@ func setup(t *testing.T) *bundle {
 	mux := http.NewServeMux()
 	b.hook = httptest.NewServer(mux)
 	t.Cleanup(b.hook.Close)
-	c, err := New(Config{
-		Name: "pl", AuthID: authID, AuthToken: authToken, APIBase: b.fake.srv.URL, PublicURL: b.hook.URL,
-		From: []string{"+14155550100"}, Country: "US", Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Inbound: b.rec, Events: b.rec,
-	})
+	c, err := New(testConfig(b.rec, b.fake.srv.URL, b.hook.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,21 +145,7 @@ var nonceI int
 // for the V2 scheme, "" for none; token the key).
 func plivoPost(t *testing.T, target string, params url.Values, scheme, token string) (*http.Response, []byte) {
 	t.Helper()
-	nonceN.Lock()
-	nonceI++
-	nonce := "0123456789" + strconv.Itoa(nonceI)
-	nonceN.Unlock()
-	req, _ := http.NewRequest("POST", target, strings.NewReader(params.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	switch scheme {
-	case "v3":
-		req.Header.Set("X-Plivo-Signature-V3", signatureV3(token, target, "POST", nonce, params))
-		req.Header.Set("X-Plivo-Signature-V3-Nonce", nonce)
-	case "v2":
-		req.Header.Set("X-Plivo-Signature-V2", signatureV2(token, target, nonce))
-		req.Header.Set("X-Plivo-Signature-V2-Nonce", nonce)
-	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := http.DefaultClient.Do(signedPost(target, params, scheme, token))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,10 +31,7 @@ func TestConformance(t *testing.T) {
 	inbound := url.Values{"AccountSid": {acct}, "CallSid": {"v3:in"}, "From": {"+13125550002"}, "To": {"+13120001234"}, "CallStatus": {"ringing"}, "Direction": {"inbound"}}.Encode()
 	carriertest.Run(t, carriertest.HTTPCarrier{
 		New: func(t *testing.T, rec *carriertest.Recorder, public string) carrier.WebhookHandler {
-			c, err := New(Config{
-				Name: "tx", APIKey: apiKey, PublicKey: pubB64(), ConnectionID: connID, APIBase: "http://127.0.0.1:9",
-				PublicURL: public, From: []string{"+13120001234"}, Country: "US", Secret: make([]byte, 32), Inbound: rec, Events: rec,
-			})
+			c, err := New(testConfig(rec, "http://127.0.0.1:9", public))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,10 +11,9 @@ import (
 // keeps it.
 func TestFromIsRoundRobin(t *testing.T) {
 	r := newRig(t)
-	c, err := New(Config{
-		Name: "tx", APIKey: apiKey, PublicKey: pubB64(), ConnectionID: connID, APIBase: r.fake.srv.URL, PublicURL: r.pub.URL,
-		From: []string{"+13120001234", "+13120001235"}, Secret: make([]byte, 32), Inbound: r.ev, Events: r.ev,
-	})
+	cfg := testConfig(r.ev, r.fake.srv.URL, r.pub.URL)
+	cfg.From = []string{"+13120001234", "+13120001235"}
+	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

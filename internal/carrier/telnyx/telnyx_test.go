@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -154,6 +153,16 @@ func (f *fakeTelnyx) req(path string, i int) map[string]any {
 	return f.reqs[path][i]
 }
 
+// testConfig is the account the tests use: its API at apiBase, called
+// back at public, reporting to rec.
+func testConfig(rec *carriertest.Recorder, apiBase, public string) Config {
+	return Config{
+		Name: "tx", APIKey: apiKey, PublicKey: pubB64(), ConnectionID: connID, APIBase: apiBase,
+		PublicURL: public, From: []string{"+13120001234"}, Country: "US", Secret: make([]byte, 32),
+		Inbound: rec, Events: rec,
+	}
+}
+
 type rig struct {
 	c    *Carrier
 	ev   *carriertest.Recorder
@@ -166,11 +175,7 @@ func newRig(t *testing.T) *rig {
 	mux := http.NewServeMux()
 	r.pub = httptest.NewServer(mux)
 	t.Cleanup(r.pub.Close)
-	c, err := New(Config{
-		Name: "tx", APIKey: apiKey, PublicKey: pubB64(), ConnectionID: connID, APIBase: r.fake.srv.URL,
-		PublicURL: r.pub.URL, From: []string{"+13120001234"}, Country: "US", Secret: make([]byte, 32),
-		Inbound: r.ev, Events: r.ev,
-	})
+	c, err := New(testConfig(r.ev, r.fake.srv.URL, r.pub.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,23 +187,12 @@ func newRig(t *testing.T) *rig {
 // post sends a signed webhook (sig "-": unsigned).
 func (r *rig) post(t *testing.T, rawURL, contentType, body, sig string) (int, string) {
 	t.Helper()
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req, _ := http.NewRequest("POST", rawURL, strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	if sig == "" {
-		sig = sign(ts, []byte(body))
+	req := signedPost(rawURL, contentType, body, sig)
+	if sig == "-" {
+		req.Header.Del("telnyx-timestamp")
+		req.Header.Del("telnyx-signature-ed25519")
 	}
-	if sig != "-" {
-		req.Header.Set("telnyx-timestamp", ts)
-		req.Header.Set("telnyx-signature-ed25519", sig)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return carriertest.Do(t, req)
 }
 
 const form = "application/x-www-form-urlencoded"

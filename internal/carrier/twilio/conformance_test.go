@@ -19,10 +19,7 @@ func signedPost(target string, params url.Values) *http.Request {
 func TestConformance(t *testing.T) {
 	carriertest.Run(t, carriertest.HTTPCarrier{
 		New: func(t *testing.T, rec *carriertest.Recorder, public string) carrier.WebhookHandler {
-			c, err := New(Config{
-				Name: "tw", AccountSID: sid, AuthToken: token, APIBase: "http://127.0.0.1:9", PublicURL: public,
-				From: []string{"+15005550006"}, Country: "US", Secret: make([]byte, 32), Inbound: rec, Events: rec,
-			})
+			c, err := New(testConfig(rec, "http://127.0.0.1:9", public))
 			if err != nil {
 				t.Fatal(err)
 			}

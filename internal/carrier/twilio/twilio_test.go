@@ -129,6 +129,16 @@ func (f *fakeTwilio) form(path string, i int) url.Values {
 	return f.forms[path][i]
 }
 
+// testConfig is the account the tests use: its API at apiBase, called
+// back at public, reporting to rec.
+func testConfig(rec *carriertest.Recorder, apiBase, public string) Config {
+	return Config{
+		Name: "tw", AccountSID: sid, AuthToken: token, APIBase: apiBase, PublicURL: public,
+		From: []string{"+15005550006"}, Country: "US", Secret: []byte("0123456789abcdef0123456789abcdef"),
+		Inbound: rec, Events: rec,
+	}
+}
+
 // rig is a carrier under test, served the way the server mounts it.
 type rig struct {
 	c    *Carrier
@@ -142,11 +152,7 @@ func newRig(t *testing.T) *rig {
 	mux := http.NewServeMux()
 	r.pub = httptest.NewServer(mux)
 	t.Cleanup(r.pub.Close)
-	c, err := New(Config{
-		Name: "tw", AccountSID: sid, AuthToken: token, APIBase: r.fake.srv.URL, PublicURL: r.pub.URL,
-		From: []string{"+15005550006"}, Country: "US", Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Inbound: r.ev, Events: r.ev,
-	})
+	c, err := New(testConfig(r.ev, r.fake.srv.URL, r.pub.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,18 +168,11 @@ func (r *rig) post(t *testing.T, rawURL string, params url.Values, sig string) (
 	if sig == "" {
 		sig = Signature(token, rawURL, params)
 	}
-	req, _ := http.NewRequest("POST", rawURL, strings.NewReader(params.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := carriertest.FormPost(rawURL, params)
 	if sig != "-" {
 		req.Header.Set("X-Twilio-Signature", sig)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return carriertest.Do(t, req)
 }
 
 func TestSendSMSAndDeliveryCallback(t *testing.T) {

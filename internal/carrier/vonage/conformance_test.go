@@ -3,9 +3,7 @@ package vonage
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"net/http"
 	"strconv"
 	"testing"
@@ -30,16 +28,7 @@ func signedVoice(t *testing.T, target string, body []byte) *http.Request {
 func TestConformance(t *testing.T) {
 	carriertest.Run(t, carriertest.HTTPCarrier{
 		New: func(t *testing.T, rec *carriertest.Recorder, public string) carrier.WebhookHandler {
-			der, err := x509.MarshalPKCS8PrivateKey(rsaKey(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := New(Config{
-				Name: "vg", APIKey: testKey, APISecret: testSecret, ApplicationID: testAppID,
-				PrivateKey:      pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
-				SignatureSecret: testSigSec, APIBase: "http://127.0.0.1:9", PublicURL: public,
-				From: []string{"+447700900001"}, Country: "GB", Secret: make([]byte, 32), Inbound: rec, Events: rec,
-			})
+			c, err := New(testConfig(t, rec, "http://127.0.0.1:9", public))
 			if err != nil {
 				t.Fatal(err)
 			}

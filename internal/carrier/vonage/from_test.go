@@ -1,8 +1,6 @@
 package vonage
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"testing"
 
 	"github.com/ringgate/ringgate/internal/carrier"
@@ -13,16 +11,9 @@ import (
 // keeps it.
 func TestFromIsRoundRobin(t *testing.T) {
 	b := setup(t)
-	der, err := x509.MarshalPKCS8PrivateKey(rsaKey(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(Config{
-		Name: "vg", APIKey: testKey, APISecret: testSecret, ApplicationID: testAppID,
-		PrivateKey:      pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
-		SignatureSecret: testSigSec, APIBase: b.fake.srv.URL, PublicURL: b.hook.URL,
-		From: []string{"+447700900001", "+447700900002"}, Secret: make([]byte, 32), Inbound: b.rec, Events: b.rec,
-	})
+	cfg := testConfig(t, b.rec, b.fake.srv.URL, b.hook.URL)
+	cfg.From = []string{"+447700900001", "+447700900002"}
+	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

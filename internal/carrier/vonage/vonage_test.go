@@ -212,6 +212,22 @@ func (f *fakeVonage) serve(w http.ResponseWriter, r *http.Request) {
 
 // bundle is what a test needs: the fake provider, ringgate's webhook
 // server, the carrier and what reached the domain.
+// testConfig is the account the tests use: its APIs at apiBase, called
+// back at public, reporting to rec.
+func testConfig(t testing.TB, rec *carriertest.Recorder, apiBase, public string) Config {
+	der, err := x509.MarshalPKCS8PrivateKey(rsaKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Config{
+		Name: "vg", APIKey: testKey, APISecret: testSecret, ApplicationID: testAppID,
+		PrivateKey:      pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
+		SignatureSecret: testSigSec, APIBase: apiBase, PublicURL: public,
+		From: []string{"+447700900001"}, Country: "GB", Secret: []byte("0123456789abcdef0123456789abcdef"),
+		Inbound: rec, Events: rec,
+	}
+}
+
 type bundle struct {
 	fake *fakeVonage
 	hook *httptest.Server
@@ -225,17 +241,7 @@ func setup(t *testing.T) *bundle {
 	mux := http.NewServeMux()
 	b.hook = httptest.NewServer(mux)
 	t.Cleanup(b.hook.Close)
-	der, err := x509.MarshalPKCS8PrivateKey(rsaKey(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(Config{
-		Name: "vg", APIKey: testKey, APISecret: testSecret, ApplicationID: testAppID,
-		PrivateKey:      pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
-		SignatureSecret: testSigSec, APIBase: b.fake.srv.URL, PublicURL: b.hook.URL,
-		From: []string{"+447700900001"}, Country: "GB", Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Inbound: b.rec, Events: b.rec,
-	})
+	c, err := New(testConfig(t, b.rec, b.fake.srv.URL, b.hook.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
