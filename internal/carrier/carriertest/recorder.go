@@ -31,18 +31,22 @@ var (
 	_ carrier.EventHandler   = (*Recorder)(nil)
 )
 
-// CarrierEvent records e, and returns the error set by Fail.
+// CarrierEvent records e, or returns the error set by Fail (recording
+// nothing, as a store that is down would).
 func (r *Recorder) CarrierEvent(_ context.Context, e carrier.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
 	r.events = append(r.events, e)
-	return r.fail
+	return nil
 }
 
 // InboundCall answers with the disposition set by Answer (Reject with 603
-// until then). An error set by FailNext is returned once, the call
-// unrecorded, as a store that is down would; one set by Fail is returned
-// for every call, each recorded.
+// until then). An error set by FailNext is returned once, one set by Fail
+// every time; a call that fails is not recorded (a store that is down
+// records nothing).
 func (r *Recorder) InboundCall(_ context.Context, c carrier.InboundCall) (carrier.Disposition, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -50,10 +54,10 @@ func (r *Recorder) InboundCall(_ context.Context, c carrier.InboundCall) (carrie
 		r.failNext = nil
 		return carrier.Disposition{}, err
 	}
-	r.inbound = append(r.inbound, c)
 	if r.fail != nil {
 		return carrier.Disposition{}, r.fail
 	}
+	r.inbound = append(r.inbound, c)
 	if r.dispo.Action == "" {
 		return carrier.Disposition{Action: carrier.Reject, SIPStatus: 603}, nil
 	}
