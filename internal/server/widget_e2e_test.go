@@ -1,11 +1,10 @@
 package server_test
 
 import (
+	"github.com/ringgate/ringgate/internal/config"
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/ringgate/ringgate/internal/config"
 )
 
 // The widget checks codes and steps on with the client token alone. A
