@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,7 +20,7 @@ import (
 type HTTPCarrier struct {
 	// New builds the carrier around rec, with publicURL as ringgate's
 	// public base URL (the provider calls publicURL/carriers/NAME/…).
-	New func(t *testing.T, rec *Recorder, publicURL string) carrier.WebhookHandler
+	New func(t *testing.T, rec *Recorder, publicURL string) (carrier.WebhookHandler, error)
 	// BadSignature is a webhook whose signature does not verify.
 	BadSignature func(t *testing.T, base string) *http.Request
 	// Status is a status callback about a command the carrier carried
@@ -114,7 +115,10 @@ func mount(t *testing.T, hc HTTPCarrier) mounted {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	rec := &Recorder{}
-	c := hc.New(t, rec, srv.URL)
+	c, err := hc.New(t, rec, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	prefix := "/carriers/" + c.Name()
 	mux.Handle(prefix+"/", http.StripPrefix(prefix, c))
 	return mounted{c: c, rec: rec, base: srv.URL + prefix}
@@ -162,3 +166,30 @@ func FormPost(target string, params url.Values) *http.Request {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req
 }
+
+// FromRoundRobin checks the one meaning of a carrier's from: list
+// (docs/carriers.md): c was built with from: list (two numbers or more)
+// and sends four texts; the three naming no sender take list[0], list[1],
+// list[0] in turn, the fourth names own and keeps it. sentFrom(i) is the
+// sender the provider's API got with text i, and wire writes a number as
+// the provider does (E.164 with or without its '+').
+func FromRoundRobin(t *testing.T, c carrier.Sender, list []string, own string, sentFrom func(i int) string, wire func(e164 string) string) {
+	t.Helper()
+	for i, want := range []string{list[0], list[1], list[0], own} {
+		m := carrier.SMS{ID: "job_" + strconv.Itoa(i), To: "+14155552671", Text: "code"}
+		if want == own {
+			m.From = own
+		}
+		if _, err := c.SendSMS(t.Context(), m); err != nil {
+			t.Fatalf("text %d: %v", i, err)
+		}
+		if got := sentFrom(i); got != wire(want) {
+			t.Errorf("text %d sent from %q, want %q", i, got, wire(want))
+		}
+	}
+}
+
+// E164 writes numbers as they are (Twilio, Telnyx); PlusLess without the
+// '+' (Vonage, Plivo).
+func E164(n string) string     { return n }
+func PlusLess(n string) string { return strings.TrimPrefix(n, "+") }

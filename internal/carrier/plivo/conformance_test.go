@@ -32,12 +32,8 @@ func signedPost(target string, params url.Values, scheme, token string) *http.Re
 func TestConformance(t *testing.T) {
 	inbound := url.Values{"CallUUID": {"0b6a7e3c-1f2d-4c5b-8a9e-7d6c5b4a3f21"}, "From": {"14155550999"}, "To": {"14155550100"}, "CallStatus": {"ringing"}, "Direction": {"inbound"}}
 	carriertest.Run(t, carriertest.HTTPCarrier{
-		New: func(t *testing.T, rec *carriertest.Recorder, public string) carrier.WebhookHandler {
-			c, err := New(testConfig(rec, "http://127.0.0.1:9", public))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return c
+		New: func(t *testing.T, rec *carriertest.Recorder, public string) (carrier.WebhookHandler, error) {
+			return New(testConfig(rec, "http://127.0.0.1:9", public))
 		},
 		BadSignature: func(t *testing.T, base string) *http.Request {
 			return signedPost(base+"/answer", inbound, "v3", "another_auth_token")

@@ -3,7 +3,7 @@ package plivo
 import (
 	"testing"
 
-	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 )
 
 // TestFromIsRoundRobin: texts that name no sender take the from: list's
@@ -17,19 +17,10 @@ func TestFromIsRoundRobin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []string{"14155550100", "14155550101", "14155550100", "14155550199"} {
-		m := carrier.SMS{ID: "job", To: "+14155550123", Text: "code"}
-		if i == 3 {
-			m.From = "+" + want
-		}
-		if _, err := c.SendSMS(t.Context(), m); err != nil {
-			t.Fatal(err)
-		}
+	carriertest.FromRoundRobin(t, c, cfg.From, "+14155550199", func(i int) string {
 		b.fake.mu.Lock()
-		got := b.fake.messages[i]["src"]
-		b.fake.mu.Unlock()
-		if got != want {
-			t.Errorf("text %d from %v, want %s", i, got, want)
-		}
-	}
+		defer b.fake.mu.Unlock()
+		s, _ := b.fake.messages[i]["src"].(string)
+		return s
+	}, carriertest.PlusLess)
 }

@@ -30,12 +30,8 @@ func signedPost(target, contentType, body, sig string) *http.Request {
 func TestConformance(t *testing.T) {
 	inbound := url.Values{"AccountSid": {acct}, "CallSid": {"v3:in"}, "From": {"+13125550002"}, "To": {"+13120001234"}, "CallStatus": {"ringing"}, "Direction": {"inbound"}}.Encode()
 	carriertest.Run(t, carriertest.HTTPCarrier{
-		New: func(t *testing.T, rec *carriertest.Recorder, public string) carrier.WebhookHandler {
-			c, err := New(testConfig(rec, "http://127.0.0.1:9", public))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return c
+		New: func(t *testing.T, rec *carriertest.Recorder, public string) (carrier.WebhookHandler, error) {
+			return New(testConfig(rec, "http://127.0.0.1:9", public))
 		},
 		BadSignature: func(t *testing.T, base string) *http.Request {
 			return signedPost(base+"/voice", form, inbound, base64.StdEncoding.EncodeToString(make([]byte, 64)))

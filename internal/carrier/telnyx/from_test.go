@@ -3,7 +3,7 @@ package telnyx
 import (
 	"testing"
 
-	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 )
 
 // TestFromIsRoundRobin: texts that name no sender take the from: list's
@@ -17,16 +17,5 @@ func TestFromIsRoundRobin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []string{"+13120001234", "+13120001235", "+13120001234", "+13120009999"} {
-		m := carrier.SMS{ID: "job", To: "+13125550002", Text: "code"}
-		if i == 3 {
-			m.From = want
-		}
-		if _, err := c.SendSMS(t.Context(), m); err != nil {
-			t.Fatal(err)
-		}
-		if got := r.fake.req("/messages", i)["from"]; got != want {
-			t.Errorf("text %d from %v, want %s", i, got, want)
-		}
-	}
+	carriertest.FromRoundRobin(t, c, cfg.From, "+13120009999", func(i int) string { s, _ := r.fake.req("/messages", i)["from"].(string); return s }, carriertest.E164)
 }

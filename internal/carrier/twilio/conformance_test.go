@@ -18,12 +18,8 @@ func signedPost(target string, params url.Values) *http.Request {
 
 func TestConformance(t *testing.T) {
 	carriertest.Run(t, carriertest.HTTPCarrier{
-		New: func(t *testing.T, rec *carriertest.Recorder, public string) carrier.WebhookHandler {
-			c, err := New(testConfig(rec, "http://127.0.0.1:9", public))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return c
+		New: func(t *testing.T, rec *carriertest.Recorder, public string) (carrier.WebhookHandler, error) {
+			return New(testConfig(rec, "http://127.0.0.1:9", public))
 		},
 		BadSignature: func(t *testing.T, base string) *http.Request {
 			req := carriertest.FormPost(base+"/sms-status?id=job-1", url.Values{"MessageStatus": {"delivered"}})

@@ -3,7 +3,7 @@ package twilio
 import (
 	"testing"
 
-	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 )
 
 // TestFromIsRoundRobin: texts that name no sender take the from: list's
@@ -17,16 +17,5 @@ func TestFromIsRoundRobin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []string{"+15005550006", "+15005550007", "+15005550006", "+15005550099"} {
-		m := carrier.SMS{ID: "job", To: "+447700900123", Text: "code"}
-		if i == 3 {
-			m.From = want
-		}
-		if _, err := c.SendSMS(t.Context(), m); err != nil {
-			t.Fatal(err)
-		}
-		if got := r.fake.form("/Messages.json", i).Get("From"); got != want {
-			t.Errorf("text %d from %s, want %s", i, got, want)
-		}
-	}
+	carriertest.FromRoundRobin(t, c, cfg.From, "+15005550099", func(i int) string { return r.fake.form("/Messages.json", i).Get("From") }, carriertest.E164)
 }

@@ -27,12 +27,8 @@ func signedVoice(t *testing.T, target string, body []byte) *http.Request {
 
 func TestConformance(t *testing.T) {
 	carriertest.Run(t, carriertest.HTTPCarrier{
-		New: func(t *testing.T, rec *carriertest.Recorder, public string) carrier.WebhookHandler {
-			c, err := New(testConfig(t, rec, "http://127.0.0.1:9", public))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return c
+		New: func(t *testing.T, rec *carriertest.Recorder, public string) (carrier.WebhookHandler, error) {
+			return New(testConfig(t, rec, "http://127.0.0.1:9", public))
 		},
 		BadSignature: func(t *testing.T, base string) *http.Request {
 			p := signedReceipt("delivered", SigSHA256)

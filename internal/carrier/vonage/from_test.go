@@ -3,7 +3,7 @@ package vonage
 import (
 	"testing"
 
-	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 )
 
 // TestFromIsRoundRobin: texts that name no sender take the from: list's
@@ -17,16 +17,5 @@ func TestFromIsRoundRobin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []string{"447700900001", "447700900002", "447700900001", "447700900099"} {
-		m := carrier.SMS{ID: "job", To: "+447700900123", Text: "code"}
-		if i == 3 {
-			m.From = "+" + want
-		}
-		if _, err := c.SendSMS(t.Context(), m); err != nil {
-			t.Fatal(err)
-		}
-		if got := b.fake.sms[i].Get("from"); got != want {
-			t.Errorf("text %d from %s, want %s", i, got, want)
-		}
-	}
+	carriertest.FromRoundRobin(t, c, cfg.From, "+447700900099", func(i int) string { return b.fake.sms[i].Get("from") }, carriertest.PlusLess)
 }
