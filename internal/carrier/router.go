@@ -34,14 +34,21 @@ type Receipt struct {
 // would only fail the same way, at a cost. Sandbox commands go to the
 // sandbox sender whatever the routes say.
 type Router struct {
-	senders map[string]Sender
-	routes  []Route
-	sandbox Sender
+	senders   map[string]Sender
+	routes    []Route
+	sandbox   Sender
+	observers []Observer
 }
 
+// Observer learns of every command a configured carrier failed: op is
+// "call", "sms" or "hangup". The sandbox sender is not observed, nor an
+// attempt whose context ended (the failure is then ringgate's, not the
+// carrier's). Observers count; they must not block.
+type Observer func(carrierName, op string, err error)
+
 // NewRouter checks that every route names known senders.
-func NewRouter(senders []Sender, routes []Route, sandbox Sender) (*Router, error) {
-	r := &Router{senders: make(map[string]Sender, len(senders)), routes: routes, sandbox: sandbox}
+func NewRouter(senders []Sender, routes []Route, sandbox Sender, observers ...Observer) (*Router, error) {
+	r := &Router{senders: make(map[string]Sender, len(senders)), routes: routes, sandbox: sandbox, observers: observers}
 	for _, s := range senders {
 		if _, dup := r.senders[s.Name()]; dup {
 			return nil, fmt.Errorf("two carriers are named %q", s.Name())
@@ -86,14 +93,18 @@ func (r *Router) Routable(app, country, channel string, sandbox bool) bool {
 // PlaceCall places c through the first carrier of its route that takes it.
 func (r *Router) PlaceCall(ctx context.Context, c Call) (Receipt, error) {
 	return r.try(r.Pick(c.AppID, c.Country, c.Channel, c.Sandbox), func(s Sender) (string, error) {
-		return s.PlaceCall(ctx, c)
+		ref, err := s.PlaceCall(ctx, c)
+		r.observe(ctx, s, "call", err)
+		return ref, err
 	})
 }
 
 // SendSMS sends m through the first carrier of its route that takes it.
 func (r *Router) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
 	return r.try(r.Pick(m.AppID, m.Country, "sms_otp", m.Sandbox), func(s Sender) (string, error) {
-		return s.SendSMS(ctx, m)
+		ref, err := s.SendSMS(ctx, m)
+		r.observe(ctx, s, "sms", err)
+		return ref, err
 	})
 }
 
@@ -113,11 +124,22 @@ func (r *Router) EndCall(ctx context.Context, name string, c CallEnd) error {
 		return &Error{Carrier: name, Code: "unsupported", Err: fmt.Errorf("carrier %q cannot end calls", name)}
 	}
 	err := e.EndCall(ctx, c)
+	r.observe(ctx, s, "hangup", err)
 	var ce *Error
 	if err != nil && !errors.As(err, &ce) {
 		err = &Error{Carrier: name, Retryable: true, Code: "failed", Err: err}
 	}
 	return err
+}
+
+// observe tells the observers of a configured carrier's failure.
+func (r *Router) observe(ctx context.Context, s Sender, op string, err error) {
+	if err == nil || ctx.Err() != nil || s == r.sandbox {
+		return
+	}
+	for _, o := range r.observers {
+		o(s.Name(), op, err)
+	}
 }
 
 func (r *Router) try(senders []Sender, do func(Sender) (string, error)) (Receipt, error) {

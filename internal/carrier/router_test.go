@@ -116,3 +116,34 @@ func TestRouterConfigErrors(t *testing.T) {
 		t.Errorf("SendSMS with no route = %v, want a terminal error", err)
 	}
 }
+
+// TestRouterObservesFailures: the observers see each failed attempt of a
+// configured carrier (every one of a failover), never a success, a
+// sandbox failure, or an attempt whose context had ended.
+func TestRouterObservesFailures(t *testing.T) {
+	down := &Error{Carrier: "a", Retryable: true, Code: "unavailable", Err: errors.New("503")}
+	a, b := &scripted{name: "a", err: down}, &scripted{name: "b"}
+	sb := &scripted{name: "sandbox", err: down}
+	var seen []string
+	r, err := NewRouter([]Sender{a, b}, []Route{{Carriers: []string{"a", "b"}}}, sb, func(name, op string, err error) {
+		seen = append(seen, name+"/"+op)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.PlaceCall(t.Context(), Call{ID: "oc_1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SendSMS(t.Context(), SMS{ID: "sm_1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SendSMS(t.Context(), SMS{ID: "sm_2", Sandbox: true}); err == nil {
+		t.Fatal("the sandbox sender's failure was not returned")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r.PlaceCall(ctx, Call{ID: "oc_2"})
+	if got, want := strings.Join(seen, " "), "a/call a/sms"; got != want {
+		t.Fatalf("observed %q, want %q", got, want)
+	}
+}

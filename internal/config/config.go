@@ -623,8 +623,9 @@ func SimRouteError(route int, carrier string) error {
 		"test keys use the simulator without a route", route, carrier)
 }
 
-// Carrier types this build knows.
-var carrierTypes = map[string]bool{"sim": true, "sip": true, "smpp": true, "twilio": true, "vonage": true, "plivo": true, "telnyx": true}
+// CarrierTypes are the carrier types this build knows: the keys of the
+// factory table in internal/carrier/parts (its tests check they agree).
+var CarrierTypes = map[string]bool{"sim": true, "sip": true, "smpp": true, "twilio": true, "vonage": true, "plivo": true, "telnyx": true}
 
 func (c *Config) validateCarriers() []error {
 	var errs []error
@@ -635,7 +636,7 @@ func (c *Config) validateCarriers() []error {
 			errs = append(errs, fmt.Errorf("carriers[%d]: name is required", i))
 		case names[cr.Name]:
 			errs = append(errs, fmt.Errorf("carriers[%d]: name %q is used twice", i, cr.Name))
-		case !carrierTypes[cr.Type]:
+		case !CarrierTypes[cr.Type]:
 			errs = append(errs, fmt.Errorf("carriers[%d] (%s): type %q is not supported by this build (want sim, sip, smpp, twilio, vonage, plivo or telnyx)", i, cr.Name, cr.Type))
 		case cr.SimulateOutage && cr.Type != "sim":
 			errs = append(errs, fmt.Errorf("carriers[%d] (%s): simulate_outage is for sim carriers", i, cr.Name))

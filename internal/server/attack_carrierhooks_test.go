@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 	"github.com/ringgate/ringgate/internal/carrier/twilio"
 	"github.com/ringgate/ringgate/internal/config"
 )
@@ -287,18 +287,11 @@ func plivoV3(rawURL, nonce string, p url.Values) string {
 // postPlivo posts a form with the given signature headers.
 func postPlivo(t *testing.T, rawURL string, p url.Values, hdr ...string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", rawURL, strings.NewReader(p.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := carriertest.FormPost(rawURL, p)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return carriertest.Do(t, req)
 }
 
 // The attacker captured one V2-signed request Plivo sent to answer_url

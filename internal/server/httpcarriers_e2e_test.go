@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 	"github.com/ringgate/ringgate/internal/carrier/twilio"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/server"
@@ -151,18 +152,11 @@ func twilioServer(t *testing.T, fake *fakeProvider, channels ...string) (*harnes
 // postTwilio sends a webhook signed as Twilio signs it (sign false: none).
 func postTwilio(t *testing.T, rawURL string, params url.Values, sign bool) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", rawURL, strings.NewReader(params.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := carriertest.FormPost(rawURL, params)
 	if sign {
 		req.Header.Set("X-Twilio-Signature", twilio.Signature(twToken, rawURL, params))
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return carriertest.Do(t, req)
 }
 
 var sixDigits = regexp.MustCompile(`\d{6}`)

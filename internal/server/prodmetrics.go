@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -76,49 +74,9 @@ func (m *prodMetrics) observe(n verify.Notice) {
 	}
 }
 
-// countErrors wraps each sender so that its refusals are counted.
-func countErrors(senders []carrier.Sender, errs *prometheus.CounterVec) []carrier.Sender {
-	out := make([]carrier.Sender, len(senders))
-	for i, s := range senders {
-		out[i] = errorCounting{Sender: s, errs: errs}
-	}
-	return out
-}
-
-var _ carrier.CallEnder = errorCounting{}
-
-type errorCounting struct {
-	carrier.Sender
-	errs *prometheus.CounterVec
-}
-
-func (e errorCounting) PlaceCall(ctx context.Context, c carrier.Call) (string, error) {
-	ref, err := e.Sender.PlaceCall(ctx, c)
-	if err != nil && ctx.Err() == nil {
-		e.errs.WithLabelValues(e.Name(), "call").Inc()
-	}
-	return ref, err
-}
-
-// EndCall passes the hang-up of a call whose step is over to the sender,
-// which the router asks for through carrier.CallEnder: the wrapper must not
-// hide it, or a superseded call rings on.
-func (e errorCounting) EndCall(ctx context.Context, c carrier.CallEnd) error {
-	ender, ok := e.Sender.(carrier.CallEnder)
-	if !ok {
-		return &carrier.Error{Carrier: e.Name(), Code: "unsupported", Err: fmt.Errorf("carrier %q cannot end calls", e.Name())}
-	}
-	err := ender.EndCall(ctx, c)
-	if err != nil && ctx.Err() == nil {
-		e.errs.WithLabelValues(e.Name(), "hangup").Inc()
-	}
-	return err
-}
-
-func (e errorCounting) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
-	ref, err := e.Sender.SendSMS(ctx, m)
-	if err != nil && ctx.Err() == nil {
-		e.errs.WithLabelValues(e.Name(), "sms").Inc()
-	}
-	return ref, err
+// countCarrierError is the router's observer: it counts each command a
+// carrier refused or failed to take (a failover counts each carrier that
+// failed), by carrier and kind (call, sms, hangup).
+func (m *prodMetrics) countCarrierError(carrierName, op string, _ error) {
+	m.carrierErrors.WithLabelValues(carrierName, op).Inc()
 }

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/ringgate/ringgate/internal/config"
 )
 
 // retain deletes ended verifications older than the retention period, on
@@ -74,17 +72,6 @@ func (w *statusRecorder) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach Flush for SSE streams.
 func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// handler is what the HTTP server serves: the API, the console and the
-// carriers' webhooks, each request's body under limits.body_timeout, with
-// request logs in dev mode.
-func (s *Server) handler() http.Handler {
-	h := withBodyDeadline(withCarriers(s.web, s.https), s.cfg.Limits.BodyTimeout)
-	if s.cfg.Mode == config.ModeDev {
-		h = logRequests(h, s.log)
-	}
-	return h
-}
 
 // Flush passes through, for SSE streams.
 func (w *statusRecorder) Flush() {

@@ -8,7 +8,6 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -25,9 +24,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/parts"
 	"github.com/ringgate/ringgate/internal/carrier/sim"
 	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
-	"github.com/ringgate/ringgate/internal/carrier/smpp"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
 	"github.com/ringgate/ringgate/internal/jobs"
@@ -66,13 +65,15 @@ type Server struct {
 	// fraudBlocks counts fraud.prefix_blocked events.
 	fraudBlocks prometheus.Counter
 
-	jobs  *jobs.Runner // outbound calls and texts
-	sim   *sim.Carrier
-	sips  []*rgsip.Carrier
-	https []httpCarrier // twilio, telnyx, … (carriers.go)
-	smpps []*smpp.Carrier
-	http  *http.Server
-	ln    net.Listener
+	jobs *jobs.Runner // outbound calls and texts
+	// sim is the simulated network, always there: sandbox traffic and
+	// the /sim/* routes reach it; carriers of type sim are its gateways.
+	sim *sim.Carrier
+	// carriers are the configured carriers, built through one factory
+	// table (internal/carrier/parts), started and closed together.
+	carriers *parts.Set
+	http     *http.Server
+	ln       net.Listener
 	// metricsLn is metrics.listen's listener, when set.
 	metricsLn net.Listener
 	inbox     *httpapi.DevInbox
@@ -92,7 +93,14 @@ type Options struct {
 }
 
 // New opens the database and builds every part, but listens on nothing.
-func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
+// What it opened before failing is closed, last first (undo).
+func New(ctx context.Context, cfg config.Config, opt Options) (_ *Server, err error) {
+	var undo cleanup
+	defer func() {
+		if err != nil {
+			undo.run()
+		}
+	}()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -110,6 +118,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	undo.push(st.Close)
 	// Webhook secrets are sealed at rest under the server secret; clear
 	// ones of an older database are sealed now.
 	if sealer, ok := st.(interface {
@@ -117,7 +126,6 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	}); ok {
 		n, err := sealer.SealSecrets(ctx, secret)
 		if err != nil {
-			st.Close()
 			return nil, fmt.Errorf("database: %w", err)
 		}
 		if n > 0 {
@@ -144,50 +152,20 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s.sim = sim.New(sim.Config{
 		Inbound: carrierSide{s}, Events: carrierSide{s}, Check: s.simCheck, Logger: log,
 	})
-	if s.sips, err = newSIPCarriers(cfg, carrierSide{s}, log); err != nil {
-		st.Close()
+	undo.push(s.sim.Close)
+	if s.carriers, err = parts.Build(cfg.Carriers, parts.Host{
+		Logger: log, Inbound: carrierSide{s}, Events: carrierSide{s}, Secret: secret,
+		PublicURL: cfg.PublicURL, Sim: s.sim, Metrics: s.reg,
+	}); err != nil {
 		return nil, err
 	}
-	for _, c := range s.sips {
-		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "ringgate_sip_refused_total", Help: "SIP requests refused with 403 (untrusted source, failed digest).",
-			ConstLabels: prometheus.Labels{"carrier": c.Name()},
-		}, func() float64 { return float64(c.Rejected()) }))
-		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "ringgate_sip_malformed_total", Help: "SIP messages that could not be parsed (dropped; logged at DEBUG).",
-			ConstLabels: prometheus.Labels{"carrier": c.Name()},
-		}, func() float64 { return float64(c.Malformed()) }))
-		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "ringgate_sip_udp_dropped_total", Help: "SIP requests from untrusted UDP sources left unanswered: the source was over its response rate.",
-			ConstLabels: prometheus.Labels{"carrier": c.Name()},
-		}, func() float64 { return float64(c.Dropped()) }))
-		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "ringgate_sip_tcp_refused_total", Help: "SIP TCP/TLS connections closed as accepted: a connection cap was reached.",
-			ConstLabels: prometheus.Labels{"carrier": c.Name()},
-		}, func() float64 { return float64(c.TCPRefused()) }))
-	}
-	if s.smpps, err = newSMPPCarriers(cfg, carrierSide{s}, log, s.reg); err != nil {
-		s.closeSIP()
-		st.Close()
-		return nil, err
-	}
-	if s.https, err = newHTTPCarriers(cfg, carrierSide{s}, secret, log); err != nil {
-		s.closeSIP()
-		st.Close()
-		return nil, err
-	}
-	registerHTTPCarrierMetrics(s.reg, s.https)
-	more := append(asSenders(s.smpps), asSenders(s.https)...)
-	router, err := newRouter(cfg, s.sim, s.sips, s.prod.carrierErrors, more...)
+	undo.push(s.carriers.Close)
+	router, err := newRouter(cfg, s.carriers.Senders(), s.sim, s.prod.countCarrierError)
 	if err != nil {
-		s.closeSIP()
-		st.Close()
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	abuse, err := abusePolicy(cfg.Abuse)
 	if err != nil {
-		s.closeSIP()
-		st.Close()
 		return nil, err
 	}
 	abuseObs := newAbuseMetrics(s.reg)
@@ -200,18 +178,14 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		Abuse:    abuse, OnAbuse: abuseObs.on,
 		Risk: &riskClient{client: policy.Client(cfg.Abuse.RiskTimeout), timeout: cfg.Abuse.RiskTimeout, now: time.Now},
 	})
-	if err == nil {
-		s.op, err = operator.New(operator.Config{Store: st, Publisher: s, Verify: s.svc})
-	}
 	if err != nil {
-		s.closeSIP()
-		st.Close()
+		return nil, err
+	}
+	if s.op, err = operator.New(operator.Config{Store: st, Publisher: s, Verify: s.svc}); err != nil {
 		return nil, err
 	}
 	hookMetrics, err := webhook.NewPromMetrics(s.reg)
 	if err != nil {
-		s.closeSIP()
-		st.Close()
 		return nil, err
 	}
 	s.jobs = jobs.New(jobs.Config{Service: s.svc, Slots: cfg.Jobs.Batch, Lease: cfg.Jobs.Lease, Poll: cfg.Jobs.Interval, Logger: log})
@@ -223,8 +197,6 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	})
 	if cfg.Mode == config.ModeDev {
 		if s.dev, err = loadDevCredentials(cfg.DataDir, opt.Env); err != nil {
-			s.closeSIP()
-			st.Close()
 			return nil, err
 		}
 		s.inbox = httpapi.NewDevInbox(s.dev.WebhookSecret)
@@ -296,102 +268,37 @@ func (s *Server) simCheck(ctx context.Context, verificationID, cli, code string)
 	return err
 }
 
-// newSIPCarriers builds the config's SIP trunks (not yet listening).
-func newSIPCarriers(cfg config.Config, side carrierSide, log *slog.Logger) ([]*rgsip.Carrier, error) {
-	var out []*rgsip.Carrier
-	for _, c := range cfg.Carriers {
-		if c.Type != "sip" {
-			continue
-		}
-		trusted, _ := c.SIP.Trusted() // validated
-		var tlsConf *tls.Config
-		if len(c.SIP.TLSListen) > 0 {
-			cert, err := tls.LoadX509KeyPair(c.SIP.TLSCert, c.SIP.TLSKey)
-			if err != nil {
-				for _, o := range out {
-					o.Close()
-				}
-				return nil, fmt.Errorf("config: carrier %s: sip.tls_cert/tls_key: %w", c.Name, err)
-			}
-			tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		}
-		sc, err := rgsip.New(rgsip.Config{
-			Name: c.Name, Listen: c.SIP.Listen, Country: c.SIP.Country, Trusted: trusted, TrustUDP: c.SIP.TrustUDP,
-			AllowDiverted: c.SIP.AllowDiverted, TLSListen: c.SIP.TLSListen, TLSConfig: tlsConf,
-			TCPIdleTimeout: c.SIP.TCPIdleTimeout, TCPHeaderTimeout: c.SIP.TCPHeaderTimeout,
-			TCPMaxConns: c.SIP.TCPMaxConns, TCPMaxConnsPerSource: c.SIP.TCPMaxConnsPerSource,
-			UDPResponseRate: c.SIP.UDPResponseRate, UDPResponseBurst: c.SIP.UDPResponseBurst,
-			Username: c.SIP.Username, Password: c.SIP.Password, RejectStatus: c.SIP.RejectStatus,
-			Trunk: c.SIP.Trunk, OutboundProxy: c.SIP.OutboundProxy, PAI: c.SIP.PAI, Register: c.SIP.Register, Hostname: c.SIP.Hostname,
-			TrustAnswer: c.SIP.TrustAnswer, Inbound: side, Events: side, Logger: log,
-		})
-		if err != nil {
-			for _, o := range out {
-				o.Close()
-			}
-			return nil, fmt.Errorf("config: carrier %s: %w", c.Name, err)
-		}
-		out = append(out, sc)
-	}
-	return out, nil
-}
-
 // SIPAddrs are the addresses the SIP carriers listen on, by carrier name.
 func (s *Server) SIPAddrs() map[string][]string {
 	out := map[string][]string{}
-	for _, c := range s.sips {
-		out[c.Name()] = c.Addrs()
-	}
+	s.carriers.Each(func(c carrier.Sender) {
+		if sc, ok := c.(*rgsip.Carrier); ok {
+			out[c.Name()] = sc.Addrs()
+		}
+	})
 	return out
 }
 
 // SIPTLSAddrs are the addresses the SIP carriers listen on with TLS.
 func (s *Server) SIPTLSAddrs() map[string][]string {
 	out := map[string][]string{}
-	for _, c := range s.sips {
-		out[c.Name()] = c.TLSAddrs()
-	}
+	s.carriers.Each(func(c carrier.Sender) {
+		if sc, ok := c.(*rgsip.Carrier); ok {
+			out[c.Name()] = sc.TLSAddrs()
+		}
+	})
 	return out
 }
 
-func (s *Server) closeSIP() error {
-	var errs []error
-	for _, c := range s.sips {
-		errs = append(errs, c.Close())
-	}
-	return errors.Join(errs...)
-}
-
-// newRouter builds the carriers of the config and their routes. Sandbox
-// commands go to the simulated network. more are carriers built elsewhere
-// (SMPP, HTTP carriers), matched to the config by name.
-func newRouter(cfg config.Config, network *sim.Carrier, sips []*rgsip.Carrier, errs *prometheus.CounterVec, more ...carrier.Sender) (*carrier.Router, error) {
-	var senders []carrier.Sender
-	for _, c := range cfg.Carriers {
-		switch c.Type {
-		case "sim":
-			senders = append(senders, network.Gateway(c.Name, c.SimulateOutage))
-		case "sip":
-			for _, sc := range sips {
-				if sc.Name() == c.Name {
-					senders = append(senders, sc)
-				}
-			}
-		case "smpp", "twilio", "telnyx", "vonage", "plivo":
-			for _, sc := range more {
-				if sc.Name() == c.Name {
-					senders = append(senders, sc)
-				}
-			}
-		default:
-			return nil, fmt.Errorf("carrier %s: type %q is not supported", c.Name, c.Type)
-		}
-	}
+// newRouter routes the config's commands to the built carriers. Sandbox
+// commands go to the simulated network; each carrier's failures are
+// counted by the observer.
+func newRouter(cfg config.Config, senders []carrier.Sender, network *sim.Carrier, observe carrier.Observer) (*carrier.Router, error) {
 	routes := make([]carrier.Route, len(cfg.Routes))
 	for i, r := range cfg.Routes {
 		routes[i] = carrier.Route{App: r.App, Country: r.Country, Channel: r.Channel, Carriers: r.Carriers}
 	}
-	return carrier.NewRouter(countErrors(senders, errs), routes, network)
+	return carrier.NewRouter(senders, routes, network, observe)
 }
 
 // wake is the post-commit fan-out, for a notice of this node's or
@@ -457,15 +364,8 @@ func (s *Server) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, c := range s.sips {
-		if err := c.Start(ctx); err != nil {
-			s.closeSIP()
-			ln.Close()
-			return err
-		}
-	}
-	if err := s.startSMPP(ctx); err != nil {
-		s.closeSIP()
+	if err := s.carriers.Start(ctx); err != nil {
+		s.carriers.Close()
 		ln.Close()
 		return err
 	}
@@ -474,8 +374,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if a := s.cfg.Metrics.Listen; a != "" {
 		if err := s.startMetrics(loopCtx, a); err != nil {
 			stop()
-			s.closeSMPP()
-			s.closeSIP()
+			s.carriers.Close()
 			ln.Close()
 			return fmt.Errorf("listen metrics: %w", err)
 		}
@@ -544,7 +443,7 @@ func (s *Server) Close() error {
 	var err error
 	s.closeMux.Do(func() {
 		// No new calls; calls in flight finish their events first.
-		err = errors.Join(s.closeSIP(), s.closeSMPP())
+		err = s.carriers.Close()
 		if s.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			s.stop() // ends SSE streams and the loops

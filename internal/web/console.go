@@ -15,7 +15,7 @@ import (
 // The console's JSON endpoints. They sit behind the admin token, span every
 // app, and go through operator.Service like the REST API does.
 
-func (h *Handler) routeConsoleAPI() {
+func (h *Handler) routeConsoleAPI(mux *http.ServeMux) {
 	for _, rt := range []struct {
 		pattern string
 		fn      http.HandlerFunc
@@ -30,7 +30,7 @@ func (h *Handler) routeConsoleAPI() {
 		{"GET /console/api/stats", h.consoleStats},
 		{"GET /console/api/unmatched-callers", h.consoleUnmatched},
 	} {
-		h.mux.HandleFunc(rt.pattern, h.admin(rt.fn))
+		mux.HandleFunc(rt.pattern, h.admin(rt.fn))
 	}
 }
 

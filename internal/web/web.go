@@ -50,20 +50,27 @@ func New(cfg Config) *Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	h.mux.HandleFunc("GET /widget.js", h.asset("assets/widget.js", "text/javascript; charset=utf-8", "public, max-age=300"))
-	h.mux.HandleFunc("GET /widget/qr.svg", h.qr)
-	h.mux.HandleFunc("GET /web/page.css", h.asset("assets/page.css", "text/css; charset=utf-8", "no-cache"))
-	if cfg.Dev {
-		h.mux.HandleFunc("GET /{$}", h.asset("assets/demo.html", "text/html; charset=utf-8", "no-cache"))
-		h.mux.HandleFunc("GET /demo/demo.js", h.asset("assets/demo.js", "text/javascript; charset=utf-8", "no-cache"))
-		h.mux.HandleFunc("POST /demo/start", h.demoStart)
-		h.mux.HandleFunc("POST /demo/signup", h.demoSignup)
-	}
-	h.mux.HandleFunc("GET /console", h.consolePage)
-	h.mux.HandleFunc("GET /console/console.js", h.consoleAsset("assets/console.js", "text/javascript; charset=utf-8"))
-	h.routeConsoleAPI()
+	h.Mount(h.mux)
 	h.mux.Handle("/", cfg.API)
 	return h
+}
+
+// Mount registers the browser side's routes on mux, for a server that
+// mounts the API and the rest beside them; ServeHTTP serves them with
+// the API behind.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("GET /widget.js", h.asset("assets/widget.js", "text/javascript; charset=utf-8", "public, max-age=300"))
+	mux.HandleFunc("GET /widget/qr.svg", h.qr)
+	mux.HandleFunc("GET /web/page.css", h.asset("assets/page.css", "text/css; charset=utf-8", "no-cache"))
+	if h.cfg.Dev {
+		mux.HandleFunc("GET /{$}", h.asset("assets/demo.html", "text/html; charset=utf-8", "no-cache"))
+		mux.HandleFunc("GET /demo/demo.js", h.asset("assets/demo.js", "text/javascript; charset=utf-8", "no-cache"))
+		mux.HandleFunc("POST /demo/start", h.demoStart)
+		mux.HandleFunc("POST /demo/signup", h.demoSignup)
+	}
+	mux.HandleFunc("GET /console", h.consolePage)
+	mux.HandleFunc("GET /console/console.js", h.consoleAsset("assets/console.js", "text/javascript; charset=utf-8"))
+	h.routeConsoleAPI(mux)
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/logsample"
 )
 
@@ -104,4 +105,14 @@ func trimSlash(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// Metric exports the count as ringgate_carrier_webhooks_refused_total,
+// the one figure every HTTP carrier reports (carrier.MetricsReporter).
+func (f *Refusals) Metric() carrier.Metric {
+	return carrier.Metric{
+		Name:  "ringgate_carrier_webhooks_refused_total",
+		Help:  "Carrier webhooks refused with 403 for a missing or bad signature.",
+		Value: func() float64 { return float64(f.Count()) },
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 )
 
 // A switched-off phone's voicemail answers an answer_call. The call must
@@ -26,7 +27,7 @@ func TestAttackVoicemailAnswersAnsweredCallPlivo(t *testing.T) {
 		t.Fatalf("answer XML %s", body)
 	}
 	plivoPost(t, call["hangup_url"].(string), callParams("completed"), "v3", authToken)
-	if got := b.rec.kinds(); got != "answered:machine ended:machine" {
+	if got := carriertest.Kinds(b.rec.Events()); got != "answered:machine ended:machine" {
 		t.Fatalf("events %q, want the machine's answer reported as a machine", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 )
 
 // FuzzWebhook sends arbitrary callbacks (path, query, content type, body,
@@ -18,7 +19,7 @@ func FuzzWebhook(f *testing.F) {
 	f.Add("/digits", "id=j&s=abc&v=def", "application/x-www-form-urlencoded", []byte("Digits=1"), "", "")
 	f.Add("/sms-status/j", "", "text/plain", []byte("%%%"), "a,b,c", "")
 	f.Add("/hangup", "%zz", "", []byte{}, "", "n")
-	rec := &recorder{}
+	rec := &carriertest.Recorder{}
 	c, err := New(Config{Name: "pl", AuthID: authID, AuthToken: authToken, PublicURL: "https://ringgate.example",
 		Secret: []byte("0123456789abcdef0123456789abcdef"), Inbound: rec, Events: rec})
 	if err != nil {
@@ -36,8 +37,8 @@ func FuzzWebhook(f *testing.F) {
 			t.Fatalf("accepted an unsigned or forged callback: %d", w.Code)
 		}
 	})
-	if len(rec.events) != 0 || len(rec.inbound) != 0 {
-		f.Fatalf("forged callbacks reached the domain: %v %v", rec.events, rec.inbound)
+	if len(rec.Events()) != 0 || len(rec.Inbound()) != 0 {
+		f.Fatalf("forged callbacks reached the domain: %v %v", rec.Events(), rec.Inbound())
 	}
 }
 
@@ -53,4 +54,4 @@ func FuzzSignatureV3(f *testing.F) {
 	})
 }
 
-var _ carrier.EventHandler = (*recorder)(nil)
+var _ carrier.EventHandler = (*carriertest.Recorder)(nil)

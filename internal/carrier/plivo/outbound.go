@@ -113,7 +113,7 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 		// detection has judged, with Machine=true or false, and hangs up.
 		body.MachineDetection = "true"
 	}
-	body.From, body.To = digits(c.from(call.From)), digits(call.To)
+	body.From, body.To = digits(c.from.Pick(call.From)), digits(call.To)
 	if body.To == "" || body.From == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: carrier.CauseUnreachable, Err: fmt.Errorf("need a to and a from number, got %q and %q", call.To, call.From)}
 	}
@@ -215,7 +215,7 @@ type messageQueued struct {
 // SendSMS sends the text with the Message API; its status callback (with
 // ringgate's id in the URL) reports delivery.
 func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
-	src := c.from(m.From)
+	src := c.from.Pick(m.From)
 	if d := digits(src); d != "" && len(d)+1 >= len(src) {
 		src = d // a number; an alphanumeric sender ID stays as it is
 	}

@@ -33,7 +33,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
@@ -70,8 +69,8 @@ type Carrier struct {
 	log      *slog.Logger
 	now      func() time.Time
 	refusals httpcarrier.Refusals
-	nonces   httpcarrier.Ledger // signature nonces seen within NonceWindow
-	next     atomic.Uint64
+	nonces   httpcarrier.Ledger   // signature nonces seen within NonceWindow
+	from     *httpcarrier.Senders // round robin over From
 
 	em    httpcarrier.Emitter
 	calls httpcarrier.Memos[callMemo]
@@ -104,7 +103,7 @@ func New(cfg Config) (*Carrier, error) {
 	}
 	c := &Carrier{
 		cfg: cfg, base: DefaultAPIBase, client: httpcarrier.ClientOr(cfg.Client),
-		log: cfg.Logger, now: cfg.Now,
+		log: cfg.Logger, now: cfg.Now, from: httpcarrier.NewSenders(cfg.From),
 	}
 	if cfg.APIBase != "" {
 		c.base = strings.TrimRight(cfg.APIBase, "/")
@@ -132,15 +131,15 @@ func (c *Carrier) Name() string { return c.cfg.Name }
 // Rejected counts webhooks refused for a bad or missing signature.
 func (c *Carrier) Rejected() uint64 { return c.refusals.Count() }
 
-func (c *Carrier) from(want string) string {
-	if want != "" {
-		return want
-	}
-	if len(c.cfg.From) == 0 {
-		return ""
-	}
-	return c.cfg.From[int(c.next.Add(1)-1)%len(c.cfg.From)]
-}
+// Metrics exports the refused-webhook count.
+func (c *Carrier) Metrics() []carrier.Metric { return []carrier.Metric{c.refusals.Metric()} }
+
+// The parts of the carrier lifecycle a Plivo account has.
+var (
+	_ carrier.Sender          = (*Carrier)(nil)
+	_ carrier.WebhookHandler  = (*Carrier)(nil)
+	_ carrier.MetricsReporter = (*Carrier)(nil)
+)
 
 func (c *Carrier) memo(id string, create bool) *callMemo { return c.calls.Get(id, create, c.now()) }
 

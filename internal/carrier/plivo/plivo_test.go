@@ -1,7 +1,6 @@
 package plivo
 
 import (
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -9,13 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 	"github.com/ringgate/ringgate/internal/ivr"
 )
 
@@ -23,48 +22,6 @@ const (
 	authID    = "MAXXXXXXXXXXXXXXXXXX"
 	authToken = "my_auth_token_0123456789abcdef"
 )
-
-type recorder struct {
-	mu       sync.Mutex
-	events   []carrier.Event
-	inbound  []carrier.InboundCall
-	failNext error
-	dispo    carrier.Disposition
-}
-
-func (r *recorder) CarrierEvent(_ context.Context, e carrier.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-	return nil
-}
-
-func (r *recorder) InboundCall(_ context.Context, c carrier.InboundCall) (carrier.Disposition, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.failNext; err != nil {
-		r.failNext = nil
-		return carrier.Disposition{}, err
-	}
-	r.inbound = append(r.inbound, c)
-	return r.dispo, nil
-}
-
-func (r *recorder) kinds() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, e := range r.events {
-		s := string(e.Kind)
-		for _, x := range []string{e.AnsweredBy, e.Digits, e.Cause} {
-			if x != "" {
-				s += ":" + x
-			}
-		}
-		out = append(out, s)
-	}
-	return strings.Join(out, " ")
-}
 
 // fakePlivo answers like Plivo's Call and Message APIs and checks every
 // request as the API reference documents it.
@@ -149,24 +106,30 @@ func (f *fakePlivo) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// testConfig is the account the tests use: its API at apiBase, called
+// back at public, reporting to rec.
+func testConfig(rec *carriertest.Recorder, apiBase, public string) Config {
+	return Config{
+		Name: "pl", AuthID: authID, AuthToken: authToken, APIBase: apiBase, PublicURL: public,
+		From: []string{"+14155550100"}, Country: "US", Secret: []byte("0123456789abcdef0123456789abcdef"),
+		Inbound: rec, Events: rec,
+	}
+}
+
 type bundle struct {
 	fake *fakePlivo
 	hook *httptest.Server
 	c    *Carrier
-	rec  *recorder
+	rec  *carriertest.Recorder
 }
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	b := &bundle{fake: newFakePlivo(t), rec: &recorder{dispo: carrier.Disposition{Action: carrier.Reject, SIPStatus: 603}}}
+	b := &bundle{fake: newFakePlivo(t), rec: &carriertest.Recorder{}}
 	mux := http.NewServeMux()
 	b.hook = httptest.NewServer(mux)
 	t.Cleanup(b.hook.Close)
-	c, err := New(Config{
-		Name: "pl", AuthID: authID, AuthToken: authToken, APIBase: b.fake.srv.URL, PublicURL: b.hook.URL,
-		From: []string{"+14155550100"}, Country: "US", Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Inbound: b.rec, Events: b.rec,
-	})
+	c, err := New(testConfig(b.rec, b.fake.srv.URL, b.hook.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,21 +145,7 @@ var nonceI int
 // for the V2 scheme, "" for none; token the key).
 func plivoPost(t *testing.T, target string, params url.Values, scheme, token string) (*http.Response, []byte) {
 	t.Helper()
-	nonceN.Lock()
-	nonceI++
-	nonce := "0123456789" + strconv.Itoa(nonceI)
-	nonceN.Unlock()
-	req, _ := http.NewRequest("POST", target, strings.NewReader(params.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	switch scheme {
-	case "v3":
-		req.Header.Set("X-Plivo-Signature-V3", signatureV3(token, target, "POST", nonce, params))
-		req.Header.Set("X-Plivo-Signature-V3-Nonce", nonce)
-	case "v2":
-		req.Header.Set("X-Plivo-Signature-V2", signatureV2(token, target, nonce))
-		req.Header.Set("X-Plivo-Signature-V2-Nonce", nonce)
-	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := http.DefaultClient.Do(signedPost(target, params, scheme, token))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +250,7 @@ func TestVoiceOTPWalkthrough(t *testing.T) {
 		t.Fatalf("after silence: %s", body)
 	}
 	plivoPost(t, hangup, callParams("completed", "HangupCause", "NORMAL_CLEARING", "HangupCauseName", "Normal Hangup", "Duration", "21"), "v3", authToken)
-	if got, want := b.rec.kinds(), "answered:human prompt dtmf:1 prompt ended:completed"; got != want {
+	if got, want := carriertest.Kinds(b.rec.Events()), "answered:human prompt dtmf:1 prompt ended:completed"; got != want {
 		t.Errorf("events %q, want %q", got, want)
 	}
 }
@@ -316,7 +265,7 @@ func TestVoiceOTPCustomPlanAndMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ machine, want string }{{"true", "Call us back."}, {"false", "Code 9 9, press 42."}} {
-		b.rec.events = nil
+		b.rec.Reset()
 		if _, err := b.c.PlaceCall(t.Context(), carrier.Call{ID: "job_" + tc.machine, To: "+14155550123", OnAnswer: carrier.RunDialplan, Dialplan: plan, Vars: map[string]string{"code": "99"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -342,7 +291,7 @@ func TestVoiceOTPCustomPlanAndMachine(t *testing.T) {
 		}
 		plivoPost(t, call["hangup_url"].(string), callParams("completed", "HangupCauseName", "Normal Hangup"), "v3", authToken)
 	}
-	if got := b.rec.kinds(); got != "answered:human prompt dtmf:42 ended:completed" {
+	if got := carriertest.Kinds(b.rec.Events()); got != "answered:human prompt dtmf:42 ended:completed" {
 		t.Errorf("events of the human call %q", got)
 	}
 }
@@ -365,7 +314,7 @@ func TestFlashCallHangsUpOnRing(t *testing.T) {
 		t.Fatalf("hangups %v", b.fake.hangups)
 	}
 	plivoPost(t, got["hangup_url"].(string), callParams("cancel", "HangupCause", "ORIGINATOR_CANCEL", "HangupCauseName", "Cancelled"), "v3", authToken)
-	if got := b.rec.kinds(); got != "ringing ended:dropped" {
+	if got := carriertest.Kinds(b.rec.Events()); got != "ringing ended:dropped" {
 		t.Errorf("events %q", got)
 	}
 }
@@ -384,7 +333,7 @@ func TestAnswerCallAndCauses(t *testing.T) {
 	if d := parseXML(t, res, body); d.Hangup == nil || d.Hangup.Reason != "" || d.GetDigits != nil {
 		t.Errorf("answer XML %s", body)
 	}
-	if got := b.rec.kinds(); got != "answered:human" {
+	if got := carriertest.Kinds(b.rec.Events()); got != "answered:human" {
 		t.Errorf("events %q", got)
 	}
 	for _, tc := range []struct{ status, name, cause string }{
@@ -392,9 +341,9 @@ func TestAnswerCallAndCauses(t *testing.T) {
 		{"busy", "Rejected", "rejected"}, {"failed", "Invalid Destination Address", "unreachable"}, {"failed", "Internal Error", "failed"},
 		{"completed", "Machine Detected", "machine"},
 	} {
-		b.rec.events = nil
+		b.rec.Reset()
 		plivoPost(t, call["hangup_url"].(string), callParams(tc.status, "HangupCauseName", tc.name), "v3", authToken)
-		if got := b.rec.kinds(); got != "ended:"+tc.cause {
+		if got := carriertest.Kinds(b.rec.Events()); got != "ended:"+tc.cause {
 			t.Errorf("%s/%s: %q, want ended:%s", tc.status, tc.name, got, tc.cause)
 		}
 	}
@@ -459,7 +408,7 @@ func TestSendSMSAndStatus(t *testing.T) {
 	fail := st("undelivered")
 	fail.Set("ErrorCode", "30")
 	plivoPost(t, statusURL, fail, "v3", authToken)
-	if got := b.rec.kinds(); got != "sms_delivered sms_failed:undelivered" {
+	if got := carriertest.Kinds(b.rec.Events()); got != "sms_delivered sms_failed:undelivered" {
 		t.Errorf("events %q", got)
 	}
 	// A V2 signature (it covers the path, where the id is) replayed for
@@ -508,8 +457,8 @@ func TestWebhooksRefuseBadSignatures(t *testing.T) {
 	if b.c.Rejected() != 5 {
 		t.Errorf("Rejected() = %d, want 5", b.c.Rejected())
 	}
-	if b.rec.kinds() != "" || len(b.rec.inbound) != 0 {
-		t.Errorf("refused webhooks reached the domain: %q %v", b.rec.kinds(), b.rec.inbound)
+	if carriertest.Kinds(b.rec.Events()) != "" || len(b.rec.Inbound()) != 0 {
+		t.Errorf("refused webhooks reached the domain: %q %v", carriertest.Kinds(b.rec.Events()), b.rec.Inbound())
 	}
 }
 
@@ -522,17 +471,17 @@ func TestInboundMissedCall(t *testing.T) {
 	if d := parseXML(t, res, body); d.Hangup == nil || d.Hangup.Reason != "rejected" || d.GetDigits != nil || len(d.Speak) != 0 {
 		t.Fatalf("inbound XML %s", body)
 	}
-	got := b.rec.inbound[0]
+	got := b.rec.Inbound()[0]
 	got.At = time.Time{}
 	// Plivo writes E.164 without its '+': the handler gets E.164.
 	if want := (carrier.InboundCall{From: "+14155550999", To: "+14155550100", Country: "US", Carrier: "pl", CallID: in1}); got != want {
 		t.Errorf("inbound %+v", got)
 	}
-	b.rec.dispo.SIPStatus = 486
+	b.rec.Answer(carrier.Disposition{Action: carrier.Reject, SIPStatus: 486})
 	if res, body := plivoPost(t, b.hook.URL+"/carriers/pl/answer", p, "v3", authToken); parseXML(t, res, body).Hangup.Reason != "busy" {
 		t.Errorf("486: %s", body)
 	}
-	b.rec.failNext = errors.New("store down")
+	b.rec.FailNext(errors.New("store down"))
 	if res, _ := plivoPost(t, b.hook.URL+"/carriers/pl/answer", p, "v3", authToken); res.StatusCode != 503 {
 		t.Errorf("store down: %d", res.StatusCode)
 	}
@@ -571,7 +520,7 @@ func TestNonceReplayAndV2Refused(t *testing.T) {
 		return res.StatusCode
 	}
 	v3 := []string{"X-Plivo-Signature-V3", signatureV3(authToken, answer, "POST", "n-once", p), "X-Plivo-Signature-V3-Nonce", "n-once"}
-	b.rec.failNext = errors.New("store down")
+	b.rec.FailNext(errors.New("store down"))
 	if code := send(v3...); code != 503 {
 		t.Fatalf("store down: %d", code)
 	}
@@ -584,8 +533,8 @@ func TestNonceReplayAndV2Refused(t *testing.T) {
 	if code := send("X-Plivo-Signature-V2", signatureV2(authToken, answer, "n-v2"), "X-Plivo-Signature-V2-Nonce", "n-v2"); code != 403 {
 		t.Fatalf("V2 on answer_url: %d, want 403", code)
 	}
-	if len(b.rec.inbound) != 1 || b.rec.inbound[0].From != "+447700900123" {
-		t.Fatalf("inbound calls %+v, want the one", b.rec.inbound)
+	if len(b.rec.Inbound()) != 1 || b.rec.Inbound()[0].From != "+447700900123" {
+		t.Fatalf("inbound calls %+v, want the one", b.rec.Inbound())
 	}
 	if b.c.Rejected() != 2 {
 		t.Errorf("Rejected() = %d, want 2", b.c.Rejected())

@@ -171,6 +171,26 @@ func (c *Carrier) Bound() bool {
 	return c.bound
 }
 
+// Metrics exports whether the carrier is bound.
+func (c *Carrier) Metrics() []carrier.Metric {
+	return []carrier.Metric{{
+		Name: "ringgate_smpp_bound", Help: "1 while the SMPP carrier holds a bind to its SMSC, else 0.", Gauge: true,
+		Value: func() float64 {
+			if c.Bound() {
+				return 1
+			}
+			return 0
+		},
+	}}
+}
+
+// The parts of the carrier lifecycle an SMPP account has.
+var (
+	_ carrier.Starter         = (*Carrier)(nil)
+	_ carrier.Closer          = (*Carrier)(nil)
+	_ carrier.MetricsReporter = (*Carrier)(nil)
+)
+
 // Start binds in the background and returns at once: an SMSC that is down
 // at start is retried every RebindInterval, and meanwhile SendSMS fails
 // with a retryable error so that the router uses the next carrier.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,44 +17,24 @@ import (
 	"github.com/linxGnu/gosmpp/pdu"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 	"github.com/ringgate/ringgate/internal/carrier/smpp"
 	"github.com/ringgate/ringgate/internal/carrier/smpp/smpptest"
 )
 
-// events is an EventHandler that records what it is told and can be made
-// to fail, as a store that is down would.
+// events is the domain side (carriertest.Recorder; Fail as a store that
+// is down), and can answer an event named only by its ref as the domain
+// does when no job was sent under it.
 type events struct {
-	mu   sync.Mutex
-	got  []carrier.Event
-	fail bool
-	// unknownRefs answers an event named only by its ref as the domain does
-	// when no job was sent under it.
-	unknownRefs bool
+	carriertest.Recorder
+	unknownRefs atomic.Bool
 }
 
-func (e *events) CarrierEvent(_ context.Context, ev carrier.Event) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.fail {
-		return errors.New("store down")
-	}
-	if e.unknownRefs && ev.ID == "" {
+func (e *events) CarrierEvent(ctx context.Context, ev carrier.Event) error {
+	if e.unknownRefs.Load() && ev.ID == "" {
 		return carrier.ErrUnknownRef
 	}
-	e.got = append(e.got, ev)
-	return nil
-}
-
-func (e *events) list() []carrier.Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return slices.Clone(e.got)
-}
-
-func (e *events) setFail(b bool) {
-	e.mu.Lock()
-	e.fail = b
-	e.mu.Unlock()
+	return e.Recorder.CarrierEvent(ctx, ev)
 }
 
 type bundle struct {
@@ -237,7 +218,7 @@ func TestReceiptsBecomeEvents(t *testing.T) {
 		}
 	}
 	var got []string
-	for _, e := range b.ev.list() {
+	for _, e := range b.ev.Events() {
 		got = append(got, fmt.Sprintf("%s %s %s %s", e.ID, e.Kind, e.Cause, e.Carrier))
 	}
 	want := []string{"sms_ok sms_delivered  smsc-a", "sms_bad sms_failed undelivered smsc-a", "sms_tlv sms_failed failed smsc-a"}
@@ -253,11 +234,11 @@ func TestReceiptsOfParts(t *testing.T) {
 	send(t, b.c, "sms_long", strings.Repeat("x", 200))
 	subs := b.srv.Submits()
 	receipt(t, b.srv, subs[0].MessageID, smpptest.ReceiptOptions{})
-	if n := len(b.ev.list()); n != 0 {
+	if n := len(b.ev.Events()); n != 0 {
 		t.Fatalf("%d events after one part's receipt", n)
 	}
 	receipt(t, b.srv, subs[1].MessageID, smpptest.ReceiptOptions{})
-	if got := b.ev.list(); len(got) != 1 || got[0].Kind != carrier.EventSMSDelivered || got[0].ID != "sms_long" {
+	if got := b.ev.Events(); len(got) != 1 || got[0].Kind != carrier.EventSMSDelivered || got[0].ID != "sms_long" {
 		t.Fatalf("events %+v", got)
 	}
 }
@@ -269,15 +250,15 @@ func TestReceiptRedeliveredWhenNotRecorded(t *testing.T) {
 	b := setup(t, smpptest.Config{})
 	send(t, b.c, "sms_1", "code")
 	id := b.srv.Submits()[0].MessageID
-	b.ev.setFail(true)
+	b.ev.Fail(errors.New("store down"))
 	if st := receipt(t, b.srv, id, smpptest.ReceiptOptions{}); st != data.ESME_RX_T_APPN {
 		t.Fatalf("deliver_sm_resp %s while the store is down, want ESME_RX_T_APPN", st)
 	}
-	b.ev.setFail(false)
+	b.ev.Fail(nil)
 	if st := receipt(t, b.srv, id, smpptest.ReceiptOptions{}); st != data.ESME_ROK {
 		t.Fatalf("deliver_sm_resp %s on redelivery", st)
 	}
-	if got := b.ev.list(); len(got) != 1 || got[0].ID != "sms_1" {
+	if got := b.ev.Events(); len(got) != 1 || got[0].ID != "sms_1" {
 		t.Fatalf("events %+v", got)
 	}
 }
@@ -300,7 +281,7 @@ func TestReceiptOfAnUnknownMessageCarriesRef(t *testing.T) {
 	t.Cleanup(func() { _ = c2.Close() })
 	waitFor(t, 5*time.Second, "rebind", func() bool { return c2.Bound() && b.srv.Binds() == 2 })
 	receipt(t, b.srv, id, smpptest.ReceiptOptions{})
-	got := ev.list()
+	got := ev.Events()
 	if len(got) != 1 || got[0].ID != "" {
 		t.Fatalf("events %+v", got)
 	}
@@ -316,9 +297,7 @@ func TestReceiptOfAnUnknownMessageCarriesRef(t *testing.T) {
 func TestUnknownReceiptWhileSubmitting(t *testing.T) {
 	t.Parallel()
 	b := setup(t, smpptest.Config{}, func(c *smpp.Config) { c.Rate = 1 })
-	b.ev.mu.Lock()
-	b.ev.unknownRefs = true
-	b.ev.mu.Unlock()
+	b.ev.unknownRefs.Store(true)
 	send(t, b.c, "sms_1", "first") // takes the pacer's token: the next waits about a second
 	done := make(chan struct{})
 	go func() {
@@ -611,7 +590,7 @@ func TestMobileOriginatedIsAcknowledged(t *testing.T) {
 	if !ok || resp.CommandStatus != data.ESME_ROK {
 		t.Fatalf("deliver_sm_resp %v %v", ok, resp)
 	}
-	if n := len(b.ev.list()); n != 0 {
+	if n := len(b.ev.Events()); n != 0 {
 		t.Fatalf("%d events from a mobile-originated message", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 )
 
 // A switched-off phone's voicemail answers an answer_call: Telnyx's
@@ -38,7 +39,7 @@ func TestAttackVoicemailAnswersAnsweredCallTelnyx(t *testing.T) {
 		t.Fatalf("replayed to another call: %d", code)
 	}
 	r.post(t, cb, form, url.Values{"CallSid": {"v3:x"}, "CallStatus": {"completed"}, "AnsweredBy": {"machine"}}.Encode(), "")
-	if got := r.ev.kinds(); got != "ringing answered:machine ended:machine" {
+	if got := carriertest.Kinds(r.ev.Events()); got != "ringing answered:machine ended:machine" {
 		t.Fatalf("events %q, want the machine's answer reported as a machine", got)
 	}
 }

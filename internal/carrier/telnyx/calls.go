@@ -37,7 +37,7 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("call without id or To")}
 	}
 	body := callRequest{
-		To: call.To, From: c.from(call.From),
+		To: call.To, From: c.from.Pick(call.From),
 		StatusCallbackMethod: "POST", StatusCallbackEvent: "initiated ringing answered completed",
 	}
 	if body.From == "" {
@@ -146,7 +146,7 @@ func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
 	if m.ID == "" || m.To == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("message without id or To")}
 	}
-	from := c.from(m.From)
+	from := c.from.Pick(m.From)
 	if from == "" && c.cfg.MessagingProfileID == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "no_sender", Err: errors.New("no sender: configure from or a messaging profile")}
 	}

@@ -20,7 +20,7 @@ func FuzzWebhook(f *testing.F) {
 	f.Add("/sms-status", "id=j", `{"data":{"payload":{"to":[{"status":"delivered"}]}}}`, true)
 	f.Add("/sms-status", "id=j", `{"data":{"payload":{"to":[]}}}`, true)
 	f.Add("/gather", "id=j&s=AAAA", "Digits=1", false)
-	ev := &events{}
+	ev := newEvents()
 	c, err := New(Config{
 		Name: "tx", APIKey: apiKey, PublicKey: pubB64(), ConnectionID: connID, APIBase: "http://127.0.0.1:1",
 		PublicURL: "https://rg.example", Secret: make([]byte, 32), Inbound: ev, Events: ev,

@@ -86,6 +86,7 @@ type Carrier struct {
 	voice   httpcarrier.TwiMLVoice // /answer, /gather and emitting events
 	refused httpcarrier.Refusals
 	mux     *http.ServeMux
+	from    *httpcarrier.Senders // round robin over From
 }
 
 // ParsePublicKey reads the account's webhook public key (base64, 32 bytes).
@@ -134,7 +135,7 @@ func New(cfg Config) (*Carrier, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Carrier{cfg: cfg, pub: pub, client: httpcarrier.ClientOr(cfg.Client), log: cfg.Logger, seal: seal, mux: http.NewServeMux()}
+	c := &Carrier{cfg: cfg, pub: pub, client: httpcarrier.ClientOr(cfg.Client), log: cfg.Logger, seal: seal, mux: http.NewServeMux(), from: httpcarrier.NewSenders(cfg.From)}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -167,15 +168,15 @@ func (c *Carrier) callback(path string, q url.Values) string {
 	return httpcarrier.CallbackURL(c.cfg.PublicURL, c.cfg.Name, path, q)
 }
 
-func (c *Carrier) from(want string) string {
-	if want != "" {
-		return want
-	}
-	if len(c.cfg.From) > 0 {
-		return c.cfg.From[0]
-	}
-	return ""
-}
+// Metrics exports the refused-webhook count.
+func (c *Carrier) Metrics() []carrier.Metric { return []carrier.Metric{c.refused.Metric()} }
+
+// The parts of the carrier lifecycle a Telnyx account has.
+var (
+	_ carrier.Sender          = (*Carrier)(nil)
+	_ carrier.WebhookHandler  = (*Carrier)(nil)
+	_ carrier.MetricsReporter = (*Carrier)(nil)
+)
 
 // apiErrors is Telnyx's error body:
 // {"errors": [{"code": "10015", "title": "Invalid value", "detail": "…", "source": {"pointer": "/to"}}]}.

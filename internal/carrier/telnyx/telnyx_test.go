@@ -11,13 +11,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 	"github.com/ringgate/ringgate/internal/ivr"
 )
 
@@ -69,47 +69,11 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-type events struct {
-	mu    sync.Mutex
-	got   []carrier.Event
-	calls []carrier.InboundCall
-	fail  error
-}
-
-func (e *events) CarrierEvent(_ context.Context, ev carrier.Event) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.got = append(e.got, ev)
-	return e.fail
-}
-
-func (e *events) InboundCall(_ context.Context, in carrier.InboundCall) (carrier.Disposition, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.calls = append(e.calls, in)
-	if e.fail != nil {
-		return carrier.Disposition{}, e.fail
-	}
-	return carrier.Disposition{Action: carrier.Reject, SIPStatus: 486}, nil
-}
-
-func (e *events) kinds() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var s []string
-	for _, ev := range e.got {
-		x := string(ev.Kind)
-		switch ev.Kind {
-		case carrier.EventAnswered:
-			x += ":" + ev.AnsweredBy
-		case carrier.EventDTMF:
-			x += ":" + ev.Digits
-		case carrier.EventEnded, carrier.EventSMSFailed:
-			x += ":" + ev.Cause
-		}
-		s = append(s, x)
-	}
-	return strings.Join(s, " ")
+// newEvents is the domain side of a carrier under test.
+func newEvents() *carriertest.Recorder {
+	ev := &carriertest.Recorder{}
+	ev.Answer(carrier.Disposition{Action: carrier.Reject, SIPStatus: 486})
+	return ev
 }
 
 // fakeTelnyx is a local Telnyx API v2: Bearer auth, JSON bodies with the
@@ -189,23 +153,29 @@ func (f *fakeTelnyx) req(path string, i int) map[string]any {
 	return f.reqs[path][i]
 }
 
+// testConfig is the account the tests use: its API at apiBase, called
+// back at public, reporting to rec.
+func testConfig(rec *carriertest.Recorder, apiBase, public string) Config {
+	return Config{
+		Name: "tx", APIKey: apiKey, PublicKey: pubB64(), ConnectionID: connID, APIBase: apiBase,
+		PublicURL: public, From: []string{"+13120001234"}, Country: "US", Secret: make([]byte, 32),
+		Inbound: rec, Events: rec,
+	}
+}
+
 type rig struct {
 	c    *Carrier
-	ev   *events
+	ev   *carriertest.Recorder
 	fake *fakeTelnyx
 	pub  *httptest.Server
 }
 
 func newRig(t *testing.T) *rig {
-	r := &rig{ev: &events{}, fake: newFake(t)}
+	r := &rig{ev: newEvents(), fake: newFake(t)}
 	mux := http.NewServeMux()
 	r.pub = httptest.NewServer(mux)
 	t.Cleanup(r.pub.Close)
-	c, err := New(Config{
-		Name: "tx", APIKey: apiKey, PublicKey: pubB64(), ConnectionID: connID, APIBase: r.fake.srv.URL,
-		PublicURL: r.pub.URL, From: []string{"+13120001234"}, Country: "US", Secret: make([]byte, 32),
-		Inbound: r.ev, Events: r.ev,
-	})
+	c, err := New(testConfig(r.ev, r.fake.srv.URL, r.pub.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,23 +187,12 @@ func newRig(t *testing.T) *rig {
 // post sends a signed webhook (sig "-": unsigned).
 func (r *rig) post(t *testing.T, rawURL, contentType, body, sig string) (int, string) {
 	t.Helper()
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req, _ := http.NewRequest("POST", rawURL, strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	if sig == "" {
-		sig = sign(ts, []byte(body))
+	req := signedPost(rawURL, contentType, body, sig)
+	if sig == "-" {
+		req.Header.Del("telnyx-timestamp")
+		req.Header.Del("telnyx-signature-ed25519")
 	}
-	if sig != "-" {
-		req.Header.Set("telnyx-timestamp", ts)
-		req.Header.Set("telnyx-signature-ed25519", sig)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return carriertest.Do(t, req)
 }
 
 const form = "application/x-www-form-urlencoded"
@@ -262,11 +221,11 @@ func TestSendSMSAndFinalizedWebhook(t *testing.T) {
 			t.Fatalf("%s: %d %s", e[0], code, b)
 		}
 	}
-	if got := r.ev.kinds(); got != "sms_delivered" {
+	if got := carriertest.Kinds(r.ev.Events()); got != "sms_delivered" {
 		t.Fatalf("events %q", got)
 	}
 	r.post(t, hook, "application/json", event("message.finalized", "delivery_failed"), "")
-	if got := r.ev.kinds(); got != "sms_delivered sms_failed:undelivered" {
+	if got := carriertest.Kinds(r.ev.Events()); got != "sms_delivered sms_failed:undelivered" {
 		t.Fatalf("events %q", got)
 	}
 	if code, _ := r.post(t, hook, "application/json", `{"data": [`, ""); code != 400 {
@@ -342,7 +301,7 @@ func TestFlashCallEndedOnRinging(t *testing.T) {
 		t.Fatalf("update %v", upd)
 	}
 	r.post(t, cb, form, st("completed"), "")
-	if got := r.ev.kinds(); got != "ringing ended:dropped" {
+	if got := carriertest.Kinds(r.ev.Events()); got != "ringing ended:dropped" {
 		t.Fatalf("events %q", got)
 	}
 }
@@ -378,7 +337,7 @@ func TestVoiceOTPThroughTeXML(t *testing.T) {
 		t.Fatalf("timeout: %s", doc)
 	}
 	r.post(t, got["StatusCallback"].(string), form, url.Values{"CallSid": {"v3:x"}, "CallStatus": {"completed"}, "AnsweredTime": {"2024-01-15T10:30:15Z"}}.Encode(), "")
-	if got := r.ev.kinds(); got != "answered:human prompt dtmf:7 prompt ended:completed" {
+	if got := carriertest.Kinds(r.ev.Events()); got != "answered:human prompt dtmf:7 prompt ended:completed" {
 		t.Fatalf("events %q", got)
 	}
 }
@@ -391,8 +350,8 @@ func TestInboundRejectedAndUnsignedRefused(t *testing.T) {
 	if code != 200 || !strings.HasSuffix(doc, `<Response><Reject reason="busy"/></Response>`) {
 		t.Fatalf("voice: %d %s", code, doc)
 	}
-	if len(r.ev.calls) != 1 || r.ev.calls[0].From != "+13125550002" || r.ev.calls[0].CallID != "v3:in" || r.ev.calls[0].Carrier != "tx" {
-		t.Fatalf("inbound %+v", r.ev.calls)
+	if len(r.ev.Inbound()) != 1 || r.ev.Inbound()[0].From != "+13125550002" || r.ev.Inbound()[0].CallID != "v3:in" || r.ev.Inbound()[0].Carrier != "tx" {
+		t.Fatalf("inbound %+v", r.ev.Inbound())
 	}
 	for i, sig := range []string{"-", sign("1", []byte(body)), base64.StdEncoding.EncodeToString(make([]byte, 64))} {
 		code, b := r.post(t, u, form, body, sig)
@@ -403,17 +362,17 @@ func TestInboundRejectedAndUnsignedRefused(t *testing.T) {
 			t.Fatalf("Rejected = %d", r.c.Rejected())
 		}
 	}
-	if len(r.ev.calls) != 1 {
+	if len(r.ev.Inbound()) != 1 {
 		t.Fatal("an unsigned call reached the handler")
 	}
-	r.ev.fail = errors.New("down")
+	r.ev.Fail(errors.New("down"))
 	if code, _ := r.post(t, u, form, body, ""); code != 503 {
 		t.Fatalf("handler failure: %d", code)
 	}
 }
 
 func TestNewValidates(t *testing.T) {
-	ev := &events{}
+	ev := newEvents()
 	good := Config{Name: "tx", APIKey: apiKey, PublicKey: pubB64(), PublicURL: "https://rg.example", Secret: make([]byte, 32), Inbound: ev, Events: ev}
 	if _, err := New(good); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 )
 
 // A switched-off phone's voicemail answers an answer_call: Twilio's
@@ -30,7 +31,7 @@ func TestAttackVoicemailAnswersAnsweredCallTwilio(t *testing.T) {
 		t.Fatalf("answer webhook: %d %s", code, body)
 	}
 	r.post(t, cb, url.Values{"CallSid": {"CA1"}, "CallStatus": {"completed"}, "AnsweredBy": {"machine_start"}}, "")
-	if got := r.ev.kinds(); got != "ringing answered:machine ended:machine" {
+	if got := carriertest.Kinds(r.ev.Events()); got != "ringing answered:machine ended:machine" {
 		t.Fatalf("events %q, want the machine's answer reported as a machine", got)
 	}
 }

@@ -34,7 +34,7 @@ func (s *syncBuffer) String() string {
 // count stays exact and every request still gets its 403.
 func TestAttackRefusedWebhookFloodLogsSampled(t *testing.T) {
 	var logs syncBuffer
-	ev := &events{}
+	ev := newEvents()
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
@@ -68,7 +68,7 @@ func TestAttackRefusedWebhookFloodLogsSampled(t *testing.T) {
 	if lines == 0 || lines > 50 {
 		t.Fatalf("%d refusals wrote %d log lines, want a sample (1..50)", flood, lines)
 	}
-	if len(ev.calls) != 0 {
-		t.Fatalf("refused webhooks reached the domain: %d", len(ev.calls))
+	if len(ev.Inbound()) != 0 {
+		t.Fatalf("refused webhooks reached the domain: %d", len(ev.Inbound()))
 	}
 }

@@ -20,7 +20,7 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 	if call.ID == "" || call.To == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("call without id or To")}
 	}
-	from := c.from(call.From)
+	from := c.from.Pick(call.From)
 	if from == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "no_caller_id", Err: errors.New("no caller ID: give the call one or configure from")}
 	}
@@ -102,7 +102,7 @@ func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
 	if m.ID == "" || m.To == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "invalid", Err: errors.New("message without id or To")}
 	}
-	from := c.from(m.From)
+	from := c.from.Pick(m.From)
 	if from == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "no_sender", Err: errors.New("no sender: give the message one or configure from")}
 	}

@@ -20,7 +20,7 @@ func FuzzWebhook(f *testing.F) {
 	f.Add("/gather", "id=j&s=AAAA", "Digits=1")
 	f.Add("/answer", "id=&s=", "AnsweredBy=machine_start")
 	f.Add("/voice", "", "%zz=1&;;")
-	ev := &events{}
+	ev := newEvents()
 	c, err := New(Config{
 		Name: "tw", AccountSID: sid, AuthToken: token, APIBase: "http://127.0.0.1:1", PublicURL: "https://rg.example",
 		Secret: make([]byte, 32), Inbound: ev, Events: ev, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -77,6 +77,7 @@ type Carrier struct {
 	voice   httpcarrier.TwiMLVoice // /answer, /gather and emitting events
 	refused httpcarrier.Refusals
 	mux     *http.ServeMux
+	from    *httpcarrier.Senders // round robin over From
 }
 
 // New checks cfg and builds the carrier.
@@ -112,7 +113,7 @@ func New(cfg Config) (*Carrier, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Carrier{cfg: cfg, client: httpcarrier.ClientOr(cfg.Client), log: cfg.Logger, seal: seal, mux: http.NewServeMux()}
+	c := &Carrier{cfg: cfg, client: httpcarrier.ClientOr(cfg.Client), log: cfg.Logger, seal: seal, mux: http.NewServeMux(), from: httpcarrier.NewSenders(cfg.From)}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -149,15 +150,15 @@ func (c *Carrier) callback(path string, q url.Values) string {
 	return httpcarrier.CallbackURL(c.cfg.PublicURL, c.cfg.Name, path, q)
 }
 
-func (c *Carrier) from(want string) string {
-	if want != "" {
-		return want
-	}
-	if len(c.cfg.From) > 0 {
-		return c.cfg.From[0]
-	}
-	return ""
-}
+// Metrics exports the refused-webhook count.
+func (c *Carrier) Metrics() []carrier.Metric { return []carrier.Metric{c.refused.Metric()} }
+
+// The parts of the carrier lifecycle a Twilio account has.
+var (
+	_ carrier.Sender          = (*Carrier)(nil)
+	_ carrier.WebhookHandler  = (*Carrier)(nil)
+	_ carrier.MetricsReporter = (*Carrier)(nil)
+)
 
 // apiError is Twilio's error body:
 // {"code": 21211, "message": "…", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}.

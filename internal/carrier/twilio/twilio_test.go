@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 	"github.com/ringgate/ringgate/internal/ivr"
 )
 
@@ -53,48 +54,11 @@ func TestSignaturePublishedVector(t *testing.T) {
 	}
 }
 
-// events records what the carrier reports.
-type events struct {
-	mu    sync.Mutex
-	got   []carrier.Event
-	calls []carrier.InboundCall
-	fail  error
-}
-
-func (e *events) CarrierEvent(_ context.Context, ev carrier.Event) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.got = append(e.got, ev)
-	return e.fail
-}
-
-func (e *events) InboundCall(_ context.Context, in carrier.InboundCall) (carrier.Disposition, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.calls = append(e.calls, in)
-	if e.fail != nil {
-		return carrier.Disposition{}, e.fail
-	}
-	return carrier.Disposition{Action: carrier.Reject, SIPStatus: 603, VerificationID: "v1"}, nil
-}
-
-func (e *events) kinds() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var s []string
-	for _, ev := range e.got {
-		x := string(ev.Kind)
-		switch ev.Kind {
-		case carrier.EventAnswered:
-			x += ":" + ev.AnsweredBy
-		case carrier.EventDTMF:
-			x += ":" + ev.Digits
-		case carrier.EventEnded, carrier.EventSMSFailed:
-			x += ":" + ev.Cause
-		}
-		s = append(s, x)
-	}
-	return strings.Join(s, " ")
+// newEvents is the domain side of a carrier under test.
+func newEvents() *carriertest.Recorder {
+	ev := &carriertest.Recorder{}
+	ev.Answer(carrier.Disposition{Action: carrier.Reject, SIPStatus: 603, VerificationID: "v1"})
+	return ev
 }
 
 // fakeTwilio is a local Twilio REST API: it checks each request as
@@ -165,24 +129,30 @@ func (f *fakeTwilio) form(path string, i int) url.Values {
 	return f.forms[path][i]
 }
 
+// testConfig is the account the tests use: its API at apiBase, called
+// back at public, reporting to rec.
+func testConfig(rec *carriertest.Recorder, apiBase, public string) Config {
+	return Config{
+		Name: "tw", AccountSID: sid, AuthToken: token, APIBase: apiBase, PublicURL: public,
+		From: []string{"+15005550006"}, Country: "US", Secret: []byte("0123456789abcdef0123456789abcdef"),
+		Inbound: rec, Events: rec,
+	}
+}
+
 // rig is a carrier under test, served the way the server mounts it.
 type rig struct {
 	c    *Carrier
-	ev   *events
+	ev   *carriertest.Recorder
 	fake *fakeTwilio
 	pub  *httptest.Server
 }
 
 func newRig(t *testing.T) *rig {
-	r := &rig{ev: &events{}, fake: newFake(t)}
+	r := &rig{ev: newEvents(), fake: newFake(t)}
 	mux := http.NewServeMux()
 	r.pub = httptest.NewServer(mux)
 	t.Cleanup(r.pub.Close)
-	c, err := New(Config{
-		Name: "tw", AccountSID: sid, AuthToken: token, APIBase: r.fake.srv.URL, PublicURL: r.pub.URL,
-		From: []string{"+15005550006"}, Country: "US", Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Inbound: r.ev, Events: r.ev,
-	})
+	c, err := New(testConfig(r.ev, r.fake.srv.URL, r.pub.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,18 +168,11 @@ func (r *rig) post(t *testing.T, rawURL string, params url.Values, sig string) (
 	if sig == "" {
 		sig = Signature(token, rawURL, params)
 	}
-	req, _ := http.NewRequest("POST", rawURL, strings.NewReader(params.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := carriertest.FormPost(rawURL, params)
 	if sig != "-" {
 		req.Header.Set("X-Twilio-Signature", sig)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return carriertest.Do(t, req)
 }
 
 func TestSendSMSAndDeliveryCallback(t *testing.T) {
@@ -237,16 +200,16 @@ func TestSendSMSAndDeliveryCallback(t *testing.T) {
 			t.Fatalf("%s: %d %s", st, code, body)
 		}
 	}
-	if got := r.ev.kinds(); got != "sms_delivered" {
+	if got := carriertest.Kinds(r.ev.Events()); got != "sms_delivered" {
 		t.Fatalf("events %q", got)
 	}
-	if r.ev.got[0].ID != "job-1" || r.ev.got[0].Carrier != "tw" {
-		t.Fatalf("event %+v", r.ev.got[0])
+	if r.ev.Events()[0].ID != "job-1" || r.ev.Events()[0].Carrier != "tw" {
+		t.Fatalf("event %+v", r.ev.Events()[0])
 	}
 	base.Set("MessageStatus", "undelivered")
 	base.Set("ErrorCode", "30003")
 	r.post(t, cb, base, "")
-	if got := r.ev.kinds(); got != "sms_delivered sms_failed:undelivered" {
+	if got := carriertest.Kinds(r.ev.Events()); got != "sms_delivered sms_failed:undelivered" {
 		t.Fatalf("events %q", got)
 	}
 }
@@ -324,7 +287,7 @@ func TestFlashCallCancelledOnRinging(t *testing.T) {
 		t.Fatalf("cancel form %v", cancel)
 	}
 	r.post(t, cb, st("canceled"), "")
-	if got := r.ev.kinds(); got != "ringing ended:dropped" {
+	if got := carriertest.Kinds(r.ev.Events()); got != "ringing ended:dropped" {
 		t.Fatalf("events %q", got)
 	}
 }
@@ -362,7 +325,7 @@ func TestAnswerCallStatuses(t *testing.T) {
 		t.Fatalf("/answered with another call's token: %d", code)
 	}
 	r.post(t, cb, url.Values{"CallSid": {"CA1"}, "CallStatus": {"completed"}, "CallDuration": {"1"}}, "")
-	if got := r.ev.kinds(); got != "ringing answered:human ended:completed" {
+	if got := carriertest.Kinds(r.ev.Events()); got != "ringing answered:human ended:completed" {
 		t.Fatalf("events %q", got)
 	}
 	for in, want := range map[string]string{"busy": "busy", "no-answer": "no_answer", "failed": "failed"} {
@@ -426,7 +389,7 @@ func TestVoiceOTPRunsTheDialplanThroughGathers(t *testing.T) {
 	}
 	r.post(t, f.Get("StatusCallback"), url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}, "AnsweredBy": {"human"}}, "")
 	r.post(t, f.Get("StatusCallback"), url.Values{"CallSid": {"CA1"}, "CallStatus": {"completed"}, "AnsweredBy": {"human"}}, "")
-	if got := r.ev.kinds(); got != "answered:human prompt dtmf:1 prompt ended:completed" {
+	if got := carriertest.Kinds(r.ev.Events()); got != "answered:human prompt dtmf:1 prompt ended:completed" {
 		t.Fatalf("events %q", got)
 	}
 }
@@ -440,7 +403,7 @@ func TestVoiceOTPMachineHangsUpSilently(t *testing.T) {
 		t.Fatalf("machine TwiML %s", doc)
 	}
 	r.post(t, f.Get("StatusCallback"), url.Values{"CallSid": {"CA1"}, "CallStatus": {"completed"}, "AnsweredBy": {"machine_start"}}, "")
-	if got := r.ev.kinds(); got != "answered:machine ended:machine" {
+	if got := carriertest.Kinds(r.ev.Events()); got != "answered:machine ended:machine" {
 		t.Fatalf("events %q", got)
 	}
 }
@@ -454,11 +417,11 @@ func TestInboundCallRejected(t *testing.T) {
 		t.Fatalf("voice: %d %s", code, doc)
 	}
 	wellFormed(t, doc)
-	if len(r.ev.calls) != 1 || r.ev.calls[0].From != "+447700900123" || r.ev.calls[0].To != "+15005550006" || r.ev.calls[0].CallID != callSid9 || r.ev.calls[0].Country != "US" || r.ev.calls[0].Carrier != "tw" {
-		t.Fatalf("inbound %+v", r.ev.calls)
+	if len(r.ev.Inbound()) != 1 || r.ev.Inbound()[0].From != "+447700900123" || r.ev.Inbound()[0].To != "+15005550006" || r.ev.Inbound()[0].CallID != callSid9 || r.ev.Inbound()[0].Country != "US" || r.ev.Inbound()[0].Carrier != "tw" {
+		t.Fatalf("inbound %+v", r.ev.Inbound())
 	}
 	// The store is down: 503, so Twilio tries the fallback URL.
-	r.ev.fail = errors.New("down")
+	r.ev.Fail(errors.New("down"))
 	if code, _ := r.post(t, u, p, ""); code != 503 {
 		t.Fatalf("handler failure: %d", code)
 	}
@@ -477,7 +440,7 @@ func TestUnsignedWebhooksRefused(t *testing.T) {
 			t.Fatalf("Rejected = %d after %d refusals", got, i+1)
 		}
 	}
-	if len(r.ev.calls) != 0 {
+	if len(r.ev.Inbound()) != 0 {
 		t.Fatal("an unsigned call reached the handler")
 	}
 	// Unknown paths get problem JSON, not a Twilio answer.
@@ -490,7 +453,7 @@ func TestUnsignedWebhooksRefused(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
-	ev := &events{}
+	ev := newEvents()
 	good := Config{Name: "tw", AccountSID: sid, AuthToken: token, PublicURL: "https://rg.example", Secret: make([]byte, 32), Inbound: ev, Events: ev}
 	if _, err := New(good); err != nil {
 		t.Fatal(err)
@@ -555,8 +518,8 @@ func TestInboundCallNeedsCallSidAndAccount(t *testing.T) {
 			t.Errorf("%s: %d %s", name, code, body)
 		}
 	}
-	if len(r.ev.calls) != 0 {
-		t.Fatalf("refused calls reached the domain: %+v", r.ev.calls)
+	if len(r.ev.Inbound()) != 0 {
+		t.Fatalf("refused calls reached the domain: %+v", r.ev.Inbound())
 	}
 }
 
@@ -565,7 +528,7 @@ func html(s string) string { return strings.ReplaceAll(s, "&amp;", "&") }
 
 // Twilio may sign https://host/… as https://host:443/… or the reverse.
 func TestSignatureWithDefaultPortEitherWay(t *testing.T) {
-	ev := &events{}
+	ev := newEvents()
 	for _, tc := range []struct{ public, signed string }{
 		{"https://rg.example", "https://rg.example:443/carriers/tw/voice"},
 		{"https://rg.example:443", "https://rg.example/carriers/tw/voice"},

@@ -31,7 +31,7 @@ func TestAttackVoicemailAnswersAnsweredCallVonage(t *testing.T) {
 		}
 	}
 	var verdicts []string
-	for _, e := range b.rec.events {
+	for _, e := range b.rec.Events() {
 		if e.Kind == carrier.EventAnswered {
 			verdicts = append(verdicts, e.AnsweredBy)
 		}

@@ -37,7 +37,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
@@ -89,8 +88,8 @@ type Carrier struct {
 	log       *slog.Logger
 	now       func() time.Time
 	refusals  httpcarrier.Refusals
-	jtis      httpcarrier.Ledger // jti of webhook tokens, for as long as a token is accepted
-	next      atomic.Uint64      // round robin over From
+	jtis      httpcarrier.Ledger   // jti of webhook tokens, for as long as a token is accepted
+	from      *httpcarrier.Senders // round robin over From
 
 	em    httpcarrier.Emitter
 	calls httpcarrier.Memos[callMemo] // by ringgate call id
@@ -125,7 +124,7 @@ func New(cfg Config) (*Carrier, error) {
 	}
 	c := &Carrier{
 		cfg: cfg, voiceBase: DefaultVoiceBase, smsBase: DefaultSMSBase,
-		client: httpcarrier.ClientOr(cfg.Client), log: cfg.Logger, now: cfg.Now,
+		client: httpcarrier.ClientOr(cfg.Client), log: cfg.Logger, now: cfg.Now, from: httpcarrier.NewSenders(cfg.From),
 	}
 	if cfg.APIBase != "" {
 		base := strings.TrimRight(cfg.APIBase, "/")
@@ -162,15 +161,15 @@ func (c *Carrier) Name() string { return c.cfg.Name }
 func (c *Carrier) Rejected() uint64 { return c.refusals.Count() }
 
 // from picks the caller ID: the command's, else the configured ones in turn.
-func (c *Carrier) from(want string) string {
-	if want != "" {
-		return want
-	}
-	if len(c.cfg.From) == 0 {
-		return ""
-	}
-	return c.cfg.From[int(c.next.Add(1)-1)%len(c.cfg.From)]
-}
+// Metrics exports the refused-webhook count.
+func (c *Carrier) Metrics() []carrier.Metric { return []carrier.Metric{c.refusals.Metric()} }
+
+// The parts of the carrier lifecycle a Vonage account has.
+var (
+	_ carrier.Sender          = (*Carrier)(nil)
+	_ carrier.WebhookHandler  = (*Carrier)(nil)
+	_ carrier.MetricsReporter = (*Carrier)(nil)
+)
 
 func (c *Carrier) memo(id string, create bool) *callMemo { return c.calls.Get(id, create, c.now()) }
 

@@ -2,7 +2,6 @@ package vonage
 
 import (
 	"bytes"
-	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 	"github.com/ringgate/ringgate/internal/ivr"
 )
 
@@ -50,37 +50,10 @@ func rsaKey(t testing.TB) *rsa.PrivateKey {
 	return testRSA
 }
 
-// recorder is the domain side: it keeps what the carrier reports.
-type recorder struct {
-	mu       sync.Mutex
-	events   []carrier.Event
-	inbound  []carrier.InboundCall
-	failNext error
-}
-
-func (r *recorder) CarrierEvent(_ context.Context, e carrier.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-	return nil
-}
-
-func (r *recorder) InboundCall(_ context.Context, c carrier.InboundCall) (carrier.Disposition, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.failNext; err != nil {
-		r.failNext = nil
-		return carrier.Disposition{}, err
-	}
-	r.inbound = append(r.inbound, c)
-	return carrier.Disposition{Action: carrier.Reject, SIPStatus: 603}, nil
-}
-
-func (r *recorder) kinds() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// kinds summarises the events rec recorded: kind, cause, digits.
+func kinds(rec *carriertest.Recorder) []string {
 	var out []string
-	for _, e := range r.events {
+	for _, e := range rec.Events() {
 		s := string(e.Kind)
 		if e.Cause != "" {
 			s += ":" + e.Cause
@@ -239,30 +212,36 @@ func (f *fakeVonage) serve(w http.ResponseWriter, r *http.Request) {
 
 // bundle is what a test needs: the fake provider, ringgate's webhook
 // server, the carrier and what reached the domain.
-type bundle struct {
-	fake *fakeVonage
-	hook *httptest.Server
-	c    *Carrier
-	rec  *recorder
-}
-
-func setup(t *testing.T) *bundle {
-	t.Helper()
-	b := &bundle{fake: newFakeVonage(t), rec: &recorder{}}
-	mux := http.NewServeMux()
-	b.hook = httptest.NewServer(mux)
-	t.Cleanup(b.hook.Close)
+// testConfig is the account the tests use: its APIs at apiBase, called
+// back at public, reporting to rec.
+func testConfig(t testing.TB, rec *carriertest.Recorder, apiBase, public string) Config {
 	der, err := x509.MarshalPKCS8PrivateKey(rsaKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{
+	return Config{
 		Name: "vg", APIKey: testKey, APISecret: testSecret, ApplicationID: testAppID,
 		PrivateKey:      pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
-		SignatureSecret: testSigSec, APIBase: b.fake.srv.URL, PublicURL: b.hook.URL,
+		SignatureSecret: testSigSec, APIBase: apiBase, PublicURL: public,
 		From: []string{"+447700900001"}, Country: "GB", Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Inbound: b.rec, Events: b.rec,
-	})
+		Inbound: rec, Events: rec,
+	}
+}
+
+type bundle struct {
+	fake *fakeVonage
+	hook *httptest.Server
+	c    *Carrier
+	rec  *carriertest.Recorder
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	b := &bundle{fake: newFakeVonage(t), rec: &carriertest.Recorder{}}
+	mux := http.NewServeMux()
+	b.hook = httptest.NewServer(mux)
+	t.Cleanup(b.hook.Close)
+	c, err := New(testConfig(t, b.rec, b.fake.srv.URL, b.hook.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +362,7 @@ func TestVoiceOTPWalkthrough(t *testing.T) {
 		}
 	}
 	want := "prompt dtmf:1 prompt ringing answered ended:completed"
-	if got := strings.Join(b.rec.kinds(), " "); got != want {
+	if got := strings.Join(kinds(b.rec), " "); got != want {
 		t.Errorf("events %q, want %q", got, want)
 	}
 	if len(b.fake.hangups) != 0 {
@@ -413,7 +392,7 @@ func TestFlashCallHangsUpOnRinging(t *testing.T) {
 		t.Fatalf("hangups %v", b.fake.hangups)
 	}
 	vonageHook(t, "POST", eventURL, callInfoBody("cancelled"), testSigSec)
-	if got := strings.Join(b.rec.kinds(), " "); got != "ringing ended:dropped" {
+	if got := strings.Join(kinds(b.rec), " "); got != "ringing ended:dropped" {
 		t.Errorf("events %q", got)
 	}
 	// Answered after all: the NCCO is empty, the call ends at once.
@@ -441,16 +420,16 @@ func TestAnswerCallAndMachine(t *testing.T) {
 	for _, st := range []string{"answered", "machine", "completed"} {
 		vonageHook(t, "POST", eventURL, callInfoBody(st), testSigSec)
 	}
-	if got := strings.Join(b.rec.kinds(), " "); got != "answered answered ended:machine" {
+	if got := strings.Join(kinds(b.rec), " "); got != "answered answered ended:machine" {
 		t.Errorf("events %q", got)
 	}
-	if by := b.rec.events[1].AnsweredBy; by != carrier.AnsweredMachine || len(b.fake.hangups) != 1 {
+	if by := b.rec.Events()[1].AnsweredBy; by != carrier.AnsweredMachine || len(b.fake.hangups) != 1 {
 		t.Errorf("verdict %q, hang-ups %v", by, b.fake.hangups)
 	}
 	for st, cause := range map[string]string{"busy": "busy", "timeout": "no_answer", "rejected": "rejected", "failed": "failed", "unanswered": "no_answer"} {
-		b.rec.events = nil
+		b.rec.Reset()
 		vonageHook(t, "POST", eventURL, callInfoBody(st), testSigSec)
-		if got := strings.Join(b.rec.kinds(), " "); got != "ended:"+cause {
+		if got := strings.Join(kinds(b.rec), " "); got != "ended:"+cause {
 			t.Errorf("%s: events %q, want ended:%s", st, got, cause)
 		}
 	}
@@ -582,7 +561,7 @@ func TestDeliveryReceipts(t *testing.T) {
 	if res, _ := http.Get(u + "?" + foreign.Encode()); res.StatusCode != 204 {
 		t.Errorf("foreign receipt: %d", res.StatusCode)
 	}
-	if got := strings.Join(b.rec.kinds(), " "); got != "sms_delivered sms_failed:undelivered" {
+	if got := strings.Join(kinds(b.rec), " "); got != "sms_delivered sms_failed:undelivered" {
 		t.Errorf("events %q", got)
 	}
 	// Tampered and unsigned receipts are refused and counted.
@@ -596,8 +575,8 @@ func TestDeliveryReceipts(t *testing.T) {
 			t.Errorf("bad receipt: %d", res.StatusCode)
 		}
 	}
-	if b.c.Rejected() != 2 || len(b.rec.kinds()) != 2 {
-		t.Errorf("rejected %d, events %v", b.c.Rejected(), b.rec.kinds())
+	if b.c.Rejected() != 2 || len(kinds(b.rec)) != 2 {
+		t.Errorf("rejected %d, events %v", b.c.Rejected(), kinds(b.rec))
 	}
 }
 
@@ -630,8 +609,8 @@ func TestWebhooksRefuseBadSignatures(t *testing.T) {
 	if b.c.Rejected() != 4 {
 		t.Errorf("Rejected() = %d, want 4", b.c.Rejected())
 	}
-	if len(b.rec.kinds()) != 0 || len(b.rec.inbound) != 0 {
-		t.Errorf("refused webhooks reached the domain: %v %v", b.rec.kinds(), b.rec.inbound)
+	if len(kinds(b.rec)) != 0 || len(b.rec.Inbound()) != 0 {
+		t.Errorf("refused webhooks reached the domain: %v %v", kinds(b.rec), b.rec.Inbound())
 	}
 }
 
@@ -641,7 +620,7 @@ func TestInboundMissedCall(t *testing.T) {
 	// The application's answer_url by GET (Vonage's default answer_method)
 	// carries from, to and uuid in a query the token does not sign: refused.
 	res, body := vonageHook(t, "GET", b.hook.URL+"/carriers/vg/answer?to=447700900001&from=447700900999&uuid=aaaaaaaaaaaa&conversation_uuid=CON-bbbbbbbb&region_url=https%3A%2F%2Fapi-us-3.vonage.com", nil, testSigSec)
-	if res.StatusCode != 403 || len(b.rec.inbound) != 0 {
+	if res.StatusCode != 403 || len(b.rec.Inbound()) != 0 {
 		t.Fatalf("GET inbound: %d %s", res.StatusCode, body)
 	}
 	// POST answer_method, JSON body; Vonage's '+'-less E.164 becomes E.164.
@@ -650,13 +629,13 @@ func TestInboundMissedCall(t *testing.T) {
 		t.Fatalf("POST inbound: %d %s", res.StatusCode, body)
 	}
 	want := carrier.InboundCall{From: "+15417543010", To: "+447700900001", Country: "GB", Carrier: "vg", CallID: "cccc"}
-	got := b.rec.inbound[0]
+	got := b.rec.Inbound()[0]
 	got.At = time.Time{}
 	if got != want {
 		t.Errorf("inbound %+v, want %+v", got, want)
 	}
 	// The domain could not decide: 503, so Vonage retries.
-	b.rec.failNext = errors.New("store down")
+	b.rec.FailNext(errors.New("store down"))
 	if res, _ := vonageHook(t, "POST", b.hook.URL+"/carriers/vg/answer", []byte(`{"to":"447700900001","from":"447700900997","uuid":"e"}`), testSigSec); res.StatusCode != 503 {
 		t.Errorf("store down: %d", res.StatusCode)
 	}
@@ -687,7 +666,7 @@ func TestTokenReplayRefused(t *testing.T) {
 			t.Fatalf("send %d: %d, want %d", i, res.StatusCode, want)
 		}
 	}
-	if len(b.rec.inbound) != 1 {
-		t.Fatalf("inbound calls %d, want 1", len(b.rec.inbound))
+	if len(b.rec.Inbound()) != 1 {
+		t.Fatalf("inbound calls %d, want 1", len(b.rec.Inbound()))
 	}
 }
