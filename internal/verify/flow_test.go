@@ -94,8 +94,10 @@ func (f fixture) report(t *testing.T, kind carrier.EventKind, id string, mod ...
 	}
 }
 
-func answeredBy(who string) func(*carrier.Event) { return func(e *carrier.Event) { e.AnsweredBy = who } }
-func cause(c string) func(*carrier.Event)        { return func(e *carrier.Event) { e.Cause = c } }
+func answeredBy(who string) func(*carrier.Event) {
+	return func(e *carrier.Event) { e.AnsweredBy = who }
+}
+func cause(c string) func(*carrier.Event) { return func(e *carrier.Event) { e.Cause = c } }
 
 // lastCall and lastText are the recorder's latest commands.
 func (r *recorder) lastCall(t *testing.T) carrier.Call {
