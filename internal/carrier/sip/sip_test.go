@@ -20,6 +20,7 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier"
 	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
 	"github.com/ringgate/ringgate/internal/carrier/sip/sipptest"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 // recorder is an InboundHandler and EventHandler that remembers.
@@ -761,7 +762,7 @@ func TestCloseWhileRinging(t *testing.T) {
 // A datagram that is not SIP is counted and logged at DEBUG, cut short; at
 // the default INFO level nothing of it reaches the log.
 func TestMalformedDatagramIsCountedNotLoggedAtError(t *testing.T) {
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	c := startCarrier(t, rgsip.Config{
 		Listen: []string{"127.0.0.1:0"}, Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		Inbound: newRecorder(), Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})),
@@ -781,21 +782,4 @@ func TestMalformedDatagramIsCountedNotLoggedAtError(t *testing.T) {
 	if s := buf.String(); strings.Contains(s, "level=ERROR") || strings.Contains(s, "xxxxxxxxxx") {
 		t.Errorf("the malformed datagrams reached the log at INFO:\n%s", s)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
