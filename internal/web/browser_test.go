@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ringgate/ringgate/internal/config"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 // The browser tests drive real headless Chromium (Debian package chromium,
@@ -371,16 +372,12 @@ func TestWidgetAnswerCall(t *testing.T) {
 	ctx := browser(t)
 	run(t, ctx, chromedp.Navigate(host))
 	waitText(t, ctx, 10*time.Second, widgetText, "Answer the call; you can hang up at once.")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		code, _ := rg.do(t, "POST", "/sim/phones/"+to+"/answer", "", map[string]string{"as": "human"})
-		if code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the call to %s never rang (answer: %d)", to, code)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var code int
+	if !testutil.Eventually(10*time.Second, func() bool {
+		code, _ = rg.do(t, "POST", "/sim/phones/"+to+"/answer", "", map[string]string{"as": "human"})
+		return code == http.StatusOK
+	}) {
+		t.Fatalf("the call to %s never rang (answer: %d)", to, code)
 	}
 	waitText(t, ctx, 5*time.Second, widgetText, "Phone number verified")
 	shot(t, ctx, "widget-answer-verified")

@@ -695,10 +695,7 @@ func TestRegister(t *testing.T) {
 	if !strings.Contains(run.Messages()[2].Header("Authorization"), `username="trunk"`) {
 		t.Errorf("second REGISTER:\n%s", run.Messages()[2].Text)
 	}
-	for deadline := time.Now().Add(3 * time.Second); !c.Registered() && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !c.Registered() {
+	if !testutil.Eventually(3*time.Second, c.Registered) {
 		t.Errorf("Registered() = false after a 200")
 	}
 }
@@ -772,10 +769,7 @@ func TestMalformedDatagramIsCountedNotLoggedAtError(t *testing.T) {
 	for range 3 {
 		r.send(t, junk)
 	}
-	deadline := time.Now().Add(3 * time.Second)
-	for c.Malformed() < 3 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(3*time.Second, func() bool { return c.Malformed() >= 3 })
 	if got := c.Malformed(); got != 3 {
 		t.Fatalf("Malformed = %d, want 3", got)
 	}
