@@ -150,13 +150,9 @@ func wjs(sel string) string { return string(widgetPath(sel)) }
 // and returns it.
 func waitText(t *testing.T, ctx context.Context, d time.Duration, js, want string) string {
 	t.Helper()
-	deadline := time.Now().Add(d)
 	var got string
-	for time.Now().Before(deadline) {
-		if got = eval(t, ctx, js); strings.Contains(got, want) {
-			return got
-		}
-		time.Sleep(25 * time.Millisecond)
+	if testutil.Eventually(d, func() bool { got = eval(t, ctx, js); return strings.Contains(got, want) }) {
+		return got
 	}
 	shot(t, ctx, "failed-"+strings.ReplaceAll(t.Name(), "/", "-"))
 	t.Fatalf("waited %v for %q; it shows:\n%s\nand the page:\n%s", d, want, got, eval(t, ctx, `document.body.innerText`))
@@ -339,8 +335,7 @@ func TestWidgetFlashCall(t *testing.T) {
 		t.Fatalf("code input: %q, want one-time-code and 6 digits", got)
 	}
 	var from string
-	deadline := time.Now().Add(10 * time.Second)
-	for from == "" && time.Now().Before(deadline) {
+	testutil.Eventually(10*time.Second, func() bool {
 		_, b := rg.do(t, "GET", "/sim/phones/"+to, "", nil)
 		var p struct {
 			Calls []struct {
@@ -350,10 +345,9 @@ func TestWidgetFlashCall(t *testing.T) {
 		_ = json.Unmarshal(b, &p)
 		if len(p.Calls) > 0 {
 			from = p.Calls[0].From
-		} else {
-			time.Sleep(50 * time.Millisecond)
 		}
-	}
+		return from != ""
+	})
 	if len(from) < 6 {
 		t.Fatalf("no flash call reached %s", to)
 	}
