@@ -239,6 +239,7 @@ func TestReleaseBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a release binary")
 	}
+	t.Parallel() // writes only to its temporary directories
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git")
 	}
