@@ -317,7 +317,7 @@ func TestUnknownReceiptWhileSubmitting(t *testing.T) {
 			t.Errorf("SendSMS: %v", err)
 		}
 	}()
-	time.Sleep(100 * time.Millisecond)
+	testutil.WaitFor(t, 5*time.Second, "the second submit to be under way", func() bool { return smpp.Submitting(b.c) == 1 })
 	if st := receipt(t, b.srv, "77777777", smpptest.ReceiptOptions{}); st != data.ESME_RX_T_APPN {
 		t.Errorf("unknown receipt during a submit: %s, want ESME_RX_T_APPN", st)
 	}
@@ -374,7 +374,7 @@ func TestSubmitInFlightWhenDropped(t *testing.T) {
 		_, err := b.c.SendSMS(context.Background(), carrier.SMS{ID: "sms_2", To: "+447700900123", Text: strings.Repeat("y", 400)})
 		errc <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	testutil.WaitFor(t, 5*time.Second, "the second submit to be under way", func() bool { return smpp.Submitting(b.c) == 1 })
 	b.srv.RefuseBinds(true)
 	b.srv.DropAll()
 	select {
