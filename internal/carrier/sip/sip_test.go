@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,11 +33,14 @@ type recorder struct {
 	err    error
 	gate   chan struct{} // when set, InboundCall waits on it
 	evCh   chan carrier.Event
+	// entered counts InboundCall calls, including those waiting on gate.
+	entered atomic.Int64
 }
 
 func newRecorder() *recorder { return &recorder{status: 603, evCh: make(chan carrier.Event, 32)} }
 
 func (r *recorder) InboundCall(ctx context.Context, c carrier.InboundCall) (carrier.Disposition, error) {
+	r.entered.Add(1)
 	r.mu.Lock()
 	gate := r.gate
 	r.mu.Unlock()
@@ -264,7 +268,7 @@ func TestInboundRetransmissionCancelOptionsBye(t *testing.T) {
 	inv := request("INVITE", "z9hG4bK-1", "call-1", "", local)
 	r.send(t, inv)
 	r.send(t, inv)
-	time.Sleep(100 * time.Millisecond)
+	testutil.WaitFor(t, 5*time.Second, "the handler to be deciding", func() bool { return rec.entered.Load() >= 1 })
 	close(rec.gate)
 	got := r.read(700 * time.Millisecond)
 	if hasPrefix(got, "SIP/2.0 603") == 0 || hasPrefix(got, "SIP/2.0 2") != 0 {
@@ -308,7 +312,7 @@ func TestInboundRetransmissionCancelOptionsBye(t *testing.T) {
 	rec.mu.Unlock()
 	inv2 := request("INVITE", "z9hG4bK-6", "call-2", "", local)
 	r.send(t, inv2)
-	time.Sleep(100 * time.Millisecond)
+	testutil.WaitFor(t, 5*time.Second, "the handler to be deciding the second INVITE", func() bool { return rec.entered.Load() >= 2 })
 	r.send(t, request("CANCEL", "z9hG4bK-6", "call-2", "", local))
 	got = r.read(300 * time.Millisecond)
 	close(gate)
