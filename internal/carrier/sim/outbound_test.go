@@ -16,6 +16,7 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/ivr"
 	"github.com/ringgate/ringgate/internal/phone"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 const (
@@ -381,10 +382,7 @@ func TestMagicSelfVerify(t *testing.T) {
 	}
 	r.await(t, "sms", "sms_delivered")
 
-	deadline := time.Now().Add(2 * time.Second)
-	for len(r.checksSnapshot()) < 3 && time.Now().Before(deadline) {
-		time.Sleep(2 * time.Millisecond)
-	}
+	testutil.Eventually(2*time.Second, func() bool { return len(r.checksSnapshot()) >= 3 })
 	got := r.checksSnapshot()
 	slices.SortFunc(got, func(a, b checkCall) int { return strings.Compare(a.verificationID, b.verificationID) })
 	want := []checkCall{{"v_flash", "+442079460123", ""}, {"v_sms", "", "0042917"}, {"ver_voice", "", "2517"}}
