@@ -8,35 +8,18 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ringgate/ringgate/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startDev runs `ringgate dev` through run(), as the binary does, and
 // returns its base URL once the banner shows it.
-func startDev(t *testing.T, env map[string]string, args ...string) (string, *syncBuffer) {
+func startDev(t *testing.T, env map[string]string, args ...string) (string, *testutil.SyncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &testutil.SyncBuffer{}, &testutil.SyncBuffer{}
 	done := make(chan int, 1)
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	go func() {
@@ -210,11 +193,10 @@ func TestDevSIPFlags(t *testing.T) {
 	_, out := startDev(t, nil, "--sip", "127.0.0.1:0", "--sip-trunk", "sip:127.0.0.1:5999")
 	re := regexp.MustCompile(`missed calls in on (127\.0\.0\.1:\d+)`)
 	var m []string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m = re.FindStringSubmatch(out.String()); m != nil && strings.Contains(out.String(), "go out to") {
-			break
-		}
-	}
+	testutil.Eventually(5*time.Second, func() bool {
+		m = re.FindStringSubmatch(out.String())
+		return m != nil && strings.Contains(out.String(), "go out to")
+	})
 	if m == nil || !strings.Contains(out.String(), "go out to sip:127.0.0.1:5999") {
 		t.Fatalf("banner: %s", out.String())
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 // Issue 19: what a new operator runs.
@@ -237,6 +239,7 @@ func TestReleaseBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a release binary")
 	}
+	t.Parallel() // writes only to its temporary directories
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git")
 	}
@@ -278,24 +281,21 @@ func TestReleaseBinary(t *testing.T) {
 	}
 	srv := exec.Command(bin, "serve")
 	srv.Env = env
-	logs := &syncBuffer{} // written by exec's copying goroutines while the test reads it
+	logs := &testutil.SyncBuffer{} // written by exec's copying goroutines while the test reads it
 	srv.Stderr, srv.Stdout = logs, logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { srv.Process.Kill(); srv.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var hcOut []byte
+	var hcErr error
+	if !testutil.Eventually(30*time.Second, func() bool {
 		hc := exec.Command(bin, "healthcheck")
 		hc.Env = []string{"RINGGATE_HTTP=" + addr} // all the image's HEALTHCHECK has
-		b, err := hc.CombinedOutput()
-		if err == nil && strings.TrimSpace(string(b)) == "ok" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("healthcheck never passed: %v %s\nserver: %s", err, b, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
+		hcOut, hcErr = hc.CombinedOutput()
+		return hcErr == nil && strings.TrimSpace(string(hcOut)) == "ok"
+	}) {
+		t.Fatalf("healthcheck never passed: %v %s\nserver: %s", hcErr, hcOut, logs.String())
 	}
 	if !strings.Contains(logs.String(), `"listen":"`+addr+`"`) || !strings.HasPrefix(logs.String(), "{") {
 		t.Errorf("serve should log JSON with the address it listens on: %s", logs.String())

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ringgate/ringgate/internal/rgproc"
 	"github.com/ringgate/ringgate/internal/store/postgres/pgtest"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 // Timing of the nodes. The lease is short so that the test waits little for
@@ -342,9 +343,8 @@ log:
 			t.Errorf("%s: events %v, want %v", v.id, evs, want)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var delivered, total, attempts int
+	var delivered, total, attempts int
+	settled := testutil.Eventually(10*time.Second, func() bool {
 		err := conn.QueryRow(t.Context(), `SELECT COUNT(*) FILTER (WHERE status = 'delivered'), COUNT(*), COALESCE(SUM(attempts), 0)
 			FROM webhook_deliveries`).Scan(&delivered, &total, &attempts)
 		if err != nil {
@@ -353,17 +353,14 @@ log:
 		if total != wantHooks {
 			t.Fatalf("%d deliveries in the outbox, want %d", total, wantHooks)
 		}
-		if delivered == total {
-			// B's attempts were never settled: one attempt each.
-			if attempts != wantHooks {
-				t.Errorf("%d attempts recorded, want %d", attempts, wantHooks)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d deliveries settled as delivered after 10s", delivered, total)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return delivered == total
+	})
+	if !settled {
+		t.Fatalf("%d of %d deliveries settled as delivered after 10s", delivered, total)
+	}
+	// B's attempts were never settled: one attempt each.
+	if attempts != wantHooks {
+		t.Errorf("%d attempts recorded, want %d", attempts, wantHooks)
 	}
 	for _, id := range heldByB {
 		var n int

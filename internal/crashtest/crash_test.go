@@ -21,6 +21,7 @@ import (
 
 	"github.com/ringgate/ringgate/internal/rgproc"
 	"github.com/ringgate/ringgate/internal/store/postgres/pgtest"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 // The burst: bounded in count and time.
@@ -310,16 +311,12 @@ log:
 	}
 
 	// 3. Every webhook is delivered: nothing pending, within settleTime.
-	deadline := time.Now().Add(settleTime)
-	for {
-		pending := c.all("/v1/webhooks/deliveries?status=pending")
-		if len(pending) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d deliveries still pending %v after the restart: %v", len(pending), settleTime, pending[0])
-		}
-		time.Sleep(100 * time.Millisecond)
+	var pending []map[string]any
+	if !testutil.Eventually(settleTime, func() bool {
+		pending = c.all("/v1/webhooks/deliveries?status=pending")
+		return len(pending) == 0
+	}) {
+		t.Fatalf("%d deliveries still pending %v after the restart: %v", len(pending), settleTime, pending[0])
 	}
 	deliveries := c.all("/v1/webhooks/deliveries")
 	rc.mu.Lock()

@@ -38,7 +38,14 @@ func Binary(t testing.TB) string {
 			return
 		}
 		binDir, binPath = dir, filepath.Join(dir, "ringgate")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/ringgate/ringgate/cmd/ringgate").CombinedOutput()
+		// Built as scripts/release.sh builds (static, -trimpath), so that the
+		// binary tested is the shipped kind, and so that the packages compiled
+		// here and by cmd/ringgate's TestReleaseBinary share the build cache:
+		// with other flags each compiled the whole tree and standard library
+		// again, minutes on a cold CI machine.
+		build := exec.Command("go", "build", "-trimpath", "-o", binPath, "github.com/ringgate/ringgate/cmd/ringgate")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi/openapitest"
 	"github.com/ringgate/ringgate/internal/server"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 const (
@@ -161,17 +162,9 @@ func (h *harness) call(from, to string) map[string]any {
 	return h.mustStatus(h.do("POST", "/sim/calls", "", map[string]string{"from": from, "to": to}), http.StatusOK)
 }
 
-// waitFor polls fn until it returns true, failing after d.
-func waitFor(t *testing.T, d time.Duration, what string, fn func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !fn() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// waitFor polls until a condition holds (testutil.WaitFor, short for the
+// many e2e waits of this package).
+var waitFor = testutil.WaitFor
 
 // hook is one webhook as a customer's endpoint received it.
 type hook struct {

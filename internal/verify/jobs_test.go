@@ -17,10 +17,12 @@ import (
 )
 
 // recorder is the carrier layer seen from the service: it records every
-// command and answers with err.
+// command and answers with err, or with fail[channel] when the script names
+// the command's channel ("sms_otp" for texts).
 type recorder struct {
 	mu    sync.Mutex
 	err   error
+	fail  map[verify.Channel]error
 	calls []carrier.Call
 	texts []carrier.SMS
 	ended []carrier.CallEnd
@@ -30,14 +32,22 @@ func (r *recorder) PlaceCall(_ context.Context, c carrier.Call) (carrier.Receipt
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, c)
-	return carrier.Receipt{Carrier: "rec", Ref: "ref-" + c.ID}, r.err
+	return carrier.Receipt{Carrier: "rec", Ref: "ref-" + c.ID}, r.answer(verify.Channel(c.Channel))
+}
+
+// answer is the scripted error for a command on ch.
+func (r *recorder) answer(ch verify.Channel) error {
+	if err, ok := r.fail[ch]; ok {
+		return err
+	}
+	return r.err
 }
 
 func (r *recorder) SendSMS(_ context.Context, m carrier.SMS) (carrier.Receipt, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.texts = append(r.texts, m)
-	return carrier.Receipt{Carrier: "rec", Ref: "ref-" + m.ID}, r.err
+	return carrier.Receipt{Carrier: "rec", Ref: "ref-" + m.ID}, r.answer(verify.ChannelSMSOTP)
 }
 
 func (r *recorder) Routable(string, string, string, bool) bool { return true }

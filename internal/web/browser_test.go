@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ringgate/ringgate/internal/config"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 // The browser tests drive real headless Chromium (Debian package chromium,
@@ -149,13 +150,9 @@ func wjs(sel string) string { return string(widgetPath(sel)) }
 // and returns it.
 func waitText(t *testing.T, ctx context.Context, d time.Duration, js, want string) string {
 	t.Helper()
-	deadline := time.Now().Add(d)
 	var got string
-	for time.Now().Before(deadline) {
-		if got = eval(t, ctx, js); strings.Contains(got, want) {
-			return got
-		}
-		time.Sleep(25 * time.Millisecond)
+	if testutil.Eventually(d, func() bool { got = eval(t, ctx, js); return strings.Contains(got, want) }) {
+		return got
 	}
 	shot(t, ctx, "failed-"+strings.ReplaceAll(t.Name(), "/", "-"))
 	t.Fatalf("waited %v for %q; it shows:\n%s\nand the page:\n%s", d, want, got, eval(t, ctx, `document.body.innerText`))
@@ -338,8 +335,7 @@ func TestWidgetFlashCall(t *testing.T) {
 		t.Fatalf("code input: %q, want one-time-code and 6 digits", got)
 	}
 	var from string
-	deadline := time.Now().Add(10 * time.Second)
-	for from == "" && time.Now().Before(deadline) {
+	testutil.Eventually(10*time.Second, func() bool {
 		_, b := rg.do(t, "GET", "/sim/phones/"+to, "", nil)
 		var p struct {
 			Calls []struct {
@@ -349,10 +345,9 @@ func TestWidgetFlashCall(t *testing.T) {
 		_ = json.Unmarshal(b, &p)
 		if len(p.Calls) > 0 {
 			from = p.Calls[0].From
-		} else {
-			time.Sleep(50 * time.Millisecond)
 		}
-	}
+		return from != ""
+	})
 	if len(from) < 6 {
 		t.Fatalf("no flash call reached %s", to)
 	}
@@ -371,16 +366,12 @@ func TestWidgetAnswerCall(t *testing.T) {
 	ctx := browser(t)
 	run(t, ctx, chromedp.Navigate(host))
 	waitText(t, ctx, 10*time.Second, widgetText, "Answer the call; you can hang up at once.")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		code, _ := rg.do(t, "POST", "/sim/phones/"+to+"/answer", "", map[string]string{"as": "human"})
-		if code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the call to %s never rang (answer: %d)", to, code)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var code int
+	if !testutil.Eventually(10*time.Second, func() bool {
+		code, _ = rg.do(t, "POST", "/sim/phones/"+to+"/answer", "", map[string]string{"as": "human"})
+		return code == http.StatusOK
+	}) {
+		t.Fatalf("the call to %s never rang (answer: %d)", to, code)
 	}
 	waitText(t, ctx, 5*time.Second, widgetText, "Phone number verified")
 	shot(t, ctx, "widget-answer-verified")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/server"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 const testKey = "rg_live_web0123456789abcdefghijklmn"
@@ -97,20 +98,19 @@ func (d *devServer) start(t *testing.T, body map[string]any) map[string]any {
 // textCode waits for the simulated phone's first text and returns its code.
 func (d *devServer) textCode(t *testing.T, number string) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	var code string
+	if !testutil.Eventually(10*time.Second, func() bool {
 		_, b := d.do(t, "GET", "/sim/phones/"+number, "", nil)
 		var p struct {
 			Messages []struct{ Text string } `json:"messages"`
 		}
 		_ = json.Unmarshal(b, &p)
 		if len(p.Messages) > 0 {
-			if c := codeRE.FindString(p.Messages[0].Text); c != "" {
-				return c
-			}
+			code = codeRE.FindString(p.Messages[0].Text)
 		}
-		time.Sleep(50 * time.Millisecond)
+		return code != ""
+	}) {
+		t.Fatalf("no text reached %s", number)
 	}
-	t.Fatalf("no text reached %s", number)
-	return ""
+	return code
 }

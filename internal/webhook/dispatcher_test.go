@@ -17,6 +17,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/ringgate/ringgate/internal/testutil"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -332,12 +333,40 @@ func TestDispatchFailures(t *testing.T) {
 	}
 }
 
+// countingTransport counts the response body bytes its client read.
+type countingTransport struct {
+	next http.RoundTripper
+	read atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err == nil {
+		resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.read}
+	}
+	return resp, err
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	k, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(k))
+	return k, err
+}
+
 // TestDispatchReadsAtMost64KiB: a receiver that answers 200 with an endless
-// body must not hold a worker until the timeout.
+// body must not hold a worker until the timeout, and the dispatcher reads
+// exactly 64 KiB of it, not a byte more.
 func TestDispatchReadsAtMost64KiB(t *testing.T) {
 	var written atomic.Int64
+	var stopped atomic.Bool
 	clock, ob := &testClock{}, newMemOutbox()
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		defer stopped.Store(true)
 		chunk := make([]byte, 32<<10)
 		for range 1 << 14 { // 512 MiB, bounded in case nobody hangs up
 			k, err := w.Write(chunk)
@@ -353,8 +382,19 @@ func TestDispatchReadsAtMost64KiB(t *testing.T) {
 	cfg := testConfig(t, ob, clock)
 	cfg.Timeout, cfg.Lease = 10*time.Second, 20*time.Second
 	cfg.Client = Policy{AllowLoopback: true}.Client(10 * time.Second)
+	counted := &countingTransport{next: cfg.Client.Transport}
+	cfg.Client.Transport = counted
 	start(t, NewDispatcher(cfg))
 	ob.waitFor(t, 3*time.Second, "delivery well before the 10s timeout", status("msg_big", verify.DeliveryDelivered))
+	if got := counted.read.Load(); got != 64<<10 {
+		t.Errorf("the dispatcher read %d bytes of the response, want exactly %d (64 KiB)", got, 64<<10)
+	}
+	// The receiver's writes fail once the dispatcher hangs up: it never got
+	// to write all of its 512 MiB (what it did write fills socket buffers).
+	testutil.WaitFor(t, 5*time.Second, "the receiver to stop writing", stopped.Load)
+	if w := written.Load(); w >= 512<<20 {
+		t.Errorf("the receiver wrote its whole %d bytes: nobody hung up", w)
+	}
 	t.Logf("receiver wrote %d KiB before the dispatcher hung up", written.Load()>>10)
 }
 

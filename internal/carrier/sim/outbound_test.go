@@ -10,11 +10,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/ivr"
 	"github.com/ringgate/ringgate/internal/phone"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 const (
@@ -104,6 +106,8 @@ func (r *recorder) await(t *testing.T, id string, want ...string) {
 }
 
 // quiet asserts that id gets no events beyond what it has, for a while.
+// In a synctest bubble (the tests whose timers matter run in one) the
+// while is fake time: every timer due within d has fired when it returns.
 func (r *recorder) quiet(t *testing.T, id string, d time.Duration) {
 	t.Helper()
 	before := r.of(id)
@@ -216,21 +220,23 @@ func TestVoiceCustomDialplan(t *testing.T) {
 }
 
 func TestRingTimeoutAndFlash(t *testing.T) {
-	c, r := newSim(t, Config{})
-	call := voiceCall("c1", alice)
-	call.RingTimeout = 30 * time.Millisecond
-	mustPlace(t, c, call)
-	r.await(t, "c1", "ringing", "ended:no_answer")
+	synctest.Test(t, func(t *testing.T) {
+		c, r := newSim(t, Config{})
+		call := voiceCall("c1", alice)
+		call.RingTimeout = 30 * time.Millisecond
+		mustPlace(t, c, call)
+		r.await(t, "c1", "ringing", "ended:no_answer")
 
-	flash := carrier.Call{ID: "c2", VerificationID: "v2", From: cli, To: alice, DropOnRing: true, OnAnswer: carrier.HangUp, RingTimeout: time.Minute}
-	mustPlace(t, c, flash)
-	r.await(t, "c2", "ringing", "ended:dropped")
-	if err := c.Answer(ctx, alice, "human"); !errors.Is(err, ErrNoCall) {
-		t.Fatalf("Answer with nothing ringing = %v", err)
-	}
-	if n := len(r.checksSnapshot()); n != 0 {
-		t.Fatalf("%d checks from an ordinary phone", n)
-	}
+		flash := carrier.Call{ID: "c2", VerificationID: "v2", From: cli, To: alice, DropOnRing: true, OnAnswer: carrier.HangUp, RingTimeout: time.Minute}
+		mustPlace(t, c, flash)
+		r.await(t, "c2", "ringing", "ended:dropped")
+		if err := c.Answer(ctx, alice, "human"); !errors.Is(err, ErrNoCall) {
+			t.Fatalf("Answer with nothing ringing = %v", err)
+		}
+		if n := len(r.checksSnapshot()); n != 0 {
+			t.Fatalf("%d checks from an ordinary phone", n)
+		}
+	})
 }
 
 func TestAnswerCall(t *testing.T) {
@@ -301,25 +307,27 @@ func TestPhoneCommandErrors(t *testing.T) {
 }
 
 func TestSMS(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	c, r := newSim(t, Config{Now: func() time.Time { return now }})
-	ref, err := c.SendSMS(ctx, carrier.SMS{ID: "m1", VerificationID: "v1", From: "Acme", To: alice, Text: "Your Acme code is 123456"})
-	if err != nil || ref == "" {
-		t.Fatalf("SendSMS = %q, %v", ref, err)
-	}
-	r.await(t, "m1", "sms_delivered")
-	v := c.Phone(alice)
-	want := []MessageView{{ID: "m1", From: "Acme", Text: "Your Acme code is 123456", ReceivedAt: now}}
-	if !reflect.DeepEqual(v.Messages, want) || len(v.Calls) != 0 {
-		t.Fatalf("phone %+v", v)
-	}
-	if again, err := c.SendSMS(ctx, carrier.SMS{ID: "m1", To: alice, Text: "x"}); err != nil || again != ref {
-		t.Fatalf("repeat = %q, %v; want %q", again, err, ref)
-	}
-	r.quiet(t, "m1", 20*time.Millisecond)
-	if n := len(c.Phone(alice).Messages); n != 1 {
-		t.Fatalf("%d messages after a repeat", n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		c, r := newSim(t, Config{Now: func() time.Time { return now }})
+		ref, err := c.SendSMS(ctx, carrier.SMS{ID: "m1", VerificationID: "v1", From: "Acme", To: alice, Text: "Your Acme code is 123456"})
+		if err != nil || ref == "" {
+			t.Fatalf("SendSMS = %q, %v", ref, err)
+		}
+		r.await(t, "m1", "sms_delivered")
+		v := c.Phone(alice)
+		want := []MessageView{{ID: "m1", From: "Acme", Text: "Your Acme code is 123456", ReceivedAt: now}}
+		if !reflect.DeepEqual(v.Messages, want) || len(v.Calls) != 0 {
+			t.Fatalf("phone %+v", v)
+		}
+		if again, err := c.SendSMS(ctx, carrier.SMS{ID: "m1", To: alice, Text: "x"}); err != nil || again != ref {
+			t.Fatalf("repeat = %q, %v; want %q", again, err, ref)
+		}
+		r.quiet(t, "m1", 20*time.Millisecond)
+		if n := len(c.Phone(alice).Messages); n != 1 {
+			t.Fatalf("%d messages after a repeat", n)
+		}
+	})
 }
 
 func TestPhoneViewJSON(t *testing.T) {
@@ -374,10 +382,7 @@ func TestMagicSelfVerify(t *testing.T) {
 	}
 	r.await(t, "sms", "sms_delivered")
 
-	deadline := time.Now().Add(2 * time.Second)
-	for len(r.checksSnapshot()) < 3 && time.Now().Before(deadline) {
-		time.Sleep(2 * time.Millisecond)
-	}
+	testutil.Eventually(2*time.Second, func() bool { return len(r.checksSnapshot()) >= 3 })
 	got := r.checksSnapshot()
 	slices.SortFunc(got, func(a, b checkCall) int { return strings.Compare(a.verificationID, b.verificationID) })
 	want := []checkCall{{"v_flash", "+442079460123", ""}, {"v_sms", "", "0042917"}, {"ver_voice", "", "2517"}}
@@ -404,39 +409,43 @@ func TestMagicSelfVerifyWithoutHook(t *testing.T) {
 }
 
 func TestMagicNoAnswer(t *testing.T) {
-	c, r := newSim(t, Config{RingTimeout: 40 * time.Millisecond})
-	call := voiceCall("c1", NumberNoAnswer)
-	call.RingTimeout = 0 // the carrier's default applies
-	mustPlace(t, c, call)
-	r.await(t, "c1", "ringing", "ended:no_answer")
-	if _, err := c.SendSMS(ctx, carrier.SMS{ID: "m1", VerificationID: "v", To: NumberNoAnswer, Text: "code 1234"}); err != nil {
-		t.Fatal(err)
-	}
-	r.await(t, "m1", "sms_delivered")
-	r.quiet(t, "m1", 20*time.Millisecond)
-	if n := len(r.checksSnapshot()); n != 0 {
-		t.Fatalf("%d checks", n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, r := newSim(t, Config{RingTimeout: 40 * time.Millisecond})
+		call := voiceCall("c1", NumberNoAnswer)
+		call.RingTimeout = 0 // the carrier's default applies
+		mustPlace(t, c, call)
+		r.await(t, "c1", "ringing", "ended:no_answer")
+		if _, err := c.SendSMS(ctx, carrier.SMS{ID: "m1", VerificationID: "v", To: NumberNoAnswer, Text: "code 1234"}); err != nil {
+			t.Fatal(err)
+		}
+		r.await(t, "m1", "sms_delivered")
+		r.quiet(t, "m1", 20*time.Millisecond)
+		if n := len(r.checksSnapshot()); n != 0 {
+			t.Fatalf("%d checks", n)
+		}
+	})
 }
 
 func TestMagicCarrierError(t *testing.T) {
-	c, r := newSim(t, Config{Name: "sim-a"})
-	_, err := c.PlaceCall(ctx, voiceCall("c1", NumberCarrierError))
-	var ce *carrier.Error
-	if !errors.As(err, &ce) || ce.Retryable || ce.Code != carrier.CauseFailed || ce.Carrier != "sim-a" || carrier.Retryable(err) {
-		t.Fatalf("PlaceCall = %v", err)
-	}
-	_, err = c.SendSMS(ctx, carrier.SMS{ID: "m1", To: NumberCarrierError, Text: "x"})
-	if !errors.As(err, &ce) || ce.Retryable || ce.Code != carrier.CauseFailed {
-		t.Fatalf("SendSMS = %v", err)
-	}
-	r.quiet(t, "c1", 20*time.Millisecond)
-	if len(r.of("c1"))+len(r.of("m1")) != 0 {
-		t.Fatal("events for refused commands")
-	}
-	if v := c.Phone(NumberCarrierError); len(v.Calls)+len(v.Messages) != 0 {
-		t.Fatalf("phone %+v", v)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, r := newSim(t, Config{Name: "sim-a"})
+		_, err := c.PlaceCall(ctx, voiceCall("c1", NumberCarrierError))
+		var ce *carrier.Error
+		if !errors.As(err, &ce) || ce.Retryable || ce.Code != carrier.CauseFailed || ce.Carrier != "sim-a" || carrier.Retryable(err) {
+			t.Fatalf("PlaceCall = %v", err)
+		}
+		_, err = c.SendSMS(ctx, carrier.SMS{ID: "m1", To: NumberCarrierError, Text: "x"})
+		if !errors.As(err, &ce) || ce.Retryable || ce.Code != carrier.CauseFailed {
+			t.Fatalf("SendSMS = %v", err)
+		}
+		r.quiet(t, "c1", 20*time.Millisecond)
+		if len(r.of("c1"))+len(r.of("m1")) != 0 {
+			t.Fatal("events for refused commands")
+		}
+		if v := c.Phone(NumberCarrierError); len(v.Calls)+len(v.Messages) != 0 {
+			t.Fatalf("phone %+v", v)
+		}
+	})
 }
 
 func TestMagicMachine(t *testing.T) {
@@ -611,60 +620,64 @@ func TestOutageAndFailover(t *testing.T) {
 }
 
 func TestCloseStopsTimers(t *testing.T) {
-	c, r := newSim(t, Config{GatherScale: 0.02}) // 70 ms gather
-	call := voiceCall("ring", alice)
-	call.RingTimeout = 40 * time.Millisecond
-	mustPlace(t, c, call)
-	mustPlace(t, c, voiceCall("talk", "+442079460017"))
-	if err := c.Answer(ctx, "+442079460017", "human"); err != nil {
-		t.Fatal(err)
-	}
-	r.await(t, "ring", "ringing")
-	r.await(t, "talk", "ringing", "answered:human", "prompt:"+codePrompt)
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(150 * time.Millisecond)
-	if got := r.of("ring"); len(got) != 1 {
-		t.Fatalf("ring timer ran after Close: %q", got)
-	}
-	if got := r.of("talk"); len(got) != 3 {
-		t.Fatalf("gather timer ran after Close: %q", got)
-	}
-	// Not only were no events delivered: the timers did not run.
-	if s := c.Phone(alice).Calls[0].State; s != StateRinging {
-		t.Fatalf("ringing call is %s after Close", s)
-	}
-	if v := c.Phone("+442079460017").Calls[0]; v.State != StateAnswered || len(v.Transcript) != 1 {
-		t.Fatalf("answered call is %+v after Close", v)
-	}
-	_, err := c.PlaceCall(ctx, voiceCall("late", alice))
-	if !carrier.Retryable(err) {
-		t.Fatalf("PlaceCall after Close = %v", err)
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, r := newSim(t, Config{GatherScale: 0.02}) // 70 ms gather
+		call := voiceCall("ring", alice)
+		call.RingTimeout = 40 * time.Millisecond
+		mustPlace(t, c, call)
+		mustPlace(t, c, voiceCall("talk", "+442079460017"))
+		if err := c.Answer(ctx, "+442079460017", "human"); err != nil {
+			t.Fatal(err)
+		}
+		r.await(t, "ring", "ringing")
+		r.await(t, "talk", "ringing", "answered:human", "prompt:"+codePrompt)
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(150 * time.Millisecond)
+		if got := r.of("ring"); len(got) != 1 {
+			t.Fatalf("ring timer ran after Close: %q", got)
+		}
+		if got := r.of("talk"); len(got) != 3 {
+			t.Fatalf("gather timer ran after Close: %q", got)
+		}
+		// Not only were no events delivered: the timers did not run.
+		if s := c.Phone(alice).Calls[0].State; s != StateRinging {
+			t.Fatalf("ringing call is %s after Close", s)
+		}
+		if v := c.Phone("+442079460017").Calls[0]; v.State != StateAnswered || len(v.Transcript) != 1 {
+			t.Fatalf("answered call is %+v after Close", v)
+		}
+		_, err := c.PlaceCall(ctx, voiceCall("late", alice))
+		if !carrier.Retryable(err) {
+			t.Fatalf("PlaceCall after Close = %v", err)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func TestRepeatedPlaceCall(t *testing.T) {
-	c, r := newSim(t, Config{})
-	ref := mustPlace(t, c, voiceCall("c1", alice))
-	if again := mustPlace(t, c, voiceCall("c1", alice)); again != ref {
-		t.Fatalf("ref %q then %q", ref, again)
-	}
-	r.await(t, "c1", "ringing")
-	r.quiet(t, "c1", 20*time.Millisecond)
-	if n := len(c.Phone(alice).Calls); n != 1 {
-		t.Fatalf("%d calls", n)
-	}
-	if _, err := c.PlaceCall(ctx, carrier.Call{To: alice}); err == nil || carrier.Retryable(err) {
-		t.Fatalf("call without ID = %v", err)
-	}
-	var bad *InvalidNumberError
-	if _, err := c.PlaceCall(ctx, carrier.Call{ID: "x", To: "+4412"}); !errors.As(err, &bad) || carrier.Retryable(err) {
-		t.Fatalf("bad number = %v", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, r := newSim(t, Config{})
+		ref := mustPlace(t, c, voiceCall("c1", alice))
+		if again := mustPlace(t, c, voiceCall("c1", alice)); again != ref {
+			t.Fatalf("ref %q then %q", ref, again)
+		}
+		r.await(t, "c1", "ringing")
+		r.quiet(t, "c1", 20*time.Millisecond)
+		if n := len(c.Phone(alice).Calls); n != 1 {
+			t.Fatalf("%d calls", n)
+		}
+		if _, err := c.PlaceCall(ctx, carrier.Call{To: alice}); err == nil || carrier.Retryable(err) {
+			t.Fatalf("call without ID = %v", err)
+		}
+		var bad *InvalidNumberError
+		if _, err := c.PlaceCall(ctx, carrier.Call{ID: "x", To: "+4412"}); !errors.As(err, &bad) || carrier.Retryable(err) {
+			t.Fatalf("bad number = %v", err)
+		}
+	})
 }
 
 func TestMemoryBounds(t *testing.T) {

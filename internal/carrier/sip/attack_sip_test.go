@@ -20,6 +20,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 // Sources in this network are trusted; the attacker on loopback is not.
@@ -75,7 +76,7 @@ func TestAttackUDPFloodGetsRateLimitedResponses(t *testing.T) {
 	for i := range n {
 		r.send(t, request("INVITE", fmt.Sprintf("z9hG4bK-fl%d", i), fmt.Sprintf("call-fl%d", i), "", local))
 		if i%20 == 19 { // let the listener keep up: wait until it counted this batch
-			waitUntil(t, 5*time.Second, func() bool { return c.Rejected() >= int64(i+1) })
+			testutil.WaitFor(t, 5*time.Second, "the rejection to be counted", func() bool { return c.Rejected() >= int64(i+1) })
 		}
 	}
 	elapsed := time.Since(start)
@@ -94,7 +95,7 @@ func TestAttackUDPFloodGetsRateLimitedResponses(t *testing.T) {
 // number of log lines, while the refusal counter stays exact. TCP, so that
 // every request arrives and the count can be exact.
 func TestAttackRefusalLogFlood(t *testing.T) {
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	c := startCarrier(t, rgsip.Config{
 		Listen: []string{"127.0.0.1:0"}, Trusted: elsewhere, Inbound: newRecorder(),
 		Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})),
@@ -118,7 +119,7 @@ func TestAttackRefusalLogFlood(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 90*time.Second, func() bool { return c.Rejected() >= n })
+	testutil.WaitFor(t, 90*time.Second, "every rejection to be counted", func() bool { return c.Rejected() >= n })
 	elapsed := time.Since(start)
 	lines := strings.Count(buf.String(), "sip request refused")
 	t.Logf("%d INVITEs in %v: %d refusal log lines, Rejected = %d", n, elapsed.Round(time.Millisecond), lines, c.Rejected())
@@ -263,17 +264,6 @@ func closedWithin(conn net.Conn, d time.Duration) bool {
 	}
 }
 
-func waitUntil(t *testing.T, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", d)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // trust_udp on a network outside loopback is announced at start; on
 // loopback (unforgeable from off the host) it is not.
 func TestTrustUDPWarnsAtStart(t *testing.T) {
@@ -281,7 +271,7 @@ func TestTrustUDPWarnsAtStart(t *testing.T) {
 		trusted []netip.Prefix
 		warn    bool
 	}{{elsewhere, true}, {loopback, false}} {
-		var buf syncBuffer
+		var buf testutil.SyncBuffer
 		startCarrier(t, rgsip.Config{
 			Listen: []string{"127.0.0.1:0"}, Trusted: tc.trusted, TrustUDP: true, Inbound: newRecorder(),
 			Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})),

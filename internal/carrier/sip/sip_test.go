@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier"
 	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
 	"github.com/ringgate/ringgate/internal/carrier/sip/sipptest"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 // recorder is an InboundHandler and EventHandler that remembers.
@@ -31,11 +33,14 @@ type recorder struct {
 	err    error
 	gate   chan struct{} // when set, InboundCall waits on it
 	evCh   chan carrier.Event
+	// entered counts InboundCall calls, including those waiting on gate.
+	entered atomic.Int64
 }
 
 func newRecorder() *recorder { return &recorder{status: 603, evCh: make(chan carrier.Event, 32)} }
 
 func (r *recorder) InboundCall(ctx context.Context, c carrier.InboundCall) (carrier.Disposition, error) {
+	r.entered.Add(1)
 	r.mu.Lock()
 	gate := r.gate
 	r.mu.Unlock()
@@ -263,7 +268,7 @@ func TestInboundRetransmissionCancelOptionsBye(t *testing.T) {
 	inv := request("INVITE", "z9hG4bK-1", "call-1", "", local)
 	r.send(t, inv)
 	r.send(t, inv)
-	time.Sleep(100 * time.Millisecond)
+	testutil.WaitFor(t, 5*time.Second, "the handler to be deciding", func() bool { return rec.entered.Load() >= 1 })
 	close(rec.gate)
 	got := r.read(700 * time.Millisecond)
 	if hasPrefix(got, "SIP/2.0 603") == 0 || hasPrefix(got, "SIP/2.0 2") != 0 {
@@ -307,7 +312,7 @@ func TestInboundRetransmissionCancelOptionsBye(t *testing.T) {
 	rec.mu.Unlock()
 	inv2 := request("INVITE", "z9hG4bK-6", "call-2", "", local)
 	r.send(t, inv2)
-	time.Sleep(100 * time.Millisecond)
+	testutil.WaitFor(t, 5*time.Second, "the handler to be deciding the second INVITE", func() bool { return rec.entered.Load() >= 2 })
 	r.send(t, request("CANCEL", "z9hG4bK-6", "call-2", "", local))
 	got = r.read(300 * time.Millisecond)
 	close(gate)
@@ -694,10 +699,7 @@ func TestRegister(t *testing.T) {
 	if !strings.Contains(run.Messages()[2].Header("Authorization"), `username="trunk"`) {
 		t.Errorf("second REGISTER:\n%s", run.Messages()[2].Text)
 	}
-	for deadline := time.Now().Add(3 * time.Second); !c.Registered() && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !c.Registered() {
+	if !testutil.Eventually(3*time.Second, c.Registered) {
 		t.Errorf("Registered() = false after a 200")
 	}
 }
@@ -761,7 +763,7 @@ func TestCloseWhileRinging(t *testing.T) {
 // A datagram that is not SIP is counted and logged at DEBUG, cut short; at
 // the default INFO level nothing of it reaches the log.
 func TestMalformedDatagramIsCountedNotLoggedAtError(t *testing.T) {
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	c := startCarrier(t, rgsip.Config{
 		Listen: []string{"127.0.0.1:0"}, Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		Inbound: newRecorder(), Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})),
@@ -771,31 +773,11 @@ func TestMalformedDatagramIsCountedNotLoggedAtError(t *testing.T) {
 	for range 3 {
 		r.send(t, junk)
 	}
-	deadline := time.Now().Add(3 * time.Second)
-	for c.Malformed() < 3 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(3*time.Second, func() bool { return c.Malformed() >= 3 })
 	if got := c.Malformed(); got != 3 {
 		t.Fatalf("Malformed = %d, want 3", got)
 	}
 	if s := buf.String(); strings.Contains(s, "level=ERROR") || strings.Contains(s, "xxxxxxxxxx") {
 		t.Errorf("the malformed datagrams reached the log at INFO:\n%s", s)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 	"github.com/ringgate/ringgate/internal/carrier/smpp"
 	"github.com/ringgate/ringgate/internal/carrier/smpp/smpptest"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 // events is the domain side (carriertest.Recorder; Fail as a store that
@@ -69,20 +70,9 @@ func setup(t *testing.T, scfg smpptest.Config, mut ...func(*smpp.Config)) bundle
 	t.Cleanup(func() { _ = c.Close() })
 	b := bundle{srv: srv, c: c, ev: ev}
 	if cfg.Password == scfg.Password {
-		waitFor(t, 5*time.Second, "bind", c.Bound)
+		testutil.WaitFor(t, 5*time.Second, "bind", c.Bound)
 	}
 	return b
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func send(t *testing.T, c *smpp.Carrier, id, text string) string {
@@ -279,7 +269,7 @@ func TestReceiptOfAnUnknownMessageCarriesRef(t *testing.T) {
 	_ = b.c.Close()
 	_ = c2.Start(context.Background())
 	t.Cleanup(func() { _ = c2.Close() })
-	waitFor(t, 5*time.Second, "rebind", func() bool { return c2.Bound() && b.srv.Binds() == 2 })
+	testutil.WaitFor(t, 5*time.Second, "rebind", func() bool { return c2.Bound() && b.srv.Binds() == 2 })
 	receipt(t, b.srv, id, smpptest.ReceiptOptions{})
 	got := ev.Events()
 	if len(got) != 1 || got[0].ID != "" {
@@ -306,7 +296,7 @@ func TestUnknownReceiptWhileSubmitting(t *testing.T) {
 			t.Errorf("SendSMS: %v", err)
 		}
 	}()
-	time.Sleep(100 * time.Millisecond)
+	testutil.WaitFor(t, 5*time.Second, "the second submit to be under way", func() bool { return smpp.Submitting(b.c) == 1 })
 	if st := receipt(t, b.srv, "77777777", smpptest.ReceiptOptions{}); st != data.ESME_RX_T_APPN {
 		t.Errorf("unknown receipt during a submit: %s, want ESME_RX_T_APPN", st)
 	}
@@ -319,7 +309,7 @@ func TestUnknownReceiptWhileSubmitting(t *testing.T) {
 func TestEnquireLinkOnTheWire(t *testing.T) {
 	t.Parallel()
 	b := setup(t, smpptest.Config{}, func(c *smpp.Config) { c.EnquireLink = 100 * time.Millisecond })
-	waitFor(t, 5*time.Second, "three enquire_link", func() bool { return b.srv.Count(data.ENQUIRE_LINK) >= 3 })
+	testutil.WaitFor(t, 5*time.Second, "three enquire_link", func() bool { return b.srv.Count(data.ENQUIRE_LINK) >= 3 })
 	if !b.c.Bound() {
 		t.Fatal("unbound after keep-alives")
 	}
@@ -333,7 +323,7 @@ func TestRebindAfterDrop(t *testing.T) {
 	send(t, b.c, "sms_1", "before")
 	b.srv.RefuseBinds(true)
 	b.srv.DropAll()
-	waitFor(t, 5*time.Second, "the carrier to see the drop", func() bool { return !b.c.Bound() })
+	testutil.WaitFor(t, 5*time.Second, "the carrier to see the drop", func() bool { return !b.c.Bound() })
 	start := time.Now()
 	_, err := b.c.SendSMS(context.Background(), carrier.SMS{ID: "sms_gap", To: "+447700900123", Text: "gap"})
 	if !carrier.Retryable(err) {
@@ -343,7 +333,7 @@ func TestRebindAfterDrop(t *testing.T) {
 		t.Fatalf("submit while unbound took %v", d)
 	}
 	b.srv.RefuseBinds(false)
-	waitFor(t, 10*time.Second, "rebind", func() bool { return b.c.Bound() && b.srv.Binds() == 2 })
+	testutil.WaitFor(t, 10*time.Second, "rebind", func() bool { return b.c.Bound() && b.srv.Binds() == 2 })
 	send(t, b.c, "sms_2", "after")
 	if n := len(b.srv.Submits()); n != 2 {
 		t.Fatalf("%d submits reached the SMSC, want 2", n)
@@ -363,7 +353,7 @@ func TestSubmitInFlightWhenDropped(t *testing.T) {
 		_, err := b.c.SendSMS(context.Background(), carrier.SMS{ID: "sms_2", To: "+447700900123", Text: strings.Repeat("y", 400)})
 		errc <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	testutil.WaitFor(t, 5*time.Second, "the second submit to be under way", func() bool { return smpp.Submitting(b.c) == 1 })
 	b.srv.RefuseBinds(true)
 	b.srv.DropAll()
 	select {
@@ -379,7 +369,8 @@ func TestSubmitInFlightWhenDropped(t *testing.T) {
 func TestWrongPassword(t *testing.T) {
 	t.Parallel()
 	b := setup(t, smpptest.Config{}, func(c *smpp.Config) { c.Password = "wrong" })
-	time.Sleep(200 * time.Millisecond) // a few bind attempts
+	// The SMSC refused a bind and the carrier tried again: still not bound.
+	testutil.WaitFor(t, 5*time.Second, "two refused binds", func() bool { return b.srv.Count(data.BIND_TRANSCEIVER) >= 2 })
 	if b.c.Bound() || b.srv.Binds() != 0 {
 		t.Fatal("bound with a wrong password")
 	}
@@ -572,7 +563,7 @@ func TestMalformedPDUDropsTheBindNotTheProcess(t *testing.T) {
 	if err := b.srv.SendRaw([]byte{0, 0, 0, 0x1b, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1, '1', 0, 0, 0, 0, 0, 0x1e, 0, 2, 'x', 0}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "a rebind", func() bool { return b.srv.Binds() == 2 && b.c.Bound() })
+	testutil.WaitFor(t, 10*time.Second, "a rebind", func() bool { return b.srv.Binds() == 2 && b.c.Bound() })
 	send(t, b.c, "sms_after", "still here")
 }
 
@@ -601,7 +592,7 @@ func TestRebindAfterUnbind(t *testing.T) {
 	t.Parallel()
 	b := setup(t, smpptest.Config{})
 	b.srv.Unbind()
-	waitFor(t, 10*time.Second, "a rebind", func() bool { return b.srv.Binds() == 2 && b.c.Bound() })
+	testutil.WaitFor(t, 10*time.Second, "a rebind", func() bool { return b.srv.Binds() == 2 && b.c.Bound() })
 	if b.srv.Count(data.UNBIND_RESP) != 1 {
 		t.Errorf("%d unbind_resp from the carrier, want 1", b.srv.Count(data.UNBIND_RESP))
 	}
@@ -619,10 +610,7 @@ func BenchmarkSendSMS(b *testing.B) {
 	}
 	_ = c.Start(context.Background())
 	b.Cleanup(func() { _ = c.Close() })
-	deadline := time.Now().Add(5 * time.Second)
-	for !c.Bound() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitFor(b, 5*time.Second, "bind", c.Bound)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := c.SendSMS(context.Background(), carrier.SMS{ID: "x", To: "+447700900123", Text: "Your code is 123456"}); err != nil {

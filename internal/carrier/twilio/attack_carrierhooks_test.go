@@ -1,39 +1,21 @@
 package twilio
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/ringgate/ringgate/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A flood of badly signed webhooks (bounded: 400 requests) must not write
 // a log line per request: the refusal log is sampled, while the refusal
 // count stays exact and every request still gets its 403.
 func TestAttackRefusedWebhookFloodLogsSampled(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	ev := newEvents()
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
