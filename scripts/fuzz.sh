@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every Fuzz* target in the module for a while each: ./scripts/fuzz.sh 30s
+# Runs every Fuzz* target in the repository for a while each: ./scripts/fuzz.sh 30s
+# (in the module that holds it: the main module, or a nested one such as sdk/go)
 #
 # A duration -fuzztime on Go 1.26 can end with a bare "context deadline
 # exceeded" and a non-zero exit although nothing failed: a race in the
@@ -10,12 +11,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t="${1:-30s}"
-grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do
-  pkg="./$(dirname "${f#./}")"
+grep -rl --include='*_test.go' --exclude-dir=node_modules '^func Fuzz' . | while read -r f; do
+  dir="$(dirname "${f#./}")"
+  mod="$dir"
+  while [ "$mod" != "." ] && [ ! -f "$mod/go.mod" ]; do mod="$(dirname "$mod")"; done
+  if [ "$mod" = "." ]; then pkg="./$dir"; elif [ "$mod" = "$dir" ]; then pkg="."; else pkg="./${dir#"$mod"/}"; fi
   for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do
-    echo "fuzz $pkg $fn ($t)"
+    echo "fuzz $mod $pkg $fn ($t)"
     log="/tmp/fuzz-$fn.log"
-    if go test -run "^$" -fuzz "^${fn}\$" -fuzztime "$t" -fuzzminimizetime 2s "$pkg" > "$log" 2>&1; then
+    if (cd "$mod" && go test -run "^$" -fuzz "^${fn}\$" -fuzztime "$t" -fuzzminimizetime 2s "$pkg") > "$log" 2>&1; then
       continue
     fi
     if grep -q 'context deadline exceeded' "$log" && ! grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:' "$log"; then

@@ -1,0 +1,3 @@
+module github.com/ringgate/ringgate/sdk/go
+
+go 1.23
