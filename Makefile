@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build release check-deploy test test-short race fuzz bench bench-sip bench-deps vet fmt deps clean
+.PHONY: run build release check-deploy test test-sdk test-short race fuzz bench bench-sip bench-deps vet fmt deps clean
 
 run: ## ringgate dev: SQLite under ./ringgate-data, simulator, demo app on :8080
 	$(GO) run ./cmd/ringgate dev
@@ -19,9 +19,21 @@ check-deploy: ## systemd-analyze verify the unit, promtool check the alert rules
 deps: ## install the system packages tests talk to (PostgreSQL, sipp)
 	./scripts/install-deps.sh
 
-test: ## everything CI runs: vet, then all tests with the race detector
+test: ## everything CI runs: vet, then all tests with the race detector, then the SDKs'
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(MAKE) test-sdk
+
+# The SDKs (sdk/go, sdk/js) and the clients generated from openapi.json
+# (sdk/gen/go with oapi-codegen, sdk/js/gen with openapi-typescript and
+# openapi-fetch), each test process against a `ringgate dev` of its own,
+# all from one binary built here. sdk/js needs `npm ci` (scripts/install-deps.sh).
+SDK_BIN := $(CURDIR)/bin/ringgate-sdktest
+test-sdk: ## the Go and TypeScript SDKs and the generated clients against a real server
+	$(GO) build -buildvcs=false -o $(SDK_BIN) ./cmd/ringgate
+	cd sdk/go && $(GO) vet ./... && RINGGATE_BIN=$(SDK_BIN) $(GO) test -race -count=1 ./...
+	cd sdk/gen/go && $(GO) vet ./... && RINGGATE_BIN=$(SDK_BIN) $(GO) test -count=1 ./...
+	cd sdk/js && RINGGATE_BIN=$(SDK_BIN) npm test
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

@@ -7,6 +7,7 @@
 # that later tests talk to (sipp, chromium) are added here, so a fresh
 # machine needs only this script.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 need=()
 if [ -z "${RINGGATE_TEST_POSTGRES_URL:-}" ] && ! command -v pg_ctlcluster >/dev/null; then
@@ -27,6 +28,10 @@ if ! command -v systemd-analyze >/dev/null; then
 fi
 if ! command -v promtool >/dev/null; then
   need+=(prometheus)
+fi
+# Node.js 20+ and npm for the TypeScript SDK's tests (sdk/js, `node --test`).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  need+=(nodejs npm)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
@@ -52,3 +57,12 @@ if [ -z "${RINGGATE_TEST_POSTGRES_URL:-}" ]; then
   fi
 fi
 go mod download
+# The nested Go modules: the SDK (standard library only) and the generated
+# client's (oapi-codegen, pinned as a tool).
+(cd sdk/go && go mod download)
+(cd sdk/gen/go && go mod download)
+# The TypeScript SDK's pinned dev dependencies (package-lock.json): npm ci,
+# skipped when node_modules already matches the lock file.
+if [ ! -f sdk/js/node_modules/.package-lock.json ] || [ sdk/js/package-lock.json -nt sdk/js/node_modules/.package-lock.json ]; then
+  (cd sdk/js && npm ci --no-audit --no-fund)
+fi
