@@ -161,3 +161,28 @@ test("admin routes: app, keys, audit, fraud", async () => {
   assert.ok(found, "no key.revoked audit entry");
   assert.ok(Array.isArray(await client.blockedPrefixes()));
 });
+
+test("the fetch-handler example: sign-up through ringgate, webhook in", async () => {
+  const { makeHandler } = await import("../examples/fetch-backend.mjs");
+  const { Webhook } = await import("standardwebhooks");
+  const seen = [];
+  const h = makeHandler({ apiKey: API_KEY, baseUrl: rg.url, webhookSecret: WEBHOOK_SECRET, onVerified: async (id) => void seen.push(id) });
+  const r = await h.fetch(new Request("http://backend.test/signup", { method: "POST", body: JSON.stringify({ phone: "+442079460206" }) }));
+  assert.equal(r.status, 200);
+  const { verification_id, dial_number } = await r.json();
+  assert.ok(verification_id && dial_number);
+  const bad = await h.fetch(new Request("http://backend.test/signup", { method: "POST", body: JSON.stringify({ phone: "12" }) }));
+  assert.equal(bad.status, 400);
+  const body = JSON.stringify({ type: "verification.verified", timestamp: new Date().toISOString(), data: { id: verification_id, phone: "+442079460206" } });
+  const sign = (secret) => new Webhook(secret).sign("msg_ex", new Date(), body);
+  const post = (sig) =>
+    h.fetch(new Request("http://backend.test/hooks/ringgate", {
+      method: "POST",
+      body,
+      headers: { "webhook-id": "msg_ex", "webhook-timestamp": String(Math.floor(Date.now() / 1000)), "webhook-signature": sig },
+    }));
+  assert.equal((await post(sign("whsec_YXR0YWNrZXIncyBvd24ga2V5IDMyIGJ5dGVzIGxvbmc="))).status, 400);
+  assert.deepEqual(seen, []);
+  assert.equal((await post(sign(WEBHOOK_SECRET))).status, 204);
+  assert.deepEqual(seen, [verification_id]);
+});
