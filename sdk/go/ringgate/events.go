@@ -92,8 +92,12 @@ func (s *Stream) Next() bool {
 				continue
 			}
 		}
+		prev := s.lastID
 		ev, err := s.read()
 		if err == nil {
+			if ev.ID != "" && ev.ID == prev {
+				continue // the event we resumed after, sent again: no progress
+			}
 			s.failures = 0
 			s.ev = ev
 			if ev.Type.Final() {
