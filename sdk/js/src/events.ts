@@ -64,6 +64,7 @@ export async function* streamEvents(
     try {
       for await (const f of sseFrames(resp.body)) {
         if (f.retry !== undefined) retryMs = Math.min(f.retry, 30_000);
+        if (f.data !== undefined && f.id !== undefined && f.id !== "" && f.id === lastId) continue; // resent after Last-Event-ID: no progress
         if (f.id !== undefined) lastId = f.id;
         if (f.data === undefined) continue;
         let ev: RinggateEvent;

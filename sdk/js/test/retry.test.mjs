@@ -79,3 +79,15 @@ test("the event stream reconnects with Last-Event-ID after a broken connection",
   assert.deepEqual(seen, [null, "7", "7"]);
   assert.deepEqual(waits, [10, 10]);
 });
+
+test("a server resending the event resumed after makes no progress: the stream gives up", async () => {
+  const enc = new TextEncoder();
+  const frame = `id: 5\ndata: ${JSON.stringify({ type: "call.received", timestamp: "2026-01-02T03:04:05Z", data: { id: "vf_1" } })}\n\n`;
+  const fetch = async () => new Response(new ReadableStream({ start(c) { c.enqueue(enc.encode(frame)); c.close(); } }), { status: 200 });
+  const c = new Client("k", { baseUrl: "http://rg.test", fetch, sleep: async () => {} });
+  const got = [];
+  await assert.rejects(async () => {
+    for await (const e of c.events("vf_1", { maxReconnects: 2 })) got.push(e.id);
+  }, /gave up/);
+  assert.deepEqual(got, ["5"]);
+});
