@@ -36,10 +36,16 @@ export async function* streamEvents(
       await t.sleep(retryMs, o.signal);
     }
     const headers = t.headers(token, { accept: "text/event-stream" });
-    if (lastId !== undefined) headers.set("last-event-id", lastId);
+    // Last-Event-ID is not a CORS-safelisted header: with a client token (a
+    // page) it goes in the query, which ringgate reads the same way.
+    const query: Record<string, string> = {};
+    if (lastId !== undefined) {
+      if (token === undefined) headers.set("last-event-id", lastId);
+      else query["last_event_id"] = lastId;
+    }
     let resp: Response;
     try {
-      resp = await t.fetch(t.url(`/v1/verifications/${encodeURIComponent(id)}/events`, undefined, token), {
+      resp = await t.fetch(t.url(`/v1/verifications/${encodeURIComponent(id)}/events`, query, token), {
         headers,
         signal: o.signal ?? null,
       });

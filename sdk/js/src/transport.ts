@@ -93,10 +93,15 @@ export class Transport {
     for (let attempt = 0; ; attempt++) {
       const headers = this.headers(r.token, r.headers);
       headers.set("accept", "application/json");
-      if (body !== undefined) headers.set("content-type", "application/json");
+      // With a client token (a page, cross-origin) the request must stay a
+      // CORS "simple" one, which ringgate answers without a preflight: no
+      // Content-Type (ringgate reads the body as JSON all the same).
+      if (body !== undefined && r.token === undefined) headers.set("content-type", "application/json");
       let resp: Response;
       try {
-        resp = await this.fetch(url, { method: r.method, headers, body, signal: r.signal ?? null });
+        // A string body would get "text/plain" from fetch; bytes get no type.
+        const payload = body === undefined ? undefined : r.token === undefined ? body : new TextEncoder().encode(body);
+        resp = await this.fetch(url, { method: r.method, headers, body: payload ?? null, signal: r.signal ?? null });
       } catch (err) {
         if (r.safe && attempt < this.maxRetries && !r.signal?.aborted) {
           await this.sleep(this.backoff(attempt), r.signal);

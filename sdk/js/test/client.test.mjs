@@ -186,3 +186,29 @@ test("the fetch-handler example: sign-up through ringgate, webhook in", async ()
   assert.equal((await post(sign(WEBHOOK_SECRET))).status, 204);
   assert.deepEqual(seen, [verification_id]);
 });
+
+test("the page's requests are CORS-simple (no preflight, which ringgate does not answer)", async () => {
+  const phone = "+442079460207";
+  const v = await client.start({ phone, channel: "missed_call", callback_url: `${rg.url}/dev/webhooks` });
+  const sent = [];
+  const recording = async (url, init) => {
+    sent.push({ url: String(url), method: init?.method ?? "GET", headers: [...new Headers(init?.headers).keys()] });
+    return fetch(url, init);
+  };
+  const page = new PageClient(v.id, v.client_token, { baseUrl: rg.url, fetch: recording });
+  const s = page.events();
+  const first = (await s.next()).value;
+  await s.return();
+  await assert.rejects(page.check({ code: "000000" }), { code: "not_checkable" }); // a missed call takes no code; the request itself went through
+  await simCall(rg.url, phone, v.dial_number);
+  const rest = [];
+  for await (const ev of page.events({ lastEventId: first.id })) rest.push(ev.type);
+  assert.equal(rest.at(-1), "verification.verified");
+  assert.equal((await page.status()).status, "verified");
+  for (const r of sent) {
+    assert.ok(["GET", "POST"].includes(r.method), r.method);
+    for (const h of r.headers) assert.ok(["accept"].includes(h), `${r.method} ${r.url}: header ${h} would need a preflight`);
+    assert.ok(!r.url.includes(API_KEY));
+  }
+  assert.ok(sent.some((r) => r.url.includes("last_event_id=")), "resume went by the query");
+});
