@@ -126,15 +126,9 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	b := &bundle{fake: newFakePlivo(t), rec: &carriertest.Recorder{}}
-	mux := http.NewServeMux()
-	b.hook = httptest.NewServer(mux)
-	t.Cleanup(b.hook.Close)
-	c, err := New(testConfig(b.rec, b.fake.srv.URL, b.hook.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.c = c
-	mux.Handle("/carriers/pl/", http.StripPrefix("/carriers/pl", c))
+	b.c, b.hook = carriertest.Serve(t, func(public string) (*Carrier, error) {
+		return New(testConfig(b.rec, b.fake.srv.URL, public))
+	})
 	return b
 }
 
