@@ -248,3 +248,16 @@ func TestWebhookHelpers(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestDigitsAndPlusLessSender(t *testing.T) {
+	for in, want := range map[string]string{"+44 7700 900123": "447700900123", "+14155550100": "14155550100", "": ""} {
+		if got := Digits(in); got != want {
+			t.Errorf("Digits(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{"+14155550100": "14155550100", "14155550100": "14155550100", "Ringgate": "Ringgate", "RG2FA": "RG2FA", "": ""} {
+		if got := PlusLessSender(in); got != want {
+			t.Errorf("PlusLessSender(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
