@@ -464,13 +464,7 @@ func TestFailoverToNextCarrier(t *testing.T) {
 	code := h.textCode(to, 1) // arrives only if carrier B took it
 	stream, _ := h.stream("/v1/verifications/"+id+"/events", h.key, "")
 	h.mustStatus(h.check(id, map[string]any{"code": code}), http.StatusOK)
-	var carrier any
-	for _, e := range stream.collect(t, 5*time.Second) {
-		if e.Event == "sms.sent" {
-			out, _ := e.Data["outbound"].(map[string]any)
-			carrier = out["carrier"]
-		}
-	}
+	carrier := sentBy(stream.collect(t, 5*time.Second))
 	if carrier != "sim-b" {
 		t.Fatalf("sms.sent carrier = %v, want sim-b", carrier)
 	}

@@ -354,6 +354,18 @@ func (h *harness) stream(path, key string, lastID string) (*sse, int) {
 	return s, http.StatusOK
 }
 
+// sentBy is the carrier the last sms.sent event names as the outbound's.
+func sentBy(events []sseEvent) any {
+	var carrier any
+	for _, e := range events {
+		if e.Event == "sms.sent" {
+			out, _ := e.Data["outbound"].(map[string]any)
+			carrier = out["carrier"]
+		}
+	}
+	return carrier
+}
+
 // collect reads events until the stream ends or d passes.
 func (s *sse) collect(t *testing.T, d time.Duration) []sseEvent {
 	t.Helper()

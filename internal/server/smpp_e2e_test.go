@@ -109,13 +109,7 @@ func TestSMPPFailoverToNextCarrier(t *testing.T) {
 		t.Fatalf("the SMSC saw %d submits, want 1 (refused)", n)
 	}
 	h.mustStatus(h.check(id, map[string]any{"code": code}), http.StatusOK)
-	var carrier any
-	for _, e := range stream.collect(t, 5*time.Second) {
-		if e.Event == "sms.sent" {
-			out, _ := e.Data["outbound"].(map[string]any)
-			carrier = out["carrier"]
-		}
-	}
+	carrier := sentBy(stream.collect(t, 5*time.Second))
 	if carrier != "sim" {
 		t.Fatalf("sms.sent carrier = %v, want sim", carrier)
 	}
