@@ -261,3 +261,19 @@ func TestDigitsAndPlusLessSender(t *testing.T) {
 		}
 	}
 }
+
+func TestGetOrPost(t *testing.T) {
+	for _, m := range []string{"GET", "POST"} {
+		w := httptest.NewRecorder()
+		if !GetOrPost(w, httptest.NewRequest(m, "/answer", nil)) || w.Code != http.StatusOK || w.Body.Len() != 0 {
+			t.Errorf("%s: refused or answered (%d %s)", m, w.Code, w.Body)
+		}
+	}
+	w := httptest.NewRecorder()
+	if GetOrPost(w, httptest.NewRequest("PUT", "/answer", nil)) {
+		t.Fatal("PUT accepted")
+	}
+	if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, POST" || !strings.Contains(w.Body.String(), "method_not_allowed") {
+		t.Fatalf("PUT: %d %v %s, want 405 problem with Allow: GET, POST", w.Code, w.Header(), w.Body)
+	}
+}
