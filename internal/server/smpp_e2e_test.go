@@ -140,15 +140,11 @@ func (s *sse) waitEvent(t *testing.T, typ string, d time.Duration) sseEvent {
 func sendReceipt(t *testing.T, srv *smpptest.Server, id string, o smpptest.ReceiptOptions) {
 	t.Helper()
 	for range 50 {
-		p, err := srv.SendReceipt(id, o)
+		st, err := srv.Receipt(id, o, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, ok := srv.DeliverResp(p.SequenceNumber, 5*time.Second)
-		if !ok {
-			t.Fatal("no deliver_sm_resp")
-		}
-		if resp.CommandStatus != data.ESME_RX_T_APPN {
+		if st != data.ESME_RX_T_APPN {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -471,6 +471,20 @@ func (s *Server) DeliverResp(seq int32, d time.Duration) (*pdu.DeliverSMResp, bo
 	}
 }
 
+// Receipt sends a delivery receipt for submitID (SendReceipt) and returns
+// the status its deliver_sm_resp answered, waiting up to d for it.
+func (s *Server) Receipt(submitID string, o ReceiptOptions, d time.Duration) (data.CommandStatusType, error) {
+	p, err := s.SendReceipt(submitID, o)
+	if err != nil {
+		return 0, err
+	}
+	resp, ok := s.DeliverResp(p.SequenceNumber, d)
+	if !ok {
+		return 0, errors.New("smpptest: no deliver_sm_resp")
+	}
+	return resp.CommandStatus, nil
+}
+
 func parseID(id string, style IDStyle) (uint64, error) {
 	if style == Decimal {
 		return strconv.ParseUint(id, 10, 64)
