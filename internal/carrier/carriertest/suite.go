@@ -152,13 +152,21 @@ func refused(t *testing.T, c carrier.WebhookHandler) float64 {
 // Do sends req and returns the response's status and body.
 func Do(t *testing.T, req *http.Request) (int, string) {
 	t.Helper()
+	res, b := Send(t, req)
+	return res.StatusCode, string(b)
+}
+
+// Send sends req and returns the response (its body read and closed) and
+// the body; a transport error fails the test.
+func Send(t testing.TB, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return res, b
 }
 
 // isProblem reports whether body is RFC 9457 problem JSON with status.

@@ -139,13 +139,7 @@ var nonceI int
 // for the V2 scheme, "" for none; token the key).
 func plivoPost(t *testing.T, target string, params url.Values, scheme, token string) (*http.Response, []byte) {
 	t.Helper()
-	res, err := http.DefaultClient.Do(signedPost(target, params, scheme, token))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	return res, out
+	return carriertest.Send(t, signedPost(target, params, scheme, token))
 }
 
 // plivoXML is the part of a Plivo XML document the tests read.

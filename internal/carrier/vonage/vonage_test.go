@@ -264,13 +264,7 @@ func vonageHook(t *testing.T, method, target string, body []byte, secret string)
 	if secret != "" {
 		req.Header.Set("Authorization", "Bearer "+signHS256(t, secret, claims))
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	return res, out
+	return carriertest.Send(t, req)
 }
 
 func decodeNCCO(t *testing.T, b []byte) []map[string]any {
