@@ -150,14 +150,17 @@ func TestValidateCarriersAndRoutes(t *testing.T) {
 	}
 }
 
+// serveBase is a serve configuration that validates: the defaults with a
+// database and a secret.
+func serveBase() Config {
+	c := Defaults(ModeServe)
+	c.Database.URL, c.Secret = "sqlite:x.db", strings.Repeat("ab", 32)
+	return c
+}
+
 func TestValidateSIPCarriers(t *testing.T) {
 	t.Parallel()
-	base := func() Config {
-		c := Defaults(ModeServe)
-		c.Database.URL, c.Secret = "sqlite:x.db", strings.Repeat("ab", 32)
-		return c
-	}
-	ok := base()
+	ok := serveBase()
 	ok.Carriers = []Carrier{
 		{Name: "in", Type: "sip", SIP: SIP{Listen: []string{"0.0.0.0:5060"}, Country: "GB", TrustedNetworks: []string{"192.0.2.0/24"}, RejectStatus: 486}},
 		{Name: "out", Type: "sip", SIP: SIP{Trunk: "sip:trunk.example:5060;transport=tcp", Username: "u", Password: "p", Register: true, Hostname: "198.51.100.7", PAI: true}},
@@ -167,7 +170,7 @@ func TestValidateSIPCarriers(t *testing.T) {
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid sip carriers refused: %v", err)
 	}
-	bad := base()
+	bad := serveBase()
 	bad.Carriers = []Carrier{
 		{Name: "empty", Type: "sip"},
 		{Name: "open", Type: "sip", SIP: SIP{Listen: []string{"nohost"}, Country: "gb", TrustedNetworks: []string{"x"}, RejectStatus: 200, Username: "u"}},
@@ -276,8 +279,7 @@ routes: [{carriers: [uk-trunk]}]
 // defaults route everything to the simulator.
 func TestValidateSimRouteNeedsSimulatorEnabled(t *testing.T) {
 	t.Parallel()
-	c := Defaults(ModeServe)
-	c.Database.URL, c.Secret = "sqlite:x.db", strings.Repeat("ab", 32)
+	c := serveBase()
 	c.Carriers = []Carrier{{Name: "primary", Type: "sim"}}
 	c.Routes = []Route{{Carriers: []string{"primary"}}}
 	err := c.Validate()

@@ -10,12 +10,7 @@ import (
 // needs a certificate and key, limits are not negative.
 func TestValidateSIPSecurityKeys(t *testing.T) {
 	t.Parallel()
-	base := func() Config {
-		c := Defaults(ModeServe)
-		c.Database.URL, c.Secret = "sqlite:x.db", strings.Repeat("ab", 32)
-		return c
-	}
-	ok := base()
+	ok := serveBase()
 	ok.Carriers = []Carrier{{Name: "in", Type: "sip", SIP: SIP{
 		Listen: []string{"0.0.0.0:5060"}, TLSListen: []string{"0.0.0.0:5061"}, TLSCert: "c.pem", TLSKey: "k.pem",
 		TrustedNetworks: []string{"192.0.2.0/24"}, TrustUDP: true, AllowDiverted: true,
@@ -25,7 +20,7 @@ func TestValidateSIPSecurityKeys(t *testing.T) {
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid sip security keys refused: %v", err)
 	}
-	bad := base()
+	bad := serveBase()
 	bad.Carriers = []Carrier{
 		{Name: "udp", Type: "sip", SIP: SIP{Listen: []string{"0.0.0.0:5060"}, Username: "u", Password: "p", TrustUDP: true}},
 		{Name: "tls", Type: "sip", SIP: SIP{TLSListen: []string{"0.0.0.0:5061"}, TrustedNetworks: []string{"192.0.2.0/24"}, Trunk: "sip:t"}},

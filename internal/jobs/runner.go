@@ -131,27 +131,12 @@ func (r *Runner) Run(ctx context.Context) error {
 // if none is) and runs each on its own goroutine. full reports that it got
 // all it asked for.
 func (r *Runner) round(ctx context.Context, free slots.Slots, wg *sync.WaitGroup) (full bool, err error) {
-	n := free.Acquire(ctx, r.slots)
-	if n == 0 {
-		return false, nil // ctx is done
-	}
-	jobs, err := r.svc.ClaimJobs(ctx, n, r.lease)
-	if err != nil {
-		free.Release(n)
-		return false, err
-	}
-	if len(jobs) > n {
-		r.log.Error("outbound jobs: claimed more than asked; ignoring the rest", "asked", n, "got", len(jobs))
-		jobs = jobs[:n]
-	}
-	free.Release(n - len(jobs))
-	for _, j := range jobs {
-		wg.Go(func() {
-			defer free.Release(1)
-			r.svc.RunJob(ctx, j)
+	return slots.Fill(ctx, free, r.slots, wg,
+		func(n int) ([]verify.Job, error) { return r.svc.ClaimJobs(ctx, n, r.lease) },
+		func(j verify.Job) { r.svc.RunJob(ctx, j) },
+		func(asked, got int) {
+			r.log.Error("outbound jobs: claimed more than asked; ignoring the rest", "asked", asked, "got", got)
 		})
-	}
-	return len(jobs) == n, nil
 }
 
 // sleep waits for a Kick, the poll interval or the end of ctx.

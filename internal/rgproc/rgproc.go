@@ -6,7 +6,6 @@
 package rgproc
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 var (
@@ -97,7 +98,7 @@ type Proc struct {
 	URL  string
 	Cmd  *exec.Cmd
 	Done chan struct{} // closed when the process has exited
-	log  lockedBuffer
+	log  testutil.SyncBuffer
 }
 
 // Log is what the process has written so far.
@@ -156,21 +157,4 @@ func Serve(t testing.TB, name, cfgFile string, env []string) *Proc {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -317,18 +317,7 @@ func TestParallelWrongChecksPostgres(t *testing.T) {
 	v := h.startChannel(map[string]any{"phone": to, "channel": "sms_otp"})
 	id := v["id"].(string)
 	bad := wrong(h.textCode(to, 1))
-	var mu sync.Mutex
-	statuses := map[int]int{}
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Go(func() {
-			r := h.check(id, map[string]any{"code": bad})
-			mu.Lock()
-			statuses[r.status]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	statuses := h.parallelChecks(id, bad, 50)
 	got := h.get(id)
 	if statuses[http.StatusOK] != 5 || statuses[http.StatusConflict] != 45 || got["attempts"] != float64(5) || got["status"] != "failed" {
 		t.Fatalf("after 50 parallel wrong checks: statuses %v, verification %v", statuses, got)

@@ -15,6 +15,7 @@ import (
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/server"
 	"github.com/ringgate/ringgate/internal/store/postgres/pgtest"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 // Forgery attacks (issue 13, items 1, 5 and 6), each played end to end
@@ -353,7 +354,7 @@ func TestSmallPoolWarnsAtStart(t *testing.T) {
 		perHour int
 		warn    bool
 	}{{8, true}, {5, false}} {
-		var logs lockedBuffer
+		var logs testutil.SyncBuffer
 		cfg := config.Defaults(config.ModeDev)
 		cfg.HTTP, cfg.DataDir = "127.0.0.1:0", t.TempDir()
 		cfg.Abuse.RateLimits = []config.RateLimit{{Scope: "phone", Max: c.perHour, Window: time.Hour}}

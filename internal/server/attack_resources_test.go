@@ -25,6 +25,7 @@ import (
 	"github.com/ringgate/ringgate/internal/server"
 	"github.com/ringgate/ringgate/internal/store/postgres/pgtest"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
+	"github.com/ringgate/ringgate/internal/testutil"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -384,8 +385,8 @@ func TestAttackPprofOnPublicAddress(t *testing.T) {
 	cfg.HTTP, cfg.Secret = "127.0.0.1:0", strings.Repeat("ef", 32)
 	cfg.Database.URL = "sqlite:" + filepath.Join(t.TempDir(), "ringgate.db")
 	cfg.Debug.PprofAddr = "0.0.0.0:0"
-	var logs bytes.Buffer
-	srv, err := server.New(t.Context(), cfg, server.Options{Logger: server.NewLogger(cfg.Log, &syncWriter{w: &logs})})
+	var logs testutil.SyncBuffer
+	srv, err := server.New(t.Context(), cfg, server.Options{Logger: server.NewLogger(cfg.Log, &logs)})
 	if err == nil {
 		err = srv.Start(t.Context())
 		defer srv.Close()
@@ -443,7 +444,7 @@ func TestAttackDatabaseURLPasswordLogged(t *testing.T) {
 	t.Parallel()
 	base := pgtest.Schema(t) // postgres://postgres@…?sslmode=disable&search_path=…
 	url := strings.Replace(base, "postgres@", "postgres:UserinfoPw1x@", 1) + "&password=QueryPw2x"
-	var logs lockedBuffer
+	var logs testutil.SyncBuffer
 	cfg := config.Defaults(config.ModeServe)
 	cfg.HTTP, cfg.Secret, cfg.Database.URL = "127.0.0.1:0", strings.Repeat("ef", 32), url
 	srv, err := server.New(t.Context(), cfg, server.Options{Logger: server.NewLogger(cfg.Log, &logs)})
@@ -463,17 +464,6 @@ func TestAttackDatabaseURLPasswordLogged(t *testing.T) {
 			t.Fatalf("the log holds the database password %s:\n%s", pw, out)
 		}
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // Serve mode's metrics are on metrics.listen, their own listener.

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -296,18 +295,7 @@ func TestParallelWrongChecksCountFive(t *testing.T) {
 	v := h.startChannel(map[string]any{"phone": to, "channel": "sms_otp", "callback_url": h.url + "/dev/webhooks"})
 	id := v["id"].(string)
 	bad := wrong(h.textCode(to, 1))
-	var mu sync.Mutex
-	statuses := map[int]int{}
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Go(func() {
-			r := h.check(id, map[string]any{"code": bad})
-			mu.Lock()
-			statuses[r.status]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	statuses := h.parallelChecks(id, bad, 50)
 	got := h.get(id)
 	if statuses[http.StatusOK] != 5 || statuses[http.StatusConflict] != 45 {
 		t.Errorf("answers by status: %v, want 5×200 and 45×409", statuses)
@@ -476,13 +464,7 @@ func TestFailoverToNextCarrier(t *testing.T) {
 	code := h.textCode(to, 1) // arrives only if carrier B took it
 	stream, _ := h.stream("/v1/verifications/"+id+"/events", h.key, "")
 	h.mustStatus(h.check(id, map[string]any{"code": code}), http.StatusOK)
-	var carrier any
-	for _, e := range stream.collect(t, 5*time.Second) {
-		if e.Event == "sms.sent" {
-			out, _ := e.Data["outbound"].(map[string]any)
-			carrier = out["carrier"]
-		}
-	}
+	carrier := sentBy(stream.collect(t, 5*time.Second))
 	if carrier != "sim-b" {
 		t.Fatalf("sms.sent carrier = %v, want sim-b", carrier)
 	}

@@ -147,6 +147,24 @@ func (h *harness) mustStatus(r response, want int) map[string]any {
 }
 
 // start begins a missed-call verification and returns its JSON.
+// parallelChecks sends n checks of code to verification id at once and
+// counts the answers by status.
+func (h *harness) parallelChecks(id, code string, n int) map[int]int {
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			r := h.check(id, map[string]any{"code": code})
+			mu.Lock()
+			statuses[r.status]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return statuses
+}
+
 func (h *harness) start(phone, callback string, extra map[string]any) map[string]any {
 	h.t.Helper()
 	body := map[string]any{"phone": phone, "channel": "missed_call", "callback_url": callback}
@@ -334,6 +352,18 @@ func (h *harness) stream(path, key string, lastID string) (*sse, int) {
 		}
 	}()
 	return s, http.StatusOK
+}
+
+// sentBy is the carrier the last sms.sent event names as the outbound's.
+func sentBy(events []sseEvent) any {
+	var carrier any
+	for _, e := range events {
+		if e.Event == "sms.sent" {
+			out, _ := e.Data["outbound"].(map[string]any)
+			carrier = out["carrier"]
+		}
+	}
+	return carrier
 }
 
 // collect reads events until the stream ends or d passes.

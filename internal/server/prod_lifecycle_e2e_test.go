@@ -9,6 +9,7 @@ import (
 
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/server"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 // Issue 19 over the HTTP API of a running dev server: the app lifecycle,
@@ -197,7 +198,7 @@ func TestDevRequestLogs(t *testing.T) {
 	t.Parallel()
 	cfg := config.Defaults(config.ModeDev)
 	cfg.HTTP, cfg.DataDir = "127.0.0.1:0", t.TempDir()
-	var logs lockedBuffer
+	var logs testutil.SyncBuffer
 	srv, err := server.New(t.Context(), cfg, server.Options{Logger: server.NewLogger(cfg.Log, &logs), Env: func(k string) (string, bool) {
 		if k == server.EnvDevAPIKey {
 			return testKey, true

@@ -109,13 +109,7 @@ func TestSMPPFailoverToNextCarrier(t *testing.T) {
 		t.Fatalf("the SMSC saw %d submits, want 1 (refused)", n)
 	}
 	h.mustStatus(h.check(id, map[string]any{"code": code}), http.StatusOK)
-	var carrier any
-	for _, e := range stream.collect(t, 5*time.Second) {
-		if e.Event == "sms.sent" {
-			out, _ := e.Data["outbound"].(map[string]any)
-			carrier = out["carrier"]
-		}
-	}
+	carrier := sentBy(stream.collect(t, 5*time.Second))
 	if carrier != "sim" {
 		t.Fatalf("sms.sent carrier = %v, want sim", carrier)
 	}
@@ -146,15 +140,11 @@ func (s *sse) waitEvent(t *testing.T, typ string, d time.Duration) sseEvent {
 func sendReceipt(t *testing.T, srv *smpptest.Server, id string, o smpptest.ReceiptOptions) {
 	t.Helper()
 	for range 50 {
-		p, err := srv.SendReceipt(id, o)
+		st, err := srv.Receipt(id, o, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, ok := srv.DeliverResp(p.SequenceNumber, 5*time.Second)
-		if !ok {
-			t.Fatal("no deliver_sm_resp")
-		}
-		if resp.CommandStatus != data.ESME_RX_T_APPN {
+		if st != data.ESME_RX_T_APPN {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)

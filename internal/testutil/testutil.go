@@ -1,6 +1,6 @@
 // Package testutil holds the helpers tests of several packages share:
 // waiting on a condition instead of sleeping, and a log buffer safe to read
-// while goroutines write to it. Only _test.go files import it.
+// while goroutines write to it. Only tests and test kits (rgproc) import it.
 package testutil
 
 import (

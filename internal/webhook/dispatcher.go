@@ -206,27 +206,18 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // for one if none is) and starts their attempts. full reports that it got
 // all it asked for.
 func (d *Dispatcher) round(ctx context.Context, free slots.Slots, wg *sync.WaitGroup) (full bool, err error) {
-	n := free.Acquire(ctx, d.batch)
-	if n == 0 {
-		return false, nil // ctx is done
-	}
-	claims, err := d.outbox.ClaimDeliveries(ctx, d.clock(), d.lease, n)
-	if err != nil {
-		free.Release(n)
-		return false, fmt.Errorf("claim deliveries: %w", err)
-	}
-	if len(claims) > n {
-		d.log.Error("webhook outbox returned more deliveries than asked; ignoring the rest", "asked", n, "got", len(claims))
-		claims = claims[:n]
-	}
-	free.Release(n - len(claims))
-	for _, c := range claims {
-		wg.Go(func() {
-			defer free.Release(1)
-			d.deliver(ctx, c)
+	return slots.Fill(ctx, free, d.batch, wg,
+		func(n int) ([]Claimed, error) {
+			claims, err := d.outbox.ClaimDeliveries(ctx, d.clock(), d.lease, n)
+			if err != nil {
+				return nil, fmt.Errorf("claim deliveries: %w", err)
+			}
+			return claims, nil
+		},
+		func(c Claimed) { d.deliver(ctx, c) },
+		func(asked, got int) {
+			d.log.Error("webhook outbox returned more deliveries than asked; ignoring the rest", "asked", asked, "got", got)
 		})
-	}
-	return len(claims) == n, nil
 }
 
 // idle sleeps until the next delivery is due, a Kick, or Poll.

@@ -111,17 +111,27 @@ type mounted struct {
 // mount builds the carrier and serves it at /carriers/NAME/, as the
 // server mounts it.
 func mount(t *testing.T, hc HTTPCarrier) mounted {
+	rec := &Recorder{}
+	c, srv := Serve(t, func(public string) (carrier.WebhookHandler, error) { return hc.New(t, rec, public) })
+	return mounted{c: c, rec: rec, base: srv.URL + "/carriers/" + c.Name()}
+}
+
+// Serve starts ringgate's public side for one carrier: build is given its
+// URL (the carrier's PublicURL) and the carrier it returns is served at
+// /carriers/NAME/ with that prefix stripped, as the server mounts it. The
+// server is closed when the test ends; a build error fails the test.
+func Serve[C carrier.WebhookHandler](t testing.TB, build func(publicURL string) (C, error)) (C, *httptest.Server) {
+	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	rec := &Recorder{}
-	c, err := hc.New(t, rec, srv.URL)
+	c, err := build(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	prefix := "/carriers/" + c.Name()
 	mux.Handle(prefix+"/", http.StripPrefix(prefix, c))
-	return mounted{c: c, rec: rec, base: srv.URL + prefix}
+	return c, srv
 }
 
 // refused reads the carrier's refused-webhook metric.
@@ -142,13 +152,21 @@ func refused(t *testing.T, c carrier.WebhookHandler) float64 {
 // Do sends req and returns the response's status and body.
 func Do(t *testing.T, req *http.Request) (int, string) {
 	t.Helper()
+	res, b := Send(t, req)
+	return res.StatusCode, string(b)
+}
+
+// Send sends req and returns the response (its body read and closed) and
+// the body; a transport error fails the test.
+func Send(t testing.TB, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return res, b
 }
 
 // isProblem reports whether body is RFC 9457 problem JSON with status.

@@ -1,6 +1,9 @@
 package httpcarrier
 
-import "sync/atomic"
+import (
+	"strings"
+	"sync/atomic"
+)
 
 // Senders is a carrier's from: list, the caller IDs and text senders used
 // for commands that name none. Every carrier gives the list one meaning:
@@ -27,4 +30,26 @@ func (s *Senders) Pick(want string) string {
 		return want
 	}
 	return s.list[(s.next.Add(1)-1)%uint64(len(s.list))]
+}
+
+// Digits strips a number to its digits, the form Vonage and Plivo want
+// ("+44 7700 900123" → "447700900123").
+func Digits(n string) string {
+	var b strings.Builder
+	for _, r := range n {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// PlusLessSender writes a text sender as Vonage and Plivo want it: a
+// number (digits, perhaps after a '+') as its digits, an alphanumeric
+// sender ID as it is.
+func PlusLessSender(from string) string {
+	if d := Digits(from); d != "" && len(d)+1 >= len(from) {
+		return d
+	}
+	return from
 }

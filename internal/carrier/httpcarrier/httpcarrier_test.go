@@ -248,3 +248,32 @@ func TestWebhookHelpers(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestDigitsAndPlusLessSender(t *testing.T) {
+	for in, want := range map[string]string{"+44 7700 900123": "447700900123", "+14155550100": "14155550100", "": ""} {
+		if got := Digits(in); got != want {
+			t.Errorf("Digits(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{"+14155550100": "14155550100", "14155550100": "14155550100", "Ringgate": "Ringgate", "RG2FA": "RG2FA", "": ""} {
+		if got := PlusLessSender(in); got != want {
+			t.Errorf("PlusLessSender(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestGetOrPost(t *testing.T) {
+	for _, m := range []string{"GET", "POST"} {
+		w := httptest.NewRecorder()
+		if !GetOrPost(w, httptest.NewRequest(m, "/answer", nil)) || w.Code != http.StatusOK || w.Body.Len() != 0 {
+			t.Errorf("%s: refused or answered (%d %s)", m, w.Code, w.Body)
+		}
+	}
+	w := httptest.NewRecorder()
+	if GetOrPost(w, httptest.NewRequest("PUT", "/answer", nil)) {
+		t.Fatal("PUT accepted")
+	}
+	if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, POST" || !strings.Contains(w.Body.String(), "method_not_allowed") {
+		t.Fatalf("PUT: %d %v %s, want 405 problem with Allow: GET, POST", w.Code, w.Header(), w.Body)
+	}
+}

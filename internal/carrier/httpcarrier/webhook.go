@@ -30,6 +30,17 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
+// GetOrPost reports whether r is a GET or a POST, the methods providers
+// call webhooks with; to any other it answers 405 problem JSON with Allow.
+func GetOrPost(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodPost || r.Method == http.MethodGet {
+		return true
+	}
+	w.Header().Set("Allow", "GET, POST")
+	Problem(w, http.StatusMethodNotAllowed, "method_not_allowed", "webhooks are GET or POST")
+	return false
+}
+
 // FormParams parses an application/x-www-form-urlencoded body (the query
 // string is not included: providers sign the URL and the body apart).
 func FormParams(r *http.Request, body []byte) (url.Values, error) {

@@ -113,7 +113,7 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 		// detection has judged, with Machine=true or false, and hangs up.
 		body.MachineDetection = "true"
 	}
-	body.From, body.To = digits(c.from.Pick(call.From)), digits(call.To)
+	body.From, body.To = httpcarrier.Digits(c.from.Pick(call.From)), httpcarrier.Digits(call.To)
 	if body.To == "" || body.From == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: carrier.CauseUnreachable, Err: fmt.Errorf("need a to and a from number, got %q and %q", call.To, call.From)}
 	}
@@ -215,11 +215,8 @@ type messageQueued struct {
 // SendSMS sends the text with the Message API; its status callback (with
 // ringgate's id in the URL) reports delivery.
 func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
-	src := c.from.Pick(m.From)
-	if d := digits(src); d != "" && len(d)+1 >= len(src) {
-		src = d // a number; an alphanumeric sender ID stays as it is
-	}
-	dst := digits(m.To)
+	src := httpcarrier.PlusLessSender(c.from.Pick(m.From))
+	dst := httpcarrier.Digits(m.To)
 	if src == "" || dst == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: carrier.CauseUnreachable, Err: fmt.Errorf("need a to and a from, got %q and %q", m.To, m.From)}
 	}

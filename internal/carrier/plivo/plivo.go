@@ -146,15 +146,3 @@ func (c *Carrier) memo(id string, create bool) *callMemo { return c.calls.Get(id
 func (c *Carrier) forget(id string) { c.calls.Forget(id) }
 
 func (c *Carrier) event(ctx context.Context, e carrier.Event) { _ = c.em.Emit(ctx, e) }
-
-// digits strips an E.164 number to its digits, the form Plivo's examples
-// use ("+1 415…" → "1415…").
-func digits(e164 string) string {
-	var b strings.Builder
-	for _, r := range e164 {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}

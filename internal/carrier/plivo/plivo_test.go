@@ -126,15 +126,9 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	b := &bundle{fake: newFakePlivo(t), rec: &carriertest.Recorder{}}
-	mux := http.NewServeMux()
-	b.hook = httptest.NewServer(mux)
-	t.Cleanup(b.hook.Close)
-	c, err := New(testConfig(b.rec, b.fake.srv.URL, b.hook.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.c = c
-	mux.Handle("/carriers/pl/", http.StripPrefix("/carriers/pl", c))
+	b.c, b.hook = carriertest.Serve(t, func(public string) (*Carrier, error) {
+		return New(testConfig(b.rec, b.fake.srv.URL, public))
+	})
 	return b
 }
 
@@ -145,13 +139,7 @@ var nonceI int
 // for the V2 scheme, "" for none; token the key).
 func plivoPost(t *testing.T, target string, params url.Values, scheme, token string) (*http.Response, []byte) {
 	t.Helper()
-	res, err := http.DefaultClient.Do(signedPost(target, params, scheme, token))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	return res, out
+	return carriertest.Send(t, signedPost(target, params, scheme, token))
 }
 
 // plivoXML is the part of a Plivo XML document the tests read.

@@ -230,16 +230,9 @@ func (r *rawUDP) send(t *testing.T, msg string) {
 
 // read returns the start lines of replies until quiet for d.
 func (r *rawUDP) read(d time.Duration) []string {
-	var out []string
-	buf := make([]byte, 65535)
-	for range 50 {
-		r.conn.SetReadDeadline(time.Now().Add(d))
-		n, err := r.conn.Read(buf)
-		if err != nil {
-			break
-		}
-		line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
-		out = append(out, line)
+	out := r.readFull(d)
+	for i, msg := range out {
+		out[i], _, _ = strings.Cut(msg, "\r\n")
 	}
 	return out
 }

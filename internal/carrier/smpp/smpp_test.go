@@ -171,15 +171,11 @@ func TestConcatenation(t *testing.T) {
 // receipt sends a receipt and returns the status of its deliver_sm_resp.
 func receipt(t *testing.T, srv *smpptest.Server, id string, o smpptest.ReceiptOptions) data.CommandStatusType {
 	t.Helper()
-	p, err := srv.SendReceipt(id, o)
+	st, err := srv.Receipt(id, o, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, ok := srv.DeliverResp(p.SequenceNumber, 5*time.Second)
-	if !ok {
-		t.Fatal("no deliver_sm_resp")
-	}
-	return resp.CommandStatus
+	return st
 }
 
 // The SMSC answers with hex ids and writes its receipts in decimal.

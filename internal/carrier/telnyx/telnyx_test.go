@@ -172,15 +172,9 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	r := &rig{ev: newEvents(), fake: newFake(t)}
-	mux := http.NewServeMux()
-	r.pub = httptest.NewServer(mux)
-	t.Cleanup(r.pub.Close)
-	c, err := New(testConfig(r.ev, r.fake.srv.URL, r.pub.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.c = c
-	mux.Handle("/carriers/tx/", http.StripPrefix("/carriers/tx", c))
+	r.c, r.pub = carriertest.Serve(t, func(public string) (*Carrier, error) {
+		return New(testConfig(r.ev, r.fake.srv.URL, public))
+	})
 	return r
 }
 

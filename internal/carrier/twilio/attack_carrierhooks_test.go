@@ -3,11 +3,11 @@ package twilio
 import (
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/ringgate/ringgate/internal/carrier/carriertest"
 	"github.com/ringgate/ringgate/internal/testutil"
 )
 
@@ -17,15 +17,10 @@ import (
 func TestAttackRefusedWebhookFloodLogsSampled(t *testing.T) {
 	var logs testutil.SyncBuffer
 	ev := newEvents()
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	c, err := New(Config{Name: "tw", AccountSID: sid, AuthToken: token, PublicURL: srv.URL, Secret: make([]byte, 32),
-		Inbound: ev, Events: ev, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux.Handle("/carriers/tw/", http.StripPrefix("/carriers/tw", c))
+	c, srv := carriertest.Serve(t, func(public string) (*Carrier, error) {
+		return New(Config{Name: "tw", AccountSID: sid, AuthToken: token, PublicURL: public, Secret: make([]byte, 32),
+			Inbound: ev, Events: ev, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	})
 	const flood = 400
 	p := url.Values{"CallSid": {callSid9}, "AccountSid": {sid}, "From": {"+447700900123"}, "To": {"+15005550006"}}
 	for i := range flood {

@@ -138,7 +138,7 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 		body.MachineDetection = "continue"
 		body.LengthTimer = answerHold + 5 // nobody judged by then: over
 	}
-	to, from := digits(call.To), digits(c.from.Pick(call.From))
+	to, from := httpcarrier.Digits(call.To), httpcarrier.Digits(c.from.Pick(call.From))
 	if to == "" || from == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: carrier.CauseUnreachable, Err: fmt.Errorf("need a to and a from number, got %q and %q", call.To, call.From)}
 	}
@@ -252,11 +252,8 @@ func (c *Carrier) SendSMS(ctx context.Context, m carrier.SMS) (string, error) {
 	if c.cfg.APIKey == "" || c.cfg.APISecret == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "config", Err: errors.New("api_key and api_secret are required for SMS")}
 	}
-	from := c.from.Pick(m.From)
-	if d := digits(from); d != "" && len(d)+1 >= len(from) {
-		from = d // a number: without '+'; an alphanumeric sender stays as it is
-	}
-	to := digits(m.To)
+	from := httpcarrier.PlusLessSender(c.from.Pick(m.From))
+	to := httpcarrier.Digits(m.To)
 	if to == "" || from == "" {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: carrier.CauseUnreachable, Err: fmt.Errorf("need a to and a from, got %q and %q", m.To, m.From)}
 	}

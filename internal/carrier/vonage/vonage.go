@@ -178,15 +178,3 @@ func (c *Carrier) forget(id string) { c.calls.Forget(id) }
 // event hands e to the domain, logging a failure (Vonage does not retry
 // event webhooks on error, so there is nothing else to do).
 func (c *Carrier) event(ctx context.Context, e carrier.Event) { _ = c.em.Emit(ctx, e) }
-
-// digits strips an E.164 number to the digits Vonage wants ("+44 7700…"
-// → "447700…").
-func digits(e164 string) string {
-	var b strings.Builder
-	for _, r := range e164 {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}

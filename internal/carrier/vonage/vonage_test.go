@@ -210,8 +210,6 @@ func (f *fakeVonage) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// bundle is what a test needs: the fake provider, ringgate's webhook
-// server, the carrier and what reached the domain.
 // testConfig is the account the tests use: its APIs at apiBase, called
 // back at public, reporting to rec.
 func testConfig(t testing.TB, rec *carriertest.Recorder, apiBase, public string) Config {
@@ -228,6 +226,8 @@ func testConfig(t testing.TB, rec *carriertest.Recorder, apiBase, public string)
 	}
 }
 
+// bundle is what a test needs: the fake provider, ringgate's webhook
+// server, the carrier and what reached the domain.
 type bundle struct {
 	fake *fakeVonage
 	hook *httptest.Server
@@ -238,15 +238,9 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	b := &bundle{fake: newFakeVonage(t), rec: &carriertest.Recorder{}}
-	mux := http.NewServeMux()
-	b.hook = httptest.NewServer(mux)
-	t.Cleanup(b.hook.Close)
-	c, err := New(testConfig(t, b.rec, b.fake.srv.URL, b.hook.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.c = c
-	mux.Handle("/carriers/vg/", http.StripPrefix("/carriers/vg", c))
+	b.c, b.hook = carriertest.Serve(t, func(public string) (*Carrier, error) {
+		return New(testConfig(t, b.rec, b.fake.srv.URL, public))
+	})
 	return b
 }
 
@@ -270,13 +264,7 @@ func vonageHook(t *testing.T, method, target string, body []byte, secret string)
 	if secret != "" {
 		req.Header.Set("Authorization", "Bearer "+signHS256(t, secret, claims))
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	return res, out
+	return carriertest.Send(t, req)
 }
 
 func decodeNCCO(t *testing.T, b []byte) []map[string]any {

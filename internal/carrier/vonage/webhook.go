@@ -21,9 +21,7 @@ import (
 
 // ServeHTTP serves Vonage's webhooks (see the package doc for the routes).
 func (c *Carrier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		w.Header().Set("Allow", "GET, POST")
-		problem(w, http.StatusMethodNotAllowed, "method_not_allowed", "webhooks are GET or POST")
+	if !httpcarrier.GetOrPost(w, r) {
 		return
 	}
 	body, err := httpcarrier.ReadBody(r)

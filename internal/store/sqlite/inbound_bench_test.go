@@ -47,23 +47,7 @@ func BenchmarkInboundCall(b *testing.B) {
 
 func benchInboundCall(b *testing.B, s *sqldb.Store) {
 	ctx := b.Context()
-	svc, err := verify.NewService(verify.Config{Store: s, Secret: make([]byte, 32)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	op, err := operator.New(operator.Config{Store: s, Verify: svc})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cred, err := op.CreateApp(ctx, verify.NewApp{ID: "app_bench", DefaultCallbackURL: "http://127.0.0.1:1/hook"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool := "+12025550100"
-	if _, err := op.AddNumber(ctx, "app_bench", pool, verify.AnyCountry); err != nil {
-		b.Fatal(err)
-	}
-	caller := verify.Caller{App: cred.App}
+	svc, caller := benchApp(b, s, nil)
 	phones := make([]string, b.N)
 	for i := range phones {
 		phones[i] = fmt.Sprintf("+4477%08d", i)
@@ -80,7 +64,7 @@ func benchInboundCall(b *testing.B, s *sqldb.Store) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := next.Add(1) - 1
-			d, err := svc.InboundCall(ctx, carrier.InboundCall{Carrier: "bench", CallID: fmt.Sprint(i), From: phones[i], To: pool})
+			d, err := svc.InboundCall(ctx, carrier.InboundCall{Carrier: "bench", CallID: fmt.Sprint(i), From: phones[i], To: benchPool})
 			if err != nil || d.VerificationID == "" {
 				b.Errorf("call %d: %+v, %v", i, d, err)
 				return
@@ -91,6 +75,33 @@ func benchInboundCall(b *testing.B, s *sqldb.Store) {
 	if commits, txs := s.GroupCommitStats(); commits > commits0 {
 		b.ReportMetric(float64(txs-txs0)/float64(commits-commits0), "tx/commit")
 	}
+}
+
+// benchPool is the dial number benchApp's app owns.
+const benchPool = "+12025550100"
+
+// benchApp is a verification service on s with the abuse policy given
+// (nil: every control off) and one app, app_bench, owning benchPool; it
+// returns the service and the app's caller.
+func benchApp(b *testing.B, s *sqldb.Store, policy *verify.AbusePolicy) (*verify.Service, verify.Caller) {
+	b.Helper()
+	ctx := b.Context()
+	svc, err := verify.NewService(verify.Config{Store: s, Secret: make([]byte, 32), Abuse: policy})
+	if err != nil {
+		b.Fatal(err)
+	}
+	op, err := operator.New(operator.Config{Store: s, Verify: svc})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cred, err := op.CreateApp(ctx, verify.NewApp{ID: "app_bench", DefaultCallbackURL: "http://127.0.0.1:1/hook"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := op.AddNumber(ctx, "app_bench", benchPool, verify.AnyCountry); err != nil {
+		b.Fatal(err)
+	}
+	return svc, verify.Caller{App: cred.App}
 }
 
 // cpuTime is the process's user and system CPU so far.

@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
 	"github.com/ringgate/ringgate/internal/verify"
 )
@@ -32,22 +31,7 @@ func BenchmarkStartLimits(b *testing.B) {
 			}
 			defer s.Close()
 			ctx := b.Context()
-			svc, err := verify.NewService(verify.Config{Store: s, Secret: make([]byte, 32), Abuse: c.policy})
-			if err != nil {
-				b.Fatal(err)
-			}
-			op, err := operator.New(operator.Config{Store: s, Verify: svc})
-			if err != nil {
-				b.Fatal(err)
-			}
-			cred, err := op.CreateApp(ctx, verify.NewApp{ID: "app_bench", DefaultCallbackURL: "http://127.0.0.1:1/hook"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := op.AddNumber(ctx, "app_bench", "+12025550100", verify.AnyCountry); err != nil {
-				b.Fatal(err)
-			}
-			caller := verify.Caller{App: cred.App}
+			svc, caller := benchApp(b, s, c.policy)
 			var next atomic.Int64
 			b.ReportAllocs()
 			b.SetParallelism(8)

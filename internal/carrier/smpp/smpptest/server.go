@@ -400,18 +400,27 @@ func (s *Server) SendReceipt(submitID string, o ReceiptOptions) (*pdu.DeliverSM,
 	return p, s.Deliver(p)
 }
 
-// Deliver sends any deliver_sm to the most recent bound connection.
-func (s *Server) Deliver(p *pdu.DeliverSM) error {
+// lastBound is the most recent bound connection.
+func (s *Server) lastBound() (*conn, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var cn *conn
 	for c := range s.conns {
 		if c.bound && (cn == nil || c.n > cn.n) {
 			cn = c
 		}
 	}
-	s.mu.Unlock()
 	if cn == nil {
-		return errors.New("smpptest: no bound client")
+		return nil, errors.New("smpptest: no bound client")
+	}
+	return cn, nil
+}
+
+// Deliver sends any deliver_sm to the most recent bound connection.
+func (s *Server) Deliver(p *pdu.DeliverSM) error {
+	cn, err := s.lastBound()
+	if err != nil {
+		return err
 	}
 	return s.send(cn, p)
 }
@@ -419,20 +428,13 @@ func (s *Server) Deliver(p *pdu.DeliverSM) error {
 // SendRaw writes bytes as they are to the most recent bound connection,
 // for PDUs the pdu package would not build (malformed ones).
 func (s *Server) SendRaw(b []byte) error {
-	s.mu.Lock()
-	var cn *conn
-	for c := range s.conns {
-		if c.bound && (cn == nil || c.n > cn.n) {
-			cn = c
-		}
-	}
-	s.mu.Unlock()
-	if cn == nil {
-		return errors.New("smpptest: no bound client")
+	cn, err := s.lastBound()
+	if err != nil {
+		return err
 	}
 	cn.wmu.Lock()
 	defer cn.wmu.Unlock()
-	_, err := cn.c.Write(b)
+	_, err = cn.c.Write(b)
 	return err
 }
 
@@ -467,6 +469,20 @@ func (s *Server) DeliverResp(seq int32, d time.Duration) (*pdu.DeliverSMResp, bo
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// Receipt sends a delivery receipt for submitID (SendReceipt) and returns
+// the status its deliver_sm_resp answered, waiting up to d for it.
+func (s *Server) Receipt(submitID string, o ReceiptOptions, d time.Duration) (data.CommandStatusType, error) {
+	p, err := s.SendReceipt(submitID, o)
+	if err != nil {
+		return 0, err
+	}
+	resp, ok := s.DeliverResp(p.SequenceNumber, d)
+	if !ok {
+		return 0, errors.New("smpptest: no deliver_sm_resp")
+	}
+	return resp.CommandStatus, nil
 }
 
 func parseID(id string, style IDStyle) (uint64, error) {
