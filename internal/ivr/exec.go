@@ -34,6 +34,9 @@ type Action struct {
 	// whitespace collapsed; and the play's voice ("" for the default).
 	Text  string
 	Voice string
+	// Language is the TTS language tag ("fr-FR"): the play's, else the
+	// call's (VarLanguage); "" for the provider's default.
+	Language string
 	// Gather: how many keys at most, and how long to wait for them.
 	MaxDigits int
 	Timeout   time.Duration
@@ -224,7 +227,11 @@ func (s *Session) enterMenu(m *Menu, acts []Action) []Action {
 }
 
 func (s *Session) say(p *Play) Action {
-	return Action{Kind: Say, Text: Render(p.Text, s.vars), Voice: p.Voice}
+	lang := p.Language
+	if lang == "" {
+		lang = s.vars[VarLanguage]
+	}
+	return Action{Kind: Say, Text: Render(p.Text, s.vars), Voice: p.Voice, Language: lang}
 }
 
 // run executes nodes from the top of the stack until the plan waits for

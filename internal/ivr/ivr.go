@@ -31,7 +31,8 @@
 //     and keypress.
 //   - keypress: pressed (required): 1 to maxDigits keys from 0–9 * #, or
 //     "timeout". Children like live's. At most one keypress per value.
-//   - play: name, type ("tts", the default), voice. Text only, with
+//   - play: name, type ("tts", the default), voice, language (a TTS
+//     language tag like "fr-FR"; default the call's). Text only, with
 //     {{code}} and {{app}} placeholders; not empty.
 //   - goto: name; its text is the name of the node to continue at. Any
 //     named node may be a target except a menu's prompts (go to the menu).
@@ -56,6 +57,9 @@
 package ivr
 
 import (
+	"sync"
+
+	"github.com/ringgate/ringgate/internal/i18n"
 	"strconv"
 	"time"
 )
@@ -103,7 +107,10 @@ type Play struct {
 	Name  string
 	Type  string // "tts"
 	Voice string
-	Text  string // whitespace-collapsed, placeholders unrendered
+	// Language is the TTS language tag ("fr-FR"); "" speaks the call's
+	// language (the VarLanguage variable), else the provider's default.
+	Language string
+	Text     string // whitespace-collapsed, placeholders unrendered
 }
 
 // Goto continues at the node named Target.
@@ -139,6 +146,11 @@ const (
 	VarCode = "code"
 	VarApp  = "app"
 )
+
+// VarLanguage is the variable holding the call's TTS language tag
+// ("fr-FR", from the verification's locale): the language of every play
+// that names none. It is not a text placeholder.
+const VarLanguage = "language"
 
 // KnownVars lists the placeholders Parse accepts.
 var KnownVars = []string{VarCode, VarApp}
@@ -202,3 +214,80 @@ func init() {
 // code again on 1, and the call ends when nothing is pressed. The returned
 // plan is shared: do not modify it.
 func Default() *Dialplan { return defaultPlan }
+
+var (
+	builtinMu sync.Mutex
+	builtin   = map[string]*Dialplan{}
+)
+
+// DefaultFor is Default speaking the built-in prompt of locale's language
+// (internal/i18n) in that language; Default itself for English or a
+// locale without built-in texts. Plans are built once and shared.
+func DefaultFor(locale string) *Dialplan {
+	tag := i18n.Resolve(locale)
+	if tag == "" || tag == i18n.Default {
+		return defaultPlan
+	}
+	builtinMu.Lock()
+	defer builtinMu.Unlock()
+	if d, ok := builtin[tag]; ok {
+		return d
+	}
+	t, _ := i18n.Lookup(tag)
+	d := &Dialplan{Name: defaultPlan.Name, Nodes: cloneNodes(defaultPlan.Nodes, func(p *Play) {
+		p.Text, p.Language = t.Voice, t.TTS
+	})}
+	builtin[tag] = d
+	return d
+}
+
+// BuiltinLocale says which built-in language d is ("" and true for
+// Default; false for any other plan), so a runner can carry a reference
+// instead of the plan.
+func BuiltinLocale(d *Dialplan) (string, bool) {
+	if d == defaultPlan {
+		return "", true
+	}
+	builtinMu.Lock()
+	defer builtinMu.Unlock()
+	for tag, p := range builtin {
+		if p == d {
+			return tag, true
+		}
+	}
+	return "", false
+}
+
+// cloneNodes deep-copies a node list, passing every copied play to edit.
+func cloneNodes(list []Node, edit func(*Play)) []Node {
+	out := make([]Node, 0, len(list))
+	for _, n := range list {
+		switch n := n.(type) {
+		case *AMD:
+			out = append(out, &AMD{Name: n.Name, Live: cloneNodes(n.Live, edit), Machine: cloneNodes(n.Machine, edit)})
+		case *Menu:
+			m := *n
+			m.Prompts, m.Keys = nil, nil
+			for _, p := range n.Prompts {
+				c := *p
+				edit(&c)
+				m.Prompts = append(m.Prompts, &c)
+			}
+			for _, k := range n.Keys {
+				m.Keys = append(m.Keys, &Keypress{Pressed: k.Pressed, Do: cloneNodes(k.Do, edit)})
+			}
+			out = append(out, &m)
+		case *Play:
+			c := *n
+			edit(&c)
+			out = append(out, &c)
+		case *Goto:
+			c := *n
+			out = append(out, &c)
+		case *Hangup:
+			c := *n
+			out = append(out, &c)
+		}
+	}
+	return out
+}

@@ -571,12 +571,12 @@ func (p *parser) play(se xml.StartElement, menu string) (*Play, error) {
 		return nil, err
 	}
 	defer p.leave()
-	a, err := p.attrs(se, "name", "type", "voice")
+	a, err := p.attrs(se, "name", "type", "voice", "language")
 	if err != nil {
 		return nil, err
 	}
 	line := p.tokLine
-	pl := &Play{Type: "tts", Voice: a["voice"]}
+	pl := &Play{Type: "tts", Voice: a["voice"], Language: a["language"]}
 	if pl.Name, err = p.name(a, "play", false, menu); err != nil {
 		return nil, err
 	}
@@ -585,6 +585,9 @@ func (p *parser) play(se xml.StartElement, menu string) (*Play, error) {
 	}
 	if _, ok := a["voice"]; ok && !validName(pl.Voice) {
 		return nil, p.errf(line, "invalid voice %q", clip(pl.Voice))
+	}
+	if _, ok := a["language"]; ok && !languageTag(pl.Language) {
+		return nil, p.errf(line, "invalid language %q: want a tag like \"fr-FR\"", clip(pl.Language))
 	}
 	if pl.Text, err = p.text("play"); err != nil {
 		return nil, err
@@ -684,4 +687,24 @@ func knownVar(name string) bool {
 		}
 	}
 	return false
+}
+
+// languageTag accepts a BCP 47 style tag: letters, then "-" and letters
+// or digits ("fr", "fr-FR", "cmn-Hans-CN"), at most 35 characters.
+func languageTag(s string) bool {
+	if s == "" || len(s) > 35 {
+		return false
+	}
+	for i, part := range strings.Split(s, "-") {
+		if part == "" || len(part) > 8 || (i == 0 && (len(part) < 2 || len(part) > 3)) {
+			return false
+		}
+		for _, c := range part {
+			letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+			if !letter && (i == 0 || c < '0' || c > '9') {
+				return false
+			}
+		}
+	}
+	return true
 }

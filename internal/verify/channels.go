@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ringgate/ringgate/internal/i18n"
+	"github.com/ringgate/ringgate/internal/ivr"
 	"math"
 	mrand "math/rand/v2"
 	"regexp"
@@ -176,6 +178,7 @@ type command struct {
 	DialplanXML string            `json:"dialplan_xml,omitempty"`
 	Vars        map[string]string `json:"vars,omitempty"`
 	Text        string            `json:"text,omitempty"`
+	Locale      string            `json:"locale,omitempty"` // picks the built-in dialplan's language
 	Sandbox     bool              `json:"sandbox,omitempty"`
 	// A hang-up job's call: its id, and the carrier and ref that took it.
 	CallID  string `json:"call_id,omitempty"`
@@ -247,7 +250,11 @@ func (s *Service) prepareStep(ctx context.Context, tx Tx, app App, v *Verificati
 		v.CallerID = s.callerID(ctx, tx, *v)
 		cmd.From, cmd.OnAnswer = v.CallerID, carrier.RunDialplan
 		cmd.RingMS = min(st.Timeout, DefaultAnswerRing).Milliseconds()
-		cmd.DialplanXML, cmd.Vars = app.Settings.DialplanXML, map[string]string{"code": code, "app": app.Name}
+		cmd.DialplanXML, cmd.Locale = app.Settings.DialplanXML, v.Locale
+		cmd.Vars = map[string]string{ivr.VarCode: code, ivr.VarApp: app.Name}
+		if tag := i18n.TTS(v.Locale); tag != "" {
+			cmd.Vars[ivr.VarLanguage] = tag // an app's own plan speaks the verification's language too
+		}
 	case ChannelSMSOTP:
 		code := s.newStepCode(v, st)
 		kind = JobSMS
@@ -373,33 +380,35 @@ func flashCLI(pattern string, n int) (cli, prefix, filter string) {
 	return cli, prefix, filter
 }
 
-// Built-in SMS texts for locales an app has not set.
-var builtinSMS = map[string]string{
-	"en": "Your {app} verification code is {code}. Do not share it with anyone.",
-	"fr": "Votre code de vérification {app} est {code}. Ne le partagez avec personne.",
-	"es": "Tu código de verificación de {app} es {code}. No lo compartas con nadie.",
-	"de": "Ihr {app}-Bestätigungscode lautet {code}. Geben Sie ihn an niemanden weiter.",
-	"pt": "Seu código de verificação {app} é {code}. Não o compartilhe com ninguém.",
-}
-
-// SMSText renders the app's text for locale (falling back to its language,
-// then English) with the code, and the Android SMS Retriever hash on a line
-// of its own at the end when the app has one.
+// SMSText renders the text for locale with the code: the app's template
+// for that locale (or its language: "pt" serves "pt-BR"), else the
+// built-in text for it (internal/i18n), else the app's default template
+// ("en"), else the built-in English. An app that set only "en" thus still
+// sends French to "fr". The Android SMS Retriever hash goes on a line of
+// its own at the end when the app has one.
 func SMSText(app App, locale, code string) string {
-	lang, _, _ := strings.Cut(locale, "-")
-	tpl := ""
-	for _, m := range []map[string]string{app.Settings.SMSTemplates, builtinSMS} {
-		for _, k := range []string{locale, lang, "en"} {
-			if t, ok := m[k]; ok && tpl == "" && k != "" {
-				tpl = t
-			}
-		}
-	}
-	text := strings.NewReplacer("{code}", code, "{app}", app.Name).Replace(tpl)
+	text := strings.NewReplacer("{code}", code, "{app}", app.Name).Replace(smsTemplate(app.Settings.SMSTemplates, locale))
 	if app.Settings.AndroidAppHash != "" {
 		text += "\n" + app.Settings.AndroidAppHash
 	}
 	return text
+}
+
+func smsTemplate(own map[string]string, locale string) string {
+	lang, _, _ := strings.Cut(locale, "-")
+	for _, k := range []string{locale, lang} {
+		if t, ok := own[k]; ok && k != "" {
+			return t
+		}
+	}
+	if t, ok := i18n.Lookup(locale); ok {
+		return t.SMS
+	}
+	if t, ok := own[i18n.Default]; ok {
+		return t
+	}
+	t, _ := i18n.Lookup(i18n.Default)
+	return t.SMS
 }
 
 // CheckSMSTemplate validates an app's SMS template.

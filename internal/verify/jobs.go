@@ -117,7 +117,7 @@ func (s *Service) send(ctx context.Context, j Job, cmd command) (name, ref strin
 		DropOnRing: cmd.DropOnRing, OnAnswer: cmd.OnAnswer, Vars: cmd.Vars, Sandbox: cmd.Sandbox,
 	}
 	if cmd.OnAnswer == carrier.RunDialplan {
-		if c.Dialplan, err = dialplanOf(cmd.DialplanXML); err != nil {
+		if c.Dialplan, err = dialplanOf(cmd.DialplanXML, cmd.Locale); err != nil {
 			return "", "", &carrier.Error{Carrier: "ringgate", Code: "dialplan", Err: err}
 		}
 	}
@@ -125,10 +125,11 @@ func (s *Service) send(ctx context.Context, j Job, cmd command) (name, ref strin
 	return rc.Carrier, rc.Ref, err
 }
 
-// dialplanOf parses an app's dialplan, or returns the built-in one.
-func dialplanOf(xml string) (*ivr.Dialplan, error) {
+// dialplanOf parses an app's dialplan, or returns the built-in one in
+// locale's language.
+func dialplanOf(xml, locale string) (*ivr.Dialplan, error) {
 	if xml == "" {
-		return ivr.Default(), nil
+		return ivr.DefaultFor(locale), nil
 	}
 	return ivr.Parse([]byte(xml))
 }

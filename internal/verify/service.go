@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ringgate/ringgate/internal/i18n"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -160,7 +161,8 @@ type StartRequest struct {
 	CodeLength int `json:"code_length,omitempty"`
 	// RingTimeoutS is how long a flash call may ring before it is dropped.
 	RingTimeoutS int `json:"ring_timeout_s,omitempty"`
-	// Locale picks the SMS text ("fr", "pt-BR"); default "en".
+	// Locale picks the SMS text and the voice prompt's language ("fr",
+	// "pt-BR"); default: the language of the phone's country.
 	Locale   string            `json:"locale,omitempty"`
 	Metadata map[string]string `json:"metadata,omitempty"`
 	// ClientIP is the end user's address, which a backend calling for its
@@ -224,10 +226,19 @@ func (s *Service) validate(c Caller, r StartRequest) (Verification, error) {
 		ID: NewID("vf_"), AppID: c.App.ID, Phone: num.E164, Country: num.Country,
 		Channel: workflow[0].Channel, Status: StatusPending, CallbackURL: callback,
 		Metadata: r.Metadata, Sandbox: c.Key.Kind == KeyTest, Workflow: workflow,
-		Locale:         r.Locale,
+		Locale:         localeOf(r.Locale, num.Country),
 		IdempotencyKey: r.IdempotencyKey, RequestHash: r.hash(),
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(workflow[0].Timeout),
 	}, nil
+}
+
+// localeOf is the verification's locale: the one asked for, else the
+// language of the phone's country (a +33 number gets "fr").
+func localeOf(asked, country string) string {
+	if asked != "" {
+		return asked
+	}
+	return i18n.ForRegion(country)
 }
 
 func checkMetadata(m map[string]string) error {

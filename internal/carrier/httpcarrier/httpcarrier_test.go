@@ -277,3 +277,40 @@ func TestGetOrPost(t *testing.T) {
 		t.Fatalf("PUT: %d %v %s, want 405 problem with Allow: GET, POST", w.Code, w.Header(), w.Body)
 	}
 }
+
+func TestTwiMLSaysTheLanguage(t *testing.T) {
+	got := string(TwiML([]ivr.Action{{Kind: ivr.Say, Text: "Bonjour", Voice: "female1", Language: "fr-FR"}, {Kind: ivr.HangUp}}, "x"))
+	if !strings.Contains(got, `<Say voice="woman" language="fr-FR">Bonjour</Say>`) {
+		t.Fatal(got)
+	}
+	// The generic voices do not speak Japanese: the provider picks a voice.
+	got = string(TwiML([]ivr.Action{{Kind: ivr.Say, Text: "こんにちは", Voice: "female1", Language: "ja-JP"}, {Kind: ivr.HangUp}}, "x"))
+	if !strings.Contains(got, `<Say language="ja-JP">こんにちは</Say>`) {
+		t.Fatal(got)
+	}
+}
+
+// A built-in plan in another language travels as a reference and resumes
+// in its language.
+func TestSealIVRCarriesTheBuiltinLanguage(t *testing.T) {
+	s, _ := NewSealer(secret, "p")
+	plan := ivr.DefaultFor("de")
+	vars := map[string]string{"code": "1234", "app": "Shop"}
+	sess := plan.Start(vars)
+	sess.Answered("human")
+	tok, err := s.SealIVR("c1", plan, vars, sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tok) > 200 {
+		t.Errorf("the German built-in plan sealed whole (%d characters)", len(tok))
+	}
+	call, err := s.OpenIVR("c1", tok)
+	if err != nil || call.Plan != plan {
+		t.Fatalf("opened %v, %v", call, err)
+	}
+	acts := call.Session.Digits("1")
+	if len(acts) == 0 || acts[0].Language != "de-DE" || !strings.HasPrefix(acts[0].Text, "Hallo") {
+		t.Fatalf("after 1: %+v", acts)
+	}
+}

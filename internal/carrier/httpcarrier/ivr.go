@@ -24,6 +24,7 @@ type IVRCall struct {
 type ivrState struct {
 	Plan     []wireNode        `json:"p,omitempty"`
 	PlanName string            `json:"n,omitempty"`
+	Builtin  string            `json:"b,omitempty"` // the built-in plan's language (ivr.DefaultFor)
 	Vars     map[string]string `json:"v,omitempty"`
 	Snap     string            `json:"s"`
 }
@@ -37,7 +38,9 @@ type ivrState struct {
 // 350; one that seals to more than MaxToken is refused).
 func (s *Sealer) SealIVR(id string, plan *ivr.Dialplan, vars map[string]string, sess *ivr.Session) (string, error) {
 	st := ivrState{Vars: vars, Snap: sess.Snapshot()}
-	if plan != ivr.Default() {
+	if tag, ok := ivr.BuiltinLocale(plan); ok {
+		st.Builtin = tag
+	} else {
 		nodes, err := encodeNodes(plan.Nodes, 0)
 		if err != nil {
 			return "", err
@@ -66,7 +69,7 @@ func (s *Sealer) OpenIVR(id, token string) (*IVRCall, error) {
 	if err := json.Unmarshal(b, &st); err != nil {
 		return nil, ErrSealed
 	}
-	plan := ivr.Default()
+	plan := ivr.DefaultFor(st.Builtin)
 	if st.Plan != nil {
 		nodes, err := decodeNodes(st.Plan, 0)
 		if err != nil {
@@ -94,6 +97,7 @@ type wireNode struct {
 	X  string     `json:"x,omitempty"` // play text, goto target
 	V  string     `json:"v,omitempty"` // play voice
 	Y  string     `json:"y,omitempty"` // play type
+	G  string     `json:"g,omitempty"` // play language
 }
 
 type wireKey struct {
@@ -124,7 +128,7 @@ func encodeNodes(list []ivr.Node, depth int) ([]wireNode, error) {
 		case *ivr.Menu:
 			w = wireNode{K: "m", N: n.Name, D: n.MaxDigits, T: n.Timeout.Milliseconds()}
 			for _, p := range n.Prompts {
-				w.P = append(w.P, wireNode{K: "p", N: p.Name, X: p.Text, V: p.Voice, Y: p.Type})
+				w.P = append(w.P, wireNode{K: "p", N: p.Name, X: p.Text, V: p.Voice, Y: p.Type, G: p.Language})
 			}
 			for _, k := range n.Keys {
 				do, err := encodeNodes(k.Do, depth+1)
@@ -134,7 +138,7 @@ func encodeNodes(list []ivr.Node, depth int) ([]wireNode, error) {
 				w.KP = append(w.KP, wireKey{P: k.Pressed, Do: do})
 			}
 		case *ivr.Play:
-			w = wireNode{K: "p", N: n.Name, X: n.Text, V: n.Voice, Y: n.Type}
+			w = wireNode{K: "p", N: n.Name, X: n.Text, V: n.Voice, Y: n.Type, G: n.Language}
 		case *ivr.Goto:
 			w = wireNode{K: "g", N: n.Name, X: n.Target}
 		case *ivr.Hangup:
@@ -167,7 +171,7 @@ func decodeNodes(list []wireNode, depth int) ([]ivr.Node, error) {
 		case "m":
 			menu := &ivr.Menu{Name: w.N, MaxDigits: w.D, Timeout: time.Duration(w.T) * time.Millisecond}
 			for _, p := range w.P {
-				menu.Prompts = append(menu.Prompts, &ivr.Play{Name: p.N, Text: p.X, Voice: p.V, Type: p.Y})
+				menu.Prompts = append(menu.Prompts, &ivr.Play{Name: p.N, Text: p.X, Voice: p.V, Type: p.Y, Language: p.G})
 			}
 			for _, k := range w.KP {
 				do, err := decodeNodes(k.Do, depth+1)
@@ -178,7 +182,7 @@ func decodeNodes(list []wireNode, depth int) ([]ivr.Node, error) {
 			}
 			out = append(out, menu)
 		case "p":
-			out = append(out, &ivr.Play{Name: w.N, Text: w.X, Voice: w.V, Type: w.Y})
+			out = append(out, &ivr.Play{Name: w.N, Text: w.X, Voice: w.V, Type: w.Y, Language: w.G})
 		case "g":
 			out = append(out, &ivr.Goto{Name: w.N, Target: w.X})
 		case "h":

@@ -60,9 +60,14 @@ func TwiML(acts []ivr.Action, gatherURL string) []byte {
 func writeSays(b *bytes.Buffer, says []ivr.Action) {
 	for _, s := range says {
 		b.WriteString("<Say")
-		if v := Voice(s.Voice); v != "" {
+		if v := Voice(s.Voice); v != "" && genericVoiceSpeaks(s.Language) {
 			b.WriteString(` voice="`)
 			escape(b, v)
+			b.WriteString(`"`)
+		}
+		if s.Language != "" {
+			b.WriteString(` language="`)
+			escape(b, s.Language)
 			b.WriteString(`"`)
 		}
 		b.WriteString(">")
@@ -85,6 +90,18 @@ func Voice(v string) string {
 		return "man"
 	}
 	return v
+}
+
+// genericVoiceSpeaks says whether TwiML's generic "man"/"woman" voices
+// speak lang; for other languages the voice is left to the provider, which
+// picks one that speaks the language.
+func genericVoiceSpeaks(lang string) bool {
+	base, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	switch base {
+	case "", "en", "es", "fr", "de", "it":
+		return true
+	}
+	return false
 }
 
 // Seconds rounds d up to whole seconds, at least 1 (TwiML timeouts are

@@ -163,8 +163,9 @@ type plivoXML struct {
 }
 
 type speak struct {
-	Voice string `xml:"voice,attr"`
-	Text  string `xml:",chardata"`
+	Voice    string `xml:"voice,attr"`
+	Language string `xml:"language,attr"`
+	Text     string `xml:",chardata"`
 }
 
 func parseXML(t *testing.T, res *http.Response, b []byte) plivoXML {
@@ -526,5 +527,27 @@ func TestNonceReplayAndV2Refused(t *testing.T) {
 	}
 	if b.c.Rejected() != 2 {
 		t.Errorf("Rejected() = %d, want 2", b.c.Rejected())
+	}
+}
+
+// <Speak language> is the verification's language, also after a repeat.
+func TestVoiceOTPSpeaksTheLocale(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.c.PlaceCall(t.Context(), carrier.Call{
+		ID: "job_fr", Channel: "voice_otp", To: "+14155550123", RingTimeout: 30 * time.Second,
+		OnAnswer: carrier.RunDialplan, Dialplan: ivr.DefaultFor("fr"), Vars: map[string]string{"code": "2517", "app": "Shop", ivr.VarLanguage: "fr-FR"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, body := plivoPost(t, b.fake.calls[0]["answer_url"].(string), callParams("in-progress", "Machine", "false"), "v3", authToken)
+	d := parseXML(t, res, body)
+	if s := d.GetDigits.Speak[0]; s.Language != "fr-FR" || !strings.HasPrefix(s.Text, "Bonjour, votre code de vérification Shop est 2 5 1 7") {
+		t.Fatalf("speak %+v", s)
+	}
+	res, body = plivoPost(t, d.GetDigits.Action, callParams("in-progress", "Digits", "1"), "v3", authToken)
+	if d = parseXML(t, res, body); d.GetDigits.Speak[0].Language != "fr-FR" || !strings.HasPrefix(d.GetDigits.Speak[0].Text, "Bonjour") {
+		t.Fatalf("after 1: %s", body)
 	}
 }

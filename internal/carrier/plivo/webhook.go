@@ -127,7 +127,7 @@ func (d *xmlDoc) attr(name, v string) {
 func (d *xmlDoc) speak(a ivr.Action) {
 	d.b.WriteString("<Speak")
 	d.attr("voice", voice(a.Voice))
-	d.attr("language", "en-US")
+	d.attr("language", speakLanguage(a.Language))
 	d.b.WriteByte('>')
 	d.text(a.Text)
 	d.b.WriteString("</Speak>")
@@ -144,6 +144,23 @@ func voice(v string) string {
 		return "MAN"
 	}
 	return "WOMAN"
+}
+
+// speakLanguage is Plivo's <Speak language> for a TTS tag: the tag as it
+// is ("fr-FR"), Plivo's spelling where it differs (Mandarin "cmn-CN",
+// Arabic "arb"), en-US when the call names none.
+func speakLanguage(tag string) string {
+	switch strings.ToLower(tag) {
+	case "":
+		return "en-US"
+	case "zh-cn":
+		return "cmn-CN"
+	case "zh-tw":
+		return "cmn-TW"
+	case "ar-sa":
+		return "arb"
+	}
+	return tag
 }
 
 // hangupXML ends a call; reason "rejected" (or "busy") refuses a call that

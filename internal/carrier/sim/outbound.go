@@ -56,7 +56,8 @@ type CallView struct {
 	State      string    `json:"state"`           // StateRinging, StateAnswered, StateEnded
 	Cause      string    `json:"cause,omitempty"` // why it ended (carrier.Cause*), once StateEnded
 	StartedAt  time.Time `json:"started_at"`
-	Transcript []string  `json:"transcript"` // what the call said, in order
+	Transcript []string  `json:"transcript"`         // what the call said, in order
+	Language   string    `json:"language,omitempty"` // the TTS language it spoke in ("fr-FR"), once it spoke
 }
 
 // MessageView is one text a phone received.
@@ -80,6 +81,7 @@ type simCall struct {
 	state      string
 	startedAt  time.Time
 	transcript []string
+	language   string
 	answeredBy string
 	cause      string // why it ended
 	session    *ivr.Session
@@ -390,6 +392,7 @@ func (c *Carrier) applyLocked(call *simCall, acts []ivr.Action) {
 			if len(call.transcript) < maxTranscript {
 				call.transcript = append(call.transcript, a.Text)
 			}
+			call.language = a.Language
 			c.emitLocked(key, carrier.Event{Kind: carrier.EventPrompt, ID: call.cmd.ID, Text: a.Text})
 			if heard == "" {
 				heard = spokenCode(a.Text)
@@ -545,6 +548,7 @@ func (c *Carrier) PhoneIn(view View, number string) PhoneView {
 		v.Calls = append(v.Calls, CallView{
 			ID: call.cmd.ID, From: call.cmd.From, To: call.cmd.To, State: call.state,
 			Cause: call.cause, StartedAt: call.startedAt, Transcript: append([]string{}, call.transcript...),
+			Language: call.language,
 		})
 	}
 	for _, m := range p.msgs {

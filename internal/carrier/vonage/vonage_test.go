@@ -658,3 +658,28 @@ func TestTokenReplayRefused(t *testing.T) {
 		t.Fatalf("inbound calls %d, want 1", len(b.rec.Inbound()))
 	}
 }
+
+// The NCCO talks in the verification's language, also after a repeat
+// (the built-in Chinese plan resumes from its sealed reference).
+func TestVoiceOTPTalksTheLocale(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.c.PlaceCall(t.Context(), carrier.Call{
+		ID: "job_zh", Channel: "voice_otp", To: "+447700900123", RingTimeout: 30 * time.Second,
+		OnAnswer: carrier.RunDialplan, Dialplan: ivr.DefaultFor("zh"), Vars: map[string]string{"code": "2517", "app": "Shop", ivr.VarLanguage: "zh-CN"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answerURL := b.fake.calls[0]["answer_url"].([]any)[0].(string)
+	_, body := vonageHook(t, "POST", answerURL, callInfoBody("answered"), testSigSec)
+	ncco := decodeNCCO(t, body)
+	if ncco[0]["language"] != "cmn-CN" || !strings.HasPrefix(ncco[0]["text"].(string), "您好，您的Shop验证码是2 5 1 7") {
+		t.Fatalf("answer NCCO %s", body)
+	}
+	inputURL := ncco[1]["eventUrl"].([]any)[0].(string)
+	_, body = vonageHook(t, "POST", inputURL, []byte(`{"dtmf":{"digits":"1","timed_out":false},"uuid":"63f61863-4a51-4f6b-86e1-46edebcf9356"}`), testSigSec)
+	if ncco = decodeNCCO(t, body); ncco[0]["language"] != "cmn-CN" || !strings.HasPrefix(ncco[0]["text"].(string), "您好") {
+		t.Fatalf("after 1: %s", body)
+	}
+}

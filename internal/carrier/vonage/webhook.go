@@ -178,6 +178,23 @@ type nccoDTMF struct {
 // Vonage's limits on a dtmf input: timeOut 0–10 s, maxDigits 1–20.
 const maxInputTimeout = 10
 
+// talkLanguage is an NCCO talk's language for a TTS tag: the tag as it is
+// ("fr-FR"), Vonage's spelling where it differs (Mandarin "cmn-CN",
+// Arabic "ar"), en-US when the call names none.
+func talkLanguage(tag string) string {
+	switch strings.ToLower(tag) {
+	case "":
+		return "en-US"
+	case "zh-cn":
+		return "cmn-CN"
+	case "zh-tw":
+		return "cmn-TW"
+	case "ar-sa":
+		return "ar"
+	}
+	return tag
+}
+
 // nccoOf translates a dialplan's actions: each Say a talk; a Gather an
 // input (dtmf) whose eventUrl carries the session, sealed; a HangUp is the
 // end of the NCCO, which ends the call.
@@ -186,7 +203,7 @@ func (c *Carrier) nccoOf(id string, call *httpcarrier.IVRCall, acts []ivr.Action
 	for _, a := range acts {
 		switch a.Kind {
 		case ivr.Say:
-			out = append(out, nccoAction{Action: "talk", Text: a.Text, Language: "en-US"})
+			out = append(out, nccoAction{Action: "talk", Text: a.Text, Language: talkLanguage(a.Language)})
 		case ivr.Gather:
 			tok, err := c.seal.SealIVR(id, call.Plan, call.Vars, call.Session)
 			if err != nil {
