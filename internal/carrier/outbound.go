@@ -63,6 +63,9 @@ type SMS struct {
 	To             string // E.164
 	Country        string
 	Text           string
+	// AppName is the app's display name, which the simulator shows as the
+	// sender when From is "" (a real carrier uses its default then).
+	AppName string
 	Sandbox        bool
 }
 

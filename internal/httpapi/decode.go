@@ -80,7 +80,7 @@ func describe(err error) error {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return &decodeError{code: codeTimeout, msg: "the body did not arrive in time; send it at once, after the headers"}
 	case errors.Is(err, io.EOF):
-		return &decodeError{code: codeMalformed, msg: "the body is empty; send a JSON object"}
+		return &decodeError{code: codeMalformed, msg: msgEmpty}
 	case errors.As(err, &tooBig):
 		return &decodeError{code: codeTooLarge, msg: fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit)}
 	case errors.As(err, &syntax):
@@ -98,10 +98,18 @@ func describe(err error) error {
 		return &decodeError{code: codeMalformed, field: field, msg: fmt.Sprintf("%s must be %s, not %s", field, kindName(typ.Type.Kind().String()), typ.Value)}
 	case strings.HasPrefix(err.Error(), unknown):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), unknown), `"`)
-		return &decodeError{code: codeMalformed, field: name, msg: fmt.Sprintf("unknown field %q", name)}
+		return &decodeError{code: codeUnknownField, field: name, msg: fmt.Sprintf("unknown field %q: this request takes no such field (check its spelling in the API reference)", name)}
 	}
 	return &decodeError{code: codeMalformed, msg: "the body is not valid JSON: " + err.Error()}
 }
+
+// emptyBody says err is decodeJSON's answer to a body with nothing in it.
+func emptyBody(err error) bool {
+	var de *decodeError
+	return errors.As(err, &de) && de.code == codeMalformed && de.msg == msgEmpty
+}
+
+const msgEmpty = "the body is empty; send a JSON object"
 
 func kindName(k string) string {
 	switch k {

@@ -31,6 +31,7 @@ type Problem struct {
 // HTTP-level problem codes; domain codes come from verify.Code.
 const (
 	codeMalformed        = "malformed_json"
+	codeUnknownField     = "unknown_field"
 	codeTooLarge         = "body_too_large"
 	codeTimeout          = "body_timeout"
 	codeMediaType        = "unsupported_media_type"
@@ -68,7 +69,10 @@ var statusOf = map[string]int{
 	string(verify.CodeCountryNotAllowed):   http.StatusForbidden,
 	string(verify.CodePrefixDenied):        http.StatusForbidden,
 	string(verify.CodeRiskDenied):          http.StatusForbidden,
+	string(verify.CodeSMSToLandline):       http.StatusBadRequest,
+	string(verify.CodePremiumNumber):       http.StatusForbidden,
 	codeMalformed:                          http.StatusBadRequest,
+	codeUnknownField:                       http.StatusBadRequest,
 	codeInvalidParameter:                   http.StatusBadRequest,
 	codeTooLarge:                           http.StatusRequestEntityTooLarge,
 	codeTimeout:                            http.StatusRequestTimeout,

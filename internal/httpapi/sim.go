@@ -85,9 +85,12 @@ func (a *API) simAnswer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body simAnswerBody
-	if err := decodeJSON(w, r, &body); err != nil {
-		a.writeDecodeError(w, r, err)
-		return
+	// The body is optional: no body (or an empty one) answers as a person.
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &body); err != nil && !emptyBody(err) {
+			a.writeDecodeError(w, r, err)
+			return
+		}
 	}
 	if body.As == "" {
 		body.As = "human"

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -55,6 +56,9 @@ func cursor(next string) *string {
 	return &next
 }
 
+// cursorRE is the form of the ids next_cursor carries (verify.NewID).
+var cursorRE = regexp.MustCompile(`^[a-z]{1,8}_[0-9a-f]{32}$`)
+
 func limitParam(r *http.Request) (int, error) {
 	s := r.URL.Query().Get("limit")
 	if s == "" {
@@ -75,6 +79,10 @@ func servePage[T, V any](a *API, w http.ResponseWriter, r *http.Request,
 	limit, err := limitParam(r)
 	if err != nil {
 		a.writeError(w, r, err)
+		return
+	}
+	if cur := r.URL.Query().Get("cursor"); cur != "" && !cursorRE.MatchString(cur) {
+		writeProblem(w, r, string(verify.CodeInvalid), "cursor", "cursor is not one this API returned: pass next_cursor from the previous page as it is")
 		return
 	}
 	items, next, err := list(c, r.URL.Query(), limit)

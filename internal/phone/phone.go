@@ -23,6 +23,51 @@ const MaxInputLen = 64
 type Number struct {
 	E164    string // "+14155550123"
 	Country string // ISO 3166-1 alpha-2 region ("US"), "001" for non-geographic
+	// Line is the kind of line libphonenumber's metadata says the number
+	// is (LineMobile, LineFixed, …).
+	Line LineType
+}
+
+// LineType is what kind of line a number is, from libphonenumber's
+// metadata (GetNumberType): by number range, so a ported number keeps its
+// range's type.
+type LineType string
+
+// Line types. LineFixedOrMobile is a range that may be either (the US
+// and Canada), which ringgate treats as possibly mobile.
+const (
+	LineFixed         LineType = "fixed_line"
+	LineMobile        LineType = "mobile"
+	LineFixedOrMobile LineType = "fixed_line_or_mobile"
+	LineTollFree      LineType = "toll_free"
+	LinePremiumRate   LineType = "premium_rate"
+	LineSharedCost    LineType = "shared_cost"
+	LineVoIP          LineType = "voip"
+	LinePersonal      LineType = "personal_number"
+	LinePager         LineType = "pager"
+	LineUAN           LineType = "uan"
+	LineVoicemail     LineType = "voicemail"
+	LineUnknown       LineType = "unknown"
+)
+
+var lineTypes = map[phonenumbers.PhoneNumberType]LineType{
+	phonenumbers.FIXED_LINE: LineFixed, phonenumbers.MOBILE: LineMobile,
+	phonenumbers.FIXED_LINE_OR_MOBILE: LineFixedOrMobile, phonenumbers.TOLL_FREE: LineTollFree,
+	phonenumbers.PREMIUM_RATE: LinePremiumRate, phonenumbers.SHARED_COST: LineSharedCost,
+	phonenumbers.VOIP: LineVoIP, phonenumbers.PERSONAL_NUMBER: LinePersonal, phonenumbers.PAGER: LinePager,
+	phonenumbers.UAN: LineUAN, phonenumbers.VOICEMAIL: LineVoicemail,
+}
+
+// Fictional says e164 is in a range reserved for drama and testing, never
+// assigned to anyone (Ofcom's: +44 20 7946 0xxx, +44 113 496 0xxx, +44 7700
+// 900xxx; the NANP's 555-01xx), which the simulator uses for its phones.
+func Fictional(e164 string) bool {
+	for _, p := range []string{"+442079460", "+441134960", "+447700900"} {
+		if strings.HasPrefix(e164, p) && len(e164) == len(p)+3 {
+			return true
+		}
+	}
+	return len(e164) == 12 && strings.HasPrefix(e164, "+1") && e164[5:10] == "55501"
 }
 
 // Error says why a string is not a usable phone number. Reason is stable and
@@ -69,9 +114,14 @@ func Parse(raw, country string) (Number, error) {
 	if !phonenumbers.IsValidNumber(n) {
 		return Number{}, invalidReason(raw, n)
 	}
+	line, ok := lineTypes[phonenumbers.GetNumberType(n)]
+	if !ok {
+		line = LineUnknown
+	}
 	return Number{
 		E164:    phonenumbers.Format(n, phonenumbers.E164),
 		Country: phonenumbers.GetRegionCodeForNumber(n),
+		Line:    line,
 	}, nil
 }
 

@@ -424,8 +424,10 @@ func TestSandboxMagicNumbers(t *testing.T) {
 		{"+441134960001", "sms_otp", "verified", ""},
 		{"+441134960003", "sms_otp", "failed", "carrier_error"},
 		{"+441134960003", "flash_call", "failed", "carrier_error"},
-		{"+441134960005", "sms_otp", "failed", "carrier_error"},
-		{"+441134960006", "answer_call", "failed", "no_answer"},
+		{"+441134960005", "sms_otp", "failed", "undelivered"}, // accepted, never arrived: not the carrier refusing it
+		{"+441134960006", "answer_call", "failed", "busy"},
+		{"+441134960006", "voice_otp", "failed", "busy"},
+		{"+441134960004", "voice_otp", "failed", "machine"},
 	}
 	for _, c := range cases {
 		t.Run(c.phone[len(c.phone)-4:]+"/"+c.channel, func(t *testing.T) {

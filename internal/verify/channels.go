@@ -179,6 +179,7 @@ type command struct {
 	Vars        map[string]string `json:"vars,omitempty"`
 	Text        string            `json:"text,omitempty"`
 	Locale      string            `json:"locale,omitempty"` // picks the built-in dialplan's language
+	AppName     string            `json:"app_name,omitempty"`
 	Sandbox     bool              `json:"sandbox,omitempty"`
 	// A hang-up job's call: its id, and the carrier and ref that took it.
 	CallID  string `json:"call_id,omitempty"`
@@ -258,7 +259,7 @@ func (s *Service) prepareStep(ctx context.Context, tx Tx, app App, v *Verificati
 	case ChannelSMSOTP:
 		code := s.newStepCode(v, st)
 		kind = JobSMS
-		cmd.From, cmd.Text = app.Settings.SMSSender, SMSText(app, v.Locale, code)
+		cmd.From, cmd.Text, cmd.AppName = app.Settings.SMSSender, SMSText(app, v.Locale, code), app.Name
 	}
 	payload, err := s.seal(cmd)
 	if err != nil {
@@ -519,7 +520,7 @@ func (s *Service) Check(ctx context.Context, t Tenant, id string, r CheckRequest
 		}
 		res.Verification, err = w.Verification(ctx, id)
 		res.AttemptsRemaining = max(0, attemptsFor(res.Verification)-res.Verification.Attempts)
-		if res.Verification.Status.Terminal() {
+		if res.Verification.Status.Terminal() && !res.Valid {
 			res.AttemptsRemaining = 0
 		}
 		return err
@@ -561,11 +562,12 @@ func checkInput(v Verification, r CheckRequest) (code, prefix string, err error)
 		return "", "", FieldErrorf(CodeInvalid, "cli", "cli is for flash_call; verification %s is on %s", v.ID, v.Channel)
 	}
 	prefix = v.CLIPrefix
-	code = r.Code
+	code = stripSeparators(r.Code)
 	if r.CLI != "" {
 		n, perr := phone.ParseE164(strings.TrimSpace(r.CLI))
 		if perr != nil {
-			return "", "", &Error{Code: CodeInvalidCode, Field: "cli", Message: "cli " + perr.Error(), Err: perr}
+			return "", "", &Error{Code: CodeInvalidCode, Field: "cli", Err: perr,
+				Message: fmt.Sprintf("cli must be the caller ID in international format, + and country code first (like %s…); a check takes no country, so a national number (0…) cannot be read: %v", phone.Prefix(v.Phone, 3), perr)}
 		}
 		if len(n.E164) <= v.CodeLength {
 			return "", "", FieldErrorf(CodeInvalidCode, "cli", "cli is too short to carry a %d-digit code", v.CodeLength)
@@ -577,6 +579,23 @@ func checkInput(v Verification, r CheckRequest) (code, prefix string, err error)
 		return "", "", FieldErrorf(CodeInvalidCode, "code", "the code is %d digits", v.CodeLength)
 	}
 	return code, prefix, nil
+}
+
+// stripSeparators drops the spaces, dashes and dots people type inside a
+// code ("463 008", "463-008", as an IVR reads it); anything else stays
+// and is refused by the digits check. Bounded: a code is at most
+// MaxCodeLength digits, so a long input is left as it is (and refused).
+func stripSeparators(code string) string {
+	if len(code) > 4*MaxCodeLength {
+		return code
+	}
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '.', '\u00a0', '\u2009', '\u202f', '\u2010', '\u2011', '\u2012', '\u2013':
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(code))
 }
 
 // CheckByID checks a verification whatever its app: for the simulator's

@@ -37,6 +37,8 @@ const (
 	CodeCountryNotAllowed Code = "country_not_allowed" // the app's geo permissions exclude the country for the channel
 	CodePrefixDenied      Code = "prefix_denied"       // the number is in a denied (high-cost) range
 	CodeRiskDenied        Code = "risk_denied"         // the app's risk hook said no
+	CodeSMSToLandline     Code = "sms_to_landline"     // an SMS-only start to a fixed line (Twilio's 60205)
+	CodePremiumNumber     Code = "premium_number"      // a premium-rate or shared-cost destination
 )
 
 // Error is a domain error with a code and a message fit for an API client.

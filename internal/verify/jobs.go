@@ -107,7 +107,7 @@ func (s *Service) send(ctx context.Context, j Job, cmd command) (name, ref strin
 	if j.Kind == JobSMS {
 		rc, err = s.out.SendSMS(ctx, carrier.SMS{
 			ID: j.ID, VerificationID: j.VerificationID, AppID: j.AppID, From: cmd.From, To: cmd.To,
-			Country: cmd.Country, Text: cmd.Text, Sandbox: cmd.Sandbox,
+			Country: cmd.Country, Text: cmd.Text, Sandbox: cmd.Sandbox, AppName: cmd.AppName,
 		})
 		return rc.Carrier, rc.Ref, err
 	}
@@ -320,7 +320,11 @@ func (s *Service) carrierEventTx(ctx context.Context, w *writer, v Verification,
 			return w.stepFailed(ctx, v, ReasonMachine, out)
 		}
 	case e.Kind == carrier.EventSMSFailed:
-		return w.stepFailed(ctx, v, ReasonCarrierError, out)
+		reason := ReasonCarrierError
+		if e.Cause == carrier.CauseUndelivered {
+			reason = ReasonUndelivered
+		}
+		return w.stepFailed(ctx, v, reason, out)
 	case e.Kind == carrier.EventEnded:
 		if reason, failed := callFailed(v.Channel, e.Cause, past); failed {
 			return w.stepFailed(ctx, v, reason, out)
@@ -336,6 +340,10 @@ func callFailed(ch Channel, cause string, past history) (Reason, bool) {
 	switch cause {
 	case carrier.CauseUnreachable, carrier.CauseFailed:
 		return ReasonCarrierError, true
+	case carrier.CauseBusy, carrier.CauseRejected:
+		if ch != ChannelFlashCall { // a flash call's caller ID may have shown all the same
+			return ReasonBusy, true
+		}
 	}
 	switch ch {
 	case ChannelAnswerCall:

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -209,6 +210,9 @@ func (s *Service) validate(c Caller, r StartRequest) (Verification, error) {
 	if err != nil {
 		return Verification{}, &Error{Code: CodeInvalidPhone, Field: "phone", Message: err.Error(), Err: err}
 	}
+	if workflow, err = lineWorkflow(num, workflow); err != nil {
+		return Verification{}, err
+	}
 	if err := s.checkGeo(c.App, num, workflow); err != nil {
 		return Verification{}, err
 	}
@@ -230,6 +234,39 @@ func (s *Service) validate(c Caller, r StartRequest) (Verification, error) {
 		IdempotencyKey: r.IdempotencyKey, RequestHash: r.hash(),
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(workflow[0].Timeout),
 	}, nil
+}
+
+// lineWorkflow fits the workflow to the kind of line num is: a
+// premium-rate or shared-cost number is refused (a verification there
+// costs the caller or feeds a revenue share, never proves a user); on a
+// fixed line a text cannot arrive, so SMS steps are dropped when the
+// workflow has others (a voice call reaches the landline instead), and a
+// start that is only SMS is refused before anything is sent. Numbers in
+// the ranges reserved for fiction (the simulator's) are taken as they are.
+func lineWorkflow(num phone.Number, w []Step) ([]Step, error) {
+	switch num.Line {
+	case phone.LinePremiumRate, phone.LineSharedCost:
+		return nil, FieldErrorf(CodePremiumNumber, "phone", "%s is a %s number; ringgate does not call or text premium-rate or shared-cost numbers", phone.Mask(num.E164), strings.ReplaceAll(string(num.Line), "_", "-"))
+	case phone.LineFixed:
+	default:
+		return w, nil
+	}
+	if phone.Fictional(num.E164) {
+		return w, nil
+	}
+	out := make([]Step, 0, len(w))
+	for _, st := range w {
+		if st.Channel != ChannelSMSOTP {
+			out = append(out, st)
+		}
+	}
+	if len(out) == len(w) {
+		return w, nil
+	}
+	if len(out) == 0 {
+		return nil, FieldErrorf(CodeSMSToLandline, "phone", "%s is a landline, which cannot receive texts; use voice_otp, or a workflow with a voice step", phone.Mask(num.E164))
+	}
+	return out, nil
 }
 
 // localeOf is the verification's locale: the one asked for, else the

@@ -65,6 +65,11 @@ const (
 	ReasonNoAnswer     Reason = "no_answer"
 	ReasonNotChecked   Reason = "not_checked" // a code was sent, and never checked in time
 	ReasonMachine      Reason = "machine"     // voice_otp: an answering machine took the call
+	ReasonBusy         Reason = "busy"        // the call found the line busy (or the callee declined it)
+	// ReasonUndelivered: the carrier accepted the text and it never reached
+	// the handset (a receipt said so), unlike carrier_error, where the
+	// carrier refused it or failed to take it.
+	ReasonUndelivered Reason = "undelivered"
 	// ReasonWrongNumber: the caller called a pool number other than the one
 	// the verification showed (a misdial, or a spoofer guessing blind), as
 	// many times as the app allows (Settings.MaxWrongNumberCalls).

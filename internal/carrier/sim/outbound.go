@@ -555,7 +555,11 @@ func (c *Carrier) PhoneIn(view View, number string) PhoneView {
 		if !view.sees(m.cmd.AppID, m.cmd.Sandbox) {
 			continue
 		}
-		v.Messages = append(v.Messages, MessageView{ID: m.cmd.ID, From: m.cmd.From, Text: m.cmd.Text, ReceivedAt: m.receivedAt})
+		from := m.cmd.From
+		if from == "" {
+			from = m.cmd.AppName // what a handset shows for an alphanumeric sender
+		}
+		v.Messages = append(v.Messages, MessageView{ID: m.cmd.ID, From: from, Text: m.cmd.Text, ReceivedAt: m.receivedAt})
 	}
 	return v
 }

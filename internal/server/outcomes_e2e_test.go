@@ -1,0 +1,119 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Line types from libphonenumber's metadata: an SMS-only start to a
+// landline is refused before anything is sent (the phone gets nothing), a
+// workflow with a voice step drops its SMS step, and premium-rate or
+// shared-cost numbers are refused whatever the channel.
+func TestLineTypes(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir())
+	const landline = "+33145678901" // Paris, fixed line
+	r := h.do("POST", "/v1/verifications", h.key, map[string]any{"phone": landline, "channel": "sms_otp", "callback_url": h.url + "/dev/webhooks"})
+	if p := r.json(t); r.status != http.StatusBadRequest || p["code"] != "sms_to_landline" || p["field"] != "phone" || !strings.Contains(p["detail"].(string), "landline") {
+		t.Fatalf("SMS to a landline: %d %s", r.status, r.body)
+	}
+	if p := h.phone(landline); len(p.Messages) != 0 {
+		t.Fatalf("the landline got %v", p.Messages)
+	}
+	v := h.startChannel(map[string]any{"phone": landline, "callback_url": h.url + "/dev/webhooks",
+		"workflow": []map[string]any{{"channel": "sms_otp"}, {"channel": "voice_otp"}}})
+	wf, _ := v["workflow"].([]any)
+	if v["channel"] != "voice_otp" || len(wf) != 1 {
+		t.Fatalf("workflow on a landline: %v", v)
+	}
+	h.waitPhone(landline, "the voice call", func(p phoneView) bool { return len(p.Calls) == 1 })
+	for _, premium := range []string{"+449098790000", "+448717654321"} {
+		for _, ch := range []string{"sms_otp", "voice_otp"} {
+			r := h.do("POST", "/v1/verifications", h.key, map[string]any{"phone": premium, "channel": ch, "callback_url": h.url + "/dev/webhooks"})
+			if p := r.json(t); r.status != http.StatusForbidden || p["code"] != "premium_number" {
+				t.Fatalf("%s to %s: %d %s", ch, premium, r.status, r.body)
+			}
+		}
+	}
+	// A mobile is untouched.
+	h.startChannel(map[string]any{"phone": "+33612345679", "channel": "sms_otp", "callback_url": h.url + "/dev/webhooks"})
+}
+
+// A code typed as the IVR reads it ("463 008", "463-008") verifies, and
+// the successful check does not say no attempts are left.
+func TestCheckCodeWithSeparators(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir())
+	const to = "+447911123621"
+	v := h.startChannel(map[string]any{"phone": to, "channel": "sms_otp", "callback_url": h.url + "/dev/webhooks"})
+	p := h.waitPhone(to, "a text", func(p phoneView) bool { return len(p.Messages) == 1 })
+	if p.Messages[0].From != "Demo" {
+		t.Errorf("the text's sender is %q, want the app's name", p.Messages[0].From)
+	}
+	code := codeRE.FindString(p.Messages[0].Text)
+	id := v["id"].(string)
+	// A wrong code with separators counts as a wrong code, not a bad form.
+	bad := h.mustStatus(h.check(id, map[string]any{"code": wrong(code)[:3] + " " + wrong(code)[3:]}), http.StatusOK)
+	if bad["valid"] != false || bad["attempts_remaining"] != float64(4) {
+		t.Fatalf("wrong spaced code: %v", bad)
+	}
+	ok := h.mustStatus(h.check(id, map[string]any{"code": " " + code[:3] + "-" + code[3:] + " "}), http.StatusOK)
+	if ok["valid"] != true || ok["status"] != "verified" || ok["attempts_remaining"] != float64(3) {
+		t.Fatalf("dashed code: %v", ok)
+	}
+	// Separators are not a way to send anything else.
+	v = h.startChannel(map[string]any{"phone": "+447911123622", "channel": "sms_otp", "callback_url": h.url + "/dev/webhooks"})
+	r := h.check(v["id"].(string), map[string]any{"code": "12a 456"})
+	if p := r.json(t); r.status != http.StatusBadRequest || p["code"] != "invalid_code" {
+		t.Fatalf("letters in a code: %d %s", r.status, r.body)
+	}
+}
+
+// Bad input gets a problem that says what to do: an unknown field is
+// unknown_field (not malformed_json), a cursor this API never returned is
+// a 400, and a national-format cli explains the international form.
+func TestHelpfulErrors(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir())
+	r := h.do("POST", "/v1/verifications", h.key, map[string]any{"phone_number": "+447911123631", "channel": "sms_otp"})
+	if p := r.json(t); r.status != http.StatusBadRequest || p["code"] != "unknown_field" || p["field"] != "phone_number" {
+		t.Fatalf("unknown field: %d %s", r.status, r.body)
+	}
+	for _, path := range []string{"/v1/verifications?cursor=nonsense", "/v1/webhooks/deliveries?cursor=vf_zz", "/v1/audit?cursor=%27%20or%201=1"} {
+		r := h.do("GET", path, h.key, nil)
+		if p := r.json(t); r.status != http.StatusBadRequest || p["code"] != "invalid_request" || p["field"] != "cursor" {
+			t.Fatalf("%s: %d %s", path, r.status, r.body)
+		}
+	}
+	h.mustStatus(h.do("GET", "/v1/verifications?cursor=vf_0197273a4c2a7b5c9d8e1f2a3b4c5d6e", h.key, nil), http.StatusOK)
+
+	h.mustStatus(h.do("PATCH", "/v1/app", h.key, map[string]any{"flash_caller_ids": []map[string]string{{"country": "*", "pattern": "+442079XXXXXX"}}}), http.StatusOK)
+	v := h.startChannel(map[string]any{"phone": "+447911123632", "channel": "flash_call", "callback_url": h.url + "/dev/webhooks"})
+	r = h.check(v["id"].(string), map[string]any{"cli": "020 7946 1234"})
+	p := r.json(t)
+	if r.status != http.StatusBadRequest || p["code"] != "invalid_code" || p["field"] != "cli" ||
+		!strings.Contains(p["detail"].(string), "international format") || !strings.Contains(p["detail"].(string), "takes no country") {
+		t.Fatalf("national cli: %d %s", r.status, r.body)
+	}
+}
+
+// The README's `POST /sim/phones/{n}/answer` without a body answers as a
+// person.
+func TestSimAnswerWithoutBody(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir())
+	const to = "+447911123641"
+	h.startChannel(map[string]any{"phone": to, "channel": "voice_otp", "callback_url": h.url + "/dev/webhooks"})
+	h.waitPhone(to, "a ringing call", func(p phoneView) bool { return len(p.Calls) == 1 })
+	req, _ := http.NewRequest("POST", h.url+"/sim/phones/"+to+"/answer", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("answer without a body: %d", res.StatusCode)
+	}
+	h.waitPhone(to, "the prompt", func(p phoneView) bool { return len(p.Calls[0].Transcript) >= 1 })
+}
