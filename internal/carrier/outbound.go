@@ -66,7 +66,7 @@ type SMS struct {
 	// AppName is the app's display name, which the simulator shows as the
 	// sender when From is "" (a real carrier uses its default then).
 	AppName string
-	Sandbox        bool
+	Sandbox bool
 }
 
 // Sender places calls and sends texts. PlaceCall and SendSMS return once
