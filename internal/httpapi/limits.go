@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -29,6 +30,31 @@ func writeLimited(w http.ResponseWriter, r *http.Request, e *verify.Error) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// writeRateLimit sets the RateLimit header fields of the IETF draft
+// (draft-ietf-httpapi-ratelimit-headers) on a successful response, for the
+// limits the request was counted against: RateLimit-Limit, -Remaining and
+// -Reset (seconds) of the one closest to refusing, and RateLimit-Policy
+// listing every one ("5;w=3600;comment=\"phone_per_3600s\"").
+func writeRateLimit(w http.ResponseWriter, u *verify.RateUsage) {
+	uses := u.Uses()
+	if len(uses) == 0 {
+		return
+	}
+	tight := uses[0]
+	policies := make([]string, 0, len(uses))
+	for _, x := range uses {
+		if x.Remaining < tight.Remaining || (x.Remaining == tight.Remaining && x.Reset > tight.Reset) {
+			tight = x
+		}
+		policies = append(policies, fmt.Sprintf("%d;w=%d;comment=%q", x.Max, int(x.Window/time.Second), x.Name))
+	}
+	h := w.Header()
+	h.Set("RateLimit-Limit", strconv.Itoa(tight.Max))
+	h.Set("RateLimit-Remaining", strconv.Itoa(tight.Remaining))
+	h.Set("RateLimit-Reset", strconv.Itoa(verify.RetryAfterSeconds(tight.Reset)))
+	h.Set("RateLimit-Policy", strings.Join(policies, ", "))
 }
 
 // ClientIP finds the address of the client behind an HTTP request: the

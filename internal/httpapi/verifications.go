@@ -20,11 +20,13 @@ func (a *API) startVerification(w http.ResponseWriter, r *http.Request) {
 	body.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	// Not body.RemoteIP: the caller has an API key, so this request's
 	// address is the integrator's server, not the end user (client_ip).
-	v, created, err := a.svc.Start(r.Context(), c, body)
+	ctx, usage := verify.WithRateUsage(r.Context())
+	v, created, err := a.svc.Start(ctx, c, body)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
+	writeRateLimit(w, usage)
 	status := http.StatusOK // an existing verification returned again
 	if created {
 		status = http.StatusCreated
@@ -232,11 +234,13 @@ func (a *API) nextStep(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	v, err := a.svc.Next(r.Context(), t, r.PathValue("id"))
+	ctx, usage := verify.WithRateUsage(r.Context())
+	v, err := a.svc.Next(ctx, t, r.PathValue("id"))
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
+	writeRateLimit(w, usage)
 	if byToken {
 		writeJSON(w, http.StatusOK, a.svc.PublicViewOf(v))
 		return

@@ -28,7 +28,7 @@ func TestBadInputGetsProblemJSON(t *testing.T) {
 		{"not an object", "POST", "/v1/verifications", testKey, `[1,2]`, nil, 400, "malformed_json", ""},
 		{"trailing data", "POST", "/v1/verifications", testKey, `{"phone":"+14155552691","channel":"missed_call"} {}`, nil, 400, "malformed_json", ""},
 		{"empty body", "POST", "/v1/verifications", testKey, ``, nil, 400, "malformed_json", ""},
-		{"misspelt field", "POST", "/v1/verifications", testKey, `{"phone_number":"+14155552691","channel":"missed_call"}`, nil, 400, "malformed_json", "phone_number"},
+		{"misspelt field", "POST", "/v1/verifications", testKey, `{"phone_number":"+14155552691","channel":"missed_call"}`, nil, 400, "unknown_field", "phone_number"},
 		{"wrong type", "POST", "/v1/verifications", testKey, `{"phone":14155552691,"channel":"missed_call"}`, nil, 400, "malformed_json", "phone"},
 		{"metadata not strings", "POST", "/v1/verifications", testKey, `{"phone":"+14155552691","channel":"missed_call","metadata":{"n":1}}`, nil, 400, "malformed_json", "metadata"},
 		{"oversized body", "POST", "/v1/verifications", testKey, big, nil, 413, "body_too_large", ""},

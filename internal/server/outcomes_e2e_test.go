@@ -2,8 +2,12 @@ package server_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/config"
 )
 
 // Line types from libphonenumber's metadata: an SMS-only start to a
@@ -116,4 +120,34 @@ func TestSimAnswerWithoutBody(t *testing.T) {
 		t.Fatalf("answer without a body: %d", res.StatusCode)
 	}
 	h.waitPhone(to, "the prompt", func(p phoneView) bool { return len(p.Calls[0].Transcript) >= 1 })
+}
+
+// A successful start says, in the IETF draft's RateLimit fields, how much
+// of the limits it was counted against is left; the count goes down with
+// each start and the last allowed start says 0.
+func TestRateLimitHeaders(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.Abuse.ResendInterval = 0
+		c.Abuse.RateLimits = []config.RateLimit{{Scope: "phone", Max: 3, Window: time.Hour}, {Scope: "app", Max: 100, Window: time.Minute}}
+	})
+	const to = "+447911123651"
+	for i := range 3 {
+		r := h.do("POST", "/v1/verifications", h.key, map[string]any{"phone": to, "channel": "sms_otp", "callback_url": h.url + "/dev/webhooks"})
+		h.mustStatus(r, http.StatusCreated)
+		if got, want := r.header.Get("RateLimit-Remaining"), strconv.Itoa(2-i); got != want || r.header.Get("RateLimit-Limit") != "3" {
+			t.Fatalf("start %d: RateLimit-Limit %q Remaining %q, want 3 and %s", i+1, r.header.Get("RateLimit-Limit"), got, want)
+		}
+		reset, _ := strconv.Atoi(r.header.Get("RateLimit-Reset"))
+		if reset < 1 || reset > 3600 {
+			t.Fatalf("RateLimit-Reset %q", r.header.Get("RateLimit-Reset"))
+		}
+		if pol := r.header.Get("RateLimit-Policy"); !strings.Contains(pol, `3;w=3600;comment="phone_per_3600s"`) || !strings.Contains(pol, `100;w=60;comment="app_per_60s"`) {
+			t.Fatalf("RateLimit-Policy %q", pol)
+		}
+	}
+	r := h.do("POST", "/v1/verifications", h.key, map[string]any{"phone": to, "channel": "sms_otp", "callback_url": h.url + "/dev/webhooks"})
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Fatalf("fourth start: %d", r.status)
+	}
 }

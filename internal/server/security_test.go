@@ -101,7 +101,7 @@ func TestKeyScopesRotationAndAudit(t *testing.T) {
 	h.wantProblem(h.do("POST", "/v1/keys", h.key, `{"scope":"admin","kind":"prod"}`), http.StatusBadRequest, "invalid_request")
 	h.wantProblem(h.do("POST", "/v1/keys", h.key, `{"scope":"admin","expires_at":"`+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)+`"}`), http.StatusBadRequest, "invalid_request")
 	h.wantProblem(h.do("POST", "/v1/keys", h.key, `{"scope":"admin","expires_at":"tomorrow"}`), http.StatusBadRequest, "malformed_json")
-	h.wantProblem(h.do("POST", "/v1/keys", h.key, `{"scope":"admin","secret":"x"}`), http.StatusBadRequest, "malformed_json")
+	h.wantProblem(h.do("POST", "/v1/keys", h.key, `{"scope":"admin","secret":"x"}`), http.StatusBadRequest, "unknown_field")
 
 	// An expiring test key shows its expiry.
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)

@@ -193,6 +193,14 @@ func (s *Service) countStart(ctx context.Context, tx Tx, app App, key APIKey, nv
 	if err != nil {
 		return err
 	}
+	if u := rateUsageOf(ctx); u != nil {
+		uses := make([]RateUse, len(lhs))
+		for i, h := range lhs {
+			uses[i] = RateUse{Name: h.Limit.Name(), Max: h.Limit.Max, Window: h.Limit.window(),
+				Remaining: max(0, h.Limit.Max-int(ns[i])), Reset: h.End.Sub(now)}
+		}
+		u.set(uses)
+	}
 	for i, h := range lhs {
 		if n := ns[i]; n > int64(h.Limit.Max) {
 			hint := ""

@@ -210,10 +210,10 @@ func (s *Service) validate(c Caller, r StartRequest) (Verification, error) {
 	if err != nil {
 		return Verification{}, &Error{Code: CodeInvalidPhone, Field: "phone", Message: err.Error(), Err: err}
 	}
-	if workflow, err = lineWorkflow(num, workflow); err != nil {
+	if err := s.checkGeo(c.App, num, workflow); err != nil {
 		return Verification{}, err
 	}
-	if err := s.checkGeo(c.App, num, workflow); err != nil {
+	if workflow, err = lineWorkflow(num, workflow); err != nil {
 		return Verification{}, err
 	}
 	callback := r.CallbackURL

@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,29 +20,54 @@ import (
 // used of verification traffic and a few more, as internal/i18n has.
 var widgetLangs = []string{"en", "es", "fr", "de", "it", "pt", "pt-BR", "nl", "pl", "ru", "uk", "tr", "ar", "hi", "id", "ja", "ko", "zh", "zh-TW", "vi", "th", "sv", "ro", "cs", "el"}
 
-// Every language of the widget has every string English has.
+// Every language of the widget has every string English has, no more.
 func TestWidgetStringsComplete(t *testing.T) {
 	src, err := os.ReadFile("assets/widget.js")
 	if err != nil {
 		t.Fatal(err)
 	}
-	block := regexp.MustCompile(`(?ms)^    '?([a-zA-Z-]+)'?: \{\n(.*?)^    \},`)
-	key := regexp.MustCompile(`(?m)^      (\w+): '`)
-	keys := map[string][]string{}
-	for _, m := range block.FindAllStringSubmatch(string(src), -1) {
-		for _, k := range key.FindAllStringSubmatch(m[2], -1) {
-			keys[m[1]] = append(keys[m[1]], k[1])
-		}
+	block := regexp.MustCompile(`(?ms)^    en: \{\n(.*?)^    \},`).FindSubmatch(src)
+	if block == nil {
+		t.Fatal("no English block in widget.js")
 	}
-	en := keys["en"]
+	var en []string
+	for _, k := range regexp.MustCompile(`(?m)^      (\w+): '`).FindAllSubmatch(block[1], -1) {
+		en = append(en, string(k[1]))
+	}
+	slices.Sort(en)
+	raw, err := os.ReadFile("assets/widget-strings.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all map[string]map[string]string
+	if err := json.Unmarshal(raw, &all); err != nil {
+		t.Fatal(err)
+	}
 	if len(en) < 20 {
 		t.Fatalf("English has %d strings", len(en))
 	}
-	for _, l := range widgetLangs {
-		if !slices.Equal(keys[l], en) {
-			t.Errorf("%s has strings %v, want %v", l, keys[l], en)
+	for _, l := range widgetLangs[1:] {
+		keys := slices.Sorted(maps.Keys(all[l]))
+		if !slices.Equal(keys, en) {
+			t.Errorf("%s has strings %v, want %v", l, keys, en)
+		}
+		for k, v := range all[l] {
+			if v == "" || (strings.Count(v, "{n}") != strings.Count(lookupEN(src, k), "{n}")) {
+				t.Errorf("%s.%s = %q: placeholders differ from English", l, k, v)
+			}
 		}
 	}
+	if !regexp.MustCompile(`const LANGS = \["en"`).Match(src) {
+		t.Error("widget.js does not list its languages")
+	}
+}
+
+func lookupEN(src []byte, key string) string {
+	m := regexp.MustCompile(`(?m)^      ` + key + `: '([^']*)'`).FindSubmatch(src)
+	if m == nil {
+		return ""
+	}
+	return string(m[1])
 }
 
 // In a real browser, one widget per language on the same verification:

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/subtle"
 	"embed"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -61,6 +62,7 @@ func New(cfg Config) *Handler {
 func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /widget.js", h.asset("assets/widget.js", "text/javascript; charset=utf-8", "public, max-age=300"))
 	mux.HandleFunc("GET /widget/qr.svg", h.qr)
+	mux.HandleFunc("GET /widget/strings/{file}", h.widgetStrings)
 	mux.HandleFunc("GET /web/page.css", h.asset("assets/page.css", "text/css; charset=utf-8", "no-cache"))
 	if h.cfg.Dev {
 		mux.HandleFunc("GET /{$}", h.asset("assets/demo.html", "text/html; charset=utf-8", "no-cache"))
@@ -146,4 +148,39 @@ func (h *Handler) admin(next http.HandlerFunc) http.HandlerFunc {
 		// What the console changes is audited as the console's doing.
 		next(w, r.WithContext(verify.WithActor(r.Context(), verify.ConsoleActor)))
 	}
+}
+
+// widgetStrings holds the widget's strings by language, other than the
+// English built into widget.js, each as the JSON object the widget loads.
+var widgetStrings = func() map[string][]byte {
+	b, err := assets.ReadFile("assets/widget-strings.json")
+	if err != nil {
+		panic("web: missing embedded asset widget-strings.json")
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		panic("web: widget-strings.json: " + err.Error()) // a build error, caught by every test
+	}
+	out := make(map[string][]byte, len(all))
+	for k, v := range all {
+		out[k] = v
+	}
+	return out
+}()
+
+// widgetStrings serves /widget/strings/{lang}.json: one language's
+// strings for the widget, cacheable by any page that embeds it.
+func (h *Handler) widgetStrings(w http.ResponseWriter, r *http.Request) {
+	lang, ok := strings.CutSuffix(r.PathValue("file"), ".json")
+	b, known := widgetStrings[lang]
+	if !ok || !known {
+		httpapi.WriteProblem(w, r, string(verify.CodeNotFound), "", "the widget has no strings for that language")
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json; charset=utf-8")
+	hd.Set("Cache-Control", "public, max-age=3600")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(b)
 }
