@@ -119,6 +119,7 @@ var routes = []route{
 	{"POST", "/v1/verifications/{id}/check", keyOrTok, sVerify, (*API).checkVerification},
 	{"POST", "/v1/verifications/{id}/next", keyOrTok, sVerify, (*API).nextStep},
 	{"GET", "/v1/verifications/{id}/events", keyOrTok, sVerify, (*API).streamEvents},
+	{"GET", "/v1/verifications/{id}/ws", keyOrTok, sVerify, (*API).streamWS},
 	{"GET", "/v1/verifications/{id}/status", keyOrTok, sVerify, (*API).pollStatus},
 	{"GET", "/v1/app", apiKey, sAdmin, (*API).getApp},
 	{"PATCH", "/v1/app", apiKey, sAdmin, (*API).patchApp},

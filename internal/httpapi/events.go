@@ -93,40 +93,57 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, "retry: 2000\n\n")
+	a.follow(ctx, v.ID, last, events, sub.C, follower{
+		send:  func(e verify.Event) error { return writeEvent(w, e, masked) },
+		flush: flusher.Flush,
+		// A comment keeps proxies from closing an idle stream.
+		beat: func() error { _, err := fmt.Fprint(w, ": keep-alive\n\n"); return err },
+	})
+}
 
+// follower is how one kind of live stream (SSE, WebSocket) sends.
+type follower struct {
+	send  func(verify.Event) error
+	flush func()
+	beat  func() error // reads nothing: the store is read on a notice or the slow re-read
+}
+
+// follow sends events (those read already, then each one committed after
+// last) until the terminal event, the end of ctx, or a failed send. It is
+// woken by the broker's notices (wake) and rereads the store on a slow
+// timer, for a notice lost between nodes; heartbeats read nothing.
+func (a *API) follow(ctx context.Context, id string, last int64, events []verify.Event, wake <-chan struct{}, f follower) {
 	beat := time.NewTicker(a.heartbeat)
 	defer beat.Stop()
 	reread := time.NewTicker(a.streams.Reread)
 	defer reread.Stop()
 	for {
 		for _, e := range events {
-			if err := writeEvent(w, e, masked); err != nil {
+			if err := f.send(e); err != nil {
 				return
 			}
 			last = e.ID
 			if terminalTypes[e.Type] {
-				flusher.Flush()
+				f.flush()
 				return
 			}
 		}
 		events = nil
-		flusher.Flush()
+		f.flush()
 		select {
 		case <-ctx.Done():
 			return
 		case <-beat.C:
-			// A comment keeps proxies from closing an idle stream. It
-			// reads nothing: the store is read on a notice, or on the
-			// slow safety re-read below.
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+			if err := f.beat(); err != nil {
 				return
 			}
 			continue
-		case <-sub.C:
+		case <-wake:
 		case <-reread.C:
 			// A notice lost between nodes is caught here.
 		}
-		if events, err = a.svc.Events(ctx, v.ID, last); err != nil {
+		var err error
+		if events, err = a.svc.Events(ctx, id, last); err != nil {
 			return
 		}
 	}

@@ -424,14 +424,15 @@ func TestWidgetExpiresOnAnotherOrigin(t *testing.T) {
 	shot(t, ctx, "widget-fr-expired")
 }
 
-// Without a live stream (a proxy that buffers it, an old browser), the
-// widget polls: the call still turns the page green, within the 2 s poll.
+// Without a live stream (neither EventSource nor WebSocket: an old
+// browser), the widget polls: the call still turns the page green, within
+// the 2 s poll.
 func TestWidgetPollsWithoutEventSource(t *testing.T) {
 	rg := startDev(t)
 	v := rg.start(t, map[string]any{"phone": "+61491570156", "channel": "missed_call"})
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><script>delete window.EventSource;</script>
+		fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><script>delete window.EventSource; delete window.WebSocket;</script>
 <script src="%s/widget.js"></script></head><body>
 <ringgate-verify lang="es" verification-id="%s" token="%s"></ringgate-verify></body></html>`, rg.url, v["id"], v["client_token"])
 	}))
@@ -439,9 +440,10 @@ func TestWidgetPollsWithoutEventSource(t *testing.T) {
 	ctx := browser(t)
 	run(t, ctx, chromedp.Navigate(host.URL))
 	waitText(t, ctx, 10*time.Second, widgetText, "Llama a este número para verificar tu teléfono")
-	if es := eval(t, ctx, `typeof window.EventSource`); es != "undefined" {
-		t.Fatalf("EventSource is %s; the test wants the page without it", es)
+	if es := eval(t, ctx, `typeof window.EventSource + typeof window.WebSocket`); es != "undefinedundefined" {
+		t.Fatalf("EventSource and WebSocket are %s; the test wants the page without them", es)
 	}
+	waitText(t, ctx, 5*time.Second, `document.querySelector('ringgate-verify').shadowRoot.querySelector('.card').dataset.live`, "poll")
 	rg.post(t, "/sim/calls", "", map[string]any{"from": "+61491570156", "to": v["dial_number"]}, http.StatusOK)
 	called := time.Now()
 	waitText(t, ctx, 5*time.Second, widgetText, "Número de teléfono verificado")

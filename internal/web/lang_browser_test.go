@@ -119,3 +119,39 @@ func TestWidgetLanguages(t *testing.T) {
 	waitText(t, ctx, 5*time.Second, title, "輸入驗證碼")
 	shot(t, ctx, "widget-languages")
 }
+
+// Without EventSource the widget follows the verification over the
+// WebSocket (GET …/ws) in a real browser: the call turns the page green
+// at once, not at the next poll, and the widget says it is on "ws".
+func TestWidgetFallsBackToWebSocket(t *testing.T) {
+	rg := startDev(t)
+	v := rg.start(t, map[string]any{"phone": "+61491570157", "channel": "missed_call"})
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><script>delete window.EventSource;
+const Real = WebSocket; window.opened = []; window.sockets = [];
+window.WebSocket = function (u) { window.opened.push(u); const s = new Real(u); window.sockets.push(s); return s; };
+window.WebSocket.prototype = Real.prototype;</script>
+<script src="%s/widget.js"></script></head><body>
+<ringgate-verify verification-id="%s" token="%s"></ringgate-verify></body></html>`, rg.url, v["id"], v["client_token"])
+	}))
+	t.Cleanup(host.Close)
+	ctx := browser(t)
+	run(t, ctx, chromedp.Navigate(host.URL))
+	waitText(t, ctx, 10*time.Second, widgetText, "Call this number to verify your phone")
+	waitText(t, ctx, 5*time.Second, `document.querySelector('ringgate-verify').shadowRoot.querySelector('.card').dataset.live + ' ' + window.opened.length`, "ws 1")
+	if u := eval(t, ctx, `window.opened[0]`); !strings.HasPrefix(u, "ws://") || !strings.Contains(u, "/v1/verifications/"+v["id"].(string)+"/ws?token=") {
+		t.Fatalf("the widget opened %q", u)
+	}
+	// The socket is open (and polling has stopped) before the call.
+	waitText(t, ctx, 5*time.Second, `String(window.sockets[0].readyState)`, "1")
+	rg.post(t, "/sim/calls", "", map[string]any{"from": "+61491570157", "to": v["dial_number"]}, http.StatusOK)
+	called := time.Now()
+	waitText(t, ctx, 5*time.Second, widgetText, "Phone number verified")
+	took := time.Since(called)
+	t.Logf("WebSocket: success shown %v after the call", took.Round(time.Millisecond))
+	if took > 1500*time.Millisecond {
+		t.Errorf("success took %v over the WebSocket; a 2 s poll would explain it, the socket should not", took)
+	}
+	shot(t, ctx, "widget-websocket-verified")
+}

@@ -164,6 +164,7 @@ button[disabled]{opacity:.6;cursor:default}
       this.status = null;
       this.done = false;
       this.shown = '';
+      this.lastEvent = null;
       const gen = (this.gen_ = (this.gen_ || 0) + 1);
       this.body.innerHTML = '<p class="muted">…</p>';
       loadLang(this.server(), lang).then(() => {
@@ -186,6 +187,8 @@ button[disabled]{opacity:.6;cursor:default}
       this.alive = false;
       if (this.es) this.es.close();
       this.es = null;
+      if (this.ws) this.ws.close();
+      this.ws = null;
       clearInterval(this.ticker);
       clearInterval(this.poller);
       this.poller = null;
@@ -193,9 +196,13 @@ button[disabled]{opacity:.6;cursor:default}
 
     pending() { return this.status && this.status.status === 'pending'; }
 
-    // listen follows the live stream; while it is down, it polls instead.
+    // listen follows the live stream: Server-Sent Events, else (no
+    // EventSource, or a stream that keeps failing, as behind a proxy that
+    // buffers it) a WebSocket, else polling; while a stream is down, it
+    // polls too.
     listen() {
-      if (!window.EventSource) return this.poll(true);
+      if (!window.EventSource || this.sseFailures >= 2) return this.listenWS();
+      this.card.dataset.live = 'sse';
       const es = new EventSource(this.url('events'));
       this.es = es;
       const wake = () => this.refresh();
@@ -206,8 +213,37 @@ button[disabled]{opacity:.6;cursor:default}
         if (!this.alive) return;
         this.poll(this.pending());
         if (es.readyState === EventSource.CLOSED && this.pending()) { // not reconnecting by itself
+          this.sseFailures = (this.sseFailures || 0) + 1;
           setTimeout(() => { if (this.alive && this.es === es && this.pending()) this.listen(); }, 3000);
         }
+      };
+    }
+
+    // listenWS follows GET …/ws: each message is an event; it resumes after
+    // the last one seen, and gives way to polling when there is no
+    // WebSocket or it keeps failing.
+    listenWS() {
+      if (!window.WebSocket || (this.wsFailures || 0) >= 3) {
+        this.card.dataset.live = 'poll';
+        return this.poll(true);
+      }
+      this.card.dataset.live = 'ws';
+      let u = this.url('ws').replace(/^http/, 'ws');
+      if (this.lastEvent) u += '&last_event_id=' + encodeURIComponent(this.lastEvent);
+      const ws = new WebSocket(u);
+      this.ws = ws;
+      ws.onopen = () => { this.wsFailures = 0; this.poll(false); };
+      ws.onmessage = (m) => {
+        try { this.lastEvent = JSON.parse(m.data).id; } catch (e) { /* not ours: refresh all the same */ }
+        this.refresh();
+      };
+      ws.onclose = (ev) => {
+        if (!this.alive || this.ws !== ws) return;
+        this.ws = null;
+        if (ev.code === 1000) return this.refresh(); // the verification ended
+        this.wsFailures = (this.wsFailures || 0) + 1;
+        this.poll(this.pending());
+        setTimeout(() => { if (this.alive && !this.ws && this.pending()) this.listenWS(); }, 3000);
       };
     }
 
