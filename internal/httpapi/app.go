@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/ringgate/ringgate/internal/verify"
 )
@@ -13,11 +12,11 @@ type appView struct {
 	Name               string          `json:"name"`
 	DefaultCallbackURL string          `json:"default_callback_url"`
 	Settings           verify.Settings `json:"settings"`
-	CreatedAt          time.Time       `json:"created_at"`
+	CreatedAt          verify.Stamp    `json:"created_at"`
 }
 
 func viewOfApp(app verify.App) appView {
-	return appView{ID: app.ID, Name: app.Name, DefaultCallbackURL: app.DefaultCallbackURL, Settings: app.Settings, CreatedAt: app.CreatedAt.UTC()}
+	return appView{ID: app.ID, Name: app.Name, DefaultCallbackURL: app.DefaultCallbackURL, Settings: app.Settings, CreatedAt: verify.StampOf(app.CreatedAt)}
 }
 
 func (a *API) getApp(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/ringgate/ringgate/internal/verify"
 )
 
 // DevInbox is dev mode's own webhook receiver: the demo app's default
@@ -23,7 +25,7 @@ type DevInbox struct {
 // InboxMessage is one received webhook.
 type InboxMessage struct {
 	ID            string          `json:"webhook_id"`
-	ReceivedAt    time.Time       `json:"received_at"`
+	ReceivedAt    verify.Stamp    `json:"received_at"`
 	SignatureOK   bool            `json:"signature_valid"`
 	SignatureNote string          `json:"signature_error,omitempty"`
 	Body          json.RawMessage `json:"body"`
@@ -40,7 +42,7 @@ func (a *API) devInboxReceive(w http.ResponseWriter, r *http.Request) {
 		a.writeDecodeError(w, r, describe(err))
 		return
 	}
-	m := InboxMessage{ID: r.Header.Get("webhook-id"), ReceivedAt: time.Now().UTC(), SignatureOK: true}
+	m := InboxMessage{ID: r.Header.Get("webhook-id"), ReceivedAt: verify.StampOf(time.Now()), SignatureOK: true}
 	if json.Valid(body) {
 		m.Body = body
 	} else {

@@ -11,29 +11,23 @@ import (
 
 // keyView is what the API shows of a key: never its secret or hash.
 type keyView struct {
-	ID         string     `json:"id"`
-	Prefix     string     `json:"prefix"`
-	Kind       string     `json:"kind"`
-	Scope      string     `json:"scope"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  *time.Time `json:"expires_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
+	ID         string        `json:"id"`
+	Prefix     string        `json:"prefix"`
+	Kind       string        `json:"kind"`
+	Scope      string        `json:"scope"`
+	CreatedAt  verify.Stamp  `json:"created_at"`
+	ExpiresAt  *verify.Stamp `json:"expires_at"`
+	LastUsedAt *verify.Stamp `json:"last_used_at"`
+	RevokedAt  *verify.Stamp `json:"revoked_at"`
 	// Current marks the key this request was made with.
 	Current bool `json:"current"`
 }
 
-func optUTC(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	t = t.UTC()
-	return &t
-}
+func optUTC(t time.Time) *verify.Stamp { return verify.StampPtr(t) }
 
 func viewKey(k verify.APIKey, current string) keyView {
 	return keyView{
-		ID: k.ID, Prefix: k.Prefix, Kind: string(k.Kind), Scope: string(k.EffectiveScope()), CreatedAt: k.CreatedAt.UTC(),
+		ID: k.ID, Prefix: k.Prefix, Kind: string(k.Kind), Scope: string(k.EffectiveScope()), CreatedAt: verify.StampOf(k.CreatedAt),
 		ExpiresAt: optUTC(k.ExpiresAt), LastUsedAt: optUTC(k.LastUsedAt), RevokedAt: optUTC(k.RevokedAt), Current: k.ID == current,
 	}
 }
@@ -88,7 +82,7 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request) {
 // auditView is the public form of an audit entry.
 type auditView struct {
 	ID     string          `json:"id"`
-	At     time.Time       `json:"at"`
+	At     verify.Stamp    `json:"at"`
 	Actor  string          `json:"actor"`
 	Action string          `json:"action"`
 	Target string          `json:"target"`
@@ -100,7 +94,7 @@ func viewAudit(e verify.AuditEntry) auditView {
 	if len(d) == 0 {
 		d = json.RawMessage(`{}`)
 	}
-	return auditView{ID: e.ID, At: e.At.UTC(), Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: d}
+	return auditView{ID: e.ID, At: verify.StampOf(e.At), Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: d}
 }
 
 func (a *API) listAudit(w http.ResponseWriter, r *http.Request) {

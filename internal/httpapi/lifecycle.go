@@ -33,8 +33,8 @@ type rotationRequest struct {
 }
 
 type rotationView struct {
-	WebhookSecret string     `json:"webhook_secret"`
-	PreviousUntil *time.Time `json:"previous_secret_valid_until"`
+	WebhookSecret string        `json:"webhook_secret"`
+	PreviousUntil *verify.Stamp `json:"previous_secret_valid_until"`
 }
 
 // DefaultSecretOverlap is how long a rotated-out secret keeps signing when

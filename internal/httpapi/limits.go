@@ -114,12 +114,12 @@ func (a *API) RemoteIP(r *http.Request) string {
 
 // blockView is the public form of a blocked prefix.
 type blockView struct {
-	Prefix    string    `json:"prefix"`
-	Reason    string    `json:"reason"`
-	Started   int64     `json:"started"`
-	Verified  int64     `json:"verified"`
-	BlockedAt time.Time `json:"blocked_at"`
-	Until     time.Time `json:"until"`
+	Prefix    string       `json:"prefix"`
+	Reason    string       `json:"reason"`
+	Started   int64        `json:"started"`
+	Verified  int64        `json:"verified"`
+	BlockedAt verify.Stamp `json:"blocked_at"`
+	Until     verify.Stamp `json:"until"`
 }
 
 func (a *API) listBlockedPrefixes(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +131,7 @@ func (a *API) listBlockedPrefixes(w http.ResponseWriter, r *http.Request) {
 	}
 	out := page[blockView]{Data: make([]blockView, 0, len(bs))}
 	for _, b := range bs {
-		out.Data = append(out.Data, blockView{Prefix: b.Prefix, Reason: b.Reason, Started: b.Started, Verified: b.Verified, BlockedAt: b.BlockedAt.UTC(), Until: b.Until.UTC()})
+		out.Data = append(out.Data, blockView{Prefix: b.Prefix, Reason: b.Reason, Started: b.Started, Verified: b.Verified, BlockedAt: verify.StampOf(b.BlockedAt), Until: verify.StampOf(b.Until)})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"time"
 
 	"github.com/ringgate/ringgate/internal/verify"
 )
@@ -121,23 +120,23 @@ func (a *API) cancelVerification(w http.ResponseWriter, r *http.Request) {
 // DeliveryView is the one JSON form of a webhook delivery: the API's
 // (GET /v1/webhooks/deliveries) and the console's.
 type DeliveryView struct {
-	ID             string     `json:"id"`
-	VerificationID string     `json:"verification_id"`
-	Type           string     `json:"type"`
-	URL            string     `json:"url"`
-	Status         string     `json:"status"`
-	Attempts       int        `json:"attempts"`
-	LastStatusCode *int       `json:"last_status_code"`
-	LastError      *string    `json:"last_error"`
-	NextAttemptAt  *time.Time `json:"next_attempt_at"`
-	CreatedAt      time.Time  `json:"created_at"`
-	DeliveredAt    *time.Time `json:"delivered_at"`
+	ID             string        `json:"id"`
+	VerificationID string        `json:"verification_id"`
+	Type           string        `json:"type"`
+	URL            string        `json:"url"`
+	Status         string        `json:"status"`
+	Attempts       int           `json:"attempts"`
+	LastStatusCode *int          `json:"last_status_code"`
+	LastError      *string       `json:"last_error"`
+	NextAttemptAt  *verify.Stamp `json:"next_attempt_at"`
+	CreatedAt      verify.Stamp  `json:"created_at"`
+	DeliveredAt    *verify.Stamp `json:"delivered_at"`
 }
 
 func ViewDelivery(d verify.Delivery) DeliveryView {
 	v := DeliveryView{
 		ID: d.ID, VerificationID: d.VerificationID, Type: d.Type, URL: d.URL,
-		Status: d.Status, Attempts: d.Attempts, CreatedAt: d.CreatedAt.UTC(),
+		Status: d.Status, Attempts: d.Attempts, CreatedAt: verify.StampOf(d.CreatedAt),
 	}
 	if d.LastStatusCode != 0 {
 		v.LastStatusCode = &d.LastStatusCode
@@ -146,13 +145,10 @@ func ViewDelivery(d verify.Delivery) DeliveryView {
 		v.LastError = &d.LastError
 	}
 	if d.Status == verify.DeliveryPending {
-		t := d.NextAttemptAt.UTC()
+		t := verify.StampOf(d.NextAttemptAt)
 		v.NextAttemptAt = &t
 	}
-	if !d.DeliveredAt.IsZero() {
-		t := d.DeliveredAt.UTC()
-		v.DeliveredAt = &t
-	}
+	v.DeliveredAt = verify.StampPtr(d.DeliveredAt)
 	return v
 }
 

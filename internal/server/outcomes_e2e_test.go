@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,5 +150,42 @@ func TestRateLimitHeaders(t *testing.T) {
 	r := h.do("POST", "/v1/verifications", h.key, map[string]any{"phone": to, "channel": "sms_otp", "callback_url": h.url + "/dev/webhooks"})
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
 		t.Fatalf("fourth start: %d", r.status)
+	}
+}
+
+// Every timestamp the API writes carries milliseconds, also when they are
+// zero: the start's view, the webhook envelope, the stream's events.
+func TestTimestampsCarryMilliseconds(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir())
+	r := h.do("POST", "/v1/verifications", h.key, map[string]any{"phone": "+447911123671", "channel": "sms_otp", "callback_url": h.url + "/dev/webhooks"})
+	h.mustStatus(r, http.StatusCreated)
+	stamp := regexp.MustCompile(`"(expires_at|created_at|updated_at|completed_at|timestamp|received_at)":"([^"]*)"`)
+	ms := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
+	checkAll := func(what string, body []byte) {
+		t.Helper()
+		found := stamp.FindAllSubmatch(body, -1)
+		if len(found) == 0 {
+			t.Fatalf("%s: no timestamps in %s", what, body)
+		}
+		for _, m := range found {
+			if !ms.Match(m[2]) {
+				t.Errorf("%s: %s is %s, not UTC with milliseconds", what, m[1], m[2])
+			}
+		}
+	}
+	checkAll("start", r.body)
+	id := r.json(t)["id"].(string)
+	h.mustStatus(h.do("POST", "/v1/verifications/"+id+"/cancel", h.key, nil), http.StatusOK)
+	checkAll("get", h.do("GET", "/v1/verifications/"+id, h.key, nil).body)
+	checkAll("list", h.do("GET", "/v1/verifications", h.key, nil).body)
+	checkAll("status", h.do("GET", "/v1/verifications/"+id+"/status?token="+r.json(t)["client_token"].(string), "", nil).body)
+	waitFor(t, 5*time.Second, "the canceled webhook", func() bool {
+		return strings.Contains(string(h.do("GET", "/dev/webhooks", "", nil).body), "verification.canceled")
+	})
+	checkAll("webhooks", h.do("GET", "/dev/webhooks", "", nil).body)
+	s, _ := h.stream("/v1/verifications/"+id+"/events", h.key, "")
+	if evs := s.collect(t, 5*time.Second); len(evs) < 2 {
+		t.Fatalf("events %v", evs)
 	}
 }

@@ -617,7 +617,7 @@ func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCa
 			}
 		case matched:
 			call.Outcome, call.AppID, call.VerificationID = CallVerified, v.AppID, v.ID
-			cv := &CallView{From: from, To: to, Matched: true, ReceivedAt: now}
+			cv := &CallView{From: from, To: to, Matched: true, ReceivedAt: StampOf(now)}
 			if _, err := w.record(ctx, v, EventCallReceived, detail{call: cv}); err != nil {
 				return "", "", err
 			}
@@ -630,7 +630,7 @@ func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCa
 			if call.Outcome == CallNoMatch {
 				call.Outcome, call.AppID, call.VerificationID = CallWrongNumber, v.AppID, v.ID
 			}
-			if err := s.wrongNumber(ctx, w, v, &CallView{From: from, To: to, ReceivedAt: now}); err != nil {
+			if err := s.wrongNumber(ctx, w, v, &CallView{From: from, To: to, ReceivedAt: StampOf(now)}); err != nil {
 				return "", "", err
 			}
 		}
@@ -663,7 +663,7 @@ func (s *Service) divertedTx(ctx context.Context, w *writer, in carrier.InboundC
 			continue
 		}
 		call.AppID, call.VerificationID = v.AppID, v.ID
-		if _, err := w.record(ctx, v, EventCallReceived, detail{call: &CallView{From: from, To: to, Matched: true, ReceivedAt: now, Reason: CallDiverted}}); err != nil {
+		if _, err := w.record(ctx, v, EventCallReceived, detail{call: &CallView{From: from, To: to, Matched: true, ReceivedAt: StampOf(now), Reason: CallDiverted}}); err != nil {
 			return err
 		}
 	}

@@ -16,10 +16,10 @@ type View struct {
 	Phone       string            `json:"phone"`
 	Country     string            `json:"country"`
 	DialNumber  string            `json:"dial_number,omitempty"`
-	ExpiresAt   time.Time         `json:"expires_at"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-	CompletedAt *time.Time        `json:"completed_at"`
+	ExpiresAt   Stamp             `json:"expires_at"`
+	CreatedAt   Stamp             `json:"created_at"`
+	UpdatedAt   Stamp             `json:"updated_at"`
+	CompletedAt *Stamp            `json:"completed_at"`
 	ClientToken string            `json:"client_token,omitempty"`
 	Metadata    map[string]string `json:"metadata"`
 	ResultCode  *string           `json:"result_code"`
@@ -49,10 +49,10 @@ type StepView struct {
 
 // CallView describes the call an event is about.
 type CallView struct {
-	From       string    `json:"from"`
-	To         string    `json:"to"`
-	Matched    bool      `json:"matched"`
-	ReceivedAt time.Time `json:"received_at"`
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Matched    bool   `json:"matched"`
+	ReceivedAt Stamp  `json:"received_at"`
 	// Reason says why a call that matched verified nothing: "diverted"
 	// (it was forwarded to the dial number). Empty otherwise.
 	Reason string `json:"reason,omitempty"`
@@ -61,7 +61,7 @@ type CallView struct {
 // Envelope is a webhook body and a live-stream message.
 type Envelope struct {
 	Type      string    `json:"type"`
-	Timestamp time.Time `json:"timestamp"`
+	Timestamp Stamp     `json:"timestamp"`
 	Data      EventData `json:"data"`
 }
 
@@ -109,19 +109,16 @@ func (s *Service) ViewOf(v Verification, withToken bool) View {
 		Phone:      v.Phone,
 		Country:    v.Country,
 		DialNumber: v.DialNumber,
-		ExpiresAt:  v.ExpiresAt.UTC(),
-		CreatedAt:  v.CreatedAt.UTC(),
-		UpdatedAt:  v.UpdatedAt.UTC(),
+		ExpiresAt:  StampOf(v.ExpiresAt),
+		CreatedAt:  StampOf(v.CreatedAt),
+		UpdatedAt:  StampOf(v.UpdatedAt),
 		Metadata:   v.Metadata,
 		Sandbox:    v.Sandbox,
 	}
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}
 	}
-	if !v.CompletedAt.IsZero() {
-		t := v.CompletedAt.UTC()
-		out.CompletedAt = &t
-	}
+	out.CompletedAt = StampPtr(v.CompletedAt)
 	if rc := v.ResultCode(); rc != "" {
 		out.ResultCode = &rc
 	}
@@ -155,16 +152,16 @@ func (s *Service) ViewOf(v Verification, withToken bool) View {
 // PublicView is what a page holding only the client token may see: the
 // phone masked, no metadata.
 type PublicView struct {
-	ID         string     `json:"id"`
-	Status     Status     `json:"status"`
-	Channel    Channel    `json:"channel"`
-	Phone      string     `json:"phone"`
-	DialNumber string     `json:"dial_number,omitempty"`
-	ExpiresAt  time.Time  `json:"expires_at"`
-	ExpiresInS int        `json:"expires_in_s"`
-	ResultCode *string    `json:"result_code"`
-	Reason     *Reason    `json:"reason"`
-	Completed  *time.Time `json:"completed_at"`
+	ID         string  `json:"id"`
+	Status     Status  `json:"status"`
+	Channel    Channel `json:"channel"`
+	Phone      string  `json:"phone"`
+	DialNumber string  `json:"dial_number,omitempty"`
+	ExpiresAt  Stamp   `json:"expires_at"`
+	ExpiresInS int     `json:"expires_in_s"`
+	ResultCode *string `json:"result_code"`
+	Reason     *Reason `json:"reason"`
+	Completed  *Stamp  `json:"completed_at"`
 	// CodeLength is the digits to type on a code channel.
 	CodeLength int `json:"code_length,omitempty"`
 	// NextChannel is the workflow's next step ("try another way"), if any.
@@ -211,3 +208,33 @@ func MaskEnvelope(payload []byte) ([]byte, error) {
 	}
 	return json.Marshal(env)
 }
+
+// Stamp is a time as the API writes it: UTC, always with milliseconds
+// ("2026-12-04T21:00:05.000Z"), so clients parsing a fixed layout never
+// meet "…:05Z" beside "…:05.1Z" (encoding/json drops trailing zeros).
+// Times are stored in milliseconds, so nothing finer is lost. It embeds
+// time.Time, whose methods it keeps.
+type Stamp struct{ time.Time }
+
+// StampLayout is Stamp's JSON form.
+const StampLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// StampOf is t as a Stamp, in UTC.
+func StampOf(t time.Time) Stamp { return Stamp{t.UTC()} }
+
+// StampPtr is StampOf for an optional time: nil for the zero time.
+func StampPtr(t time.Time) *Stamp {
+	if t.IsZero() {
+		return nil
+	}
+	s := StampOf(t)
+	return &s
+}
+
+// MarshalJSON writes the time in StampLayout, in UTC.
+func (s Stamp) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + s.Time.UTC().Format(StampLayout) + `"`), nil
+}
+
+// UnmarshalJSON reads any RFC 3339 time.
+func (s *Stamp) UnmarshalJSON(b []byte) error { return s.Time.UnmarshalJSON(b) }

@@ -71,7 +71,7 @@ func (w *writer) record(ctx context.Context, v Verification, typ string, d detai
 	s := w.s
 	now := s.Now()
 	data := EventData{View: s.ViewOf(v, false), Call: d.call, Outbound: d.out, Check: d.check, StepChange: d.step, Fraud: d.fraud}
-	body, err := json.Marshal(Envelope{Type: typ, Timestamp: now, Data: data})
+	body, err := json.Marshal(Envelope{Type: typ, Timestamp: StampOf(now), Data: data})
 	if err != nil {
 		return nil, fmt.Errorf("encode %s event: %w", typ, err)
 	}
