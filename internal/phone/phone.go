@@ -186,3 +186,27 @@ func Mask(e164 string) string {
 	}
 	return cc + " " + strings.Repeat("•", len(rest)-2) + rest[len(rest)-2:]
 }
+
+// Display is how to show e164 for reading aloud: National is the national
+// format of its country ("020 7946 0018"), International the international
+// one with spaces only ("+44 20 7946 0018"), Country its region. Both are
+// "" for a string that is not a number.
+type Display struct {
+	National      string
+	International string
+	Country       string
+}
+
+// DisplayOf formats e164 for people (libphonenumber's groupings).
+func DisplayOf(e164 string) Display {
+	n, err := phonenumbers.Parse(e164, "ZZ")
+	if err != nil {
+		return Display{}
+	}
+	intl := strings.NewReplacer("-", " ", "(", "", ")", "").Replace(phonenumbers.Format(n, phonenumbers.INTERNATIONAL))
+	return Display{
+		National:      phonenumbers.Format(n, phonenumbers.NATIONAL),
+		International: intl,
+		Country:       phonenumbers.GetRegionCodeForNumber(n),
+	}
+}

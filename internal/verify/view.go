@@ -157,11 +157,17 @@ type PublicView struct {
 	Channel    Channel `json:"channel"`
 	Phone      string  `json:"phone"`
 	DialNumber string  `json:"dial_number,omitempty"`
-	ExpiresAt  Stamp   `json:"expires_at"`
-	ExpiresInS int     `json:"expires_in_s"`
-	ResultCode *string `json:"result_code"`
-	Reason     *Reason `json:"reason"`
-	Completed  *Stamp  `json:"completed_at"`
+	// The number to dial formatted for reading aloud: in its country's
+	// national format (for a visitor in that country) and spaced
+	// international (for everyone else), and its country.
+	DialNational      string  `json:"dial_number_national,omitempty"`
+	DialInternational string  `json:"dial_number_international,omitempty"`
+	DialCountry       string  `json:"dial_country,omitempty"`
+	ExpiresAt         Stamp   `json:"expires_at"`
+	ExpiresInS        int     `json:"expires_in_s"`
+	ResultCode        *string `json:"result_code"`
+	Reason            *Reason `json:"reason"`
+	Completed         *Stamp  `json:"completed_at"`
 	// CodeLength is the digits to type on a code channel.
 	CodeLength int `json:"code_length,omitempty"`
 	// NextChannel is the workflow's next step ("try another way"), if any.
@@ -175,12 +181,17 @@ func (s *Service) PublicViewOf(v Verification) PublicView {
 	if v.Status == StatusPending {
 		left = max(0, int(v.ExpiresAt.Sub(s.now()).Round(time.Second)/time.Second))
 	}
-	return PublicView{
+	out := PublicView{
 		ID: v.ID, Status: v.Status, Channel: v.Channel, Phone: phone.Mask(v.Phone),
 		DialNumber: v.DialNumber, ExpiresAt: full.ExpiresAt, ExpiresInS: left,
 		ResultCode: full.ResultCode, Reason: full.Reason, Completed: full.CompletedAt,
 		CodeLength: full.CodeLength, NextChannel: nextChannel(v),
 	}
+	if v.DialNumber != "" {
+		d := phone.DisplayOf(v.DialNumber)
+		out.DialNational, out.DialInternational, out.DialCountry = d.National, d.International, d.Country
+	}
+	return out
 }
 
 func nextChannel(v Verification) Channel {

@@ -22,6 +22,9 @@ type demoStartBody struct {
 	// for another number.
 	Restart string `json:"restart,omitempty"`
 	Locale  string `json:"locale,omitempty"`
+	// Country reads a national number ("07911 123456"): the form's
+	// country selector.
+	Country string `json:"country,omitempty"`
 }
 
 type demoStartAnswer struct {
@@ -57,7 +60,7 @@ func (h *Handler) demoStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The demo page is the user's browser: its address is the end user's.
-	req := verify.StartRequest{Phone: body.Phone, Locale: body.Locale, Metadata: map[string]string{"source": "demo"}, RemoteIP: h.cfg.API.RemoteIP(r)}
+	req := verify.StartRequest{Phone: body.Phone, Country: body.Country, Locale: body.Locale, Metadata: map[string]string{"source": "demo"}, RemoteIP: h.cfg.API.RemoteIP(r)}
 	if len(wf) == 1 {
 		req.Channel = wf[0].Channel
 	} else {

@@ -8,20 +8,70 @@
   let current = null; // {verification_id, client_token, phone}
   let channel = 'missed_call';
 
+  // Countries of the selector, by name; the browser's region picks the
+  // default.
+  const COUNTRIES = [['AR', 'Argentina'], ['AU', 'Australia'], ['AT', 'Austria'], ['BE', 'Belgium'], ['BR', 'Brazil'],
+    ['CA', 'Canada'], ['CL', 'Chile'], ['CN', 'China'], ['CO', 'Colombia'], ['CZ', 'Czechia'], ['DK', 'Denmark'],
+    ['EG', 'Egypt'], ['FI', 'Finland'], ['FR', 'France'], ['DE', 'Germany'], ['GR', 'Greece'], ['HK', 'Hong Kong'],
+    ['IN', 'India'], ['ID', 'Indonesia'], ['IE', 'Ireland'], ['IL', 'Israel'], ['IT', 'Italy'], ['JP', 'Japan'],
+    ['KE', 'Kenya'], ['MY', 'Malaysia'], ['MX', 'Mexico'], ['MA', 'Morocco'], ['NL', 'Netherlands'], ['NZ', 'New Zealand'],
+    ['NG', 'Nigeria'], ['NO', 'Norway'], ['PK', 'Pakistan'], ['PE', 'Peru'], ['PH', 'Philippines'], ['PL', 'Poland'],
+    ['PT', 'Portugal'], ['RO', 'Romania'], ['SA', 'Saudi Arabia'], ['SG', 'Singapore'], ['ZA', 'South Africa'],
+    ['KR', 'South Korea'], ['ES', 'Spain'], ['SE', 'Sweden'], ['CH', 'Switzerland'], ['TW', 'Taiwan'], ['TH', 'Thailand'],
+    ['TR', 'Turkey'], ['UA', 'Ukraine'], ['AE', 'United Arab Emirates'], ['GB', 'United Kingdom'], ['US', 'United States'],
+    ['VN', 'Vietnam']];
+  const select = $('#country');
+  for (const [code, name] of COUNTRIES) select.add(new Option(name, code));
+  const browserRegion = (() => {
+    for (const tag of navigator.languages || [navigator.language]) {
+      const m = /-([a-z]{2})(?:-|$)/i.exec(String(tag || ''));
+      if (m && COUNTRIES.some(([c]) => c === m[1].toUpperCase())) return m[1].toUpperCase();
+    }
+    return 'US';
+  })();
+  select.value = browserRegion;
+
+  // What a shopper reads when a start is refused: never the API's
+  // developer wording (its detail), which names fields and formats.
+  function shopperMessage(code) {
+    const country = select.options[select.selectedIndex] ? select.options[select.selectedIndex].text : 'your country';
+    switch (code) {
+      case 'invalid_phone':
+        return 'That number does not look right for ' + country + '. Check the number, or choose the country it belongs to.';
+      case 'rate_limited':
+      case 'prefix_blocked':
+        return 'Too many attempts for this number. Please wait a few minutes and try again.';
+      case 'sms_to_landline':
+        return 'This looks like a landline, which cannot receive text messages. Choose a missed call, or use a mobile number.';
+      case 'premium_number':
+      case 'prefix_denied':
+      case 'country_not_allowed':
+      case 'risk_denied':
+      case 'no_route':
+      case 'no_pool_number':
+        return 'We cannot verify this number. Please use another mobile number.';
+    }
+    return 'Something went wrong. Please try again.';
+  }
+
   async function post(path, body) {
     const r = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     const data = r.status === 204 ? {} : await r.json();
-    if (!r.ok) throw new Error(data.detail || data.title || 'HTTP ' + r.status);
+    if (!r.ok) {
+      const e = new Error(shopperMessage(data.code));
+      e.code = data.code;
+      throw e;
+    }
     return data;
   }
 
   async function start(restart) {
-    const body = { phone: $('#phone').value, channel, locale: navigator.language || 'en' };
+    const body = { phone: $('#phone').value, country: select.value, channel, locale: navigator.language || 'en' };
     if (restart) body.restart = restart;
     current = await post('/demo/start', body);
     owner = current.phone;
     $('#phone-owner').textContent = owner;
-    const el = RingGate.mount('#widget', { verificationId: current.verification_id, token: current.client_token });
+    const el = RingGate.mount('#widget', { verificationId: current.verification_id, token: current.client_token, country: select.value });
     el.addEventListener('ringgate-verified', signup);
     el.addEventListener('ringgate-retry', () => start(current.verification_id).catch(showError));
     watchPhone();

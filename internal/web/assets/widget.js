@@ -39,6 +39,7 @@
       offline: 'Connection lost; still trying.',
       denied: 'This verification link is no longer valid.',
       loading: 'Loading…',
+      error: 'Something went wrong. Please try again.',
     },
   };
   // The other languages' strings are fetched from the server
@@ -120,7 +121,7 @@ button[disabled]{opacity:.6;cursor:default}
   }
 
   class RingGateVerify extends HTMLElement {
-    static get observedAttributes() { return ['verification-id', 'token', 'server', 'lang']; }
+    static get observedAttributes() { return ['verification-id', 'token', 'server', 'lang', 'country']; }
 
     constructor() {
       super();
@@ -358,12 +359,13 @@ button[disabled]{opacity:.6;cursor:default}
       }
       if (s.channel === 'missed_call') {
         const n = esc(s.dial_number || '');
+        const shown = esc(this.readable(s));
         const qr = (this.getAttribute('server') || DEFAULT_SERVER).replace(/\/$/, '') + '/widget/qr.svg?tel=' + encodeURIComponent(s.dial_number || '');
         b.innerHTML = '<h2 id="t">' + this.t('callTitle') + '</h2>' +
-          '<a class="number" href="tel:' + n + '" aria-describedby="free">' + n + '</a>' +
-          '<div class="qr"><img src="' + esc(qr) + '" alt="' + this.t('scan') + ' ' + n + '"><p class="muted">' + this.t('scan') + '</p></div>' +
+          '<a class="number" href="tel:' + n + '" aria-describedby="free">' + shown + '</a>' +
+          '<div class="qr"><img src="' + esc(qr) + '" alt="' + this.t('scan') + ' ' + shown + '"><p class="muted">' + this.t('scan') + '</p></div>' +
           '<p class="muted" id="free">' + this.t('free') + '</p>' + this.timer(this.t('waiting')) + this.actions(false);
-        this.announce(this.t('callTitle') + ' ' + (s.dial_number || ''));
+        this.announce(this.t('callTitle') + ' ' + this.readable(s));
       } else if (s.channel === 'answer_call') {
         b.innerHTML = '<h2>' + this.t('answer_call', { phone: s.phone }) + '</h2>' + this.timer(this.t('left')) + this.actions(false);
       } else {
@@ -382,6 +384,22 @@ button[disabled]{opacity:.6;cursor:default}
       }
       for (const btn of b.querySelectorAll('[data-act=next]')) btn.onclick = () => this.next(btn);
       for (const btn of b.querySelectorAll('[data-act=resend]')) btn.onclick = () => this.emit('ringgate-retry', { id: this.id_, status: s.status, reason: 'resend' });
+    }
+
+    // readable is the number to dial as the visitor reads it: the national
+    // form when the visitor is in its country (the country attribute, else
+    // the region of the page's or browser's language), else international
+    // with spaces.
+    readable(s) {
+      const tags = [this.getAttribute('lang'), ...(navigator.languages || [navigator.language])].filter(Boolean);
+      let region = (this.getAttribute('country') || '').toUpperCase();
+      for (const tag of tags) {
+        if (region) break;
+        const m = /-([a-z]{2})(?:-|$)/i.exec(String(tag));
+        if (m) region = m[1].toUpperCase();
+      }
+      if (s.dial_country && region === s.dial_country && s.dial_number_national) return s.dial_number_national;
+      return s.dial_number_international || s.dial_number || '';
     }
 
     async check(n) {
@@ -413,7 +431,8 @@ button[disabled]{opacity:.6;cursor:default}
           return;
         }
         if (r.status === 409) return this.refresh();
-        msg.textContent = body.code === 'invalid_code' ? this.t('format', { n }) : (body.detail || body.title);
+        // The visitor reads this: never the API's developer wording.
+        msg.textContent = body.code === 'invalid_code' ? this.t('format', { n }) : this.t('error');
       } catch (e) {
         msg.textContent = this.t('offline');
       } finally {
@@ -453,6 +472,7 @@ button[disabled]{opacity:.6;cursor:default}
       const el = document.createElement('ringgate-verify');
       if (opts.server) el.setAttribute('server', opts.server);
       if (opts.lang) el.setAttribute('lang', opts.lang);
+      if (opts.country) el.setAttribute('country', opts.country);
       el.setAttribute('verification-id', opts.verificationId);
       el.setAttribute('token', opts.token);
       host.replaceChildren(el);
