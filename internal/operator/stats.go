@@ -15,6 +15,9 @@ type StatsQuery struct {
 	Bucket time.Duration // width of one point of the time series
 	// Price is what one attempt on a channel costs in a country.
 	Price func(channel verify.Channel, country string) float64
+	// Sandbox counts test-key verifications too; by default the charts
+	// show live traffic only.
+	Sandbox bool
 }
 
 // ChannelStats sums up one channel over the whole window.
@@ -23,6 +26,9 @@ type ChannelStats struct {
 	Started  int            `json:"started"`
 	Verified int            `json:"verified"`
 	Pending  int            `json:"pending"`
+	// Ended is Verified and every other final status: Conversion's
+	// denominator, shown beside it ("12 of 40").
+	Ended int `json:"ended"`
 	// Conversion is Verified / ended (pending ones are not counted yet).
 	Conversion float64 `json:"conversion"`
 	// MedianSeconds is the median time from start to verified.
@@ -50,6 +56,40 @@ type Stats struct {
 	Series   []Point        `json:"series"`
 	// Truncated is true when the window held more than MaxStatRows.
 	Truncated bool `json:"truncated"`
+	// Sandbox says test-key verifications are counted; SandboxRows is how
+	// many the window holds either way (the console offers the toggle).
+	Sandbox     bool `json:"sandbox"`
+	SandboxRows int  `json:"sandbox_rows"`
+}
+
+// bucketSteps are the widths the time chart picks from.
+var bucketSteps = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
+
+// AutoBucket picks the time chart's buckets from the data: the series
+// starts at the first verification of the window (not the window's edge,
+// so a day with ten minutes of traffic is not 23 empty hours), and the
+// bucket is the smallest step giving at most about 40 points.
+func AutoBucket(rows []verify.StatRow, since, until time.Time) (time.Time, time.Duration) {
+	first := until
+	for _, r := range rows {
+		if !r.CreatedAt.Before(since) && r.CreatedAt.Before(first) {
+			first = r.CreatedAt
+		}
+	}
+	span := until.Sub(first)
+	step := bucketSteps[len(bucketSteps)-1]
+	for _, b := range bucketSteps {
+		if span/b <= 40 {
+			step = b
+			break
+		}
+	}
+	start := first.Truncate(step)
+	if start.Before(since) {
+		start = since
+	}
+	return start, step
 }
 
 // Stats computes the console's figures over a window.
@@ -60,15 +100,24 @@ func (s *Service) Stats(ctx context.Context, q StatsQuery) (Stats, error) {
 	if !q.Since.Before(q.Until) {
 		return Stats{}, verify.FieldErrorf(verify.CodeInvalid, "since", "since must be before until")
 	}
-	if q.Bucket <= 0 {
-		return Stats{}, verify.FieldErrorf(verify.CodeInvalid, "bucket", "bucket must be positive")
+	if q.Bucket < 0 {
+		return Stats{}, verify.FieldErrorf(verify.CodeInvalid, "bucket", "bucket must be positive (or absent: picked from the data)")
 	}
-	if q.Until.Sub(q.Since)/q.Bucket > 1000 {
+	if q.Bucket > 0 && q.Until.Sub(q.Since)/q.Bucket > 1000 {
 		return Stats{}, verify.FieldErrorf(verify.CodeInvalid, "bucket", "at most 1000 points: widen the bucket or narrow the window")
 	}
 	rows, err := s.store.VerificationStats(ctx, q.Since, verify.MaxStatRows+1)
 	if err != nil {
 		return Stats{}, err
+	}
+	if q.Bucket == 0 {
+		var kept []verify.StatRow
+		for _, r := range rows {
+			if q.Sandbox || !r.Sandbox {
+				kept = append(kept, r)
+			}
+		}
+		q.Since, q.Bucket = AutoBucket(kept, q.Since, q.Until)
 	}
 	st := Aggregate(rows, q)
 	if len(rows) > verify.MaxStatRows {
@@ -85,12 +134,19 @@ func Aggregate(rows []verify.StatRow, q StatsQuery) Stats {
 	for i := range out.Series {
 		out.Series[i] = Point{At: q.Since.Add(time.Duration(i) * q.Bucket).UTC(), Started: map[verify.Channel]int{}, Verified: map[verify.Channel]int{}}
 	}
+	out.Sandbox = q.Sandbox
 	per := map[verify.Channel]*ChannelStats{}
 	took := map[verify.Channel][]float64{}
 	ended := map[verify.Channel]int{}
 	for _, r := range rows {
 		if r.CreatedAt.Before(q.Since) || !r.CreatedAt.Before(q.Until) {
 			continue
+		}
+		if r.Sandbox {
+			out.SandboxRows++
+			if !q.Sandbox {
+				continue
+			}
 		}
 		c := per[r.Channel]
 		if c == nil {
@@ -116,6 +172,7 @@ func Aggregate(rows []verify.StatRow, q StatsQuery) Stats {
 		}
 	}
 	for ch, c := range per {
+		c.Ended = ended[ch]
 		if e := ended[ch]; e > 0 {
 			c.Conversion = float64(c.Verified) / float64(e)
 		}

@@ -55,3 +55,30 @@ func TestAggregate(t *testing.T) {
 		t.Errorf("second hour: %+v", p)
 	}
 }
+
+// The time chart's buckets come from the data: ten minutes of traffic in a
+// 24-hour window are one-minute points from the first verification on,
+// not 24 hourly points mostly empty; sandbox rows are counted apart.
+func TestAutoBucketAndSandbox(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	var rows []verify.StatRow
+	for i := range 10 {
+		rows = append(rows, verify.StatRow{AppID: "a", Channel: verify.ChannelSMSOTP, Status: verify.StatusVerified,
+			CreatedAt: now.Add(-time.Duration(10-i) * time.Minute), CompletedAt: now.Add(-time.Duration(10-i)*time.Minute + time.Second), Sandbox: i%2 == 0})
+	}
+	since, bucket := operator.AutoBucket(rows, now.Add(-24*time.Hour), now)
+	if bucket != time.Minute || !since.Equal(now.Add(-10*time.Minute)) {
+		t.Fatalf("bucket %v from %v", bucket, since)
+	}
+	if _, b := operator.AutoBucket(rows[:1], now.Add(-30*24*time.Hour), now.Add(20*24*time.Hour)); b != 12*time.Hour { // 480 h in 40 points
+		t.Fatalf("a 20-day span: bucket %v", b)
+	}
+	live := operator.Aggregate(rows, operator.StatsQuery{Since: since, Until: now, Bucket: bucket})
+	if live.SandboxRows != 5 || live.Channels[0].Started != 5 || live.Channels[0].Ended != 5 {
+		t.Fatalf("live only: %+v", live)
+	}
+	all := operator.Aggregate(rows, operator.StatsQuery{Since: since, Until: now, Bucket: bucket, Sandbox: true})
+	if all.Channels[0].Started != 10 || !all.Sandbox || len(all.Series) != 10 {
+		t.Fatalf("with sandbox: %+v", all)
+	}
+}

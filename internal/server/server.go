@@ -230,7 +230,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (_ *Server, err er
 			Reread: sse.Reread, KeyRecheck: sse.KeyRecheck,
 		},
 	})
-	s.web = newWeb(cfg, s.svc, s.op, s.api, s.dev, log)
+	s.web = newWeb(cfg, s.svc, s.op, s.api, s.broker, s.dev, log)
 	return s, nil
 }
 

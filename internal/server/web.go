@@ -7,6 +7,7 @@ import (
 
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
+	"github.com/ringgate/ringgate/internal/live"
 	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/verify"
 	"github.com/ringgate/ringgate/internal/web"
@@ -16,7 +17,7 @@ import (
 // of the API. The console's admin token is the config's, else in dev mode
 // the one kept with the dev credentials; in serve mode without one the
 // console stays off.
-func newWeb(cfg config.Config, svc *verify.Service, op *operator.Service, api *httpapi.API, dev DevInfo, log *slog.Logger) *web.Handler {
+func newWeb(cfg config.Config, svc *verify.Service, op *operator.Service, api *httpapi.API, broker *live.Broker, dev DevInfo, log *slog.Logger) *web.Handler {
 	token := cfg.Console.AdminToken
 	if token == "" && cfg.Mode == config.ModeDev {
 		token = dev.AdminToken
@@ -26,7 +27,7 @@ func newWeb(cfg config.Config, svc *verify.Service, op *operator.Service, api *h
 	}
 	prices := cfg.Prices
 	return web.New(web.Config{
-		Service: svc, Operator: op, API: api, Dev: cfg.Mode == config.ModeDev, DemoAPIKey: dev.APIKey,
+		Service: svc, Operator: op, API: api, Broker: broker, Dev: cfg.Mode == config.ModeDev, DemoAPIKey: dev.APIKey,
 		AdminToken: token, Currency: prices.Currency, Logger: log,
 		Price: func(ch verify.Channel, country string) float64 { return prices.Price(string(ch), country) },
 	})

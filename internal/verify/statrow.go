@@ -12,6 +12,7 @@ type StatRow struct {
 	Status      Status
 	CreatedAt   time.Time
 	CompletedAt time.Time // zero while pending
+	Sandbox     bool      // started with a test key
 }
 
 // MaxStatRows bounds the verifications one Stats call reads: the console's

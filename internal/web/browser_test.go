@@ -485,10 +485,10 @@ func TestConsoleCharts(t *testing.T) {
 	eval(t, ctx, `document.querySelector('#token').value = ''`)
 	run(t, ctx, chromedp.SendKeys(chromedp.CSS(`#token`), rg.admin), chromedp.Click(chromedp.CSS(`#login-form button`)))
 
-	waitText(t, ctx, 10*time.Second, `document.querySelector('#charts-note').innerText`, "4 verifications in the window")
+	waitText(t, ctx, 10*time.Second, `document.querySelector('#charts-note').innerText`, "4 live verifications in the window")
 	waitText(t, ctx, 5*time.Second, `document.querySelector('#unmatched').innerText`, "+447911123299 2 calls")
 	conv := waitText(t, ctx, 5*time.Second, `document.querySelector('#chart-conversion').textContent`, "Missed call")
-	if !strings.Contains(conv, "100%") || !strings.Contains(conv, "50%") {
+	if !strings.Contains(conv, "100% (2 of 2)") || !strings.Contains(conv, "50% (1 of 2)") {
 		t.Fatalf("conversion chart: missed call 100%% and SMS 50%% expected: %q", conv)
 	}
 	if n := eval(t, ctx, `document.querySelectorAll('#chart-volume path.line').length`); n != "2" {
@@ -504,7 +504,7 @@ func TestConsoleCharts(t *testing.T) {
 		t.Fatalf("cost chart: %q", cost)
 	}
 	feed := waitText(t, ctx, 5*time.Second, `document.querySelector('#feed').innerText`, "+447911123204")
-	if strings.Count(feed, "app_demo") != 4 || !strings.Contains(feed, "canceled") {
+	if strings.Count(feed, "Demo") != 4 || strings.Contains(feed, "app_demo") || !strings.Contains(feed, "canceled") {
 		t.Fatalf("feed: %q", feed)
 	}
 	shot(t, ctx, "console")

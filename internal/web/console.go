@@ -1,8 +1,11 @@
 package web
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +32,8 @@ func (h *Handler) routeConsoleAPI(mux *http.ServeMux) {
 		{"DELETE /console/api/apps/{app}/numbers/{number}", h.consoleRemoveNumber},
 		{"GET /console/api/stats", h.consoleStats},
 		{"GET /console/api/unmatched-callers", h.consoleUnmatched},
+		{"GET /console/api/feed/stream", h.consoleFeedStream},
+		{"GET /console/api/export", h.consoleExport},
 	} {
 		mux.HandleFunc(rt.pattern, h.admin(rt.fn))
 	}
@@ -79,6 +84,15 @@ func (h *Handler) row(v verify.Verification) consoleRow {
 	return consoleRow{View: h.cfg.Service.ViewOf(v, false), AppID: v.AppID}
 }
 
+// feedFilter reads the feed's filters (app, channel, status, country,
+// phone), which the export shares.
+func feedFilter(q url.Values) verify.ListFilter {
+	return verify.ListFilter{
+		Tenant: verify.Tenant{AppID: q.Get("app")}, Channel: verify.Channel(q.Get("channel")), Status: verify.Status(q.Get("status")),
+		Country: strings.ToUpper(q.Get("country")), Phone: q.Get("phone"),
+	}
+}
+
 func (h *Handler) consoleList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := 0
@@ -90,10 +104,9 @@ func (h *Handler) consoleList(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	vs, next, err := h.cfg.Operator.ConsoleList(r.Context(), verify.ListFilter{
-		Tenant: verify.Tenant{AppID: q.Get("app")}, Channel: verify.Channel(q.Get("channel")), Status: verify.Status(q.Get("status")),
-		Country: strings.ToUpper(q.Get("country")), Phone: q.Get("phone"), BeforeID: q.Get("cursor"), Limit: limit,
-	})
+	f := feedFilter(q)
+	f.BeforeID, f.Limit = q.Get("cursor"), limit
+	vs, next, err := h.cfg.Operator.ConsoleList(r.Context(), f)
 	if err != nil {
 		h.cfg.API.WriteError(w, r, err)
 		return
@@ -218,13 +231,14 @@ func (h *Handler) consoleStats(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	bucket, ok := dur("bucket", time.Hour)
+	bucket, ok := dur("bucket", 0) // absent: picked from the data
 	if !ok {
 		return
 	}
 	now := h.cfg.Service.Now()
 	st, err := h.cfg.Operator.Stats(r.Context(), operator.StatsQuery{
 		Since: now.Add(-window), Until: now.Add(time.Millisecond), Bucket: bucket, Price: h.price,
+		Sandbox: r.URL.Query().Get("sandbox") == "1",
 	})
 	if err != nil {
 		h.cfg.API.WriteError(w, r, err)
@@ -272,4 +286,171 @@ func (h *Handler) consoleUnmatched(w http.ResponseWriter, r *http.Request) {
 		out = append(out, callerView{From: c.From, Calls: c.Calls, Last: c.Last.UTC()})
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"window": window.String(), "data": out})
+}
+
+// consoleFeedStream tells the console that verifications changed, as
+// Server-Sent Events (`event: changed`, data the verification id), so the
+// feed and charts refresh when something happens instead of polling. The
+// console reads it with fetch (EventSource cannot send the admin token in
+// a header). It holds no state of its own: a wake-up from the broker, for
+// any app, is all it forwards; a heartbeat comment keeps proxies open.
+func (h *Handler) consoleFeedStream(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok || h.cfg.Broker == nil {
+		httpapi.WriteProblem(w, r, string(verify.CodeInternal), "", "the live feed is not available on this server")
+		return
+	}
+	sub := h.cfg.Broker.Subscribe("") // every verification
+	defer h.cfg.Broker.Unsubscribe(sub)
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	_, _ = fmt.Fprint(w, "retry: 2000\n\n")
+	flusher.Flush()
+	beat := time.NewTicker(15 * time.Second)
+	defer beat.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-beat.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+		case <-sub.C:
+			if _, err := fmt.Fprint(w, "event: changed\ndata: {}\n\n"); err != nil {
+				return
+			}
+		}
+		flusher.Flush()
+	}
+}
+
+// MaxExport bounds the rows of one export.
+const MaxExport = 100_000
+
+// exportColumns are the CSV header and, in order, each row's fields.
+var exportColumns = []string{"id", "app_id", "app_name", "sandbox", "status", "reason", "channel", "verified_channel",
+	"country", "phone", "attempts", "created_at", "completed_at", "seconds_to_verify"}
+
+// consoleExport writes the verifications the feed's filters select, newest
+// first, as CSV (?format=csv, the default) or JSON lines (?format=jsonl),
+// for analysis elsewhere; at most MaxExport rows.
+func (h *Handler) consoleExport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	format := q.Get("format")
+	if format == "" {
+		format = "csv"
+	}
+	if format != "csv" && format != "jsonl" {
+		httpapi.WriteProblem(w, r, string(verify.CodeInvalid), "format", "format must be csv or jsonl")
+		return
+	}
+	apps, err := h.cfg.Operator.Apps(r.Context())
+	if err != nil {
+		h.cfg.API.WriteError(w, r, err)
+		return
+	}
+	names := map[string]string{}
+	for _, a := range apps {
+		names[a.ID] = a.Name
+	}
+	f := feedFilter(q)
+	f.Limit = verify.MaxPage
+	// The first page is read before anything is written, so a bad filter
+	// is a problem answer, not a broken file.
+	vs, next, err := h.cfg.Operator.ConsoleList(r.Context(), f)
+	if err != nil {
+		h.cfg.API.WriteError(w, r, err)
+		return
+	}
+	stamp := h.cfg.Service.Now().UTC().Format("20060102-150405")
+	hd := w.Header()
+	hd.Set("Cache-Control", "no-store")
+	var cw *csv.Writer
+	var enc *json.Encoder
+	if format == "csv" {
+		hd.Set("Content-Type", "text/csv; charset=utf-8")
+		hd.Set("Content-Disposition", `attachment; filename="verifications-`+stamp+`.csv"`)
+		cw = csv.NewWriter(w)
+		_ = cw.Write(exportColumns)
+	} else {
+		hd.Set("Content-Type", "application/jsonl; charset=utf-8")
+		hd.Set("Content-Disposition", `attachment; filename="verifications-`+stamp+`.jsonl"`)
+		enc = json.NewEncoder(w)
+	}
+	n := 0
+	for {
+		for _, v := range vs {
+			rec := exportRecord(v, names[v.AppID])
+			if cw != nil {
+				_ = cw.Write(rec.fields())
+			} else if err := enc.Encode(rec); err != nil {
+				return
+			}
+			n++
+		}
+		if next == "" || n >= MaxExport {
+			break
+		}
+		f.BeforeID = next
+		if vs, next, err = h.cfg.Operator.ConsoleList(r.Context(), f); err != nil {
+			h.log.Error("console export", "err", err)
+			break // the file ends early; the operator sees fewer rows
+		}
+	}
+	if cw != nil {
+		cw.Flush()
+	}
+}
+
+// exportRow is one verification in an export.
+type exportRow struct {
+	ID              string  `json:"id"`
+	AppID           string  `json:"app_id"`
+	AppName         string  `json:"app_name"`
+	Sandbox         bool    `json:"sandbox"`
+	Status          string  `json:"status"`
+	Reason          string  `json:"reason,omitempty"`
+	Channel         string  `json:"channel"`
+	VerifiedChannel string  `json:"verified_channel,omitempty"`
+	Country         string  `json:"country"`
+	Phone           string  `json:"phone"`
+	Attempts        int     `json:"attempts"`
+	CreatedAt       string  `json:"created_at"`
+	CompletedAt     string  `json:"completed_at,omitempty"`
+	SecondsToVerify float64 `json:"seconds_to_verify,omitempty"`
+}
+
+func exportRecord(v verify.Verification, appName string) exportRow {
+	e := exportRow{ID: v.ID, AppID: v.AppID, AppName: appName, Sandbox: v.Sandbox, Status: string(v.Status), Reason: string(v.Reason),
+		Channel: string(v.Channel), VerifiedChannel: string(v.VerifiedChannel), Country: v.Country, Phone: v.Phone, Attempts: v.Attempts,
+		CreatedAt: v.CreatedAt.UTC().Format(verify.StampLayout)}
+	if !v.CompletedAt.IsZero() {
+		e.CompletedAt = v.CompletedAt.UTC().Format(verify.StampLayout)
+		if v.Status == verify.StatusVerified {
+			e.SecondsToVerify = v.CompletedAt.Sub(v.CreatedAt).Seconds()
+		}
+	}
+	return e
+}
+
+func (e exportRow) fields() []string {
+	secs := ""
+	if e.SecondsToVerify > 0 {
+		secs = strconv.FormatFloat(e.SecondsToVerify, 'f', 3, 64)
+	}
+	return []string{e.ID, e.AppID, csvSafe(e.AppName), strconv.FormatBool(e.Sandbox), e.Status, e.Reason, e.Channel, e.VerifiedChannel,
+		e.Country, e.Phone, strconv.Itoa(e.Attempts), e.CreatedAt, e.CompletedAt, secs}
+}
+
+// csvSafe keeps a text field from being read as a formula by a
+// spreadsheet (CSV injection): a leading = + - @ gets a quote mark.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

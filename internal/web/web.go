@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ringgate/ringgate/internal/httpapi"
+	"github.com/ringgate/ringgate/internal/live"
 	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/verify"
 )
@@ -24,6 +25,8 @@ type Config struct {
 	Operator *operator.Service
 	// API serves every path this package does not: the REST API.
 	API *httpapi.API
+	// Broker wakes the console's live feed (GET /console/api/feed/stream).
+	Broker *live.Broker
 	// Dev serves the demo sign-up page at / and its backend at /demo/*,
 	// acting as the app whose key is DemoAPIKey.
 	Dev        bool

@@ -16,9 +16,11 @@ func (r reader) Apps(ctx context.Context) ([]verify.App, error) {
 func scanStatRow(s scanner) (verify.StatRow, error) {
 	var v verify.StatRow
 	var created, completed int64
-	if err := s.Scan(&v.AppID, &v.Channel, &v.Country, &v.Status, &created, &completed); err != nil {
+	var sandbox int64
+	if err := s.Scan(&v.AppID, &v.Channel, &v.Country, &v.Status, &created, &completed, &sandbox); err != nil {
 		return v, err
 	}
+	v.Sandbox = sandbox != 0
 	v.CreatedAt = fromMillis(created)
 	if completed != 0 {
 		v.CompletedAt = fromMillis(completed)
@@ -27,7 +29,7 @@ func scanStatRow(s scanner) (verify.StatRow, error) {
 }
 
 func (r reader) VerificationStats(ctx context.Context, since time.Time, limit int) ([]verify.StatRow, error) {
-	q := `SELECT app_id, channel, country, status, created_at, completed_at FROM verifications
+	q := `SELECT app_id, channel, country, status, created_at, completed_at, sandbox FROM verifications
 		WHERE created_at >= ? ORDER BY created_at, id`
 	args := []any{millis(since)}
 	if limit > 0 {

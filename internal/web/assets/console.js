@@ -27,6 +27,7 @@
 
   function signOut(msg) {
     token = '';
+    if (following) { following.abort(); following = null; }
     sessionStorage.removeItem('rg-admin');
     $('#app').hidden = true;
     $('#controls').hidden = true;
@@ -55,28 +56,82 @@
     $('#whoami').textContent = overview.apps.length + ' app(s)';
     for (const sel of [$('#filters select[name=app]'), $('#pool-app')]) {
       const keep = sel.name === 'app' && sel.id !== 'pool-app' ? '<option value="">all</option>' : '';
-      sel.innerHTML = keep + overview.apps.map((a) => '<option value="' + esc(a.id) + '">' + esc(a.name) + ' (' + esc(a.id) + ')</option>').join('');
+      sel.innerHTML = keep + overview.apps.map((a) => '<option value="' + esc(a.id) + '">' + esc(a.name) + '</option>').join('');
     }
     await Promise.all([charts(), feed(), pool(), unmatched()]);
-    clearInterval(boot.timer);
-    boot.timer = setInterval(() => { if (token) { feed(); charts(); if (selected) detail(selected); } }, 3000);
+    follow();
+  }
+
+  const appName = (id) => {
+    const a = overview && overview.apps.find((x) => x.id === id);
+    return a ? a.name : id;
+  };
+
+  // follow reads the console's live stream (Server-Sent Events over fetch,
+  // which can carry the admin token): each change refreshes the feed and
+  // the open detail at once, the charts at most every 5 s. A dropped
+  // stream is opened again after 2 s.
+  let following = null;
+  let chartsDue = 0;
+  async function follow() {
+    if (following) following.abort();
+    const ctl = new AbortController();
+    following = ctl;
+    let pending = null;
+    const changed = () => {
+      if (pending) return;
+      pending = setTimeout(() => {
+        pending = null;
+        feed();
+        if (selected) detail(selected).catch(() => {});
+        const now = Date.now();
+        if (now >= chartsDue) { chartsDue = now + 5000; charts().catch(() => {}); }
+      }, 150);
+    };
+    try {
+      const r = await fetch('/console/api/feed/stream', { headers: { Authorization: 'Bearer ' + token }, signal: ctl.signal, cache: 'no-store' });
+      if (r.status === 401) return signOut('The admin token was not accepted.');
+      if (!r.ok || !r.body) throw new Error('HTTP ' + r.status);
+      $('#feed-caption').dataset.live = 'on';
+      const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const msg = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          if (/^event: changed$/m.test(msg)) changed();
+        }
+      }
+    } catch (e) {
+      if (ctl.signal.aborted) return;
+    }
+    $('#feed-caption').dataset.live = 'off';
+    if (following === ctl && token) setTimeout(() => { if (following === ctl && token) follow(); }, 2000);
   }
 
   // ---- charts (plain SVG) ----
   const money = (v, cur) => new Intl.NumberFormat('en', { style: 'currency', currency: cur || 'USD', minimumFractionDigits: 4, maximumFractionDigits: 4 }).format(v);
 
+  // Charts are drawn at the size they are shown (no scaling), so their
+  // 12 px text stays 12 px.
+  const width = (id) => Math.max(300, Math.floor($('#chart-' + id + ' .plot').clientWidth || 420));
+
   function bars(rows, fmt, opts) {
     opts = opts || {};
-    const W = 420, rowH = 30, left = 110, right = 80;
+    const W = opts.width || 420, rowH = 30, left = 110, right = 110;
     const H = rows.length * rowH + 24;
     const max = Math.max(opts.ref || 0, ...rows.map((r) => r.v), opts.min || 0) || 1;
     const x = (v) => left + (W - left - right) * (v / max);
-    let s = '<svg viewBox="0 0 ' + W + ' ' + H + '" role="img" aria-label="' + esc(opts.label) + '">';
+    let s = '<svg width="' + W + '" height="' + H + '" viewBox="0 0 ' + W + ' ' + H + '" role="img" aria-label="' + esc(opts.label) + '">';
     rows.forEach((r, i) => {
       const y = i * rowH + 6;
       s += '<text x="0" y="' + (y + 15) + '">' + esc(name(r.c)) + '</text>';
       s += '<rect class="c-' + esc(r.c) + '" x="' + left + '" y="' + y + '" height="20" width="' + Math.max(1, x(r.v) - left) + '" rx="3"></rect>';
-      s += '<text x="' + (x(r.v) + 6) + '" y="' + (y + 15) + '" class="val">' + esc(fmt(r.v)) + '</text>';
+      s += '<text x="' + (x(r.v) + 6) + '" y="' + (y + 15) + '" class="val">' + esc(fmt(r.v, r)) + '</text>';
     });
     if (opts.ref != null) {
       const rx = x(opts.ref);
@@ -86,14 +141,14 @@
     return s + '</svg>';
   }
 
-  function lines(st) {
-    const W = 420, H = 200, L = 34, B = 24;
+  function lines(st, W) {
+    const H = 200, L = 34, B = 24;
     const chans = st.channels.map((c) => c.channel);
     const pts = st.series;
     const max = Math.max(1, ...pts.flatMap((p) => chans.map((c) => p.started[c] || 0)));
     const x = (i) => L + (W - L - 10) * (pts.length <= 1 ? 0 : i / (pts.length - 1));
     const y = (v) => H - B - (H - B - 10) * (v / max);
-    let s = '<svg viewBox="0 0 ' + W + ' ' + H + '" role="img" aria-label="Verifications started per ' + esc(st.bucket_s) + ' seconds, by channel">';
+    let s = '<svg width="' + W + '" height="' + H + '" viewBox="0 0 ' + W + ' ' + H + '" role="img" aria-label="Verifications started per ' + esc(bucketName(st.bucket_s)) + ', by channel">';
     s += '<line class="axis" x1="' + L + '" x2="' + W + '" y1="' + (H - B) + '" y2="' + (H - B) + '"></line><line class="axis" x1="' + L + '" x2="' + L + '" y1="0" y2="' + (H - B) + '"></line>';
     s += '<text x="0" y="14">' + max + '</text><text x="0" y="' + (H - B) + '">0</text>';
     if (pts.length) {
@@ -103,15 +158,24 @@
     for (const c of chans) {
       const d = pts.map((p, i) => (i ? 'L' : 'M') + x(i).toFixed(1) + ' ' + y(p.started[c] || 0).toFixed(1)).join('');
       s += '<path class="line c-' + esc(c) + '" d="' + d + '"></path>';
+      if (pts.length === 1) s += '<circle class="c-' + esc(c) + '" r="4" cx="' + x(0) + '" cy="' + y(pts[0].started[c] || 0) + '"></circle>';
     }
     return s + '</svg><div class="legend">' + chans.map((c) => '<span><span class="sw c-' + esc(c) + '"></span>' + esc(name(c)) + '</span>').join('') + '</div>';
   }
 
+  function bucketName(s) {
+    if (s % 86400 === 0) return s === 86400 ? 'day' : s / 86400 + ' days';
+    if (s % 3600 === 0) return s === 3600 ? 'hour' : s / 3600 + ' hours';
+    return s === 60 ? 'minute' : s / 60 + ' minutes';
+  }
+
   async function charts() {
-    const [w, b] = $('#window').value.split('|');
-    const st = await api('stats?window=' + w + '&bucket=' + b);
-    const note = st.channels.reduce((n, c) => n + c.started, 0) + ' verifications in the window' + (st.truncated ? ' (only the first 200,000 are counted)' : '') +
-      '. Prices are per attempt, from the config (' + st.currency + '; the defaults are examples).';
+    const sandbox = $('#sandbox').checked;
+    const st = await api('stats?window=' + $('#window').value + (sandbox ? '&sandbox=1' : ''));
+    const live = sandbox ? 'verifications, sandbox included,' : 'live verifications';
+    const hidden = !sandbox && st.sandbox_rows ? ' ' + st.sandbox_rows + ' sandbox (test-key) verifications are not counted; "Include sandbox" shows them.' : '';
+    const note = st.channels.reduce((n, c) => n + c.started, 0) + ' ' + live + ' in the window' + (st.truncated ? ' (only the first 200,000 are counted)' : '') +
+      ', one point per ' + bucketName(st.bucket_s) + '.' + hidden + ' Prices are per attempt, from the config (' + st.currency + '; the defaults are examples).';
     $('#charts-note').textContent = note;
     const empty = '<p class="muted">No verifications in this window yet.</p>';
     if (!st.channels.length) {
@@ -119,18 +183,19 @@
       $('#cost-summary').textContent = '';
       return;
     }
-    $('#chart-volume .plot').innerHTML = lines(st);
-    const pct = (v) => Math.round(v * 100) + '%';
-    $('#chart-conversion .plot').innerHTML = bars(st.channels.map((c) => ({ c: c.channel, v: c.conversion })), pct, { label: 'Conversion rate per channel', min: 1 });
+    $('#chart-volume .plot').innerHTML = lines(st, width('volume'));
+    const pct = (v, r) => Math.round(v * 100) + '% (' + r.n + ' of ' + r.of + ')';
+    $('#chart-conversion .plot').innerHTML = bars(st.channels.map((c) => ({ c: c.channel, v: c.conversion, n: c.verified, of: c.ended })), pct,
+      { label: 'Conversion rate per channel: verified of those ended', min: 1, width: width('conversion') });
     const secs = (v) => (v < 1 ? v.toFixed(2) : v < 10 ? v.toFixed(1) : Math.round(v)) + ' s';
-    $('#chart-median .plot').innerHTML = bars(st.channels.map((c) => ({ c: c.channel, v: c.median_seconds })), secs, { label: 'Median seconds to verify per channel' });
+    $('#chart-median .plot').innerHTML = bars(st.channels.map((c) => ({ c: c.channel, v: c.median_seconds })), secs, { label: 'Median seconds to verify per channel', width: width('median') });
     // SMS as it is: its own cost per verified user when texts were sent
     // and verified, else one text's price (every user needs at least one).
     const sms = st.channels.find((c) => c.channel === 'sms_otp');
     const smsRef = sms && sms.verified ? sms.cost_per_verified : st.sms_price;
     const costRows = st.channels.filter((c) => c.verified).map((c) => ({ c: c.channel, v: c.cost_per_verified }));
     $('#chart-cost .plot').innerHTML = costRows.length
-      ? bars(costRows, (v) => money(v, st.currency), { label: 'Cost per verified user per channel, with SMS marked', ref: smsRef, refLabel: 'SMS ' + money(smsRef, st.currency) })
+      ? bars(costRows, (v) => money(v, st.currency), { label: 'Cost per verified user per channel, with SMS marked', ref: smsRef, refLabel: 'SMS ' + money(smsRef, st.currency), width: width('cost') })
       : '<p class="muted">No verified users yet.</p>';
     const mc = costRows.find((r) => r.c === 'missed_call');
     $('#cost-summary').textContent = mc && smsRef > 0
@@ -138,6 +203,7 @@
       : '';
   }
   $('#window').addEventListener('change', () => charts().catch(() => {}));
+  $('#sandbox').addEventListener('change', () => charts().catch(() => {}));
 
   // ---- feed ----
   async function feed() {
@@ -149,8 +215,9 @@
       $('#feed-error').textContent = '';
       const tb = $('#feed');
       tb.innerHTML = r.data.map((v) => '<tr tabindex="0" data-id="' + esc(v.id) + '"' + (v.id === selected ? ' aria-selected="true"' : '') + '><td>' +
-        esc(new Date(v.created_at).toLocaleTimeString('en-GB')) + '</td><td>' + esc(v.app_id) + '</td><td>' + esc(v.phone) + '</td><td>' + esc(name(v.channel)) +
-        '</td><td>' + esc(v.country) + '</td><td class="st-' + esc(v.status) + '">' + esc(v.status) + '</td></tr>').join('') ||
+        esc(new Date(v.created_at).toLocaleTimeString('en-GB')) + '</td><td>' + esc(appName(v.app_id)) + '</td><td>' + esc(v.phone) + '</td><td>' + esc(name(v.channel)) +
+        '</td><td>' + esc(v.country) + '</td><td class="st-' + esc(v.status) + '">' + esc(v.status) +
+        (v.sandbox ? '<span class="tag" title="Started with a test key: simulated, not counted in the charts">sandbox</span>' : '') + '</td></tr>').join('') ||
         '<tr><td colspan="6" class="muted">Nothing matches.</td></tr>';
     } catch (err) {
       if (err.message !== 'unauthorized') $('#feed-error').textContent = err.message;
@@ -170,7 +237,7 @@
     const d = await api('verifications/' + encodeURIComponent(id));
     const v = d.verification;
     const el = $('#detail');
-    const rows = [['Id', v.id], ['App', v.app_id], ['Phone', v.phone], ['Status', v.status + (v.reason ? ' (' + v.reason + ')' : '')],
+    const rows = [['Id', v.id], ['App', appName(v.app_id) + ' (' + v.app_id + ')' + (v.sandbox ? ', sandbox' : '')], ['Phone', v.phone], ['Status', v.status + (v.reason ? ' (' + v.reason + ')' : '')],
       ['Channel', name(v.channel)], ['Workflow', v.workflow.map((s) => name(s.channel)).join(' → ')], ['Dial number', v.dial_number || '—'], ['Attempts', v.attempts]];
     el.innerHTML = '<table><tbody>' + rows.map((r) => '<tr><th scope="row">' + esc(r[0]) + '</th><td>' + esc(r[1]) + '</td></tr>').join('') + '</tbody></table>' +
       '<h3>Timeline</h3><ol class="timeline">' + d.events.map((e) => '<li><time>' + esc(new Date(e.created_at).toLocaleTimeString('en-GB')) + '</time> ' + esc(e.type) + '</li>').join('') + '</ol>' +
@@ -198,13 +265,26 @@
     ul.innerHTML = r.data.map((n) => '<li>' + esc(n.number) + ' <span class="muted">' + esc(n.country === '*' ? 'every country' : n.country) +
       '</span> <button type="button" class="secondary" data-remove="' + esc(n.number) + '" aria-label="Remove ' + esc(n.number) + '">Remove</button></li>').join('') ||
       '<li class="muted">No numbers: missed calls cannot start for this app.</li>';
+    // Remove asks first: the number stops serving at once, and a visitor
+    // shown it may be dialling it right now.
     for (const b of ul.querySelectorAll('[data-remove]')) {
-      b.onclick = async () => {
-        try {
-          await api('apps/' + encodeURIComponent(app) + '/numbers/' + encodeURIComponent(b.dataset.remove), { method: 'DELETE' });
-          $('#pool-error').textContent = '';
+      b.onclick = () => {
+        const n = b.dataset.remove;
+        const ask = document.createElement('span');
+        ask.className = 'confirm';
+        ask.setAttribute('role', 'group');
+        ask.innerHTML = '<span>Remove ' + esc(n) + ' from the pool? Visitors shown it can no longer verify by calling it.</span>' +
+          '<button type="button" data-yes>Yes, remove</button><button type="button" class="secondary" data-no>Keep it</button>';
+        b.replaceWith(ask);
+        ask.querySelector('[data-no]').focus();
+        ask.querySelector('[data-no]').onclick = () => pool();
+        ask.querySelector('[data-yes]').onclick = async () => {
+          try {
+            await api('apps/' + encodeURIComponent(app) + '/numbers/' + encodeURIComponent(n), { method: 'DELETE' });
+            $('#pool-error').textContent = '';
+          } catch (err) { $('#pool-error').textContent = err.message; }
           pool();
-        } catch (err) { $('#pool-error').textContent = err.message; }
+        };
       };
     }
   }
@@ -225,6 +305,28 @@
       pool();
     } catch (err) { $('#pool-error').textContent = err.message; }
   });
+
+  // ---- export ----
+  async function exportFeed(format) {
+    const q = new URLSearchParams({ format });
+    for (const el of $('#filters').elements) if (el.name && el.value.trim()) q.set(el.name, el.value.trim());
+    try {
+      const r = await fetch('/console/api/export?' + q, { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' });
+      if (!r.ok) { const p = await r.json().catch(() => ({})); throw new Error(p.detail || 'HTTP ' + r.status); }
+      const blob = await r.blob();
+      const m = /filename="([^"]+)"/.exec(r.headers.get('Content-Disposition') || '');
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = m ? m[1] : 'verifications.' + format;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+      $('#feed-error').textContent = '';
+    } catch (err) { $('#feed-error').textContent = err.message; }
+  }
+  $('#export-csv').addEventListener('click', () => exportFeed('csv'));
+  $('#export-jsonl').addEventListener('click', () => exportFeed('jsonl'));
 
   if (token) boot().catch(() => signOut('')); else signOut('');
 })();
