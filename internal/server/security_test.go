@@ -106,7 +106,7 @@ func TestKeyScopesRotationAndAudit(t *testing.T) {
 	// An expiring test key shows its expiry.
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	tk := h.mustStatus(h.do("POST", "/v1/keys", h.key, map[string]any{"scope": "admin", "kind": "test", "expires_at": exp}), http.StatusCreated)
-	if !strings.HasPrefix(tk["key"].(string), verify.TestKeyPrefix) || tk["expires_at"] != exp.Format(time.RFC3339) {
+	if !strings.HasPrefix(tk["key"].(string), verify.TestKeyPrefix) || tk["expires_at"] != exp.Format(verify.StampLayout) {
 		t.Fatalf("expiring test key %v, want rg_test_ expiring %v", tk, exp)
 	}
 
