@@ -10,7 +10,7 @@ import (
 // validation: it must never panic, and whatever it accepts must be exactly
 // the step's number of digits, with a flash caller ID split at the code.
 func FuzzCheckInput(f *testing.F) {
-	for _, s := range []string{"1234", "+442079461234", "", "12a4", "+44 20 7946 1234", "１２３４", "+1", strings.Repeat("9", 40)} {
+	for _, s := range []string{"1234", "+442079461234", "", "12a4", "+44 20 7946 1234", "１２３４", "+1", strings.Repeat("9", 40), "12 34", "1-2-3-4", " 1.234 ", "12\u00a034", "1 2 3 4 5"} {
 		f.Add(s, true)
 		f.Add(s, false)
 	}
