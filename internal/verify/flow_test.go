@@ -231,8 +231,13 @@ func TestCheck(t *testing.T) {
 						t.Fatalf("wrong check: %+v, %v", res, err)
 					}
 				}
+				// A successful check reports the attempts it left, not 0.
+				used := 1
+				if tc.allowed > 1 {
+					used = 2
+				}
 				res, err := check(code)
-				if err != nil || !res.Valid || res.AttemptsRemaining != 0 || res.Verification.Status != verify.StatusVerified ||
+				if err != nil || !res.Valid || res.AttemptsRemaining != tc.allowed-used || res.Verification.Status != verify.StatusVerified ||
 					res.Verification.VerifiedChannel != v.Channel || res.Verification.CodeHash != "" {
 					t.Fatalf("right check: %+v, %v", res, err)
 				}
@@ -383,6 +388,14 @@ func TestWorkflowFallback(t *testing.T) {
 			act: func(t *testing.T, f fixture, id string) {
 				f.report(t, carrier.EventSMSFailed, id, cause(carrier.CauseUndelivered))
 			}, wantStep: 1},
+		{name: "text undelivered at the last step", workflow: []step{{Channel: sms}},
+			act: func(t *testing.T, f fixture, id string) {
+				f.report(t, carrier.EventSMSFailed, id, cause(carrier.CauseUndelivered))
+			}, wantStatus: verify.StatusFailed, wantReason: verify.ReasonUndelivered},
+		{name: "text failed by the network at the last step", workflow: []step{{Channel: sms}},
+			act: func(t *testing.T, f fixture, id string) {
+				f.report(t, carrier.EventSMSFailed, id, cause(carrier.CauseFailed))
+			}, wantStatus: verify.StatusFailed, wantReason: verify.ReasonCarrierError},
 		{name: "text refused by the carrier", workflow: []step{{Channel: sms}, {Channel: voice}},
 			fail: map[verify.Channel]error{sms: refused}, wantStep: 1},
 		{name: "text refused at the last step", workflow: []step{{Channel: sms}},
@@ -395,7 +408,7 @@ func TestWorkflowFallback(t *testing.T) {
 		{name: "voice call busy at the last step", workflow: []step{{Channel: voice}},
 			act: func(t *testing.T, f fixture, id string) {
 				f.report(t, carrier.EventEnded, id, cause(carrier.CauseBusy))
-			}, wantStatus: verify.StatusFailed, wantReason: verify.ReasonNoAnswer},
+			}, wantStatus: verify.StatusFailed, wantReason: verify.ReasonBusy},
 		{name: "flash call unreachable", workflow: []step{{Channel: flash}, {Channel: sms}},
 			act: func(t *testing.T, f fixture, id string) {
 				f.report(t, carrier.EventEnded, id, cause(carrier.CauseUnreachable))
