@@ -79,4 +79,7 @@ const (
 	CodeCountryNotAllowed    = "country_not_allowed"
 	CodePrefixDenied         = "prefix_denied"
 	CodeRiskDenied           = "risk_denied"
+	CodeUnknownField         = "unknown_field"
+	CodeSMSToLandline        = "sms_to_landline"
+	CodePremiumNumber        = "premium_number"
 )

@@ -126,17 +126,18 @@ var operations = map[string]string{
 }
 
 var skippedOperations = map[string]string{
-	"getHealth":          "operations: load balancers call it",
-	"getReadiness":       "operations",
-	"getOpenAPIDocument": "the document itself",
-	"getMetrics":         "Prometheus scrapes it",
-	"simulateCall":       "the simulator",
-	"simPhone":           "the simulator",
-	"simAnswer":          "the simulator",
-	"simDTMF":            "the simulator",
-	"simHangup":          "the simulator",
-	"receiveDevWebhook":  "dev mode's webhook inbox",
-	"listDevWebhooks":    "dev mode's webhook inbox",
+	"getHealth":                   "operations: load balancers call it",
+	"getReadiness":                "operations",
+	"getOpenAPIDocument":          "the document itself",
+	"getMetrics":                  "Prometheus scrapes it",
+	"simulateCall":                "the simulator",
+	"simPhone":                    "the simulator",
+	"simAnswer":                   "the simulator",
+	"simDTMF":                     "the simulator",
+	"simHangup":                   "the simulator",
+	"receiveDevWebhook":           "dev mode's webhook inbox",
+	"listDevWebhooks":             "dev mode's webhook inbox",
+	"streamVerificationWebSocket": "the same events as streamVerificationEvents (Events), over a WebSocket for browsers; a Go client reads the SSE stream",
 }
 
 // inlineResponses are operations whose answer is an inline schema.

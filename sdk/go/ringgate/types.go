@@ -56,6 +56,8 @@ const (
 	ReasonBlocked      = "blocked"
 	ReasonWrongNumber  = "wrong_number"
 	ReasonSuperseded   = "superseded"
+	ReasonBusy         = "busy"        // the line was busy, or the callee declined
+	ReasonUndelivered  = "undelivered" // the carrier took the text; its receipt says it never arrived
 )
 
 // StartRequest starts a verification: Phone and either Channel or Workflow.
@@ -133,18 +135,23 @@ type CheckResult struct {
 
 // PublicStatus is the page-safe view a client token reads (phone masked).
 type PublicStatus struct {
-	ID          string     `json:"id"`
-	Status      Status     `json:"status"`
-	Channel     Channel    `json:"channel"`
-	Phone       string     `json:"phone"`
-	DialNumber  string     `json:"dial_number,omitempty"`
-	ExpiresAt   time.Time  `json:"expires_at"`
-	ExpiresInS  int        `json:"expires_in_s"`
-	ResultCode  string     `json:"result_code"`
-	Reason      string     `json:"reason"`
-	CompletedAt *time.Time `json:"completed_at"`
-	CodeLength  int        `json:"code_length,omitempty"`
-	NextChannel Channel    `json:"next_channel,omitempty"`
+	ID         string  `json:"id"`
+	Status     Status  `json:"status"`
+	Channel    Channel `json:"channel"`
+	Phone      string  `json:"phone"`
+	DialNumber string  `json:"dial_number,omitempty"`
+	// The number to dial written for reading aloud: national (for a
+	// visitor in DialCountry) and spaced international.
+	DialNumberNational      string     `json:"dial_number_national,omitempty"`
+	DialNumberInternational string     `json:"dial_number_international,omitempty"`
+	DialCountry             string     `json:"dial_country,omitempty"`
+	ExpiresAt               time.Time  `json:"expires_at"`
+	ExpiresInS              int        `json:"expires_in_s"`
+	ResultCode              string     `json:"result_code"`
+	Reason                  string     `json:"reason"`
+	CompletedAt             *time.Time `json:"completed_at"`
+	CodeLength              int        `json:"code_length,omitempty"`
+	NextChannel             Channel    `json:"next_channel,omitempty"`
 }
 
 // PublicCheckResult is a check's outcome for a client-token holder.

@@ -20,6 +20,8 @@ export type Reason =
   | "blocked"
   | "wrong_number"
   | "superseded"
+  | "busy"
+  | "undelivered"
   | null;
 
 export interface WorkflowStep {
@@ -88,6 +90,12 @@ export interface PublicStatus {
   channel: Channel;
   phone: string;
   dial_number?: string;
+  /** `dial_number` in its country's national format, for a visitor there. */
+  dial_number_national?: string;
+  /** `dial_number` in international format with spaces only. */
+  dial_number_international?: string;
+  /** The region of `dial_number` (ISO 3166-1 alpha-2). */
+  dial_country?: string;
   expires_at: string;
   expires_in_s: number;
   result_code: ResultCode;
@@ -348,7 +356,10 @@ export type ProblemCode =
   | "prefix_blocked"
   | "country_not_allowed"
   | "prefix_denied"
-  | "risk_denied";
+  | "risk_denied"
+  | "unknown_field"
+  | "sms_to_landline"
+  | "premium_number";
 
 /** An RFC 9457 problem as the API sends it. */
 export interface Problem {

@@ -280,11 +280,14 @@ const (
 	ProblemCodeNotPending           ProblemCode = "not_pending"
 	ProblemCodePrefixBlocked        ProblemCode = "prefix_blocked"
 	ProblemCodePrefixDenied         ProblemCode = "prefix_denied"
+	ProblemCodePremiumNumber        ProblemCode = "premium_number"
 	ProblemCodeRateLimited          ProblemCode = "rate_limited"
 	ProblemCodeRiskDenied           ProblemCode = "risk_denied"
 	ProblemCodeSimulatorDisabled    ProblemCode = "simulator_disabled"
+	ProblemCodeSmsToLandline        ProblemCode = "sms_to_landline"
 	ProblemCodeUnauthorized         ProblemCode = "unauthorized"
 	ProblemCodeUnavailable          ProblemCode = "unavailable"
+	ProblemCodeUnknownField         ProblemCode = "unknown_field"
 	ProblemCodeUnsupportedChannel   ProblemCode = "unsupported_channel"
 	ProblemCodeUnsupportedMediaType ProblemCode = "unsupported_media_type"
 )
@@ -346,15 +349,21 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodePrefixDenied:
 		return true
+	case ProblemCodePremiumNumber:
+		return true
 	case ProblemCodeRateLimited:
 		return true
 	case ProblemCodeRiskDenied:
 		return true
 	case ProblemCodeSimulatorDisabled:
 		return true
+	case ProblemCodeSmsToLandline:
+		return true
 	case ProblemCodeUnauthorized:
 		return true
 	case ProblemCodeUnavailable:
+		return true
+	case ProblemCodeUnknownField:
 		return true
 	case ProblemCodeUnsupportedChannel:
 		return true
@@ -398,6 +407,7 @@ func (e RateLimitScope) Valid() bool {
 // Defines values for Reason.
 const (
 	ReasonBlocked      Reason = "blocked"
+	ReasonBusy         Reason = "busy"
 	ReasonCanceled     Reason = "canceled"
 	ReasonCarrierError Reason = "carrier_error"
 	ReasonLessThannil  Reason = "<nil>"
@@ -407,6 +417,7 @@ const (
 	ReasonNotChecked   Reason = "not_checked"
 	ReasonNotDialed    Reason = "not_dialed"
 	ReasonSuperseded   Reason = "superseded"
+	ReasonUndelivered  Reason = "undelivered"
 	ReasonWrongCode    Reason = "wrong_code"
 	ReasonWrongNumber  Reason = "wrong_number"
 )
@@ -415,6 +426,8 @@ const (
 func (e Reason) Valid() bool {
 	switch e {
 	case ReasonBlocked:
+		return true
+	case ReasonBusy:
 		return true
 	case ReasonCanceled:
 		return true
@@ -433,6 +446,8 @@ func (e Reason) Valid() bool {
 	case ReasonNotDialed:
 		return true
 	case ReasonSuperseded:
+		return true
+	case ReasonUndelivered:
 		return true
 	case ReasonWrongCode:
 		return true
@@ -541,17 +556,21 @@ func (e SimPhoneCallsState) Valid() bool {
 
 // Defines values for StepChangeWhy.
 const (
+	StepChangeWhyBusy         StepChangeWhy = "busy"
 	StepChangeWhyCarrierError StepChangeWhy = "carrier_error"
 	StepChangeWhyMachine      StepChangeWhy = "machine"
 	StepChangeWhyNoAnswer     StepChangeWhy = "no_answer"
 	StepChangeWhyNotChecked   StepChangeWhy = "not_checked"
 	StepChangeWhyNotDialed    StepChangeWhy = "not_dialed"
 	StepChangeWhyRequested    StepChangeWhy = "requested"
+	StepChangeWhyUndelivered  StepChangeWhy = "undelivered"
 )
 
 // Valid indicates whether the value is a known member of the StepChangeWhy enum.
 func (e StepChangeWhy) Valid() bool {
 	switch e {
+	case StepChangeWhyBusy:
+		return true
 	case StepChangeWhyCarrierError:
 		return true
 	case StepChangeWhyMachine:
@@ -563,6 +582,8 @@ func (e StepChangeWhy) Valid() bool {
 	case StepChangeWhyNotDialed:
 		return true
 	case StepChangeWhyRequested:
+		return true
+	case StepChangeWhyUndelivered:
 		return true
 	default:
 		return false
@@ -864,7 +885,7 @@ type AppSettings struct {
 	// Examples: Acme
 	SmsSender *string `json:"sms_sender,omitempty"`
 
-	// SmsTemplates Texts of `sms_otp` messages by locale (`en`, `fr`, `pt-BR`: the tags a start's `locale` uses). Each must contain `{code}`, may contain `{app}` (the app's name), no other `{…}` placeholder, and be at most 480 bytes. Locales the app does not set use the built-in texts (`en`, `fr`, `es`, `de`, `pt`).
+	// SmsTemplates Texts of `sms_otp` messages by locale (`en`, `fr`, `pt-BR`: the tags a start's `locale` uses). Each must contain `{code}`, may contain `{app}` (the app's name), no other `{…}` placeholder, and be at most 480 bytes. A locale the app does not set uses the built-in text for it (`en`, `es`, `fr`, `de`, `it`, `pt`, `pt-BR`, `nl`, `pl`, `ru`, `uk`, `tr`, `ar`, `hi`, `id`, `ja`, `ko`, `zh`, `zh-TW`, `vi`, `th`, `sv`, `ro`, `cs`, `el`), else the app's `en` template: setting `en` alone changes English only.
 	//
 	// Examples: {"en":"{code} is your {app} code","fr":"{code} est votre code {app}"}
 	SmsTemplates *map[string]interface{} `json:"sms_templates,omitempty"`
@@ -1003,7 +1024,7 @@ type CheckResult struct {
 	// Attempts Checks made so far (`POST …/check` with a well-formed code), across every step. The 5th wrong one fails the verification with `max_attempts`.
 	Attempts int `json:"attempts"`
 
-	// AttemptsRemaining Checks left before the verification fails; 0 once it has ended (verified or not).
+	// AttemptsRemaining Checks left before the verification fails. A successful check reports what was left (it is not used up: the verification is verified and takes no more checks); 0 once the verification failed, expired or was canceled.
 	AttemptsRemaining int `json:"attempts_remaining"`
 
 	// CallerId `answer_call`, `voice_otp`: the number (E.164) ringgate calls from, the app's first pool number for the country, so the app on the phone can recognise the call. Absent when the carrier's own number is used, and on other channels.
@@ -1052,7 +1073,7 @@ type CheckResult struct {
 	// InterceptionTimeoutS `flash_call`: how many seconds the app on the phone should watch for the call (the step's `timeout_s`). Absent on other channels.
 	InterceptionTimeoutS *int `json:"interception_timeout_s,omitempty"`
 
-	// Locale The `locale` given at start; absent when none was.
+	// Locale The verification's locale: the `locale` given at start, else the language of the phone's country (`fr` for a `+33` number, `en` where no language is built in).
 	//
 	// Examples: pt-BR
 	Locale *string `json:"locale,omitempty"`
@@ -1065,7 +1086,7 @@ type CheckResult struct {
 	// Examples: +442079460018
 	Phone string `json:"phone"`
 
-	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `carrier_error` (no carrier could place the call or deliver the text), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
+	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `busy` (answered call or voice OTP: the line was busy, or the callee declined the call), `undelivered` (SMS OTP: the carrier accepted the text and its receipt says it never reached the handset), `carrier_error` (no carrier could place the call or take the text, or refused it), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
 	Reason *Reason `json:"reason"`
 
 	// ResultCode `"000"` verified, `"001"` any other final status, `null` while pending.
@@ -1211,7 +1232,7 @@ type EventData struct {
 	// InterceptionTimeoutS `flash_call`: how many seconds the app on the phone should watch for the call (the step's `timeout_s`). Absent on other channels.
 	InterceptionTimeoutS *int `json:"interception_timeout_s,omitempty"`
 
-	// Locale The `locale` given at start; absent when none was.
+	// Locale The verification's locale: the `locale` given at start, else the language of the phone's country (`fr` for a `+33` number, `en` where no language is built in).
 	//
 	// Examples: pt-BR
 	Locale *string `json:"locale,omitempty"`
@@ -1227,7 +1248,7 @@ type EventData struct {
 	// Examples: +442079460018
 	Phone string `json:"phone"`
 
-	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `carrier_error` (no carrier could place the call or deliver the text), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
+	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `busy` (answered call or voice OTP: the line was busy, or the callee declined the call), `undelivered` (SMS OTP: the carrier accepted the text and its receipt says it never reached the handset), `carrier_error` (no carrier could place the call or take the text, or refused it), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
 	Reason *Reason `json:"reason"`
 
 	// ResultCode `"000"` verified, `"001"` any other final status, `null` while pending.
@@ -1429,7 +1450,8 @@ type Problem struct {
 	// - `unsupported_channel` (400): not a channel name (a channel no carrier serves is 422 `no_route`).
 	// - `callback_required` (400): a `missed_call` step, no `callback_url` and the app has no default (other channels may run without a callback; the app polls).
 	// - `invalid_code` (400): a check's `code` or `cli` is not of the right form (not `code_length` digits, not an E.164 caller ID); not counted as an attempt.
-	// - `malformed_json` (400): the body is not the JSON object expected (syntax, empty, unknown field, wrong type, trailing data).
+	// - `malformed_json` (400): the body is not the JSON object expected (syntax, empty, wrong type, trailing data).
+	// - `unknown_field` (400): the body has a field the request does not take (a misspelling: `phone_number`); `field` names it.
 	// - `invalid_parameter` (400): a parameter is wrong.
 	// - `unauthorized` (401): missing or invalid API key or client token.
 	// - `forbidden` (403): the credentials may not do this.
@@ -1460,6 +1482,8 @@ type Problem struct {
 	// - `country_not_allowed` (403): the app's geo permissions (`allowed_countries`) do not allow this channel to this country.
 	// - `prefix_denied` (403): the number is in a denied high-cost range (the server's or the app's `deny_prefixes`).
 	// - `risk_denied` (403): the app's risk hook refused the start, or did not answer and the app fails closed.
+	// - `sms_to_landline` (400): the number is a fixed line (libphonenumber's metadata), which cannot receive texts, and the start has no step but `sms_otp` (a workflow with other steps drops its SMS steps instead); like Twilio's 60205.
+	// - `premium_number` (403): the number is premium-rate or shared-cost; ringgate does not call or text it.
 	Code ProblemCode `json:"code"`
 
 	// Detail What went wrong, for a developer.
@@ -1511,7 +1535,8 @@ type Problem struct {
 // - `unsupported_channel` (400): not a channel name (a channel no carrier serves is 422 `no_route`).
 // - `callback_required` (400): a `missed_call` step, no `callback_url` and the app has no default (other channels may run without a callback; the app polls).
 // - `invalid_code` (400): a check's `code` or `cli` is not of the right form (not `code_length` digits, not an E.164 caller ID); not counted as an attempt.
-// - `malformed_json` (400): the body is not the JSON object expected (syntax, empty, unknown field, wrong type, trailing data).
+// - `malformed_json` (400): the body is not the JSON object expected (syntax, empty, wrong type, trailing data).
+// - `unknown_field` (400): the body has a field the request does not take (a misspelling: `phone_number`); `field` names it.
 // - `invalid_parameter` (400): a parameter is wrong.
 // - `unauthorized` (401): missing or invalid API key or client token.
 // - `forbidden` (403): the credentials may not do this.
@@ -1542,6 +1567,8 @@ type Problem struct {
 // - `country_not_allowed` (403): the app's geo permissions (`allowed_countries`) do not allow this channel to this country.
 // - `prefix_denied` (403): the number is in a denied high-cost range (the server's or the app's `deny_prefixes`).
 // - `risk_denied` (403): the app's risk hook refused the start, or did not answer and the app fails closed.
+// - `sms_to_landline` (400): the number is a fixed line (libphonenumber's metadata), which cannot receive texts, and the start has no step but `sms_otp` (a workflow with other steps drops its SMS steps instead); like Twilio's 60205.
+// - `premium_number` (403): the number is premium-rate or shared-cost; ringgate does not call or text it.
 type ProblemCode string
 
 // PublicCheckResult A check's outcome for a page holding the client token (the widget): the page-safe view, as `GET …/status` gives it.
@@ -1556,11 +1583,26 @@ type PublicCheckResult struct {
 	CodeLength  *int       `json:"code_length,omitempty"`
 	CompletedAt *time.Time `json:"completed_at"`
 
+	// DialCountry The region of `dial_number` (ISO 3166-1 alpha-2): the widget shows the national form when the visitor's browser is in it.
+	//
+	// Examples: GB
+	DialCountry *string `json:"dial_country,omitempty"`
+
 	// DialNumber The number to call (missed call). Absent on other channels.
 	//
 	// Examples: +442071838750
-	DialNumber *string   `json:"dial_number,omitempty"`
-	ExpiresAt  time.Time `json:"expires_at"`
+	DialNumber *string `json:"dial_number,omitempty"`
+
+	// DialNumberInternational `dial_number` in international format with spaces only (`+44 20 7946 0100`), for a visitor elsewhere.
+	//
+	// Examples: +44 20 7946 0100
+	DialNumberInternational *string `json:"dial_number_international,omitempty"`
+
+	// DialNumberNational `dial_number` in its country's national format, for reading aloud to a visitor in that country (`020 7946 0100`).
+	//
+	// Examples: 020 7946 0100
+	DialNumberNational *string   `json:"dial_number_national,omitempty"`
+	ExpiresAt          time.Time `json:"expires_at"`
 
 	// ExpiresInS Whole seconds left while pending, by the server's clock; 0 once ended. Count down from this rather than from `expires_at` to be immune to the device's clock.
 	ExpiresInS int `json:"expires_in_s"`
@@ -1576,7 +1618,7 @@ type PublicCheckResult struct {
 	// Examples: +44 ••••••••18
 	Phone string `json:"phone"`
 
-	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `carrier_error` (no carrier could place the call or deliver the text), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
+	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `busy` (answered call or voice OTP: the line was busy, or the callee declined the call), `undelivered` (SMS OTP: the carrier accepted the text and its receipt says it never reached the handset), `carrier_error` (no carrier could place the call or take the text, or refused it), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
 	Reason *Reason `json:"reason"`
 
 	// ResultCode `"000"` verified, `"001"` any other final status, `null` while pending.
@@ -1598,11 +1640,26 @@ type PublicStatus struct {
 	CodeLength  *int       `json:"code_length,omitempty"`
 	CompletedAt *time.Time `json:"completed_at"`
 
+	// DialCountry The region of `dial_number` (ISO 3166-1 alpha-2): the widget shows the national form when the visitor's browser is in it.
+	//
+	// Examples: GB
+	DialCountry *string `json:"dial_country,omitempty"`
+
 	// DialNumber The number to call (missed call). Absent on other channels.
 	//
 	// Examples: +442071838750
-	DialNumber *string   `json:"dial_number,omitempty"`
-	ExpiresAt  time.Time `json:"expires_at"`
+	DialNumber *string `json:"dial_number,omitempty"`
+
+	// DialNumberInternational `dial_number` in international format with spaces only (`+44 20 7946 0100`), for a visitor elsewhere.
+	//
+	// Examples: +44 20 7946 0100
+	DialNumberInternational *string `json:"dial_number_international,omitempty"`
+
+	// DialNumberNational `dial_number` in its country's national format, for reading aloud to a visitor in that country (`020 7946 0100`).
+	//
+	// Examples: 020 7946 0100
+	DialNumberNational *string   `json:"dial_number_national,omitempty"`
+	ExpiresAt          time.Time `json:"expires_at"`
 
 	// ExpiresInS Whole seconds left while pending, by the server's clock; 0 once ended. Count down from this rather than from `expires_at` to be immune to the device's clock.
 	ExpiresInS int `json:"expires_in_s"`
@@ -1618,7 +1675,7 @@ type PublicStatus struct {
 	// Examples: +44 ••••••••18
 	Phone string `json:"phone"`
 
-	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `carrier_error` (no carrier could place the call or deliver the text), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
+	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `busy` (answered call or voice OTP: the line was busy, or the callee declined the call), `undelivered` (SMS OTP: the carrier accepted the text and its receipt says it never reached the handset), `carrier_error` (no carrier could place the call or take the text, or refused it), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
 	Reason *Reason `json:"reason"`
 
 	// ResultCode `"000"` verified, `"001"` any other final status, `null` while pending.
@@ -1638,7 +1695,7 @@ type RateLimit struct {
 // RateLimitScope defines model for RateLimit.Scope.
 type RateLimitScope string
 
-// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `carrier_error` (no carrier could place the call or deliver the text), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
+// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `busy` (answered call or voice OTP: the line was busy, or the callee declined the call), `undelivered` (SMS OTP: the carrier accepted the text and its receipt says it never reached the handset), `carrier_error` (no carrier could place the call or take the text, or refused it), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
 type Reason string
 
 // ResultCode `"000"` verified, `"001"` any other final status, `null` while pending.
@@ -1698,7 +1755,7 @@ type SettingsPatch struct {
 	// Examples: Acme
 	SmsSender *string `json:"sms_sender,omitempty"`
 
-	// SmsTemplates Texts of `sms_otp` messages by locale (`en`, `fr`, `pt-BR`: the tags a start's `locale` uses). Each must contain `{code}`, may contain `{app}` (the app's name), no other `{…}` placeholder, and be at most 480 bytes. Locales the app does not set use the built-in texts (`en`, `fr`, `es`, `de`, `pt`). Replaces the whole set; `{}` clears it.
+	// SmsTemplates Texts of `sms_otp` messages by locale (`en`, `fr`, `pt-BR`: the tags a start's `locale` uses). Each must contain `{code}`, may contain `{app}` (the app's name), no other `{…}` placeholder, and be at most 480 bytes. A locale the app does not set uses the built-in text for it (`en`, `es`, `fr`, `de`, `it`, `pt`, `pt-BR`, `nl`, `pl`, `ru`, `uk`, `tr`, `ar`, `hi`, `id`, `ja`, `ko`, `zh`, `zh-TW`, `vi`, `th`, `sv`, `ro`, `cs`, `el`), else the app's `en` template: setting `en` alone changes English only. Replaces the whole set; `{}` clears it.
 	//
 	// Examples: {"en":"{code} is your {app} code","fr":"{code} est votre code {app}"}
 	SmsTemplates *map[string]interface{} `json:"sms_templates,omitempty"`
@@ -1762,7 +1819,10 @@ type SimPhone struct {
 		From string `json:"from"`
 
 		// Id ringgate's id of the outbound call (`oc_…`).
-		Id        string             `json:"id"`
+		Id string `json:"id"`
+
+		// Language The text-to-speech language the call spoke in (`fr-FR`, from the verification's locale); absent until it spoke, or when no language was set.
+		Language  *string            `json:"language,omitempty"`
 		StartedAt time.Time          `json:"started_at"`
 		State     SimPhoneCallsState `json:"state"`
 		To        string             `json:"to"`
@@ -1771,7 +1831,7 @@ type SimPhone struct {
 		Transcript []string `json:"transcript"`
 	} `json:"calls"`
 	Messages []struct {
-		// From The sender; empty for the carrier's default.
+		// From The sender: the app's `sms_sender`, else its name (as a handset shows an alphanumeric sender).
 		From       string    `json:"from"`
 		ReceivedAt time.Time `json:"received_at"`
 		Text       string    `json:"text"`
@@ -1807,7 +1867,7 @@ type StartVerificationRequest struct {
 	// Examples: GB
 	Country *string `json:"country,omitempty"`
 
-	// Locale The language of the `sms_otp` text, a tag like `en`, `fr` or `pt-BR`: the app's text for the locale is used, else for its language, else for `en` (built-in texts cover `en`, `fr`, `es`, `de` and `pt`). Omitted means English. Returned on the verification.
+	// Locale The language of the `sms_otp` text and of the `voice_otp` prompt, a tag like `en`, `fr` or `pt-BR`. Texts fall back per locale: the app's template for the locale (or its language), else the built-in text for it, else the app's `en` template, else the built-in English. Built-in SMS and voice texts cover `en`, `es`, `fr`, `de`, `it`, `pt`, `pt-BR`, `nl`, `pl`, `ru`, `uk`, `tr`, `ar`, `hi`, `id`, `ja`, `ko`, `zh`, `zh-TW`, `vi`, `th`, `sv`, `ro`, `cs`, `el`. The voice prompt is spoken in the locale's language on every carrier (TwiML/TeXML `<Say language>`, NCCO `language`, Plivo `<Speak language>`). Omitted means the language of the phone's country (`+33` → `fr`). Returned on the verification.
 	//
 	// Examples: pt-BR
 	Locale *string `json:"locale,omitempty"`
@@ -1846,11 +1906,11 @@ type StepChange struct {
 	// FromChannel The channel of the step the workflow left.
 	FromChannel Channel `json:"from_channel"`
 
-	// Why `requested`: the app called `POST /v1/verifications/{id}/next`. Otherwise the `Reason` the step ended with: it ran out (`not_dialed`, `not_checked`, `no_answer`), or failed (`no_answer`, `machine`, `carrier_error`; also a step skipped because it could no longer run).
+	// Why `requested`: the app called `POST /v1/verifications/{id}/next`. Otherwise the `Reason` the step ended with: it ran out (`not_dialed`, `not_checked`, `no_answer`), or failed (`no_answer`, `machine`, `busy`, `undelivered`, `carrier_error`; also a step skipped because it could no longer run).
 	Why StepChangeWhy `json:"why"`
 }
 
-// StepChangeWhy `requested`: the app called `POST /v1/verifications/{id}/next`. Otherwise the `Reason` the step ended with: it ran out (`not_dialed`, `not_checked`, `no_answer`), or failed (`no_answer`, `machine`, `carrier_error`; also a step skipped because it could no longer run).
+// StepChangeWhy `requested`: the app called `POST /v1/verifications/{id}/next`. Otherwise the `Reason` the step ended with: it ran out (`not_dialed`, `not_checked`, `no_answer`), or failed (`no_answer`, `machine`, `busy`, `undelivered`, `carrier_error`; also a step skipped because it could no longer run).
 type StepChangeWhy string
 
 // Verification A verification as the API returns it: the webhook form plus the `client_token`.
@@ -1904,7 +1964,7 @@ type Verification struct {
 	// InterceptionTimeoutS `flash_call`: how many seconds the app on the phone should watch for the call (the step's `timeout_s`). Absent on other channels.
 	InterceptionTimeoutS *int `json:"interception_timeout_s,omitempty"`
 
-	// Locale The `locale` given at start; absent when none was.
+	// Locale The verification's locale: the `locale` given at start, else the language of the phone's country (`fr` for a `+33` number, `en` where no language is built in).
 	//
 	// Examples: pt-BR
 	Locale *string `json:"locale,omitempty"`
@@ -1917,7 +1977,7 @@ type Verification struct {
 	// Examples: +442079460018
 	Phone string `json:"phone"`
 
-	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `carrier_error` (no carrier could place the call or deliver the text), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
+	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `busy` (answered call or voice OTP: the line was busy, or the callee declined the call), `undelivered` (SMS OTP: the carrier accepted the text and its receipt says it never reached the handset), `carrier_error` (no carrier could place the call or take the text, or refused it), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
 	Reason *Reason `json:"reason"`
 
 	// ResultCode `"000"` verified, `"001"` any other final status, `null` while pending.
@@ -1986,7 +2046,7 @@ type VerificationData struct {
 	// InterceptionTimeoutS `flash_call`: how many seconds the app on the phone should watch for the call (the step's `timeout_s`). Absent on other channels.
 	InterceptionTimeoutS *int `json:"interception_timeout_s,omitempty"`
 
-	// Locale The `locale` given at start; absent when none was.
+	// Locale The verification's locale: the `locale` given at start, else the language of the phone's country (`fr` for a `+33` number, `en` where no language is built in).
 	//
 	// Examples: pt-BR
 	Locale *string `json:"locale,omitempty"`
@@ -1999,7 +2059,7 @@ type VerificationData struct {
 	// Examples: +442079460018
 	Phone string `json:"phone"`
 
-	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `carrier_error` (no carrier could place the call or deliver the text), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
+	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `busy` (answered call or voice OTP: the line was busy, or the callee declined the call), `undelivered` (SMS OTP: the carrier accepted the text and its receipt says it never reached the handset), `carrier_error` (no carrier could place the call or take the text, or refused it), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
 	Reason *Reason `json:"reason"`
 
 	// ResultCode `"000"` verified, `"001"` any other final status, `null` while pending.
@@ -2176,7 +2236,7 @@ type RotateWebhookSecretJSONBody struct {
 
 // ListAuditLogParams defines parameters for ListAuditLog.
 type ListAuditLogParams struct {
-	// Cursor The `next_cursor` of the previous page; omit it for the first page.
+	// Cursor The `next_cursor` of the previous page; omit it for the first page. A value this API did not return is 400 `invalid_request` (`field: cursor`).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Limit Page size, 1 to 100. Anything else is 400 `invalid_request`.
@@ -2188,7 +2248,7 @@ type ListAuditLogParams struct {
 
 // ListVerificationsParams defines parameters for ListVerifications.
 type ListVerificationsParams struct {
-	// Cursor The `next_cursor` of the previous page; omit it for the first page.
+	// Cursor The `next_cursor` of the previous page; omit it for the first page. A value this API did not return is 400 `invalid_request` (`field: cursor`).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Limit Page size, 1 to 100. Anything else is 400 `invalid_request`.
@@ -2212,7 +2272,7 @@ type CheckVerification200JSONResponseBody struct {
 	// Attempts Checks made so far (`POST …/check` with a well-formed code), across every step. The 5th wrong one fails the verification with `max_attempts`.
 	Attempts *int `json:"attempts,omitempty"`
 
-	// AttemptsRemaining Checks left before the verification fails; 0 once it has ended (verified or not).
+	// AttemptsRemaining Checks left before the verification fails. A successful check reports what was left (it is not used up: the verification is verified and takes no more checks); 0 once the verification failed, expired or was canceled.
 	AttemptsRemaining *int `json:"attempts_remaining,omitempty"`
 
 	// CallerId `answer_call`, `voice_otp`: the number (E.164) ringgate calls from, the app's first pool number for the country, so the app on the phone can recognise the call. Absent when the carrier's own number is used, and on other channels.
@@ -2264,7 +2324,7 @@ type CheckVerification200JSONResponseBody struct {
 	// InterceptionTimeoutS `flash_call`: how many seconds the app on the phone should watch for the call (the step's `timeout_s`). Absent on other channels.
 	InterceptionTimeoutS *int `json:"interception_timeout_s,omitempty"`
 
-	// Locale The `locale` given at start; absent when none was.
+	// Locale The verification's locale: the `locale` given at start, else the language of the phone's country (`fr` for a `+33` number, `en` where no language is built in).
 	//
 	// Examples: pt-BR
 	Locale *string `json:"locale,omitempty"`
@@ -2280,7 +2340,7 @@ type CheckVerification200JSONResponseBody struct {
 	// Examples: +442079460018
 	Phone *string `json:"phone,omitempty"`
 
-	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `carrier_error` (no carrier could place the call or deliver the text), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
+	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `busy` (answered call or voice OTP: the line was busy, or the callee declined the call), `undelivered` (SMS OTP: the carrier accepted the text and its receipt says it never reached the handset), `carrier_error` (no carrier could place the call or take the text, or refused it), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
 	Reason *Reason `json:"reason,omitempty"`
 
 	// ResultCode `"000"` verified, `"001"` any other final status, `null` while pending.
@@ -2370,7 +2430,7 @@ type NextVerificationStep200JSONResponseBody struct {
 	// InterceptionTimeoutS `flash_call`: how many seconds the app on the phone should watch for the call (the step's `timeout_s`). Absent on other channels.
 	InterceptionTimeoutS *int `json:"interception_timeout_s,omitempty"`
 
-	// Locale The `locale` given at start; absent when none was.
+	// Locale The verification's locale: the `locale` given at start, else the language of the phone's country (`fr` for a `+33` number, `en` where no language is built in).
 	//
 	// Examples: pt-BR
 	Locale *string `json:"locale,omitempty"`
@@ -2386,7 +2446,7 @@ type NextVerificationStep200JSONResponseBody struct {
 	// Examples: +442079460018
 	Phone *string `json:"phone,omitempty"`
 
-	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `carrier_error` (no carrier could place the call or deliver the text), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
+	// Reason Why a verification ended without being verified (in a workflow, why its last step ended): `not_dialed` (missed call: nobody called in time), `not_checked` (flash call, voice or SMS OTP: no matching code was checked in time), `no_answer` (answered call or voice OTP: nobody answered), `machine` (answered call or voice OTP: an answering machine took the call), `max_attempts` (5 wrong checks), `busy` (answered call or voice OTP: the line was busy, or the callee declined the call), `undelivered` (SMS OTP: the carrier accepted the text and its receipt says it never reached the handset), `carrier_error` (no carrier could place the call or take the text, or refused it), `canceled` (the app canceled it), `superseded` (canceled by a newer start for the same phone), `wrong_number` (missed call: the phone called another of the app's pool numbers, as many times as `max_wrong_number_calls` allows, 1 by default: a misdial or a caller-ID spoofer guessing the number). `wrong_code` and `blocked` are reserved. `null` while pending and when verified.
 	Reason *Reason `json:"reason,omitempty"`
 
 	// ResultCode `"000"` verified, `"001"` any other final status, `null` while pending.
@@ -2410,9 +2470,15 @@ type NextVerificationStep200JSONResponseBody struct {
 	union    json.RawMessage
 }
 
+// StreamVerificationWebSocketParams defines parameters for StreamVerificationWebSocket.
+type StreamVerificationWebSocketParams struct {
+	// LastEventId Resume after this event id, for clients that cannot set headers. The `Last-Event-ID` header wins when both are sent.
+	LastEventId *LastEventIDQuery `form:"last_event_id,omitempty" json:"last_event_id,omitempty"`
+}
+
 // ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
 type ListWebhookDeliveriesParams struct {
-	// Cursor The `next_cursor` of the previous page; omit it for the first page.
+	// Cursor The `next_cursor` of the previous page; omit it for the first page. A value this API did not return is 400 `invalid_request` (`field: cursor`).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Limit Page size, 1 to 100. Anything else is 400 `invalid_request`.
@@ -4565,6 +4631,25 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/verifications/{id}/status (the `GetVerificationStatus` operationId).
 	GetVerificationStatus(ctx context.Context, id VerificationID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// StreamVerificationWebSocket Follow a verification live over a WebSocket
+	//
+	// The live stream of `GET /v1/verifications/{id}/events` over a WebSocket (RFC 6455), for clients where Server-Sent Events do not get through. Same authorisation (the API key as `Authorization: Bearer`, or `?token=<client_token>`, with the same masking), same events in the same order, same caps (a WebSocket takes one of the SSE stream slots: `limits.sse`), same end.
+	//
+	// Each event is one text message, a JSON object:
+	//
+	// ```
+	// {"id": <event id>, "event": "<event type>", "data": <WebhookEvent>}
+	// ```
+	//
+	// **Resuming.** A browser's WebSocket cannot send headers: pass the last id seen as `?last_event_id=` and only later events come.
+	//
+	// **End.** After the terminal event the server closes the connection with status 1000 and the reason `ended`. A verification that is over with nothing after `last_event_id` is closed at once the same way (where SSE answers 204). While idle the server pings; the client sends nothing (a message from it closes the connection).
+	//
+	// **Errors.** Before the upgrade the answers are those of the SSE route: 400 (a bad `last_event_id`), 401, 404, 429 (too many streams), as problem JSON. Origins are not checked: the credential is the token or the API key, which a browser never adds by itself.
+	//
+	// Corresponds with GET /v1/verifications/{id}/ws (the `StreamVerificationWebSocket` operationId).
+	StreamVerificationWebSocket(ctx context.Context, id VerificationID, params *StreamVerificationWebSocketParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListWebhookDeliveries List webhook deliveries
 	//
 	// The app's webhook messages (one per event of a type sent as a webhook; see `EventType`), newest first, with their delivery state: find failed deliveries and retry them.
@@ -5338,6 +5423,35 @@ func (c *Client) NextVerificationStep(ctx context.Context, id VerificationID, re
 // Corresponds with GET /v1/verifications/{id}/status (the `GetVerificationStatus` operationId).
 func (c *Client) GetVerificationStatus(ctx context.Context, id VerificationID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetVerificationStatusRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamVerificationWebSocket Follow a verification live over a WebSocket
+//
+// The live stream of `GET /v1/verifications/{id}/events` over a WebSocket (RFC 6455), for clients where Server-Sent Events do not get through. Same authorisation (the API key as `Authorization: Bearer`, or `?token=<client_token>`, with the same masking), same events in the same order, same caps (a WebSocket takes one of the SSE stream slots: `limits.sse`), same end.
+//
+// Each event is one text message, a JSON object:
+//
+// ```
+// {"id": <event id>, "event": "<event type>", "data": <WebhookEvent>}
+// ```
+//
+// **Resuming.** A browser's WebSocket cannot send headers: pass the last id seen as `?last_event_id=` and only later events come.
+//
+// **End.** After the terminal event the server closes the connection with status 1000 and the reason `ended`. A verification that is over with nothing after `last_event_id` is closed at once the same way (where SSE answers 204). While idle the server pings; the client sends nothing (a message from it closes the connection).
+//
+// **Errors.** Before the upgrade the answers are those of the SSE route: 400 (a bad `last_event_id`), 401, 404, 429 (too many streams), as problem JSON. Origins are not checked: the credential is the token or the API key, which a browser never adds by itself.
+//
+// Corresponds with GET /v1/verifications/{id}/ws (the `StreamVerificationWebSocket` operationId).
+func (c *Client) StreamVerificationWebSocket(ctx context.Context, id VerificationID, params *StreamVerificationWebSocketParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamVerificationWebSocketRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6575,6 +6689,67 @@ func NewGetVerificationStatusRequest(server string, id VerificationID) (*http.Re
 	return req, nil
 }
 
+// NewStreamVerificationWebSocketRequest constructs an http.Request for the StreamVerificationWebSocket method
+func NewStreamVerificationWebSocketRequest(server string, id VerificationID, params *StreamVerificationWebSocketParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/verifications/%s/ws", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.LastEventId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "last_event_id", *params.LastEventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListWebhookDeliveriesRequest constructs an http.Request for the ListWebhookDeliveries method
 func NewListWebhookDeliveriesRequest(server string, params *ListWebhookDeliveriesParams) (*http.Request, error) {
 	var err error
@@ -7170,6 +7345,27 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/verifications/{id}/status (the `GetVerificationStatus` operationId).
 	GetVerificationStatusWithResponse(ctx context.Context, id VerificationID, reqEditors ...RequestEditorFn) (*GetVerificationStatusResponse, error)
+
+	// StreamVerificationWebSocketWithResponse Follow a verification live over a WebSocket
+	//
+	// The live stream of `GET /v1/verifications/{id}/events` over a WebSocket (RFC 6455), for clients where Server-Sent Events do not get through. Same authorisation (the API key as `Authorization: Bearer`, or `?token=<client_token>`, with the same masking), same events in the same order, same caps (a WebSocket takes one of the SSE stream slots: `limits.sse`), same end.
+	//
+	// Each event is one text message, a JSON object:
+	//
+	// ```
+	// {"id": <event id>, "event": "<event type>", "data": <WebhookEvent>}
+	// ```
+	//
+	// **Resuming.** A browser's WebSocket cannot send headers: pass the last id seen as `?last_event_id=` and only later events come.
+	//
+	// **End.** After the terminal event the server closes the connection with status 1000 and the reason `ended`. A verification that is over with nothing after `last_event_id` is closed at once the same way (where SSE answers 204). While idle the server pings; the client sends nothing (a message from it closes the connection).
+	//
+	// **Errors.** Before the upgrade the answers are those of the SSE route: 400 (a bad `last_event_id`), 401, 404, 429 (too many streams), as problem JSON. Origins are not checked: the credential is the token or the API key, which a browser never adds by itself.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/verifications/{id}/ws (the `StreamVerificationWebSocket` operationId).
+	StreamVerificationWebSocketWithResponse(ctx context.Context, id VerificationID, params *StreamVerificationWebSocketParams, reqEditors ...RequestEditorFn) (*StreamVerificationWebSocketResponse, error)
 
 	// ListWebhookDeliveriesWithResponse List webhook deliveries
 	//
@@ -8914,9 +9110,21 @@ func (r ListVerificationsResponse) ContentType() string {
 	return ""
 }
 
+// StartVerificationResponse200Headers the declared response headers of an HTTP 200 response for StartVerification
+type StartVerificationResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitPolicy    *string
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // StartVerificationResponse201Headers the declared response headers of an HTTP 201 response for StartVerification
 type StartVerificationResponse201Headers struct {
-	Location string
+	Location           string
+	RateLimitLimit     *int
+	RateLimitPolicy    *string
+	RateLimitRemaining *int
+	RateLimitReset     *int
 }
 
 // StartVerificationResponse401Headers the declared response headers of an HTTP 401 response for StartVerification
@@ -8955,6 +9163,8 @@ type StartVerificationResponse struct {
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StartVerificationResponse200Headers
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *StartVerificationResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -9421,6 +9631,10 @@ func (r StreamVerificationEventsResponse) ContentType() string {
 // NextVerificationStepResponse200Headers the declared response headers of an HTTP 200 response for NextVerificationStep
 type NextVerificationStepResponse200Headers struct {
 	AccessControlAllowOrigin *string
+	RateLimitLimit           *int
+	RateLimitPolicy          *string
+	RateLimitRemaining       *int
+	RateLimitReset           *int
 }
 
 // NextVerificationStepResponse401Headers the declared response headers of an HTTP 401 response for NextVerificationStep
@@ -9595,6 +9809,105 @@ func (r GetVerificationStatusResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetVerificationStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StreamVerificationWebSocketResponse400Headers the declared response headers of an HTTP 400 response for StreamVerificationWebSocket
+type StreamVerificationWebSocketResponse400Headers struct {
+	AccessControlAllowOrigin *string
+}
+
+// StreamVerificationWebSocketResponse401Headers the declared response headers of an HTTP 401 response for StreamVerificationWebSocket
+type StreamVerificationWebSocketResponse401Headers struct {
+	AccessControlAllowOrigin *string
+	WWWAuthenticate          string
+}
+
+// StreamVerificationWebSocketResponse429Headers the declared response headers of an HTTP 429 response for StreamVerificationWebSocket
+type StreamVerificationWebSocketResponse429Headers struct {
+	AccessControlAllowOrigin *string
+	RetryAfter               *int
+}
+
+// StreamVerificationWebSocketResponse500Headers the declared response headers of an HTTP 500 response for StreamVerificationWebSocket
+type StreamVerificationWebSocketResponse500Headers struct {
+	AccessControlAllowOrigin *string
+}
+
+type StreamVerificationWebSocketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedKeyOrToken
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorCORS
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *StreamVerificationWebSocketResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StreamVerificationWebSocketResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StreamVerificationWebSocketResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *StreamVerificationWebSocketResponse500Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StreamVerificationWebSocketResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StreamVerificationWebSocketResponse) GetApplicationproblemJSON401() *UnauthorizedKeyOrToken {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r StreamVerificationWebSocketResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StreamVerificationWebSocketResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StreamVerificationWebSocketResponse) GetApplicationproblemJSON500() *InternalErrorCORS {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamVerificationWebSocketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamVerificationWebSocketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamVerificationWebSocketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamVerificationWebSocketResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10407,6 +10720,33 @@ func (c *ClientWithResponses) GetVerificationStatusWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseGetVerificationStatusResponse(rsp)
+}
+
+// StreamVerificationWebSocketWithResponse Follow a verification live over a WebSocket
+//
+// The live stream of `GET /v1/verifications/{id}/events` over a WebSocket (RFC 6455), for clients where Server-Sent Events do not get through. Same authorisation (the API key as `Authorization: Bearer`, or `?token=<client_token>`, with the same masking), same events in the same order, same caps (a WebSocket takes one of the SSE stream slots: `limits.sse`), same end.
+//
+// Each event is one text message, a JSON object:
+//
+// ```
+// {"id": <event id>, "event": "<event type>", "data": <WebhookEvent>}
+// ```
+//
+// **Resuming.** A browser's WebSocket cannot send headers: pass the last id seen as `?last_event_id=` and only later events come.
+//
+// **End.** After the terminal event the server closes the connection with status 1000 and the reason `ended`. A verification that is over with nothing after `last_event_id` is closed at once the same way (where SSE answers 204). While idle the server pings; the client sends nothing (a message from it closes the connection).
+//
+// **Errors.** Before the upgrade the answers are those of the SSE route: 400 (a bad `last_event_id`), 401, 404, 429 (too many streams), as problem JSON. Origins are not checked: the credential is the token or the API key, which a browser never adds by itself.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/verifications/{id}/ws (the `StreamVerificationWebSocket` operationId).
+func (c *ClientWithResponses) StreamVerificationWebSocketWithResponse(ctx context.Context, id VerificationID, params *StreamVerificationWebSocketParams, reqEditors ...RequestEditorFn) (*StreamVerificationWebSocketResponse, error) {
+	rsp, err := c.StreamVerificationWebSocket(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamVerificationWebSocketResponse(rsp)
 }
 
 // ListWebhookDeliveriesWithResponse List webhook deliveries
@@ -12006,6 +12346,37 @@ func ParseStartVerificationResponse(rsp *http.Response) (*StartVerificationRespo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers StartVerificationResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 201:
 		var headers StartVerificationResponse201Headers
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
@@ -12014,6 +12385,34 @@ func ParseStartVerificationResponse(rsp *http.Response) (*StartVerificationRespo
 				return nil, err
 			}
 			headers.Location = value
+		}
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
@@ -12496,6 +12895,34 @@ func ParseNextVerificationStepResponse(rsp *http.Response) (*NextVerificationSte
 			}
 			headers.AccessControlAllowOrigin = &value
 		}
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers NextVerificationStepResponse401Headers
@@ -12610,6 +13037,120 @@ func ParseGetVerificationStatusResponse(rsp *http.Response) (*GetVerificationSta
 		response.Headers401 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetVerificationStatusResponse500Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStreamVerificationWebSocketResponse parses an HTTP response from a StreamVerificationWebSocketWithResponse call
+func ParseStreamVerificationWebSocketResponse(rsp *http.Response) (*StreamVerificationWebSocketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamVerificationWebSocketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 101:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest UnauthorizedKeyOrToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalErrorCORS
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers StreamVerificationWebSocketResponse400Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers StreamVerificationWebSocketResponse401Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StreamVerificationWebSocketResponse429Headers
+		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AccessControlAllowOrigin = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers StreamVerificationWebSocketResponse500Headers
 		if values := rsp.Header.Values("Access-Control-Allow-Origin"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Access-Control-Allow-Origin", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
