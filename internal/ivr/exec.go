@@ -34,6 +34,9 @@ type Action struct {
 	// whitespace collapsed; and the play's voice ("" for the default).
 	Text  string
 	Voice string
+	// Template is the play's text before rendering, for runners that
+	// speak it piece by piece (the SIP carrier's recorded prompts).
+	Template string
 	// Gather: how many keys at most, and how long to wait for them.
 	MaxDigits int
 	Timeout   time.Duration
@@ -224,7 +227,7 @@ func (s *Session) enterMenu(m *Menu, acts []Action) []Action {
 }
 
 func (s *Session) say(p *Play) Action {
-	return Action{Kind: Say, Text: Render(p.Text, s.vars), Voice: p.Voice}
+	return Action{Kind: Say, Text: Render(p.Text, s.vars), Voice: p.Voice, Template: p.Text}
 }
 
 // run executes nodes from the top of the stack until the plan waits for
