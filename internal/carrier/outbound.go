@@ -51,7 +51,10 @@ type Call struct {
 	// ({{code}} …) filled in.
 	Dialplan *ivr.Dialplan
 	Vars     map[string]string
-	Sandbox  bool // started with a test key: the simulator carries it
+	// Locale is the verification's language ("fr", "pt-BR"): carriers that
+	// speak choose their voice or recordings by it.
+	Locale  string
+	Sandbox bool // started with a test key: the simulator carries it
 }
 
 // SMS is a text message to send.

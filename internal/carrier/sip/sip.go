@@ -139,6 +139,10 @@ type Config struct {
 	// address of the connection used).
 	Hostname string
 
+	// Media, when set, gives outbound calls audio: voice_otp and
+	// answer_call with machine detection (voice.go).
+	Media *Media
+
 	Inbound carrier.InboundHandler
 	Events  carrier.EventHandler
 	// RingTimeout applies to calls whose RingTimeout is 0 (60 s).
@@ -505,6 +509,9 @@ func (c *Carrier) routes() {
 		// A CANCEL matching this INVITE is answered by the transaction
 		// layer (200, then 487 for the INVITE); after it we send no other
 		// final response.
+		if c.inDialog(req, tx) { // a re-INVITE in one of our calls
+			return
+		}
 		var cancelled atomic.Bool
 		tx.OnCancel(func(*sip.Request) { cancelled.Store(true) })
 		c.serve(c.ctx, req, func(res *sip.Response) error {
@@ -515,7 +522,16 @@ func (c *Carrier) routes() {
 		}, c.srv.WriteResponse)
 	})
 	c.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) { c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse) })
-	c.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) { c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse) })
+	c.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		if !c.inDialog(req, tx) {
+			c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse)
+		}
+	})
+	c.srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
+		if !c.inDialog(req, tx) {
+			c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse)
+		}
+	})
 	c.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) { c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse) })
 	// An ACK is never answered. One for our non-2xx final response is
 	// absorbed by the INVITE transaction; a stray one is dropped here.
