@@ -424,4 +424,3 @@ func TestInBandDTMF(t *testing.T) {
 		t.Fatalf("heard %q, want the code twice", got)
 	}
 }
-
