@@ -176,6 +176,7 @@ type command struct {
 	DialplanXML string            `json:"dialplan_xml,omitempty"`
 	Vars        map[string]string `json:"vars,omitempty"`
 	Text        string            `json:"text,omitempty"`
+	Locale      string            `json:"locale,omitempty"` // the verification's: voice carriers speak it
 	Sandbox     bool              `json:"sandbox,omitempty"`
 	// A hang-up job's call: its id, and the carrier and ref that took it.
 	CallID  string `json:"call_id,omitempty"`
@@ -192,7 +193,7 @@ func (s *Service) prepareStep(ctx context.Context, tx Tx, app App, v *Verificati
 	now := s.Now()
 	v.Step, v.Channel, v.ExpiresAt, v.UpdatedAt = i, st.Channel, now.Add(st.Timeout), now
 	v.DialNumber, v.CodeHash, v.CLIPrefix, v.CLIFilter, v.CallerID = "", "", "", "", ""
-	cmd := command{Channel: st.Channel, To: v.Phone, Country: v.Country, Sandbox: v.Sandbox}
+	cmd := command{Channel: st.Channel, To: v.Phone, Country: v.Country, Locale: v.Locale, Sandbox: v.Sandbox}
 	kind := JobCall
 	switch st.Channel {
 	case ChannelMissedCall:

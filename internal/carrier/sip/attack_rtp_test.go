@@ -9,8 +9,10 @@ import (
 	"github.com/pion/rtp"
 
 	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
+	"github.com/ringgate/ringgate/internal/carrier/sip/sipptest"
 	"github.com/ringgate/ringgate/internal/media"
 	"github.com/ringgate/ringgate/internal/media/dtmf"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 // TestAttackStrayRTPCannotInjectKeys: someone who finds a call's RTP port
@@ -22,16 +24,14 @@ import (
 func TestAttackStrayRTPCannotInjectKeys(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder()
-	ph := newPhone(t, shortHello())
+	ph := sipptest.NewPhone(t, sipptest.ShortHello())
 	stats := &media.Stats{}
 	run, c, _ := voiceTrunk(t, rec, ph, "0 101", "after_ack_wait_bye.xml", 0, rgsip.Media{Stats: stats})
 	if _, err := c.PlaceCall(context.Background(), voiceCall("7531", "en")); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 20*time.Second, func() bool { return len(ph.heard("en")) >= 1 })
-	ph.mu.Lock()
-	target := ph.to // ringgate's RTP port, as the stranger found it
-	ph.mu.Unlock()
+	testutil.WaitFor(t, 20*time.Second, "audio heard", func() bool { return len(ph.Heard("en")) >= 1 })
+	target := ph.Ringgate() // ringgate's RTP port, as the stranger found it
 	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestAttackStrayRTPCannotInjectKeys(t *testing.T) {
 	if err := run.Wait(); err != nil {
 		t.Fatalf("sipp: %v", err)
 	}
-	if got := ph.heard("en"); got != "7531" {
+	if got := ph.Heard("en"); got != "7531" {
 		t.Fatalf("heard %q: the stranger's key press was obeyed", got)
 	}
 	if n := stats.Stray.Load(); n < 6 {

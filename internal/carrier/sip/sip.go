@@ -349,12 +349,12 @@ func (c *Carrier) Malformed() int64 { return c.malformed.Load() }
 // Metrics exports the trunk's refusal counters.
 func (c *Carrier) Metrics() []carrier.Metric {
 	count := func(f func() int64) func() float64 { return func() float64 { return float64(f()) } }
-	return []carrier.Metric{
+	return append([]carrier.Metric{
 		{Name: "ringgate_sip_refused_total", Help: "SIP requests refused with 403 (untrusted source, failed digest).", Value: count(c.Rejected)},
 		{Name: "ringgate_sip_malformed_total", Help: "SIP messages that could not be parsed (dropped; logged at DEBUG).", Value: count(c.Malformed)},
 		{Name: "ringgate_sip_udp_dropped_total", Help: "SIP requests from untrusted UDP sources left unanswered: the source was over its response rate.", Value: count(c.Dropped)},
 		{Name: "ringgate_sip_tcp_refused_total", Help: "SIP TCP/TLS connections closed as accepted: a connection cap was reached.", Value: count(c.TCPRefused)},
-	}
+	}, c.mediaMetrics()...)
 }
 
 // The parts of the carrier lifecycle a SIP trunk has.

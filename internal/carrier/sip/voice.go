@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -60,6 +61,9 @@ type mediaCall struct {
 	hangup context.CancelCauseFunc
 	hung   chan struct{} // closed when the far end's BYE was answered
 }
+
+// MediaConfig is the trunk's media side, nil without one.
+func (c *Carrier) MediaConfig() *Media { return c.cfg.Media }
 
 // usesMedia reports whether call needs audio on this trunk.
 func (c *Carrier) usesMedia(call carrier.Call) bool {
@@ -307,4 +311,27 @@ func newBye(inv *sip.Request, res *sip.Response) *sip.Request {
 	bye.SetTransport(inv.Transport())
 	bye.SetSource(inv.Source())
 	return bye
+}
+
+// mediaMetrics are the trunk's RTP figures (with rtp_ports).
+func (c *Carrier) mediaMetrics() []carrier.Metric {
+	m := c.cfg.Media
+	if m == nil {
+		return nil
+	}
+	st := m.Stats
+	if st == nil {
+		st = &media.Stats{}
+		m.Stats = st
+	}
+	count := func(v *atomic.Int64) func() float64 { return func() float64 { return float64(v.Load()) } }
+	return []carrier.Metric{
+		{Name: "ringgate_rtp_sent_total", Help: "RTP packets sent (prompts and silence).", Value: count(&st.Sent)},
+		{Name: "ringgate_rtp_received_total", Help: "RTP packets accepted from the far end.", Value: count(&st.Received)},
+		{Name: "ringgate_rtp_malformed_total", Help: "Datagrams to an RTP port that were not RTP (dropped).", Value: count(&st.Malformed)},
+		{Name: "ringgate_rtp_stray_total", Help: "RTP packets from a source other than the call's far end, or of a payload type not negotiated (dropped).", Value: count(&st.Stray)},
+		{Name: "ringgate_rtcp_received_total", Help: "RTCP packets received.", Value: count(&st.RTCP)},
+		{Name: "ringgate_dtmf_digits_total", Help: "Key presses detected on calls with media (RFC 4733, in-band, SIP INFO).", Value: count(&st.Digits)},
+		{Name: "ringgate_rtp_ports_in_use", Help: "RTP/RTCP port pairs held by calls with media.", Gauge: true, Value: func() float64 { return float64(m.Ports.InUse()) }},
+	}
 }

@@ -1,0 +1,100 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/carrier/sip/sipptest"
+	"github.com/ringgate/ringgate/internal/config"
+	"github.com/ringgate/ringgate/internal/prompts"
+)
+
+var voicePorts atomic.Int64
+
+// voiceServer runs ringgate with a dev SIP trunk carrying voice_otp and
+// answer_call with media, its far end sipp answering with SDP that names
+// ph's socket.
+func voiceServer(t *testing.T, ph *sipptest.Phone, after string) (*harness, *sipptest.Run) {
+	t.Helper()
+	sipptest.Require(t)
+	port := sipptest.FreePort(t)
+	run := sipptest.Start(t, sipptest.MediaScenario(t, sippScenarios, ph.Port(), "0 101", after, 0, 0), port, 40*time.Second)
+	lo := 33000 + 200*int(voicePorts.Add(1)%20)
+	h := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.AddDevSIP("", fmt.Sprintf("sip:127.0.0.1:%d", port))
+		s := &c.Carriers[len(c.Carriers)-1].SIP
+		s.Hostname, s.RTPPorts = "127.0.0.1", fmt.Sprintf("%d-%d", lo, lo+199)
+		c.Routes = append([]config.Route{{Channel: "voice_otp", Carriers: []string{"sip"}}}, c.Routes...)
+	})
+	return h, run
+}
+
+// The core claim of voice OTP on a SIP trunk: ringgate calls, a person
+// answers ("hello"), and the code they hear (recovered from the RTP audio
+// by matching the French digit recordings) verifies through POST …/check.
+func TestSIPVoiceOTPHeardAndChecked(t *testing.T) {
+	t.Parallel()
+	ph := sipptest.NewPhone(t, sipptest.ShortHello())
+	h, run := voiceServer(t, ph, "after_ack_wait_bye.xml")
+	v := h.startChannel(map[string]any{"phone": "+447911123405", "channel": "voice_otp", "locale": "fr", "code_length": 4})
+	id := v["id"].(string)
+	waitFor(t, 30*time.Second, "the code spoken", func() bool { return len(ph.Heard("fr")) >= 4 })
+	code := ph.Heard("fr")[:4]
+	if !ph.Contains(prompts.Default().Clip("fr", "verification_code_is")) {
+		t.Fatal("not spoken in French")
+	}
+	ok := h.mustStatus(h.check(id, map[string]any{"code": code}), http.StatusOK)
+	if ok["valid"] != true || ok["status"] != "verified" || ok["verified_channel"] != "voice_otp" {
+		t.Fatalf("check with the code heard (%s): %v", code, ok)
+	}
+	if err := run.Wait(); err != nil { // ringgate hung up (the step ended)
+		t.Fatalf("sipp: %v", err)
+	}
+}
+
+// A machine: its long greeting is detected, the dialplan's machine branch
+// hangs up without a word, and voice_otp fails with "machine".
+func TestSIPVoiceOTPMachine(t *testing.T) {
+	t.Parallel()
+	ph := sipptest.NewPhone(t, sipptest.LongGreeting())
+	h, run := voiceServer(t, ph, "after_ack_wait_bye.xml")
+	v := h.startChannel(map[string]any{"phone": "+447911123406", "channel": "voice_otp", "code_length": 4})
+	got := h.waitStatus(v["id"].(string), "failed")
+	if got["reason"] != "machine" {
+		t.Fatalf("after a machine answered: %v", got)
+	}
+	if heard := ph.Heard("en"); heard != "" {
+		t.Fatalf("the machine heard %q", heard)
+	}
+	if err := run.Wait(); err != nil {
+		t.Fatalf("sipp: %v", err)
+	}
+}
+
+// answer_call over a trunk with media (no trust_answer): voicemail does
+// not verify, a person does.
+func TestSIPAnswerCallMachineDetection(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		greeting []byte
+		status   string
+	}{{"person", sipptest.ShortHello(), "verified"}, {"voicemail", sipptest.LongGreeting(), "failed"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ph := sipptest.NewPhone(t, tc.greeting)
+			h, run := voiceServer(t, ph, "after_ack_wait_bye.xml")
+			v := h.startChannel(map[string]any{"phone": "+447911123407", "channel": "answer_call"})
+			got := h.waitStatus(v["id"].(string), tc.status)
+			if tc.status == "failed" && got["reason"] != "machine" {
+				t.Fatalf("voicemail: %v", got)
+			}
+			if err := run.Wait(); err != nil {
+				t.Fatalf("sipp: %v", err)
+			}
+		})
+	}
+}
