@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/zaf/g711"
 
@@ -47,6 +48,7 @@ type Stats struct {
 	Malformed atomic.Int64 // datagrams that are not RTP
 	Stray     atomic.Int64 // RTP from a source other than the latched one, or of a payload type not negotiated
 	RTCP      atomic.Int64 // RTCP datagrams received
+	RTCPSent  atomic.Int64 // RTCP sender reports sent
 	Digits    atomic.Int64 // key presses detected (RFC 4733 and in-band)
 }
 
@@ -268,6 +270,7 @@ func (s *Session) sendLoop() {
 	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: s.cfg.Answer.Codec.PT, SSRC: ssrc, Marker: true}}
 	buf := make([]byte, 12+FrameBytes)
 	alaw := s.cfg.Answer.Codec.PT == PTPCMA
+	var sent uint32
 	start := time.Now()
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
@@ -309,6 +312,34 @@ func (s *Session) sendLoop() {
 		pkt.Marker = false
 		seq++
 		ts += FrameBytes
+		sent++
+		if sent%srEvery == 0 {
+			s.senderReport(ssrc, ts, sent)
+		}
+	}
+}
+
+// srEvery is how often a sender report goes out: every 5 s of packets
+// (RFC 3550's recommended minimum interval).
+const srEvery = 250
+
+// senderReport sends an RTCP SR (pion/rtcp) to the far end's RTCP port,
+// the port after its RTP one.
+func (s *Session) senderReport(ssrc, ts uint32, packets uint32) {
+	now := time.Now()
+	secs := uint64(now.Unix()) + 2208988800 // NTP epoch 1900
+	frac := uint64(now.Nanosecond()) << 32 / 1e9
+	b, err := (&rtcp.SenderReport{SSRC: ssrc, NTPTime: secs<<32 | frac, RTPTime: ts,
+		PacketCount: packets, OctetCount: packets * FrameBytes}).Marshal()
+	if err != nil {
+		return
+	}
+	dst := s.Remote()
+	if dst.Port() == 65535 {
+		return
+	}
+	if _, err := s.rtcp.WriteToUDPAddrPort(b, netip.AddrPortFrom(dst.Addr(), dst.Port()+1)); err == nil {
+		s.stats.RTCPSent.Add(1)
 	}
 }
 
@@ -423,7 +454,8 @@ func (s *Session) admit(src netip.AddrPort, seq uint16) bool {
 	return false
 }
 
-// rtcpLoop drains the RTCP port: reports are counted, not acted on.
+// rtcpLoop drains the RTCP port: the far end's reports are counted, not
+// acted on.
 func (s *Session) rtcpLoop() {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)

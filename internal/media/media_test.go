@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/ringgate/ringgate/internal/media/dtmf"
@@ -221,5 +222,54 @@ func TestInBand(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no key")
+	}
+}
+
+// TestRTCPSenderReport: after 5 s of packets a sender report reaches the
+// far end's RTCP port (its RTP port + 1), counting what was sent.
+func TestRTCPSenderReport(t *testing.T) {
+	t.Parallel()
+	var rtpc, rtcpc *net.UDPConn
+	for port := 31600; port < 31700 && rtcpc == nil; port += 2 {
+		a, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+		if err != nil {
+			continue
+		}
+		b, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port + 1})
+		if err != nil {
+			a.Close()
+			continue
+		}
+		rtpc, rtcpc = a, b
+	}
+	if rtcpc == nil {
+		t.Fatal("no port pair")
+	}
+	defer rtpc.Close()
+	defer rtcpc.Close()
+	ports, _ := NewPorts(loopback, 31500, 31599)
+	s, err := ports.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stats := &Stats{}
+	s.Start(Config{Answer: Answer{Remote: rtpc.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU, DTMF: 101}, Stats: stats})
+	rtcpc.SetReadDeadline(time.Now().Add(20 * time.Second))
+	buf := make([]byte, 1500)
+	n, src, err := rtcpc.ReadFromUDPAddrPort(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts, err := rtcp.Unmarshal(buf[:n])
+	if err != nil || len(pkts) != 1 {
+		t.Fatalf("%v %v", pkts, err)
+	}
+	sr, ok := pkts[0].(*rtcp.SenderReport)
+	if !ok || sr.PacketCount != srEvery || sr.OctetCount != srEvery*FrameBytes || int(src.Port()) != s.Port()+1 {
+		t.Fatalf("%+v from %v", pkts[0], src)
+	}
+	if stats.RTCPSent.Load() != 1 {
+		t.Fatalf("RTCPSent %d", stats.RTCPSent.Load())
 	}
 }

@@ -331,6 +331,7 @@ func (c *Carrier) mediaMetrics() []carrier.Metric {
 		{Name: "ringgate_rtp_malformed_total", Help: "Datagrams to an RTP port that were not RTP (dropped).", Value: count(&st.Malformed)},
 		{Name: "ringgate_rtp_stray_total", Help: "RTP packets from a source other than the call's far end, or of a payload type not negotiated (dropped).", Value: count(&st.Stray)},
 		{Name: "ringgate_rtcp_received_total", Help: "RTCP packets received.", Value: count(&st.RTCP)},
+		{Name: "ringgate_rtcp_sent_total", Help: "RTCP sender reports sent (one every 5 s of a call).", Value: count(&st.RTCPSent)},
 		{Name: "ringgate_dtmf_digits_total", Help: "Key presses detected on calls with media (RFC 4733, in-band, SIP INFO).", Value: count(&st.Digits)},
 		{Name: "ringgate_rtp_ports_in_use", Help: "RTP/RTCP port pairs held by calls with media.", Gauge: true, Value: func() float64 { return float64(m.Ports.InUse()) }},
 	}
