@@ -132,6 +132,7 @@ const (
 	CauseMachine     = "machine"     // answering machine: hung up without speaking
 	CauseCanceled    = "canceled"    // ringgate ended it because its step was over (EndCall)
 	CauseFailed      = "failed"      // the network failed the call or message
+	CauseNoMedia     = "no_media"    // answered with no audio ringgate can play (no common codec): hung up
 	CauseUndelivered = "undelivered" // SMS: the handset never got it
 )
 

@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,11 +18,15 @@ var voicePorts atomic.Int64
 // voiceServer runs ringgate with a dev SIP trunk carrying voice_otp and
 // answer_call with media, its far end sipp answering with SDP that names
 // ph's socket.
-func voiceServer(t *testing.T, ph *sipptest.Phone, after string) (*harness, *sipptest.Run) {
+func voiceServer(t *testing.T, ph *sipptest.Phone, after string, formats ...string) (*harness, *sipptest.Run) {
 	t.Helper()
 	sipptest.Require(t)
 	port := sipptest.FreePort(t)
-	run := sipptest.Start(t, sipptest.MediaScenario(t, sippScenarios, ph.Port(), "0 101", after, 0, 0), port, 40*time.Second)
+	f := "0 101"
+	if len(formats) > 0 {
+		f = formats[0]
+	}
+	run := sipptest.Start(t, sipptest.MediaScenario(t, sippScenarios, ph.Port(), f, after, 0, 0), port, 40*time.Second)
 	lo := 33000 + 200*int(voicePorts.Add(1)%20)
 	h := startServer(t, t.TempDir(), func(c *config.Config) {
 		c.AddDevSIP("", fmt.Sprintf("sip:127.0.0.1:%d", port))
@@ -96,5 +101,28 @@ func TestSIPAnswerCallMachineDetection(t *testing.T) {
 				t.Fatalf("sipp: %v", err)
 			}
 		})
+	}
+}
+
+// An answer with no codec ringgate plays (G.722 only): the call is hung
+// up, and the step fails with carrier_error, the call's end recorded with
+// cause no_media.
+func TestSIPVoiceOTPNoCommonCodec(t *testing.T) {
+	t.Parallel()
+	ph := sipptest.NewPhone(t, sipptest.ShortHello())
+	h, run := voiceServer(t, ph, "after_ack_wait_bye.xml", "9")
+	v := h.startChannel(map[string]any{"phone": "+447911123408", "channel": "voice_otp"})
+	id := v["id"].(string)
+	got := h.waitStatus(id, "failed")
+	if got["reason"] != "carrier_error" {
+		t.Fatalf("no common codec: %v", got)
+	}
+	if err := run.Wait(); err != nil {
+		t.Fatalf("sipp: %v", err)
+	}
+	// the stream of a finished verification replays its events and ends
+	evs := h.do("GET", "/v1/verifications/"+id+"/events", h.key, nil)
+	if evs.status != http.StatusOK || !strings.Contains(string(evs.body), `"cause":"no_media"`) {
+		t.Fatalf("no call.ended with cause no_media in %d %s", evs.status, evs.body)
 	}
 }

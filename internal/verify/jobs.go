@@ -333,7 +333,7 @@ func (s *Service) carrierEventTx(ctx context.Context, w *writer, v Verification,
 // ended; a voice call answered by a person has spoken the code.
 func callFailed(ch Channel, cause string, past history) (Reason, bool) {
 	switch cause {
-	case carrier.CauseUnreachable, carrier.CauseFailed:
+	case carrier.CauseUnreachable, carrier.CauseFailed, carrier.CauseNoMedia:
 		return ReasonCarrierError, true
 	}
 	switch ch {

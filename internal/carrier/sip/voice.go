@@ -124,7 +124,7 @@ func (o *outcall) answeredMedia(res *sip.Response) {
 		// call and fail the step, saying why on the wire and in the log.
 		c.log.Warn("sip: answer has no usable media; hanging up", slog.String("call", o.call.ID), slog.Any("err", err))
 		o.bye(488, err.Error())
-		o.event(carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseFailed, SIPStatus: 488})
+		o.event(carrier.Event{Kind: carrier.EventEnded, Cause: carrier.CauseNoMedia, SIPStatus: 488})
 		return
 	}
 	maxDur := c.cfg.Media.MaxDuration

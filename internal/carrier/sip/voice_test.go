@@ -199,7 +199,7 @@ func TestNoCommonCodec(t *testing.T) {
 	}
 	evs := untilEnded(t, rec)
 	last := evs[len(evs)-1]
-	if k := kinds(evs); k != "ended:failed" || last.SIPStatus != 488 {
+	if k := kinds(evs); k != "ended:no_media" || last.SIPStatus != 488 {
 		t.Fatalf("events %s (status %d)", k, last.SIPStatus)
 	}
 	if err := run.Wait(); err != nil {
