@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,9 +58,10 @@ var (
 type mediaCall struct {
 	sess *media.Session
 	run  *voice.Call
-	// hangup ends the answered call's context (BYE received).
-	hangup context.CancelCauseFunc
-	hung   chan struct{} // closed when the far end's BYE was answered
+	// hung is closed when the far end's BYE has been answered; byeOnce
+	// guards it (BYE retransmissions).
+	hung    chan struct{}
+	byeOnce sync.Once
 }
 
 // MediaConfig is the trunk's media side, nil without one.
@@ -133,11 +135,16 @@ func (o *outcall) answeredMedia(res *sip.Response) {
 	}
 	// o.ctx ends with EndCall (the step is over) and with Close.
 	ctx, hangup := context.WithCancelCause(o.ctx)
+	defer hangup(nil)
 	ctx, stop := context.WithTimeoutCause(ctx, maxDur, errMaxDuration)
 	defer stop()
-	c.mu.Lock()
-	m.hangup = hangup
-	c.mu.Unlock()
+	go func() { // a BYE may have come in already, before this call was set up
+		select {
+		case <-m.hung:
+			hangup(errFarEndBye)
+		case <-ctx.Done():
+		}
+	}()
 	run := m.run
 	by := ""
 	run.OnAnswered = func(v string) {
@@ -235,12 +242,7 @@ func (c *Carrier) inDialog(req *sip.Request, tx sip.ServerTransaction) bool {
 		if err := o.sess.ReadBye(req, tx); err != nil {
 			c.log.Debug("sip BYE in", slog.Any("err", err))
 		}
-		c.mu.Lock()
-		h := o.media.hangup
-		c.mu.Unlock()
-		if h != nil {
-			h(errFarEndBye)
-		}
+		o.media.byeOnce.Do(func() { close(o.media.hung) })
 	case sip.INFO:
 		k, ok := infoDigit(req)
 		if !ok {
