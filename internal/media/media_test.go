@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -272,4 +273,28 @@ func TestRTCPSenderReport(t *testing.T) {
 	if stats.RTCPSent.Load() != 1 {
 		t.Fatalf("RTCPSent %d", stats.RTCPSent.Load())
 	}
+}
+
+// TestCloseLeavesNothing: sessions opened, started or not, and closed
+// leave no goroutine and no port behind.
+func TestCloseLeavesNothing(t *testing.T) {
+	ports, _ := NewPorts(loopback, 31700, 31799)
+	before := runtime.NumGoroutine()
+	far := netip.MustParseAddrPort("127.0.0.1:9")
+	for i := range 20 {
+		s, err := ports.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			s.Start(Config{Answer: Answer{Remote: far, Codec: PCMU, DTMF: 101}, InBand: true})
+			s.Play(make([]byte, 4000))
+		}
+		s.Close()
+		s.Close() // twice is fine
+	}
+	if ports.InUse() != 0 {
+		t.Fatalf("%d port pairs held", ports.InUse())
+	}
+	waitFor(t, func() bool { return runtime.NumGoroutine() <= before })
 }
