@@ -432,6 +432,28 @@ func (c *Config) AddDevSIP(listen, trunk string) {
 	}
 }
 
+// AddDevMedia gives dev mode's SIP trunk media on the RTP port range
+// ports ("30000-30099"), advertised as 127.0.0.1 unless hostname says
+// otherwise, and routes voice_otp to it. It does nothing without a dev
+// trunk or with ports "".
+func (c *Config) AddDevMedia(ports string) {
+	if ports == "" {
+		return
+	}
+	for i := range c.Carriers {
+		cr := &c.Carriers[i]
+		if cr.Name != "sip" || cr.Type != "sip" || cr.SIP.Trunk == "" {
+			continue
+		}
+		cr.SIP.RTPPorts = ports
+		if cr.SIP.Hostname == "" && !specificHost(cr.SIP.Listen) {
+			cr.SIP.MediaAddress = "127.0.0.1"
+		}
+		c.Routes = append([]Route{{Channel: "voice_otp", Carriers: []string{"sip"}}}, c.Routes...)
+		return
+	}
+}
+
 // Route sends an app's, a country's or a channel's traffic to carriers in
 // order; empty or "*" matches all. The first matching route wins.
 type Route struct {

@@ -334,3 +334,17 @@ func TestValidateSIPMedia(t *testing.T) {
 		}
 	}
 }
+
+func TestAddDevMedia(t *testing.T) {
+	t.Parallel()
+	c := Defaults(ModeDev)
+	c.AddDevSIP("", "sip:127.0.0.1:5080")
+	c.AddDevMedia("30000-30099")
+	s := c.Carriers[len(c.Carriers)-1].SIP
+	if s.RTPPorts != "30000-30099" || s.MediaAddress != "127.0.0.1" || c.Routes[0].Channel != "voice_otp" {
+		t.Fatalf("%+v %+v", s, c.Routes)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
