@@ -251,3 +251,24 @@ func TestInBandDTMF(t *testing.T) {
 		t.Fatalf("heard %q, want the code twice", got)
 	}
 }
+
+// TestVoiceOTPOverPCMA: a far end that takes only A-law gets the prompts
+// converted, and hears the code.
+func TestVoiceOTPOverPCMA(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	ph := sipptest.NewPhone(t, sipptest.ShortHello())
+	run, c, _ := voiceTrunk(t, rec, ph, "8 101", "after_ack_wait_bye.xml", 0, rgsip.Media{})
+	if _, err := c.PlaceCall(context.Background(), voiceCall("9087", "es")); err != nil {
+		t.Fatal(err)
+	}
+	if k := kinds(untilEnded(t, rec)); k != "answered:human,ended:completed" { // its A-law hello was heard
+		t.Fatalf("events %s", k)
+	}
+	if err := run.Wait(); err != nil {
+		t.Fatalf("sipp: %v", err)
+	}
+	if !ph.ALaw() || ph.Heard("es") != "9087" {
+		t.Fatalf("A-law %v, heard %q", ph.ALaw(), ph.Heard("es"))
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/zaf/g711"
 
 	"github.com/ringgate/ringgate/internal/media"
 	"github.com/ringgate/ringgate/internal/media/dtmf"
@@ -23,12 +24,13 @@ import (
 // Phone is the far end's audio in tests where sipp does the signalling: a
 // UDP socket the test owns, named in sipp's SDP answer (MediaScenario).
 // Like a real phone (baresip, measured) it sends RTP every 20 ms from the
-// answer on (its greeting, then silence), and it records what ringgate
-// sends it.
+// answer on (its greeting, then silence; in the codec ringgate sends), and
+// it records what ringgate sends it.
 type Phone struct {
 	conn *net.UDPConn
 	mu   sync.Mutex
-	got  []byte         // PCMU payloads received, in order
+	got  []byte         // G.711 payloads received, in order
+	alaw bool           // they are PCMA
 	to   netip.AddrPort // where ringgate's packets come from
 	// Out queues audio (µ-law) to send after what is queued already.
 	Out chan []byte
@@ -79,7 +81,8 @@ func (p *Phone) recv() {
 		}
 		p.mu.Lock()
 		p.to = src
-		if pkt.PayloadType == media.PTPCMU {
+		if pkt.PayloadType == media.PTPCMU || pkt.PayloadType == media.PTPCMA {
+			p.alaw = pkt.PayloadType == media.PTPCMA
 			p.got = append(p.got, pkt.Payload...)
 		}
 		p.mu.Unlock()
@@ -130,18 +133,24 @@ func (p *Phone) send() {
 		frame := bytes.Repeat([]byte{0xFF}, media.FrameBytes)
 		n := copy(frame, cur)
 		cur = cur[n:]
-		write(media.PTPCMU, ts, frame)
+		if p.ALaw() { // answer in the codec ringgate speaks
+			write(media.PTPCMA, ts, g711.Ulaw2Alaw(frame))
+		} else {
+			write(media.PTPCMU, ts, frame)
+		}
 		ts += media.FrameBytes
 	}
 }
 
 // Heard recovers the digits spoken in what the phone received, the way a
 // listener would: it finds each digit's recording in locale's language in
-// the audio (an exact match: over PCMU ringgate sends a prompt's µ-law
-// unchanged), in the order spoken.
+// the audio, in the order spoken. The match is exact: over PCMU ringgate
+// sends a prompt's µ-law unchanged, over PCMA each sample converted by
+// G.711's table (which the phone applies to the recordings too).
 func (p *Phone) Heard(locale string) string {
 	p.mu.Lock()
 	stream := append([]byte(nil), p.got...)
+	alaw := p.alaw
 	p.mu.Unlock()
 	type hit struct {
 		at int
@@ -151,6 +160,9 @@ func (p *Phone) Heard(locale string) string {
 	set := prompts.Default()
 	for d := byte('0'); d <= '9'; d++ {
 		clip := set.Clip(locale, string(d))
+		if alaw {
+			clip = g711.Ulaw2Alaw(clip)
+		}
 		for off := 0; ; {
 			i := bytes.Index(stream[off:], clip)
 			if i < 0 {
@@ -168,11 +180,21 @@ func (p *Phone) Heard(locale string) string {
 	return b.String()
 }
 
-// Contains reports whether clip was received.
+// Contains reports whether clip (µ-law) was received.
 func (p *Phone) Contains(clip []byte) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.alaw {
+		clip = g711.Ulaw2Alaw(clip)
+	}
 	return bytes.Contains(p.got, clip)
+}
+
+// ALaw reports whether ringgate sent PCMA.
+func (p *Phone) ALaw() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.alaw
 }
 
 // ShortHello is a person's greeting: one word, from the prompt set.
