@@ -272,3 +272,25 @@ func TestVoiceOTPOverPCMA(t *testing.T) {
 		t.Fatalf("A-law %v, heard %q", ph.ALaw(), ph.Heard("es"))
 	}
 }
+
+// TestMaxCallDuration: an answered call is hung up (BYE) when its
+// maximum duration passes, mid-prompt if need be.
+func TestMaxCallDuration(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	ph := sipptest.NewPhone(t, sipptest.ShortHello())
+	run, c, ports := voiceTrunk(t, rec, ph, "0 101", "after_ack_wait_bye.xml", 0, rgsip.Media{MaxDuration: 3 * time.Second})
+	if _, err := c.PlaceCall(context.Background(), voiceCall("5555", "en")); err != nil {
+		t.Fatal(err)
+	}
+	if k := kinds(untilEnded(t, rec)); k != "answered:human,ended:completed" {
+		t.Fatalf("events %s", k)
+	}
+	if err := run.Wait(); err != nil { // sipp got its BYE
+		t.Fatalf("sipp: %v", err)
+	}
+	if got := ph.Heard("en"); len(got) >= 4 {
+		t.Fatalf("heard the whole code %q in a 3 s call", got)
+	}
+	waitUntil(t, 20*time.Second, func() bool { return ports.InUse() == 0 })
+}
