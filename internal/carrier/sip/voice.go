@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/ivr"
 	"github.com/ringgate/ringgate/internal/media"
 	"github.com/ringgate/ringgate/internal/media/amd"
 	"github.com/ringgate/ringgate/internal/prompts"
@@ -66,6 +67,19 @@ type mediaCall struct {
 
 // MediaConfig is the trunk's media side, nil without one.
 func (c *Carrier) MediaConfig() *Media { return c.cfg.Media }
+
+// CheckDialplan reports a dialplan this trunk could not speak: text no
+// recording says, with no tts_command. A trunk without media checks
+// nothing (it refuses voice calls whatever their plan).
+func (c *Carrier) CheckDialplan(d *ivr.Dialplan) error {
+	if c.cfg.Media == nil {
+		return nil
+	}
+	if err := c.promptSet().Check(d); err != nil {
+		return fmt.Errorf("sip carrier %s cannot speak it: %w", c.cfg.Name, err)
+	}
+	return nil
+}
 
 // usesMedia reports whether call needs audio on this trunk.
 func (c *Carrier) usesMedia(call carrier.Call) bool {
