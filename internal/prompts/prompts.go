@@ -263,26 +263,44 @@ func (s *Set) plan(template string, vars map[string]string) ([]piece, error) {
 	return out, bad
 }
 
-// match covers w with catalog phrases and single digits, longest first.
+// match covers w with catalog phrases and single digits, trying the
+// longest phrase first and backing off when the rest cannot be covered
+// ("hello your code is" is hello + your_code_is, not hello_your + …).
+// Offsets found uncoverable are remembered, so a text crafted to make it
+// back off again and again costs linear time.
 func (s *Set) match(w []string) ([]string, bool) {
-	var ids []string
-	for len(w) > 0 {
-		best, n := "", 0
-		for i, p := range s.words {
-			if len(p) > n && len(p) <= len(w) && slices.Equal(p, w[:len(p)]) {
-				best, n = s.ids[i], len(p)
-			}
+	dead := make([]bool, len(w)+1)
+	var at func(i int) ([]string, bool)
+	at = func(i int) ([]string, bool) {
+		if i == len(w) {
+			return nil, true
 		}
-		if n == 0 && len(w[0]) == 1 && w[0][0] >= '0' && w[0][0] <= '9' {
-			best, n = w[0], 1
-		}
-		if n == 0 {
+		if dead[i] {
 			return nil, false
 		}
-		ids = append(ids, best)
-		w = w[n:]
+		type cand struct {
+			id string
+			n  int
+		}
+		var cs []cand
+		for k, p := range s.words {
+			if len(p) <= len(w)-i && slices.Equal(p, w[i:i+len(p)]) {
+				cs = append(cs, cand{s.ids[k], len(p)})
+			}
+		}
+		if len(w[i]) == 1 && w[i][0] >= '0' && w[i][0] <= '9' {
+			cs = append(cs, cand{w[i], 1})
+		}
+		slices.SortStableFunc(cs, func(a, b cand) int { return b.n - a.n })
+		for _, c := range cs {
+			if rest, ok := at(i + c.n); ok {
+				return append([]string{c.id}, rest...), true
+			}
+		}
+		dead[i] = true
+		return nil, false
 	}
-	return ids, true
+	return at(0)
 }
 
 // words lowercases text and splits it on anything but letters and digits.

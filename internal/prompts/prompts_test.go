@@ -169,3 +169,13 @@ func FuzzDecodeWAV(f *testing.F) {
 		}
 	})
 }
+
+func TestMatchBacksOff(t *testing.T) {
+	ids, ok := Default().match(words("Hello. Your code is 4, goodbye!"))
+	if !ok || strings.Join(ids, " ") != "hello your_code_is 4 goodbye" {
+		t.Fatalf("%v %v", ids, ok)
+	}
+	if _, ok := Default().match(words("Hello your bank")); ok {
+		t.Fatal("matched a word nothing says")
+	}
+}

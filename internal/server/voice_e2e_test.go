@@ -126,3 +126,24 @@ func TestSIPVoiceOTPNoCommonCodec(t *testing.T) {
 		t.Fatalf("no call.ended with cause no_media in %d %s", evs.status, evs.body)
 	}
 }
+
+// A dialplan whose text the trunk's recordings cannot say, on a trunk
+// without tts_command, is refused when the app sets it (422, naming the
+// play), not when a call fails; the catalogue's phrases are accepted.
+func TestDialplanNeedingTTSRefused(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.AddDevSIP("", "sip:127.0.0.1:9")
+		s := &c.Carriers[len(c.Carriers)-1].SIP
+		s.Hostname, s.RTPPorts = "127.0.0.1", "34000-34099"
+	})
+	free := `<dialplan name="bank"><play name="welcome">Welcome to the bank. Your code is {{code}}.</play></dialplan>`
+	r := h.do("PATCH", "/v1/app", h.key, map[string]any{"dialplan_xml": free})
+	p := r.json(t)
+	if d := fmt.Sprint(p["detail"]); r.status != http.StatusUnprocessableEntity || p["code"] != "invalid_dialplan" ||
+		!strings.Contains(d, "welcome") || !strings.Contains(d, "text-to-speech") || !strings.Contains(d, "sip carrier sip") {
+		t.Fatalf("free text without TTS: %d %v", r.status, p)
+	}
+	said := `<dialplan name="ok"><play>Hello. Your code is {{code}}. Goodbye.</play></dialplan>`
+	h.mustStatus(h.do("PATCH", "/v1/app", h.key, map[string]any{"dialplan_xml": said}), http.StatusOK)
+}

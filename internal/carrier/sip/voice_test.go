@@ -292,5 +292,5 @@ func TestMaxCallDuration(t *testing.T) {
 	if got := ph.Heard("en"); len(got) >= 4 {
 		t.Fatalf("heard the whole code %q in a 3 s call", got)
 	}
-	waitUntil(t, 20*time.Second, func() bool { return ports.InUse() == 0 })
+	testutil.WaitFor(t, 20*time.Second, "ports released", func() bool { return ports.InUse() == 0 })
 }
