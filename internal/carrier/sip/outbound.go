@@ -194,11 +194,12 @@ func (c *Carrier) untrack(o *outcall) {
 	}
 }
 
-// EndCall ends a call whose step is over: a CANCEL while it rings (the
-// call ends with CauseCanceled). An answered call is hung up (BYE) the
-// moment it is answered already, so nothing is left to end; neither is a
-// call this process no longer follows (it ended, or the process
-// restarted, which tears its dialogs down).
+// EndCall ends a call whose step is over: a CANCEL while it rings, a BYE
+// once a call with media is answered (the code is being spoken and has
+// been typed in, say); either ends with CauseCanceled. An answered call
+// without media is hung up (BYE) the moment it is answered already, so
+// nothing is left to end; neither is a call this process no longer follows
+// (it ended, or the process restarted, which tears its dialogs down).
 func (c *Carrier) EndCall(ctx context.Context, e carrier.CallEnd) error {
 	c.mu.Lock()
 	o := c.live[e.ID]
