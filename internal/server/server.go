@@ -370,6 +370,7 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	s.warnUnspeakableDialplans(ctx)
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	if a := s.cfg.Metrics.Listen; a != "" {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier/sip/sipptest"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/prompts"
+	"github.com/ringgate/ringgate/internal/server"
+	"github.com/ringgate/ringgate/internal/testutil"
 )
 
 var voicePorts atomic.Int64
@@ -146,4 +149,41 @@ func TestDialplanNeedingTTSRefused(t *testing.T) {
 	}
 	said := `<dialplan name="ok"><play>Hello. Your code is {{code}}. Goodbye.</play></dialplan>`
 	h.mustStatus(h.do("PATCH", "/v1/app", h.key, map[string]any{"dialplan_xml": said}), http.StatusOK)
+}
+
+// A free-text dialplan stored while no trunk had media is reported at the
+// start that adds a media trunk without TTS.
+func TestStoredUnspeakableDialplanWarnedAtStart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	h := startServer(t, dir)
+	free := `<dialplan name="bank"><play name="welcome">Welcome to the bank. Your code is {{code}}.</play></dialplan>`
+	h.mustStatus(h.do("PATCH", "/v1/app", h.key, map[string]any{"dialplan_xml": free}), http.StatusOK)
+	h.srv.Close()
+
+	cfg := config.Defaults(config.ModeDev)
+	cfg.HTTP, cfg.DataDir = "127.0.0.1:0", dir
+	cfg.AddDevSIP("", "sip:127.0.0.1:9")
+	cfg.AddDevMedia("34100-34199")
+	var logs testutil.SyncBuffer
+	env := func(k string) (string, bool) {
+		switch k {
+		case server.EnvDevAPIKey:
+			return testKey, true
+		case server.EnvDevWebhookSecret:
+			return testSecret, true
+		}
+		return "", false
+	}
+	srv, err := server.New(context.Background(), cfg, server.Options{Env: env, Logger: server.NewLogger(cfg.Log, &logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if l := logs.String(); !strings.Contains(l, "voice dialplan cannot be spoken") || !strings.Contains(l, "welcome") {
+		t.Fatalf("no warning in:\n%s", l)
+	}
 }
