@@ -60,6 +60,7 @@ func cmdDev(ctx context.Context, args []string, out io.Writer, env func(string) 
 	addr := fs.String("http", "", "HTTP listen address (default 127.0.0.1:8080)")
 	sipAddr := fs.String("sip", "", "listen for SIP calls on `ADDR` (UDP and TCP, e.g. 127.0.0.1:5060); callers on loopback are trusted")
 	sipTrunk := fs.String("sip-trunk", "", "place flash and answered calls through the SIP trunk `URI` (sip:host:port) instead of the simulator")
+	rtpPorts := fs.String("rtp-ports", "", "with --sip-trunk: voice OTP over RTP on the port `RANGE` (e.g. 30000-30099), and answer_call judged by machine detection")
 	file := fs.String("config", "", "YAML `FILE` read over dev mode's defaults (carriers, abuse limits, …)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -75,6 +76,7 @@ func cmdDev(ctx context.Context, args []string, out io.Writer, env func(string) 
 		cfg.HTTP = *addr
 	}
 	cfg.AddDevSIP(*sipAddr, *sipTrunk)
+	cfg.AddDevMedia(*rtpPorts)
 	return server.Run(ctx, cfg, out, server.Options{Env: env})
 }
 

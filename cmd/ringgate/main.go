@@ -31,6 +31,7 @@ const usage = `ringgate — phone-number verification by missed call, flash call
 Usage:
   ringgate dev [--data DIR] [--http ADDR]        run with embedded defaults (SQLite, simulator, demo app)
               [--sip ADDR] [--sip-trunk URI]     missed calls in over SIP on ADDR; flash/answered calls out to URI
+              [--rtp-ports RANGE]                with --sip-trunk: voice OTP over RTP on those ports
   ringgate serve --config FILE [--http ADDR] [--db URL]
   ringgate apps create --name NAME [--callback-url URL] [--test-key]   (with --config FILE | --data DIR | --db URL)
   ringgate apps list

@@ -51,7 +51,10 @@ type Call struct {
 	// ({{code}} …) filled in.
 	Dialplan *ivr.Dialplan
 	Vars     map[string]string
-	Sandbox  bool // started with a test key: the simulator carries it
+	// Locale is the verification's language ("fr", "pt-BR"): carriers that
+	// speak choose their voice or recordings by it.
+	Locale  string
+	Sandbox bool // started with a test key: the simulator carries it
 }
 
 // SMS is a text message to send.
@@ -132,6 +135,7 @@ const (
 	CauseMachine     = "machine"     // answering machine: hung up without speaking
 	CauseCanceled    = "canceled"    // ringgate ended it because its step was over (EndCall)
 	CauseFailed      = "failed"      // the network failed the call or message
+	CauseNoMedia     = "no_media"    // answered with no audio ringgate can play (no common codec): hung up
 	CauseUndelivered = "undelivered" // SMS: the handset never got it
 )
 

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -196,8 +197,87 @@ type SIP struct {
 	// 200 OK proves only that something answered, and a switched-off
 	// phone's voicemail answers; ringgate runs no machine detection over
 	// SIP yet, so answer_call is refused on a trunk unless its operator
-	// sets this (a PBX that only bridges to people, say).
+	// sets this (a PBX that only bridges to people, say). With rtp_ports
+	// set, answer_call is judged on the audio instead.
 	TrustAnswer bool `yaml:"trust_answer"`
+
+	// RTPPorts ("30000-30999") turns on media: voice_otp over this trunk
+	// (the dialplan spoken from prompts over RTP) and answer_call judged
+	// by answering-machine detection. RTP takes the even ports, RTCP the
+	// odd ones; each call holds one pair.
+	RTPPorts string `yaml:"rtp_ports"`
+	// MediaAddress is the IP written in the SDP offer (the public address
+	// behind NAT); default: hostname, else the first listen host, when
+	// either is an IP.
+	MediaAddress string `yaml:"media_address"`
+	// MediaBind is the address the RTP ports are bound on (default 0.0.0.0).
+	MediaBind string `yaml:"media_bind"`
+	// Prompts is a directory of the operator's own recordings
+	// (<locale>/<id>.ul or .wav) replacing the built-in ones of the same name.
+	Prompts string `yaml:"prompts"`
+	// TTSCommand speaks dialplan text the prompt set has no recording of:
+	// argv, "{lang}" replaced by the language, text on stdin, WAV on
+	// stdout (["espeak-ng", "-v", "{lang}", "--stdout"]). Without it,
+	// dialplans with such text are refused.
+	TTSCommand []string `yaml:"tts_command"`
+	// InBandDTMF also detects key tones in the audio (trunks that send no
+	// RFC 4733 events).
+	InBandDTMF bool `yaml:"in_band_dtmf"`
+	// MaxCallDuration ends an answered call with media (default 2m).
+	MaxCallDuration time.Duration `yaml:"max_call_duration"`
+	// AMD holds the answering-machine detection thresholds.
+	AMD AMD `yaml:"amd"`
+}
+
+// AMD is answering-machine detection's thresholds (zero: the defaults).
+type AMD struct {
+	// Level is the RMS of a speech frame, in 16-bit units (400).
+	Level float64 `yaml:"level"`
+	// InitialSilence: no speech this long after answer is "unknown" (2.5s).
+	InitialSilence time.Duration `yaml:"initial_silence"`
+	// MaxGreeting: a greeting longer than this is a machine (1.5s).
+	MaxGreeting time.Duration `yaml:"max_greeting"`
+	// Silence: a pause this long after a short greeting is a person (800ms).
+	Silence time.Duration `yaml:"silence"`
+	// Total bounds the decision; undecided then is "unknown" (4s).
+	Total time.Duration `yaml:"total"`
+}
+
+// RTPRange parses RTPPorts: ok is false when it is empty.
+func (s SIP) RTPRange() (lo, hi int, ok bool, err error) {
+	if strings.TrimSpace(s.RTPPorts) == "" {
+		return 0, 0, false, nil
+	}
+	a, b, found := strings.Cut(s.RTPPorts, "-")
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !found || err1 != nil || err2 != nil || lo < 1024 || hi > 65535 || hi-lo < 1 {
+		return 0, 0, false, fmt.Errorf("rtp_ports: %q is not a range like 30000-30999 within 1024-65535", s.RTPPorts)
+	}
+	return lo, hi, true, nil
+}
+
+// MediaAddr is the IP to advertise in SDP.
+func (s SIP) MediaAddr() (netip.Addr, error) {
+	cands := []string{s.MediaAddress, s.Hostname}
+	if len(s.Listen) > 0 {
+		h, _, _ := net.SplitHostPort(s.Listen[0])
+		cands = append(cands, h)
+	}
+	for i, c := range cands {
+		if c == "" {
+			continue
+		}
+		ip, err := netip.ParseAddr(c)
+		if err != nil || ip.IsUnspecified() {
+			if i == 0 {
+				return netip.Addr{}, fmt.Errorf("media_address: %q is not an IP address", c)
+			}
+			continue
+		}
+		return ip, nil
+	}
+	return netip.Addr{}, errors.New("rtp_ports needs media_address (the IP to put in SDP): hostname and listen name none")
 }
 
 // Trusted parses TrustedNetworks.
@@ -226,7 +306,8 @@ func (s SIP) empty() bool {
 		len(s.TrustedNetworks) == 0 && s.Username == "" && s.Password == "" && !s.Register && !s.PAI && s.RejectStatus == 0 &&
 		!s.TrustUDP && !s.AllowDiverted && len(s.TLSListen) == 0 && s.TLSCert == "" && s.TLSKey == "" &&
 		s.TCPIdleTimeout == 0 && s.TCPHeaderTimeout == 0 && s.TCPMaxConns == 0 && s.TCPMaxConnsPerSource == 0 &&
-		s.UDPResponseRate == 0 && s.UDPResponseBurst == 0 && !s.TrustAnswer
+		s.UDPResponseRate == 0 && s.UDPResponseBurst == 0 && !s.TrustAnswer && s.RTPPorts == "" && s.MediaAddress == "" &&
+		s.MediaBind == "" && s.Prompts == "" && len(s.TTSCommand) == 0 && !s.InBandDTMF && s.MaxCallDuration == 0 && s.AMD == AMD{}
 }
 
 func (s SIP) validate() []error {
@@ -281,6 +362,50 @@ func (s SIP) validate() []error {
 	if s.TCPIdleTimeout < 0 || s.TCPHeaderTimeout < 0 || s.TCPMaxConns < 0 || s.TCPMaxConnsPerSource < 0 || s.UDPResponseRate < 0 || s.UDPResponseBurst < 0 {
 		errs = append(errs, errors.New("sip: tcp_* and udp_response_* limits must not be negative"))
 	}
+	errs = append(errs, s.validateMedia()...)
+	return errs
+}
+
+func (s SIP) validateMedia() []error {
+	var errs []error
+	_, _, on, err := s.RTPRange()
+	if err != nil {
+		errs = append(errs, fmt.Errorf("sip.%w", err))
+	}
+	if !on {
+		if err == nil && (s.MediaAddress != "" || s.Prompts != "" || len(s.TTSCommand) > 0 || s.InBandDTMF || s.MaxCallDuration != 0 || s.AMD != AMD{}) {
+			errs = append(errs, errors.New("sip: media_address, prompts, tts_command, in_band_dtmf, max_call_duration and amd need rtp_ports"))
+		}
+		return errs
+	}
+	if s.Trunk == "" {
+		errs = append(errs, errors.New("sip.rtp_ports: media is for outbound calls and needs a trunk"))
+	}
+	if _, err := s.MediaAddr(); err != nil {
+		errs = append(errs, fmt.Errorf("sip.%w", err))
+	}
+	if s.MediaBind != "" {
+		if _, err := netip.ParseAddr(s.MediaBind); err != nil {
+			errs = append(errs, fmt.Errorf("sip.media_bind: %q is not an IP address", s.MediaBind))
+		}
+	}
+	if s.Prompts != "" {
+		if st, err := os.Stat(s.Prompts); err != nil || !st.IsDir() {
+			errs = append(errs, fmt.Errorf("sip.prompts: %q is not a directory", s.Prompts))
+		}
+	}
+	if len(s.TTSCommand) > 0 {
+		if _, err := exec.LookPath(s.TTSCommand[0]); err != nil {
+			errs = append(errs, fmt.Errorf("sip.tts_command: %q is not an executable on PATH", s.TTSCommand[0]))
+		}
+	}
+	a := s.AMD
+	if s.MaxCallDuration < 0 || a.Level < 0 || a.InitialSilence < 0 || a.MaxGreeting < 0 || a.Silence < 0 || a.Total < 0 {
+		errs = append(errs, errors.New("sip: max_call_duration and amd thresholds must not be negative"))
+	}
+	if a.Total > 10*time.Second {
+		errs = append(errs, fmt.Errorf("sip.amd.total: %v is over 10s: a person would hang up before hearing the code", a.Total))
+	}
 	return errs
 }
 
@@ -304,6 +429,28 @@ func (c *Config) AddDevSIP(listen, trunk string) {
 			{Channel: "flash_call", Carriers: []string{"sip"}},
 			{Channel: "answer_call", Carriers: []string{"sip"}},
 		}, c.Routes...)
+	}
+}
+
+// AddDevMedia gives dev mode's SIP trunk media on the RTP port range
+// ports ("30000-30099"), advertised as 127.0.0.1 unless hostname says
+// otherwise, and routes voice_otp to it. It does nothing without a dev
+// trunk or with ports "".
+func (c *Config) AddDevMedia(ports string) {
+	if ports == "" {
+		return
+	}
+	for i := range c.Carriers {
+		cr := &c.Carriers[i]
+		if cr.Name != "sip" || cr.Type != "sip" || cr.SIP.Trunk == "" {
+			continue
+		}
+		cr.SIP.RTPPorts = ports
+		if cr.SIP.Hostname == "" && !specificHost(cr.SIP.Listen) {
+			cr.SIP.MediaAddress = "127.0.0.1"
+		}
+		c.Routes = append([]Route{{Channel: "voice_otp", Carriers: []string{"sip"}}}, c.Routes...)
+		return
 	}
 }
 

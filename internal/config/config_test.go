@@ -296,3 +296,55 @@ func TestValidateSimRouteNeedsSimulatorEnabled(t *testing.T) {
 		t.Fatalf("dev defaults: %v", err)
 	}
 }
+
+func TestValidateSIPMedia(t *testing.T) {
+	t.Parallel()
+	base := func() Config {
+		c := Defaults(ModeServe)
+		c.Database.URL, c.Secret = "sqlite:x.db", strings.Repeat("ab", 32)
+		return c
+	}
+	ok := base()
+	ok.Carriers = []Carrier{
+		{Name: "voice", Type: "sip", SIP: SIP{Trunk: "sip:trunk.example", Hostname: "198.51.100.7", RTPPorts: "30000-30999",
+			InBandDTMF: true, MaxCallDuration: time.Minute, AMD: AMD{MaxGreeting: 2 * time.Second}, TTSCommand: []string{"sh"}}},
+	}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid media refused: %v", err)
+	}
+	if ip, _ := ok.Carriers[0].SIP.MediaAddr(); ip.String() != "198.51.100.7" {
+		t.Fatalf("media address %v, want the hostname", ip)
+	}
+	bad := base()
+	bad.Carriers = []Carrier{
+		{Name: "range", Type: "sip", SIP: SIP{Trunk: "sip:t", Hostname: "198.51.100.7", RTPPorts: "80-90"}},
+		{Name: "noaddr", Type: "sip", SIP: SIP{Trunk: "sip:t", Hostname: "sip.example", RTPPorts: "30000-30100"}},
+		{Name: "nortp", Type: "sip", SIP: SIP{Trunk: "sip:t", TTSCommand: []string{"espeak-ng"}}},
+		{Name: "tts", Type: "sip", SIP: SIP{Trunk: "sip:t", MediaAddress: "203.0.113.1", RTPPorts: "30000-30100", TTSCommand: []string{"/no/such/tts"}, Prompts: "/no/such/dir", AMD: AMD{Total: time.Minute}}},
+	}
+	err := bad.Validate()
+	for _, want := range []string{
+		`carriers[0] (range): sip.rtp_ports: "80-90" is not a range`,
+		"carriers[1] (noaddr): sip.rtp_ports needs media_address",
+		"carriers[2] (nortp): sip: media_address, prompts, tts_command",
+		`sip.tts_command: "/no/such/tts" is not an executable`, `sip.prompts: "/no/such/dir" is not a directory`, "sip.amd.total: 1m0s is over 10s",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to say %q", err, want)
+		}
+	}
+}
+
+func TestAddDevMedia(t *testing.T) {
+	t.Parallel()
+	c := Defaults(ModeDev)
+	c.AddDevSIP("", "sip:127.0.0.1:5080")
+	c.AddDevMedia("30000-30099")
+	s := c.Carriers[len(c.Carriers)-1].SIP
+	if s.RTPPorts != "30000-30099" || s.MediaAddress != "127.0.0.1" || c.Routes[0].Channel != "voice_otp" {
+		t.Fatalf("%+v %+v", s, c.Routes)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -37,6 +37,9 @@ type Action struct {
 	// Language is the TTS language tag ("fr-FR"): the play's, else the
 	// call's (VarLanguage); "" for the provider's default.
 	Language string
+	// Template is the play's text before rendering, for runners that
+	// speak it piece by piece (the SIP carrier's recorded prompts).
+	Template string
 	// Gather: how many keys at most, and how long to wait for them.
 	MaxDigits int
 	Timeout   time.Duration
@@ -231,7 +234,7 @@ func (s *Session) say(p *Play) Action {
 	if lang == "" {
 		lang = s.vars[VarLanguage]
 	}
-	return Action{Kind: Say, Text: Render(p.Text, s.vars), Voice: p.Voice, Language: lang}
+	return Action{Kind: Say, Text: Render(p.Text, s.vars), Voice: p.Voice, Language: lang, Template: p.Text}
 }
 
 // run executes nodes from the top of the stack until the plan waits for

@@ -654,6 +654,34 @@ func (p *parser) hangup(se xml.StartElement) (Node, error) {
 
 // scanTemplate splits text into literals and {{variable}} names, calling
 // lit and v in order. It fails on an unclosed "{{" or an unknown variable.
+// ScanTemplate splits a play text into literal stretches (lit) and
+// {{variables}} (v, the name), in order; an unclosed or unknown
+// placeholder is an error (Parse refuses such texts).
+func ScanTemplate(text string, lit, v func(string)) error { return scanTemplate(text, lit, v) }
+
+// Walk calls f for every play of d, menus' prompts included, in document
+// order.
+func Walk(d *Dialplan, f func(*Play)) { walkNodes(d.Nodes, f) }
+
+func walkNodes(list []Node, f func(*Play)) {
+	for _, n := range list {
+		switch n := n.(type) {
+		case *Play:
+			f(n)
+		case *AMD:
+			walkNodes(n.Live, f)
+			walkNodes(n.Machine, f)
+		case *Menu:
+			for _, p := range n.Prompts {
+				f(p)
+			}
+			for _, k := range n.Keys {
+				walkNodes(k.Do, f)
+			}
+		}
+	}
+}
+
 func scanTemplate(text string, lit, v func(string)) error {
 	for {
 		i := strings.Index(text, "{{")

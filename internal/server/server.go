@@ -172,10 +172,11 @@ func New(ctx context.Context, cfg config.Config, opt Options) (_ *Server, err er
 	s.fraudBlocks = abuseObs.blocks
 	s.svc, err = verify.NewService(verify.Config{
 		Store: st, Publisher: s, Secret: secret, Logger: log,
-		CheckCallbackURL: policy.CheckURLResolving(nil), RejectStatus: cfg.MissedCall.RejectStatus,
-		OnCall:   func(outcome string) { s.calls.WithLabelValues(outcome).Inc() },
-		Outbound: router,
-		Abuse:    abuse, OnAbuse: abuseObs.on,
+		CheckCallbackURL: policy.CheckURLResolving(nil), CheckDialplan: s.carriers.CheckDialplan,
+		RejectStatus: cfg.MissedCall.RejectStatus,
+		OnCall:       func(outcome string) { s.calls.WithLabelValues(outcome).Inc() },
+		Outbound:     router,
+		Abuse:        abuse, OnAbuse: abuseObs.on,
 		Risk: &riskClient{client: policy.Client(cfg.Abuse.RiskTimeout), timeout: cfg.Abuse.RiskTimeout, now: time.Now},
 	})
 	if err != nil {
@@ -369,6 +370,7 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	s.warnUnspeakableDialplans(ctx)
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	if a := s.cfg.Metrics.Listen; a != "" {

@@ -196,7 +196,7 @@ func (s *Service) prepareStep(ctx context.Context, tx Tx, app App, v *Verificati
 	now := s.Now()
 	v.Step, v.Channel, v.ExpiresAt, v.UpdatedAt = i, st.Channel, now.Add(st.Timeout), now
 	v.DialNumber, v.CodeHash, v.CLIPrefix, v.CLIFilter, v.CallerID = "", "", "", "", ""
-	cmd := command{Channel: st.Channel, To: v.Phone, Country: v.Country, Sandbox: v.Sandbox}
+	cmd := command{Channel: st.Channel, To: v.Phone, Country: v.Country, Locale: v.Locale, Sandbox: v.Sandbox}
 	kind := JobCall
 	switch st.Channel {
 	case ChannelMissedCall:

@@ -114,7 +114,7 @@ func (s *Service) send(ctx context.Context, j Job, cmd command) (name, ref strin
 	c := carrier.Call{
 		ID: j.ID, VerificationID: j.VerificationID, AppID: j.AppID, Channel: string(cmd.Channel),
 		From: cmd.From, To: cmd.To, Country: cmd.Country, RingTimeout: time.Duration(cmd.RingMS) * time.Millisecond,
-		DropOnRing: cmd.DropOnRing, OnAnswer: cmd.OnAnswer, Vars: cmd.Vars, Sandbox: cmd.Sandbox,
+		DropOnRing: cmd.DropOnRing, OnAnswer: cmd.OnAnswer, Vars: cmd.Vars, Locale: cmd.Locale, Sandbox: cmd.Sandbox,
 	}
 	if cmd.OnAnswer == carrier.RunDialplan {
 		if c.Dialplan, err = dialplanOf(cmd.DialplanXML, cmd.Locale); err != nil {
@@ -338,7 +338,7 @@ func (s *Service) carrierEventTx(ctx context.Context, w *writer, v Verification,
 // ended; a voice call answered by a person has spoken the code.
 func callFailed(ch Channel, cause string, past history) (Reason, bool) {
 	switch cause {
-	case carrier.CauseUnreachable, carrier.CauseFailed:
+	case carrier.CauseUnreachable, carrier.CauseFailed, carrier.CauseNoMedia:
 		return ReasonCarrierError, true
 	case carrier.CauseBusy, carrier.CauseRejected:
 		if ch != ChannelFlashCall { // a flash call's caller ID may have shown all the same

@@ -12,12 +12,15 @@ import (
 // callback URLs. The verification service hands its rules to the operator
 // service (internal/operator), which applies them before it writes.
 type Rules struct {
-	checkURL func(string) error
-	abuse    AbusePolicy
+	checkURL  func(string) error
+	checkPlan func(*ivr.Dialplan) error
+	abuse     AbusePolicy
 }
 
 // Rules returns the service's validation rules.
-func (s *Service) Rules() Rules { return Rules{checkURL: s.checkURL, abuse: s.abuse} }
+func (s *Service) Rules() Rules {
+	return Rules{checkURL: s.checkURL, checkPlan: s.checkPlan, abuse: s.abuse}
+}
 
 // Abuse is the server's abuse policy.
 func (r Rules) Abuse() AbusePolicy { return r.abuse }
@@ -100,13 +103,19 @@ func (r Rules) CheckSettings(st *Settings) error {
 		return FieldErrorf(CodeInvalid, "sms_sender", "a sender is an E.164 number or 1 to 11 letters, digits and spaces")
 	}
 	if st.DialplanXML != "" {
-		if _, err := ivr.Parse([]byte(st.DialplanXML)); err != nil {
+		d, err := ivr.Parse([]byte(st.DialplanXML))
+		if err != nil {
 			var se *ivr.SyntaxError
 			line := 0
 			if errors.As(err, &se) {
 				line = se.Line
 			}
 			return &Error{Code: CodeInvalidDialplan, Field: "dialplan_xml", Message: "dialplan_xml: " + err.Error(), Line: line, Err: err}
+		}
+		if r.checkPlan != nil {
+			if err := r.checkPlan(d); err != nil {
+				return &Error{Code: CodeInvalidDialplan, Field: "dialplan_xml", Message: "dialplan_xml: " + err.Error(), Err: err}
+			}
 		}
 	}
 	if err := r.checkAbuseSettings(st); err != nil {

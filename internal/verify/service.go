@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/ivr"
 	"github.com/ringgate/ringgate/internal/phone"
 	"github.com/ringgate/ringgate/internal/seal"
 )
@@ -43,6 +44,10 @@ type Config struct {
 	// CheckCallbackURL validates a callback URL when a request or an app
 	// names one (scheme, host, refused networks). nil accepts any http(s) URL.
 	CheckCallbackURL func(raw string) error
+	// CheckDialplan refuses an app's dialplan that a carrier could not
+	// speak (a SIP trunk with recorded prompts and no TTS, given free
+	// text). nil accepts every dialplan that parses.
+	CheckDialplan func(*ivr.Dialplan) error
 	// RejectStatus is the SIP status inbound verification calls are refused
 	// with: 603 Decline unless configured (486 Busy Here, 480 Unavailable).
 	RejectStatus int
@@ -72,6 +77,7 @@ type Service struct {
 	now          func() time.Time
 	log          *slog.Logger
 	checkURL     func(string) error
+	checkPlan    func(*ivr.Dialplan) error
 	rejectStatus int
 	onCall       func(outcome string)
 	out          Outbound
@@ -93,7 +99,7 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, pub: cfg.Publisher, secret: cfg.Secret, now: cfg.Now,
-		log: cfg.Logger, checkURL: cfg.CheckCallbackURL, rejectStatus: cfg.RejectStatus, onCall: cfg.OnCall,
+		log: cfg.Logger, checkURL: cfg.CheckCallbackURL, checkPlan: cfg.CheckDialplan, rejectStatus: cfg.RejectStatus, onCall: cfg.OnCall,
 		out: cfg.Outbound, box: seal.New(cfg.Secret, jobPayloadLabel),
 		risk: cfg.Risk, onAbuse: cfg.OnAbuse,
 	}

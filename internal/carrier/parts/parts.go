@@ -23,6 +23,7 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier/httpcarrier"
 	"github.com/ringgate/ringgate/internal/carrier/sim"
 	"github.com/ringgate/ringgate/internal/config"
+	"github.com/ringgate/ringgate/internal/ivr"
 )
 
 // Host is what every adapter is given.
@@ -167,4 +168,20 @@ func (s *Set) Webhooks() http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// CheckDialplan asks every part that speaks dialplans itself (a SIP trunk
+// with media: recorded prompts, perhaps no TTS) whether it can speak d; the
+// first refusal is returned. The operator's settings are checked with it,
+// so a dialplan no trunk could say is refused when it is set, not when a
+// call fails.
+func (s *Set) CheckDialplan(d *ivr.Dialplan) error {
+	for _, p := range s.parts {
+		if c, ok := p.(interface{ CheckDialplan(*ivr.Dialplan) error }); ok {
+			if err := c.CheckDialplan(d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

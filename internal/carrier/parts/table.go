@@ -51,6 +51,10 @@ func newSIP(c config.Carrier, h Host) (carrier.Sender, error) {
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	med, err := sipMedia(c)
+	if err != nil {
+		return nil, err
+	}
 	return sip.New(sip.Config{
 		Name: c.Name, Listen: s.Listen, Country: s.Country, Trusted: trusted, TrustUDP: s.TrustUDP,
 		AllowDiverted: s.AllowDiverted, TLSListen: s.TLSListen, TLSConfig: tlsConf,
@@ -59,7 +63,7 @@ func newSIP(c config.Carrier, h Host) (carrier.Sender, error) {
 		UDPResponseRate: s.UDPResponseRate, UDPResponseBurst: s.UDPResponseBurst,
 		Username: s.Username, Password: s.Password, RejectStatus: s.RejectStatus,
 		Trunk: s.Trunk, OutboundProxy: s.OutboundProxy, PAI: s.PAI, Register: s.Register, Hostname: s.Hostname,
-		TrustAnswer: s.TrustAnswer, Inbound: h.Inbound, Events: h.Events, Logger: h.Logger,
+		TrustAnswer: s.TrustAnswer, Media: med, Inbound: h.Inbound, Events: h.Events, Logger: h.Logger,
 	})
 }
 

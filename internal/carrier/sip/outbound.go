@@ -15,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/voice"
 )
 
 // SendSMS always fails: a SIP trunk carries calls only.
@@ -44,11 +45,11 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 	if c.trunk == nil {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "unsupported", Err: errors.New("no trunk configured for outbound calls")}
 	}
-	if call.OnAnswer == carrier.RunDialplan {
-		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "unsupported", Err: errors.New("voice dialplans need RTP, which the sip carrier does not play")}
+	if call.OnAnswer == carrier.RunDialplan && c.cfg.Media == nil {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "unsupported", Err: errors.New("voice dialplans need media: configure rtp_ports on this sip carrier")}
 	}
-	if call.OnAnswer == carrier.HangUp && !call.DropOnRing && !c.cfg.TrustAnswer {
-		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "unsupported", Err: errors.New("answer_call over SIP needs trust_answer: a bare 200 OK may be voicemail, and no machine detection runs over SIP")}
+	if call.OnAnswer == carrier.HangUp && !call.DropOnRing && !c.cfg.TrustAnswer && c.cfg.Media == nil {
+		return "", &carrier.Error{Carrier: c.cfg.Name, Code: "unsupported", Err: errors.New("answer_call over SIP needs rtp_ports (machine detection on the audio) or trust_answer: a bare 200 OK may be voicemail")}
 	}
 	to := strings.TrimSpace(call.To)
 	if to == "" || strings.ContainsAny(to, "@:;<> \t\r\n") {
@@ -60,17 +61,33 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 	if closed {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Retryable: true, Code: carrier.CauseFailed, Err: errors.New("carrier closed")}
 	}
-	req := c.newInvite(call, to)
+	var mc *mediaCall
+	var offer []byte
+	if c.usesMedia(call) {
+		var err error
+		if mc, offer, err = c.openMedia(call); err != nil {
+			return "", err
+		}
+		mc.run = &voice.Call{Line: mc.sess, Prompts: c.promptSet(), Locale: call.Locale, Vars: call.Vars,
+			Detect: true, AMD: c.cfg.Media.AMD, Log: c.log}
+		if call.OnAnswer == carrier.RunDialplan {
+			mc.run.Plan = call.Dialplan
+		}
+	}
+	req := c.newInvite(call, to, offer)
 	ring := call.RingTimeout
 	if ring <= 0 {
 		ring = c.cfg.RingTimeout
 	}
-	o := &outcall{c: c, call: call, req: req, ring: ring, first: make(chan error, 1), returned: make(chan struct{})}
+	o := &outcall{c: c, call: call, req: req, ring: ring, media: mc, first: make(chan error, 1), returned: make(chan struct{})}
 	o.ctx, o.stop = context.WithCancelCause(c.ctx)
 	// Events wait until PlaceCall has returned (as the contract promises).
 	defer close(o.returned)
 	sess, err := c.dialog.WriteInvite(c.ctx, req)
 	if err != nil {
+		if mc != nil {
+			mc.sess.Close()
+		}
 		return "", &carrier.Error{Carrier: c.cfg.Name, Retryable: true, Code: carrier.CauseFailed, Err: fmt.Errorf("send INVITE: %w", err)}
 	}
 	o.sess = sess
@@ -91,7 +108,7 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 	return ref, <-o.first
 }
 
-func (c *Carrier) newInvite(call carrier.Call, to string) *sip.Request {
+func (c *Carrier) newInvite(call carrier.Call, to string, offer []byte) *sip.Request {
 	uri := *c.trunk
 	uri.User = to
 	uri.Headers = nil
@@ -117,8 +134,19 @@ func (c *Carrier) newInvite(call carrier.Call, to string) *sip.Request {
 	if t, ok := c.trunk.UriParams.Get("transport"); ok && t != "" {
 		req.SetTransport(strings.ToUpper(t))
 	}
+	if offer != nil {
+		// The far end sends BYE and INFO to our Contact: give it the port
+		// we listen on.
+		host := c.cfg.Hostname
+		if host == "" {
+			host = c.cfg.Media.Address.String()
+		}
+		req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "ringgate", Host: host, Port: c.listenPort()}})
+	} else {
+		offer = c.sdpOffer()
+	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(c.sdpOffer())
+	req.SetBody(offer)
 	return req
 }
 
@@ -129,6 +157,8 @@ type outcall struct {
 	req  *sip.Request
 	sess *sipgo.DialogClientSession
 	ring time.Duration
+	// media is the call's audio side, nil for a call without one.
+	media *mediaCall
 	// state: 0 PlaceCall waiting, 1 PlaceCall returned (report events),
 	// 2 the outcome went back to PlaceCall (report nothing).
 	state    atomic.Int32
@@ -164,11 +194,12 @@ func (c *Carrier) untrack(o *outcall) {
 	}
 }
 
-// EndCall ends a call whose step is over: a CANCEL while it rings (the
-// call ends with CauseCanceled). An answered call is hung up (BYE) the
-// moment it is answered already, so nothing is left to end; neither is a
-// call this process no longer follows (it ended, or the process
-// restarted, which tears its dialogs down).
+// EndCall ends a call whose step is over: a CANCEL while it rings, a BYE
+// once a call with media is answered (the code is being spoken and has
+// been typed in, say); either ends with CauseCanceled. An answered call
+// without media is hung up (BYE) the moment it is answered already, so
+// nothing is left to end; neither is a call this process no longer follows
+// (it ended, or the process restarted, which tears its dialogs down).
 func (c *Carrier) EndCall(ctx context.Context, e carrier.CallEnd) error {
 	c.mu.Lock()
 	o := c.live[e.ID]
@@ -182,6 +213,9 @@ func (c *Carrier) EndCall(ctx context.Context, e carrier.CallEnd) error {
 
 func (o *outcall) run() {
 	defer o.c.untrack(o)
+	if o.media != nil {
+		defer o.media.sess.Close() // idempotent; frees the ports whatever happened
+	}
 	defer o.sess.Close()
 	c := o.c
 	// sipgo v1.7.2's CANCEL path dereferences a nil response when the
@@ -234,8 +268,13 @@ func (o *outcall) run() {
 			return nil
 		},
 	})
+	timer.Stop() // the ring timeout does not bound an answered call
 	res := o.sess.InviteResponse
 	if res != nil && res.IsSuccess() {
+		if o.media != nil {
+			o.answeredMedia(res)
+			return
+		}
 		o.answered(res)
 		return
 	}

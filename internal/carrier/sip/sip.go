@@ -139,6 +139,10 @@ type Config struct {
 	// address of the connection used).
 	Hostname string
 
+	// Media, when set, gives outbound calls audio: voice_otp and
+	// answer_call with machine detection (voice.go).
+	Media *Media
+
 	Inbound carrier.InboundHandler
 	Events  carrier.EventHandler
 	// RingTimeout applies to calls whose RingTimeout is 0 (60 s).
@@ -345,12 +349,12 @@ func (c *Carrier) Malformed() int64 { return c.malformed.Load() }
 // Metrics exports the trunk's refusal counters.
 func (c *Carrier) Metrics() []carrier.Metric {
 	count := func(f func() int64) func() float64 { return func() float64 { return float64(f()) } }
-	return []carrier.Metric{
+	return append([]carrier.Metric{
 		{Name: "ringgate_sip_refused_total", Help: "SIP requests refused with 403 (untrusted source, failed digest).", Value: count(c.Rejected)},
 		{Name: "ringgate_sip_malformed_total", Help: "SIP messages that could not be parsed (dropped; logged at DEBUG).", Value: count(c.Malformed)},
 		{Name: "ringgate_sip_udp_dropped_total", Help: "SIP requests from untrusted UDP sources left unanswered: the source was over its response rate.", Value: count(c.Dropped)},
 		{Name: "ringgate_sip_tcp_refused_total", Help: "SIP TCP/TLS connections closed as accepted: a connection cap was reached.", Value: count(c.TCPRefused)},
-	}
+	}, c.mediaMetrics()...)
 }
 
 // The parts of the carrier lifecycle a SIP trunk has.
@@ -505,6 +509,9 @@ func (c *Carrier) routes() {
 		// A CANCEL matching this INVITE is answered by the transaction
 		// layer (200, then 487 for the INVITE); after it we send no other
 		// final response.
+		if c.inDialog(req, tx) { // a re-INVITE in one of our calls
+			return
+		}
 		var cancelled atomic.Bool
 		tx.OnCancel(func(*sip.Request) { cancelled.Store(true) })
 		c.serve(c.ctx, req, func(res *sip.Response) error {
@@ -515,7 +522,16 @@ func (c *Carrier) routes() {
 		}, c.srv.WriteResponse)
 	})
 	c.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) { c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse) })
-	c.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) { c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse) })
+	c.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		if !c.inDialog(req, tx) {
+			c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse)
+		}
+	})
+	c.srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
+		if !c.inDialog(req, tx) {
+			c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse)
+		}
+	})
 	c.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) { c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse) })
 	// An ACK is never answered. One for our non-2xx final response is
 	// absorbed by the INVITE transaction; a stray one is dropped here.
