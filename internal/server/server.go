@@ -27,6 +27,7 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier/parts"
 	"github.com/ringgate/ringgate/internal/carrier/sim"
 	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
+	"github.com/ringgate/ringgate/internal/compat"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
 	"github.com/ringgate/ringgate/internal/jobs"
@@ -59,6 +60,8 @@ type Server struct {
 	clu    *cluster // nil on a single-node store
 	api    *httpapi.API
 	web    *web.Handler
+	keeper *compat.Keeper // compat credentials; nil if the store has no compat tables
+	compat *compatAPIs
 	reg    *prometheus.Registry
 	events *prometheus.CounterVec
 	calls  *prometheus.CounterVec
@@ -231,6 +234,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (_ *Server, err er
 		},
 	})
 	s.web = newWeb(cfg, s.svc, s.op, s.api, s.dev, log)
+	s.keeper, s.compat = newCompat(st, s.svc, log)
 	return s, nil
 }
 
