@@ -97,6 +97,7 @@ type OTPRequest struct {
 	ID             string
 	AppID          string
 	VerificationID string
+	Sandbox        bool // started with a test key
 	CallbackURL    string
 	State          string // pending, delivered, failed
 	Attempts       int

@@ -234,7 +234,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (_ *Server, err er
 		},
 	})
 	s.web = newWeb(cfg, s.svc, s.op, s.api, s.dev, log)
-	s.keeper, s.compat = newCompat(st, s.svc, log)
+	s.keeper, s.compat = newCompat(st, s.svc, policy, cfg, log)
 	return s, nil
 }
 
@@ -316,6 +316,9 @@ func (s *Server) wake(n verify.Notice) {
 	}
 	if n.Jobs {
 		s.jobs.Kick()
+	}
+	if n.Type != "" && n.Type != verify.EventCreated {
+		s.kickCompat() // a provider-format callback may be owed
 	}
 }
 
@@ -408,6 +411,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.loops.Go(func() { s.pruneCounters(loopCtx) })
 	s.loops.Go(func() { _ = s.jobs.Run(loopCtx) })
 	s.loops.Go(func() { s.retain(loopCtx) })
+	s.loops.Go(func() { s.runCompat(loopCtx) })
 	if s.clu != nil {
 		s.loops.Go(func() { s.clu.run(loopCtx) })
 	}

@@ -21,6 +21,7 @@ const (
 	authToken    = "NodeTok0123456789abcdefghijklmno"
 	vonageKey    = "0a1b2c3d"
 	vonageSecret = "NodeSecret0123456789abcdefABCDEF"
+	apiKey       = "rg_live_sdktest0123456789abcdefghij"
 )
 
 // nodeDir is compat/node, with its node_modules installed by
@@ -48,6 +49,8 @@ func startDev(t *testing.T, mut ...func(*config.Config)) *server.Server {
 	cfg := config.Defaults(config.ModeDev)
 	cfg.HTTP, cfg.DataDir = "127.0.0.1:0", t.TempDir()
 	cfg.Log.Level = "warn"
+	cfg.Expiry.Interval = 100 * time.Millisecond
+	cfg.Webhooks.RetryBase, cfg.Webhooks.RetryMax = 100*time.Millisecond, 400*time.Millisecond
 	for _, m := range mut {
 		m(&cfg)
 	}
@@ -55,6 +58,7 @@ func startDev(t *testing.T, mut ...func(*config.Config)) *server.Server {
 		v, ok := map[string]string{
 			server.EnvDevTwilioAccountSID: accountSID, server.EnvDevTwilioAuthToken: authToken,
 			server.EnvDevVonageAPIKey: vonageKey, server.EnvDevVonageAPISecret: vonageSecret,
+			server.EnvDevAPIKey: apiKey,
 		}[k]
 		return v, ok
 	}

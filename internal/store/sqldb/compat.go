@@ -169,25 +169,25 @@ func (s *Store) VonageRequest(ctx context.Context, appID, id string) (compat.Von
 		WHERE app_id = ? AND request_id = ?`, appID, id)
 }
 
-const otpCols = `id, app_id, verification_id, callback_url, state, attempts, next_attempt_at, last_error, created_at`
+const otpCols = `id, app_id, verification_id, sandbox, callback_url, state, attempts, next_attempt_at, last_error, created_at`
 
 func (s *Store) InsertOTPRequest(ctx context.Context, r compat.OTPRequest) error {
 	return s.write(ctx, func(t txn) error {
 		return t.insert(ctx, "insert otpapi request "+r.ID,
-			`INSERT INTO compat_otpapi_requests (`+otpCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.AppID, r.VerificationID, r.CallbackURL, r.State, r.Attempts, millis(r.NextAttemptAt), r.LastError, millis(r.CreatedAt))
+			`INSERT INTO compat_otpapi_requests (`+otpCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.AppID, r.VerificationID, boolInt(r.Sandbox), r.CallbackURL, r.State, r.Attempts, millis(r.NextAttemptAt), r.LastError, millis(r.CreatedAt))
 	})
 }
 
 func (s *Store) DueOTPCallbacks(ctx context.Context, now time.Time, limit int) ([]compat.OTPRequest, error) {
 	return many(ctx, s.reader, func(sc scanner) (compat.OTPRequest, error) {
 		var r compat.OTPRequest
-		var next, created int64
-		err := sc.Scan(&r.ID, &r.AppID, &r.VerificationID, &r.CallbackURL, &r.State, &r.Attempts, &next, &r.LastError, &created)
-		r.NextAttemptAt, r.CreatedAt = fromMillis(next), fromMillis(created)
+		var next, created, sandbox int64
+		err := sc.Scan(&r.ID, &r.AppID, &r.VerificationID, &sandbox, &r.CallbackURL, &r.State, &r.Attempts, &next, &r.LastError, &created)
+		r.NextAttemptAt, r.CreatedAt, r.Sandbox = fromMillis(next), fromMillis(created), sandbox != 0
 		return r, err
 	}, "due otpapi callbacks",
-		`SELECT o.id, o.app_id, o.verification_id, o.callback_url, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at
+		`SELECT o.id, o.app_id, o.verification_id, o.sandbox, o.callback_url, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at
 		FROM compat_otpapi_requests o JOIN verifications v ON v.id = o.verification_id
 		WHERE o.state = 'pending' AND o.next_attempt_at <= ? AND v.status <> 'pending'
 		ORDER BY o.next_attempt_at LIMIT ?`, millis(now), limit)

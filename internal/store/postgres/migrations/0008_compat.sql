@@ -61,6 +61,7 @@ CREATE TABLE compat_otpapi_requests (
 	id              TEXT COLLATE "C" NOT NULL PRIMARY KEY,
 	app_id          TEXT COLLATE "C" NOT NULL,
 	verification_id TEXT COLLATE "C" NOT NULL UNIQUE,
+	sandbox         BIGINT  NOT NULL DEFAULT 0,
 	callback_url    TEXT    NOT NULL,
 	state           TEXT    NOT NULL DEFAULT 'pending',
 	attempts        BIGINT  NOT NULL DEFAULT 0,

@@ -61,6 +61,7 @@ CREATE TABLE compat_otpapi_requests (
 	id              TEXT    NOT NULL PRIMARY KEY,
 	app_id          TEXT    NOT NULL,
 	verification_id TEXT    NOT NULL UNIQUE,
+	sandbox         INTEGER NOT NULL DEFAULT 0,
 	callback_url    TEXT    NOT NULL,
 	state           TEXT    NOT NULL DEFAULT 'pending',
 	attempts        INTEGER  NOT NULL DEFAULT 0,
