@@ -2,12 +2,17 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/ringgate/ringgate/internal/compat"
 	"github.com/ringgate/ringgate/internal/compat/otpapi"
 	cotwilio "github.com/ringgate/ringgate/internal/compat/twilio"
+	covonage "github.com/ringgate/ringgate/internal/compat/vonage"
+	"github.com/ringgate/ringgate/internal/compat/wire"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/verify"
 	"github.com/ringgate/ringgate/internal/webhook"
@@ -17,6 +22,7 @@ import (
 // beside the native API on the same listener.
 type compatAPIs struct {
 	twilio    *cotwilio.Handler
+	vonage    *covonage.Handler
 	otp       *otpapi.Handler
 	callbacks *otpapi.Dispatcher // the missed-call API's callbacks
 }
@@ -31,6 +37,7 @@ func newCompat(st Store, svc *verify.Service, policy webhook.Policy, cfg config.
 	k := &compat.Keeper{Store: cs, Now: svc.Now}
 	return k, &compatAPIs{
 		twilio: cotwilio.New(cotwilio.Config{Verifier: svc, Keeper: *k, Store: cs, Logger: log}),
+		vonage: covonage.New(covonage.Config{Verifier: svc, Keeper: *k, Store: cs, Logger: log}),
 		otp:    otpapi.New(otpapi.Config{Verifier: svc, Store: cs, CheckURL: policy.CheckURLResolving(nil), Logger: log}),
 		callbacks: otpapi.NewDispatcher(otpapi.Dispatcher{
 			Verifier: svc, Store: cs, Client: policy.Client(cfg.Webhooks.Timeout), Logger: log,
@@ -42,14 +49,19 @@ func newCompat(st Store, svc *verify.Service, policy webhook.Policy, cfg config.
 // withCompat sends the compatible APIs' paths to them, everything else to
 // next. Their paths are the providers' own (/v2/Services…), which the
 // native API (/v1/…) never uses.
-func withCompat(next http.Handler, c *compatAPIs) http.Handler {
+func (s *Server) withCompat(next http.Handler) http.Handler {
+	c := s.compat
 	if c == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch p := r.URL.Path; {
+		case p == compatCredentialsPath || strings.HasPrefix(p, compatCredentialsPath+"/"):
+			s.compatAdmin(w, r)
 		case cotwilio.Owns(p):
 			c.twilio.ServeHTTP(w, r)
+		case covonage.Owns(p):
+			c.vonage.ServeHTTP(w, r)
 		case otpapi.Owns(p):
 			c.otp.ServeHTTP(w, r)
 		default:
@@ -71,4 +83,91 @@ func (s *Server) kickCompat() {
 	if s.compat != nil {
 		s.compat.callbacks.Kick()
 	}
+}
+
+// The compat credentials' admin API, beside the native API's /v1/app:
+// GET shows the public halves, POST rotates them all (the new secrets are
+// shown once), PUT …/vonage-public-key installs the key Vonage application
+// JWTs are checked with. An admin-scoped live key is needed (test keys
+// never change what live traffic uses).
+const compatCredentialsPath = "/v1/app/compat-credentials"
+
+func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
+	problem := func(status int, code, detail string) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"type": "about:blank", "title": http.StatusText(status), "status": status, "code": code, "detail": detail,
+		})
+	}
+	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		problem(http.StatusUnauthorized, string(verify.CodeUnauthorized), "send Authorization: Bearer <api key>")
+		return
+	}
+	c, err := s.svc.Authenticate(r.Context(), key)
+	if err != nil {
+		problem(http.StatusUnauthorized, string(verify.CodeUnauthorized), "the API key is not valid")
+		return
+	}
+	if !c.Key.EffectiveScope().Allows(verify.ScopeAdmin) || c.Key.Kind != verify.KeyLive {
+		problem(http.StatusForbidden, string(verify.CodeForbidden), "compat credentials need a live key with the admin scope")
+		return
+	}
+	ctx := r.Context()
+	switch {
+	case r.URL.Path == compatCredentialsPath && r.Method == http.MethodGet:
+		rec, err := s.keeper.Store.CompatCredentials(ctx, c.App.ID)
+		if errors.Is(err, verify.ErrNotFound) {
+			problem(http.StatusNotFound, string(verify.CodeNotFound), "the app has no compat credentials yet: POST to create them")
+			return
+		}
+		if err != nil {
+			s.log.Error("compat credentials", "err", err)
+			problem(http.StatusInternalServerError, string(verify.CodeInternal), "internal error")
+			return
+		}
+		writeCompatJSON(w, http.StatusOK, map[string]any{
+			"twilio_account_sid": rec.TwilioAccountSID, "twilio_api_key_sid": rec.TwilioKeySID,
+			"vonage_api_key": rec.VonageAPIKey, "vonage_application_id": rec.VonageAppID,
+			"vonage_public_key": rec.VonagePublicKey != "", "updated_at": rec.UpdatedAt,
+		})
+	case r.URL.Path == compatCredentialsPath && r.Method == http.MethodPost:
+		cr, err := s.keeper.Rotate(ctx, c.App.ID, compat.Pins{})
+		if err != nil {
+			s.log.Error("rotate compat credentials", "err", err)
+			problem(http.StatusInternalServerError, string(verify.CodeInternal), "internal error")
+			return
+		}
+		writeCompatJSON(w, http.StatusCreated, cr)
+	case r.URL.Path == compatCredentialsPath+"/vonage-public-key" && r.Method == http.MethodPut:
+		var body struct {
+			PublicKey string `json:"public_key"`
+		}
+		b, err := wire.ReadBody(r)
+		if err == nil {
+			err = wire.DecodeJSON(r.Header.Get("Content-Type"), b, &body, false)
+		}
+		if err != nil {
+			problem(http.StatusBadRequest, string(verify.CodeInvalid), err.Error())
+			return
+		}
+		if _, err := covonage.ParsePublicKey(body.PublicKey); err != nil {
+			problem(http.StatusBadRequest, string(verify.CodeInvalid), "public_key must be a PEM RSA public key of 2048 bits or more: "+err.Error())
+			return
+		}
+		if err := s.keeper.SetVonagePublicKey(ctx, c.App.ID, body.PublicKey); err != nil {
+			problem(http.StatusNotFound, string(verify.CodeNotFound), "the app has no compat credentials yet: POST "+compatCredentialsPath+" first")
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		problem(http.StatusMethodNotAllowed, "method_not_allowed", "GET or POST "+compatCredentialsPath+", PUT "+compatCredentialsPath+"/vonage-public-key")
+	}
+}
+
+func writeCompatJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }

@@ -25,7 +25,7 @@ func (s *Server) handler() http.Handler {
 	mux.Handle("/sim", s.api)
 	// The REST API, and the problem 404 of any other path.
 	mux.Handle("/", s.api)
-	h := withBodyDeadline(withCompat(mux, s.compat), s.cfg.Limits.BodyTimeout)
+	h := withBodyDeadline(s.withCompat(mux), s.cfg.Limits.BodyTimeout)
 	if s.cfg.Mode == config.ModeDev {
 		h = logRequests(h, s.log)
 	}
