@@ -171,3 +171,8 @@ func writeCompatJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// CompatKeeper creates and rotates apps' compat credentials (the CLI's
+// apps create and apps compat-credentials); nil when the store has no
+// compat tables.
+func (s *Server) CompatKeeper() *compat.Keeper { return s.keeper }
