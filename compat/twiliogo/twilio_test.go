@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -27,6 +28,10 @@ const (
 // startDev runs ringgate dev in-process with the demo app's Twilio
 // credentials pinned, as RINGGATE_DEV_TWILIO_* would.
 func startDev(t *testing.T) string {
+	return startDevServer(t).URL()
+}
+
+func startDevServer(t *testing.T) *server.Server {
 	t.Helper()
 	cfg := config.Defaults(config.ModeDev)
 	cfg.HTTP, cfg.DataDir = "127.0.0.1:0", t.TempDir()
@@ -49,7 +54,7 @@ func startDev(t *testing.T) string {
 		t.Fatalf("start server: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	return srv.URL()
+	return srv
 }
 
 // toRinggate is the one change an app makes: the client's HTTP transport
@@ -216,6 +221,44 @@ func TestTwilioGoAuth(t *testing.T) {
 	_, err := bad.VerifyV2.CreateService(&verify.CreateServiceParams{FriendlyName: ptr("Acme")})
 	if te := restError(t, err); te.Code != 20003 || te.Status != 401 {
 		t.Fatalf("wrong token: %+v", te)
+	}
+}
+
+// TestTwilioGoAPIKey: the Go client with the app's API key SID and secret
+// (what `ringgate dev` prints), and ringgate's own signed webhooks still
+// report a verification started through the Twilio API.
+func TestTwilioGoAPIKey(t *testing.T) {
+	srv := startDevServer(t)
+	cc := srv.Dev().Compat
+	c := newClient(t, srv.URL(), cc.TwilioKeySID, cc.TwilioKeySecret)
+	svc, err := c.VerifyV2.CreateService(&verify.CreateServiceParams{FriendlyName: ptr("Keyed")})
+	if err != nil {
+		t.Fatalf("create service with an API key: %v", err)
+	}
+	const to = "+447911123459"
+	v, err := c.VerifyV2.CreateVerification(*svc.Sid, (&verify.CreateVerificationParams{}).SetTo(to).SetChannel("sms"))
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	chk, err := c.VerifyV2.CreateVerificationCheck(*svc.Sid, (&verify.CreateVerificationCheckParams{}).SetVerificationSid(*v.Sid).SetCode(phoneCode(t, srv.URL(), to)))
+	if err != nil || *chk.Status != "approved" {
+		t.Fatalf("check: %v %+v", err, chk)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(srv.URL() + "/dev/webhooks")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), "verification.verified") && strings.Contains(string(b), to) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no signed verification.verified webhook for %s in the dev inbox: %s", to, b)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the inbox until the dispatcher delivers
 	}
 }
 
