@@ -142,6 +142,10 @@ type Store interface {
 	// DueOTPCallbacks are pending requests due at now whose verification
 	// has ended.
 	DueOTPCallbacks(ctx context.Context, now time.Time, limit int) ([]OTPRequest, error)
+	// ClaimOTPCallback takes a due request for one sender (several nodes
+	// poll the same rows): it moves next_attempt_at from was to until
+	// and reports whether it did (false: another node took it).
+	ClaimOTPCallback(ctx context.Context, id string, was, until time.Time) (bool, error)
 	SettleOTPCallback(ctx context.Context, r OTPRequest) error
 }
 

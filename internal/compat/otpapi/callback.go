@@ -20,6 +20,8 @@ const (
 	RetryBase   = 5 * time.Second
 	RetryMax    = time.Hour
 	MaxAttempts = 30
+	// Lease is how long a node holds a callback it is sending.
+	Lease = 30 * time.Second
 )
 
 // Dispatcher sends the callbacks owed: one per request, once its
@@ -87,6 +89,12 @@ func (d *Dispatcher) RunOnce(ctx context.Context) int {
 		return 0
 	}
 	for _, r := range due {
+		// The lease: a node that dies mid-send leaves the row due again
+		// after it; a node that loses the race skips the row.
+		ok, err := d.Store.ClaimOTPCallback(ctx, r.ID, r.NextAttemptAt, d.Verifier.Now().Add(Lease))
+		if err != nil || !ok {
+			continue
+		}
 		d.send(ctx, r)
 	}
 	return len(due)

@@ -193,6 +193,18 @@ func (s *Store) DueOTPCallbacks(ctx context.Context, now time.Time, limit int) (
 		ORDER BY o.next_attempt_at LIMIT ?`, millis(now), limit)
 }
 
+func (s *Store) ClaimOTPCallback(ctx context.Context, id string, was, until time.Time) (bool, error) {
+	var n int
+	err := s.write(ctx, func(t txn) error {
+		var err error
+		n, err = t.exec(ctx, "claim otpapi callback "+id,
+			`UPDATE compat_otpapi_requests SET next_attempt_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at = ?`,
+			millis(until), id, millis(was))
+		return err
+	})
+	return n == 1, err
+}
+
 func (s *Store) SettleOTPCallback(ctx context.Context, r compat.OTPRequest) error {
 	return s.write(ctx, func(t txn) error {
 		return t.update(ctx, "settle otpapi callback "+r.ID,
