@@ -30,8 +30,8 @@ func withServer(ctx context.Context, cfg config.Config, fn func(*server.Server) 
 func printCompat(tw *tabwriter.Writer, c compat.Credentials) {
 	fmt.Fprintf(tw, "twilio account sid\t%s\ntwilio auth token\t%s\ntwilio api key\t%s\ntwilio api key secret\t%s\n",
 		c.TwilioAccountSID, c.TwilioAuthToken, c.TwilioKeySID, c.TwilioKeySecret)
-	fmt.Fprintf(tw, "vonage api key\t%s\nvonage api secret\t%s\nvonage application id\t%s\n",
-		c.VonageAPIKey, c.VonageAPISecret, c.VonageAppID)
+	fmt.Fprintf(tw, "vonage api key\t%s\nvonage api secret\t%s\nvonage application id\t%s\nvonage signature secret\t%s\n",
+		c.VonageAPIKey, c.VonageAPISecret, c.VonageAppID, c.VonageSignatureSecret)
 }
 
 // appsCompat is `ringgate apps compat-credentials`: rotate an app's Twilio-

@@ -49,8 +49,12 @@ type Record struct {
 	VonageSecretHash    string
 	VonageAppID         string // the Vonage application id JWTs name
 	VonagePublicKey     string // PEM; "" until the app sets one
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// VonageStatusURL is where Vonage-style status callbacks go ("" for
+	// none); VonageSignatureSecret signs them (sealed at rest, clear here).
+	VonageStatusURL       string
+	VonageSignatureSecret string
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 // Service is a Twilio Verify Service (VA…) of an app.
@@ -92,9 +96,12 @@ type VonageRequest struct {
 	CreatedAt      time.Time
 }
 
-// OTPRequest is a seed 001 missed-call request whose callback is owed.
-type OTPRequest struct {
+// Callback is a provider-format callback owed once a verification ends
+// (Kind KindOTPAPI or KindVonage); Ref is the provider's id of the request.
+type Callback struct {
 	ID             string
+	Kind           string
+	Ref            string
 	AppID          string
 	VerificationID string
 	Sandbox        bool // started with a test key
@@ -106,11 +113,14 @@ type OTPRequest struct {
 	CreatedAt      time.Time
 }
 
-// OTPRequest states.
+// Callback kinds and states.
 const (
-	OTPPending   = "pending"
-	OTPDelivered = "delivered"
-	OTPFailed    = "failed"
+	KindOTPAPI = "otpapi"
+	KindVonage = "vonage"
+
+	CallbackPending   = "pending"
+	CallbackDelivered = "delivered"
+	CallbackFailed    = "failed"
 )
 
 // Store keeps the compat records. Lookups that miss return an error
@@ -138,15 +148,17 @@ type Store interface {
 	InsertVonageRequest(ctx context.Context, r VonageRequest) error
 	VonageRequest(ctx context.Context, appID, requestID string) (VonageRequest, error)
 
-	InsertOTPRequest(ctx context.Context, r OTPRequest) error
-	// DueOTPCallbacks are pending requests due at now whose verification
+	SetVonageStatusURL(ctx context.Context, appID, url string, at time.Time) error
+
+	InsertCallback(ctx context.Context, c Callback) error
+	// DueCallbacks are pending callbacks due at now whose verification
 	// has ended.
-	DueOTPCallbacks(ctx context.Context, now time.Time, limit int) ([]OTPRequest, error)
-	// ClaimOTPCallback takes a due request for one sender (several nodes
+	DueCallbacks(ctx context.Context, now time.Time, limit int) ([]Callback, error)
+	// ClaimCallback takes a due callback for one sender (several nodes
 	// poll the same rows): it moves next_attempt_at from was to until
 	// and reports whether it did (false: another node took it).
-	ClaimOTPCallback(ctx context.Context, id string, was, until time.Time) (bool, error)
-	SettleOTPCallback(ctx context.Context, r OTPRequest) error
+	ClaimCallback(ctx context.Context, id string, was, until time.Time) (bool, error)
+	SettleCallback(ctx context.Context, c Callback) error
 }
 
 // HashSecret is how compat secrets are kept: SHA-256, hex. They are random
@@ -226,6 +238,8 @@ type Credentials struct {
 	VonageAPIKey     string `json:"vonage_api_key"`
 	VonageAPISecret  string `json:"vonage_api_secret"`
 	VonageAppID      string `json:"vonage_application_id"`
+	// VonageSignatureSecret signs Vonage-style status callbacks (HS256).
+	VonageSignatureSecret string `json:"vonage_signature_secret"`
 }
 
 // Pins fix some credentials (dev mode's RINGGATE_DEV_* variables); empty
@@ -263,7 +277,7 @@ func NewCredentials(appID string, p Pins) Credentials {
 		TwilioAccountSID: p.TwilioAccountSID, TwilioAuthToken: p.TwilioAuthToken,
 		TwilioKeySID: NewSID("SK"), TwilioKeySecret: randomAlnum(32),
 		VonageAPIKey: p.VonageAPIKey, VonageAPISecret: p.VonageAPISecret,
-		VonageAppID: NewUUID(),
+		VonageAppID: NewUUID(), VonageSignatureSecret: randomAlnum(32),
 	}
 	if c.TwilioAccountSID == "" {
 		c.TwilioAccountSID = NewSID("AC")
@@ -287,6 +301,7 @@ func (c Credentials) record(now time.Time, old Record) Record {
 		TwilioKeySID: c.TwilioKeySID, TwilioKeySecretHash: HashSecret(c.TwilioKeySecret),
 		VonageAPIKey: c.VonageAPIKey, VonageSecretHash: HashSecret(c.VonageAPISecret),
 		VonageAppID: c.VonageAppID, VonagePublicKey: old.VonagePublicKey,
+		VonageStatusURL: old.VonageStatusURL, VonageSignatureSecret: c.VonageSignatureSecret,
 		CreatedAt: orNow(old.CreatedAt, now), UpdatedAt: now,
 	}
 }
@@ -344,7 +359,8 @@ func (k Keeper) Install(ctx context.Context, c Credentials) error {
 	if err := p.Check(); err != nil {
 		return err
 	}
-	if !ValidSID(c.TwilioKeySID, "SK") || !authTokenRE.MatchString(c.TwilioKeySecret) || !ValidUUID(c.VonageAppID) {
+	if !ValidSID(c.TwilioKeySID, "SK") || !authTokenRE.MatchString(c.TwilioKeySecret) || !ValidUUID(c.VonageAppID) ||
+		!authTokenRE.MatchString(c.VonageSignatureSecret) {
 		return errors.New("compat: malformed API key SID, secret or Vonage application id")
 	}
 	old, err := k.Store.CompatCredentials(ctx, c.AppID)
@@ -444,6 +460,18 @@ func (k Keeper) finish(ctx context.Context, v Verifier, rec Record, err error, s
 		return Principal{}, ErrBadCredentials
 	}
 	return Principal{App: app, Record: rec, Via: via}, nil
+}
+
+// SetVonageStatusURL sets where the app's Vonage-style status callbacks
+// go ("" stops them); check it with the webhook URL policy first.
+func (k Keeper) SetVonageStatusURL(ctx context.Context, appID, url string) error {
+	if _, err := k.Store.CompatCredentials(ctx, appID); err != nil {
+		if errors.Is(err, verify.ErrNotFound) {
+			return errNoSecrets
+		}
+		return err
+	}
+	return k.Store.SetVonageStatusURL(ctx, appID, url, k.now())
 }
 
 // SetVonagePublicKey installs the PEM public key Vonage application JWTs

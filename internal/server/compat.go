@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -24,7 +25,8 @@ type compatAPIs struct {
 	twilio    *cotwilio.Handler
 	vonage    *covonage.Handler
 	otp       *otpapi.Handler
-	callbacks *otpapi.Dispatcher // the missed-call API's callbacks
+	callbacks *compat.Dispatcher // the missed-call API's and Vonage's status callbacks
+	checkURL  func(string) error // the webhook URL policy, for status URLs
 }
 
 // newCompat builds the compatible APIs when the store keeps their records
@@ -36,12 +38,17 @@ func newCompat(st Store, svc *verify.Service, policy webhook.Policy, cfg config.
 	}
 	k := &compat.Keeper{Store: cs, Now: svc.Now}
 	return k, &compatAPIs{
-		twilio: cotwilio.New(cotwilio.Config{Verifier: svc, Keeper: *k, Store: cs, Logger: log}),
-		vonage: covonage.New(covonage.Config{Verifier: svc, Keeper: *k, Store: cs, Logger: log}),
-		otp:    otpapi.New(otpapi.Config{Verifier: svc, Store: cs, CheckURL: policy.CheckURLResolving(nil), Logger: log}),
-		callbacks: otpapi.NewDispatcher(otpapi.Dispatcher{
-			Verifier: svc, Store: cs, Client: policy.Client(cfg.Webhooks.Timeout), Logger: log,
+		twilio:   cotwilio.New(cotwilio.Config{Verifier: svc, Keeper: *k, Store: cs, Logger: log}),
+		checkURL: policy.CheckURLResolving(nil),
+		vonage:   covonage.New(covonage.Config{Verifier: svc, Keeper: *k, Store: cs, Logger: log}),
+		otp:      otpapi.New(otpapi.Config{Verifier: svc, Store: cs, CheckURL: policy.CheckURLResolving(nil), Logger: log}),
+		callbacks: compat.NewDispatcher(compat.Dispatcher{
+			Get: svc.Get, Now: svc.Now, Store: cs, Client: policy.Client(cfg.Webhooks.Timeout), Logger: log,
 			Poll: cfg.Expiry.Interval, RetryBase: cfg.Webhooks.RetryBase,
+			Renderers: map[string]compat.Renderer{
+				compat.KindOTPAPI: otpapi.Render,
+				compat.KindVonage: covonage.Renderer(cs, svc.Now),
+			},
 		}),
 	}
 }
@@ -130,7 +137,7 @@ func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
 		writeCompatJSON(w, http.StatusOK, map[string]any{
 			"twilio_account_sid": rec.TwilioAccountSID, "twilio_api_key_sid": rec.TwilioKeySID,
 			"vonage_api_key": rec.VonageAPIKey, "vonage_application_id": rec.VonageAppID,
-			"vonage_public_key": rec.VonagePublicKey != "", "updated_at": rec.UpdatedAt,
+			"vonage_public_key": rec.VonagePublicKey != "", "vonage_status_url": rec.VonageStatusURL, "updated_at": rec.UpdatedAt,
 		})
 	case r.URL.Path == compatCredentialsPath && r.Method == http.MethodPost:
 		cr, err := s.keeper.Rotate(ctx, c.App.ID, compat.Pins{})
@@ -140,6 +147,28 @@ func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeCompatJSON(w, http.StatusCreated, cr)
+	case r.URL.Path == compatCredentialsPath+"/vonage-status-url" && r.Method == http.MethodPut:
+		var body struct {
+			URL string `json:"url"`
+		}
+		b, err := wire.ReadBody(r)
+		if err == nil {
+			err = wire.DecodeJSON(r.Header.Get("Content-Type"), b, &body, false)
+		}
+		if err == nil && body.URL != "" {
+			if cerr := s.compat.checkURL(body.URL); cerr != nil {
+				err = fmt.Errorf("url %v", cerr)
+			}
+		}
+		if err != nil {
+			problem(http.StatusBadRequest, string(verify.CodeInvalid), err.Error())
+			return
+		}
+		if err := s.keeper.SetVonageStatusURL(ctx, c.App.ID, body.URL); err != nil {
+			problem(http.StatusNotFound, string(verify.CodeNotFound), "the app has no compat credentials yet: POST "+compatCredentialsPath+" first")
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	case r.URL.Path == compatCredentialsPath+"/vonage-public-key" && r.Method == http.MethodPut:
 		var body struct {
 			PublicKey string `json:"public_key"`
@@ -162,7 +191,7 @@ func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		problem(http.StatusMethodNotAllowed, "method_not_allowed", "GET or POST "+compatCredentialsPath+", PUT "+compatCredentialsPath+"/vonage-public-key")
+		problem(http.StatusMethodNotAllowed, "method_not_allowed", "GET or POST "+compatCredentialsPath+", PUT "+compatCredentialsPath+"/vonage-public-key or /vonage-status-url")
 	}
 }
 

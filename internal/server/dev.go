@@ -131,6 +131,7 @@ func devCompat(saved compat.Credentials, p compat.Pins) compat.Credentials {
 	pick(&c.TwilioKeySID, "", fresh.TwilioKeySID)
 	pick(&c.TwilioKeySecret, "", fresh.TwilioKeySecret)
 	pick(&c.VonageAppID, "", fresh.VonageAppID)
+	pick(&c.VonageSignatureSecret, "", fresh.VonageSignatureSecret)
 	return c
 }
 
@@ -176,7 +177,7 @@ ringgate dev is running at %s
   console         %s/console  (admin token %s)
   Twilio Verify   Account SID %s  Auth Token %s
                   (or API key %s:%s; point the SDK at %s, docs/compat.md)
-  Vonage Verify   api_key %s  api_secret %s
+  Vonage Verify   api_key %s  api_secret %s  (status callbacks signed with %s)
 
 Try a missed call:
   curl -s %s/v1/verifications -H 'Authorization: Bearer %s' \
@@ -186,7 +187,7 @@ Try a missed call:
 
 `, u, s.cfg.Database.URL, DemoAppID, s.dev.APIKey, s.dev.WebhookSecret, u, u, DemoPool, u, u, s.AdminToken(),
 		s.dev.Compat.TwilioAccountSID, s.dev.Compat.TwilioAuthToken, s.dev.Compat.TwilioKeySID, s.dev.Compat.TwilioKeySecret, u,
-		s.dev.Compat.VonageAPIKey, s.dev.Compat.VonageAPISecret, u, s.dev.APIKey, u)
+		s.dev.Compat.VonageAPIKey, s.dev.Compat.VonageAPISecret, s.dev.Compat.VonageSignatureSecret, u, s.dev.APIKey, u)
 	for _, c := range s.cfg.Carriers {
 		if c.Type != "sip" {
 			continue

@@ -234,9 +234,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.v.Now()
-	if err := h.st.InsertOTPRequest(ctx, compat.OTPRequest{
-		ID: compat.NewUUID(), AppID: v.AppID, VerificationID: v.ID, Sandbox: v.Sandbox, CallbackURL: callback,
-		State: compat.OTPPending, NextAttemptAt: now, CreatedAt: now,
+	if err := h.st.InsertCallback(ctx, compat.Callback{
+		ID: compat.NewUUID(), Kind: compat.KindOTPAPI, AppID: v.AppID, VerificationID: v.ID, Sandbox: v.Sandbox,
+		CallbackURL: callback, State: compat.CallbackPending, NextAttemptAt: now, CreatedAt: now,
 	}); err != nil {
 		h.log.ErrorContext(ctx, "otpapi record", "err", err)
 		fail(w, f, http.StatusInternalServerError, CodeInternal, "internal error")
@@ -291,4 +291,36 @@ func startError(err error) (int, string) {
 		return http.StatusServiceUnavailable, CodeNoNumber
 	}
 	return http.StatusInternalServerError, CodeInternal
+}
+
+// Fields are the callback's form fields.
+func Fields(v verify.Verification) url.Values {
+	status, reason := "fail", string(v.Reason)
+	if v.Status == verify.StatusVerified {
+		status, reason = "success", "dialled"
+	}
+	if reason == "" {
+		reason = string(v.Status)
+	}
+	return url.Values{
+		"transactionId": {v.ID},
+		"mobile":        {v.Phone},
+		"createTime":    {v.CreatedAt.UTC().Format(TimeLayout)},
+		"expiryTime":    {v.ExpiresAt.UTC().Format(TimeLayout)},
+		"missCallTo":    {v.DialNumber},
+		"type":          {"misscall"},
+		"method":        {"generate"},
+		"status":        {status},
+		"reason":        {reason},
+	}
+}
+
+// Render is the callback's request: a form-encoded POST of Fields.
+func Render(ctx context.Context, c compat.Callback, v verify.Verification) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.CallbackURL, strings.NewReader(Fields(v).Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req, nil
 }

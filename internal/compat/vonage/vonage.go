@@ -311,7 +311,16 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, body []byte) err
 		return startError(err)
 	}
 	id := compat.NewUUID()
-	if err := h.st.InsertVonageRequest(ctx, compat.VonageRequest{RequestID: id, AppID: p.App.ID, VerificationID: v.ID, CreatedAt: h.v.Now()}); err != nil {
+	now := h.v.Now()
+	err = h.st.InsertVonageRequest(ctx, compat.VonageRequest{RequestID: id, AppID: p.App.ID, VerificationID: v.ID, CreatedAt: now})
+	if err == nil && p.Record.VonageStatusURL != "" {
+		// The app asked for status callbacks: one is owed when it ends.
+		err = h.st.InsertCallback(ctx, compat.Callback{
+			ID: compat.NewUUID(), Kind: compat.KindVonage, Ref: id, AppID: p.App.ID, VerificationID: v.ID,
+			CallbackURL: p.Record.VonageStatusURL, State: compat.CallbackPending, NextAttemptAt: now, CreatedAt: now,
+		})
+	}
+	if err != nil {
 		_, _ = h.v.Cancel(context.WithoutCancel(ctx), p.Tenant(), v.ID)
 		return err
 	}

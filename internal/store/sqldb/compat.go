@@ -20,33 +20,48 @@ func (s *Store) write(ctx context.Context, fn func(t txn) error) error {
 }
 
 const compatCredCols = `app_id, twilio_account_sid, twilio_auth_token_hash, twilio_key_sid, twilio_key_secret_hash,
-	vonage_api_key, vonage_api_secret_hash, vonage_application_id, vonage_public_key, created_at, updated_at`
+	vonage_api_key, vonage_api_secret_hash, vonage_application_id, vonage_public_key, vonage_status_url,
+	vonage_signature_secret, created_at, updated_at`
 
-func scanCompatCred(s scanner) (compat.Record, error) {
-	var r compat.Record
+// signatureBinding binds a sealed Vonage signature secret to its app, and
+// apart from the app's sealed webhook secret.
+func signatureBinding(appID string) string { return "vonage-signature:" + appID }
+
+func (r reader) scanCompatCred(s scanner) (compat.Record, error) {
+	var c compat.Record
 	var created, updated int64
-	err := s.Scan(&r.AppID, &r.TwilioAccountSID, &r.TwilioAuthTokenHash, &r.TwilioKeySID, &r.TwilioKeySecretHash,
-		&r.VonageAPIKey, &r.VonageSecretHash, &r.VonageAppID, &r.VonagePublicKey, &created, &updated)
-	r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
-	return r, err
+	err := s.Scan(&c.AppID, &c.TwilioAccountSID, &c.TwilioAuthTokenHash, &c.TwilioKeySID, &c.TwilioKeySecretHash,
+		&c.VonageAPIKey, &c.VonageSecretHash, &c.VonageAppID, &c.VonagePublicKey, &c.VonageStatusURL,
+		&c.VonageSignatureSecret, &created, &updated)
+	if err != nil {
+		return c, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
+	c.VonageSignatureSecret, err = r.box.open(signatureBinding(c.AppID), c.VonageSignatureSecret)
+	return c, err
 }
 
 func (s *Store) PutCompatCredentials(ctx context.Context, r compat.Record) error {
+	sig, err := s.box.seal(signatureBinding(r.AppID), r.VonageSignatureSecret)
+	if err != nil {
+		return err
+	}
 	return s.write(ctx, func(t txn) error {
 		return t.insert(ctx, "put compat credentials of "+r.AppID,
-			`INSERT INTO compat_credentials (`+compatCredCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			`INSERT INTO compat_credentials (`+compatCredCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (app_id) DO UPDATE SET twilio_account_sid = excluded.twilio_account_sid,
 				twilio_auth_token_hash = excluded.twilio_auth_token_hash, twilio_key_sid = excluded.twilio_key_sid,
 				twilio_key_secret_hash = excluded.twilio_key_secret_hash, vonage_api_key = excluded.vonage_api_key,
 				vonage_api_secret_hash = excluded.vonage_api_secret_hash, vonage_application_id = excluded.vonage_application_id,
-				updated_at = excluded.updated_at`,
+				vonage_signature_secret = excluded.vonage_signature_secret, updated_at = excluded.updated_at`,
 			r.AppID, r.TwilioAccountSID, r.TwilioAuthTokenHash, r.TwilioKeySID, r.TwilioKeySecretHash,
-			r.VonageAPIKey, r.VonageSecretHash, r.VonageAppID, r.VonagePublicKey, millis(r.CreatedAt), millis(r.UpdatedAt))
+			r.VonageAPIKey, r.VonageSecretHash, r.VonageAppID, r.VonagePublicKey, r.VonageStatusURL, sig,
+			millis(r.CreatedAt), millis(r.UpdatedAt))
 	})
 }
 
 func (s *Store) compatCredBy(ctx context.Context, col, v string) (compat.Record, error) {
-	return one(ctx, s.reader, scanCompatCred, "compat credentials by "+col,
+	return one(ctx, s.reader, s.reader.scanCompatCred, "compat credentials by "+col,
 		`SELECT `+compatCredCols+` FROM compat_credentials WHERE `+col+` = ?`, v)
 }
 
@@ -74,6 +89,13 @@ func (s *Store) SetVonagePublicKey(ctx context.Context, appID, pem string, at ti
 	return s.write(ctx, func(t txn) error {
 		return t.update(ctx, "set vonage public key of "+appID,
 			`UPDATE compat_credentials SET vonage_public_key = ?, updated_at = ? WHERE app_id = ?`, pem, millis(at), appID)
+	})
+}
+
+func (s *Store) SetVonageStatusURL(ctx context.Context, appID, url string, at time.Time) error {
+	return s.write(ctx, func(t txn) error {
+		return t.update(ctx, "set vonage status url of "+appID,
+			`UPDATE compat_credentials SET vonage_status_url = ?, updated_at = ? WHERE app_id = ?`, url, millis(at), appID)
 	})
 }
 
@@ -169,46 +191,49 @@ func (s *Store) VonageRequest(ctx context.Context, appID, id string) (compat.Von
 		WHERE app_id = ? AND request_id = ?`, appID, id)
 }
 
-const otpCols = `id, app_id, verification_id, sandbox, callback_url, state, attempts, next_attempt_at, last_error, created_at`
+const callbackCols = `id, kind, ref, app_id, verification_id, sandbox, callback_url, state, attempts, next_attempt_at, last_error, created_at`
 
-func (s *Store) InsertOTPRequest(ctx context.Context, r compat.OTPRequest) error {
+func (s *Store) InsertCallback(ctx context.Context, c compat.Callback) error {
 	return s.write(ctx, func(t txn) error {
-		return t.insert(ctx, "insert otpapi request "+r.ID,
-			`INSERT INTO compat_otpapi_requests (`+otpCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.AppID, r.VerificationID, boolInt(r.Sandbox), r.CallbackURL, r.State, r.Attempts, millis(r.NextAttemptAt), r.LastError, millis(r.CreatedAt))
+		return t.insert(ctx, "insert compat callback "+c.ID,
+			`INSERT INTO compat_callbacks (`+callbackCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.Kind, c.Ref, c.AppID, c.VerificationID, boolInt(c.Sandbox), c.CallbackURL, c.State, c.Attempts,
+			millis(c.NextAttemptAt), c.LastError, millis(c.CreatedAt))
 	})
 }
 
-func (s *Store) DueOTPCallbacks(ctx context.Context, now time.Time, limit int) ([]compat.OTPRequest, error) {
-	return many(ctx, s.reader, func(sc scanner) (compat.OTPRequest, error) {
-		var r compat.OTPRequest
+func (s *Store) DueCallbacks(ctx context.Context, now time.Time, limit int) ([]compat.Callback, error) {
+	return many(ctx, s.reader, func(sc scanner) (compat.Callback, error) {
+		var c compat.Callback
 		var next, created, sandbox int64
-		err := sc.Scan(&r.ID, &r.AppID, &r.VerificationID, &sandbox, &r.CallbackURL, &r.State, &r.Attempts, &next, &r.LastError, &created)
-		r.NextAttemptAt, r.CreatedAt, r.Sandbox = fromMillis(next), fromMillis(created), sandbox != 0
-		return r, err
-	}, "due otpapi callbacks",
-		`SELECT o.id, o.app_id, o.verification_id, o.sandbox, o.callback_url, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at
-		FROM compat_otpapi_requests o JOIN verifications v ON v.id = o.verification_id
+		err := sc.Scan(&c.ID, &c.Kind, &c.Ref, &c.AppID, &c.VerificationID, &sandbox, &c.CallbackURL, &c.State, &c.Attempts,
+			&next, &c.LastError, &created)
+		c.NextAttemptAt, c.CreatedAt, c.Sandbox = fromMillis(next), fromMillis(created), sandbox != 0
+		return c, err
+	}, "due compat callbacks",
+		`SELECT o.id, o.kind, o.ref, o.app_id, o.verification_id, o.sandbox, o.callback_url, o.state, o.attempts,
+			o.next_attempt_at, o.last_error, o.created_at
+		FROM compat_callbacks o JOIN verifications v ON v.id = o.verification_id
 		WHERE o.state = 'pending' AND o.next_attempt_at <= ? AND v.status <> 'pending'
 		ORDER BY o.next_attempt_at LIMIT ?`, millis(now), limit)
 }
 
-func (s *Store) ClaimOTPCallback(ctx context.Context, id string, was, until time.Time) (bool, error) {
+func (s *Store) ClaimCallback(ctx context.Context, id string, was, until time.Time) (bool, error) {
 	var n int
 	err := s.write(ctx, func(t txn) error {
 		var err error
-		n, err = t.exec(ctx, "claim otpapi callback "+id,
-			`UPDATE compat_otpapi_requests SET next_attempt_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at = ?`,
+		n, err = t.exec(ctx, "claim compat callback "+id,
+			`UPDATE compat_callbacks SET next_attempt_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at = ?`,
 			millis(until), id, millis(was))
 		return err
 	})
 	return n == 1, err
 }
 
-func (s *Store) SettleOTPCallback(ctx context.Context, r compat.OTPRequest) error {
+func (s *Store) SettleCallback(ctx context.Context, c compat.Callback) error {
 	return s.write(ctx, func(t txn) error {
-		return t.update(ctx, "settle otpapi callback "+r.ID,
-			`UPDATE compat_otpapi_requests SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`,
-			r.State, r.Attempts, millis(r.NextAttemptAt), r.LastError, r.ID)
+		return t.update(ctx, "settle compat callback "+c.ID,
+			`UPDATE compat_callbacks SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`,
+			c.State, c.Attempts, millis(c.NextAttemptAt), c.LastError, c.ID)
 	})
 }

@@ -128,7 +128,7 @@ func (t txn) deleteVerifications(ctx context.Context, ids []any, appID, phone st
 	}
 	// The compatible APIs' records of them (migration 0008) hold the phone
 	// too: they go with the verification.
-	for _, table := range []string{"compat_twilio_verifications", "compat_vonage_requests", "compat_otpapi_requests"} {
+	for _, table := range []string{"compat_twilio_verifications", "compat_vonage_requests", "compat_callbacks"} {
 		if _, err := t.exec(ctx, "delete "+table, `DELETE FROM `+table+` WHERE verification_id IN `+in, ids...); err != nil {
 			return p, err
 		}

@@ -34,6 +34,7 @@ func testCompatCredentials(t *testing.T, s Store) {
 	insertApps(t, s, "app_a", "app_b")
 	a := compat.NewCredentials("app_a", compat.Pins{})
 	rec := compat.Record{
+		VonageSignatureSecret: a.VonageSignatureSecret, VonageStatusURL: "https://a.example/status",
 		AppID: "app_a", TwilioAccountSID: a.TwilioAccountSID, TwilioAuthTokenHash: compat.HashSecret(a.TwilioAuthToken),
 		TwilioKeySID: a.TwilioKeySID, TwilioKeySecretHash: compat.HashSecret(a.TwilioKeySecret),
 		VonageAPIKey: a.VonageAPIKey, VonageSecretHash: compat.HashSecret(a.VonageAPISecret), VonageAppID: a.VonageAppID,
@@ -119,10 +120,10 @@ func testCompatOTPCallbacks(t *testing.T, s Store) {
 	done := ended(newVerification("vf_d", "app_a", "+447700900011"), verify.StatusExpired)
 	insertVerifications(t, s, pending, done)
 	for _, v := range []verify.Verification{pending, done} {
-		check(t, cs.InsertOTPRequest(ctx(t), compat.OTPRequest{ID: "otp_" + v.ID, AppID: "app_a", VerificationID: v.ID,
-			CallbackURL: "https://cb.example/", State: compat.OTPPending, NextAttemptAt: t0, CreatedAt: t0}), "InsertOTPRequest")
+		check(t, cs.InsertCallback(ctx(t), compat.Callback{ID: "otp_" + v.ID, Kind: compat.KindOTPAPI, AppID: "app_a", VerificationID: v.ID,
+			CallbackURL: "https://cb.example/", State: compat.CallbackPending, NextAttemptAt: t0, CreatedAt: t0}), "InsertCallback")
 	}
-	due, err := cs.DueOTPCallbacks(ctx(t), at(time.Second), 10)
+	due, err := cs.DueCallbacks(ctx(t), at(time.Second), 10)
 	if err != nil || len(due) != 1 || due[0].VerificationID != "vf_d" {
 		t.Fatalf("due: %v %+v", err, due)
 	}
@@ -131,7 +132,7 @@ func testCompatOTPCallbacks(t *testing.T, s Store) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			ok, err := cs.ClaimOTPCallback(ctx(t), due[0].ID, due[0].NextAttemptAt, at(time.Hour))
+			ok, err := cs.ClaimCallback(ctx(t), due[0].ID, due[0].NextAttemptAt, at(time.Hour))
 			if err != nil {
 				t.Errorf("claim: %v", err)
 			}
@@ -146,20 +147,20 @@ func testCompatOTPCallbacks(t *testing.T, s Store) {
 	if wins != 1 {
 		t.Fatalf("%d claims won, want 1", wins)
 	}
-	if due, _ := cs.DueOTPCallbacks(ctx(t), at(time.Second), 10); len(due) != 0 {
+	if due, _ := cs.DueCallbacks(ctx(t), at(time.Second), 10); len(due) != 0 {
 		t.Fatalf("a claimed callback is due again within its lease: %+v", due)
 	}
 	r := due0(t, cs)
-	r.State, r.Attempts = compat.OTPDelivered, 1
-	check(t, cs.SettleOTPCallback(ctx(t), r), "SettleOTPCallback")
-	if due, _ := cs.DueOTPCallbacks(ctx(t), at(2*time.Hour), 10); len(due) != 0 {
+	r.State, r.Attempts = compat.CallbackDelivered, 1
+	check(t, cs.SettleCallback(ctx(t), r), "SettleCallback")
+	if due, _ := cs.DueCallbacks(ctx(t), at(2*time.Hour), 10); len(due) != 0 {
 		t.Fatalf("a delivered callback is due: %+v", due)
 	}
 }
 
-func due0(t *testing.T, cs compat.Store) compat.OTPRequest {
+func due0(t *testing.T, cs compat.Store) compat.Callback {
 	t.Helper()
-	due, err := cs.DueOTPCallbacks(ctx(t), at(2*time.Hour), 10)
+	due, err := cs.DueCallbacks(ctx(t), at(2*time.Hour), 10)
 	if err != nil || len(due) != 1 {
 		t.Fatalf("due after the lease: %v %+v", err, due)
 	}

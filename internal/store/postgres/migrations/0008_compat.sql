@@ -15,6 +15,11 @@ CREATE TABLE compat_credentials (
 	vonage_api_secret_hash TEXT    NOT NULL,
 	vonage_application_id  TEXT COLLATE "C" NOT NULL UNIQUE,
 	vonage_public_key      TEXT    NOT NULL DEFAULT '',
+	-- Vonage's status callbacks: where the app wants them ('' for none),
+	-- and the secret their JWTs are signed with (sealed like webhook
+	-- secrets: the server needs it in the clear to sign).
+	vonage_status_url      TEXT    NOT NULL DEFAULT '',
+	vonage_signature_secret TEXT   NOT NULL DEFAULT '',
 	created_at             BIGINT  NOT NULL,
 	updated_at             BIGINT  NOT NULL
 );
@@ -54,13 +59,17 @@ CREATE TABLE compat_vonage_requests (
 	created_at      BIGINT  NOT NULL
 );
 
--- A seed 001 missed-call request and its callback, which is sent once the
--- verification ends, whether or not the user dialled (an outbox of its own:
--- the callback is not a ringgate webhook).
-CREATE TABLE compat_otpapi_requests (
+-- Callbacks in a provider's format (kind 'otpapi': seed 001's, sent once the
+-- verification ends whether or not the user dialled; kind 'vonage': Vonage's
+-- signed status callback), sent once the verification ends: an outbox of
+-- their own, since they are not ringgate webhooks. ref is the provider's id
+-- of the request (Vonage's request_id).
+CREATE TABLE compat_callbacks (
 	id              TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	kind            TEXT    NOT NULL,
+	ref             TEXT    NOT NULL DEFAULT '',
 	app_id          TEXT COLLATE "C" NOT NULL,
-	verification_id TEXT COLLATE "C" NOT NULL UNIQUE,
+	verification_id TEXT COLLATE "C" NOT NULL,
 	sandbox         BIGINT  NOT NULL DEFAULT 0,
 	callback_url    TEXT    NOT NULL,
 	state           TEXT    NOT NULL DEFAULT 'pending',
@@ -69,4 +78,5 @@ CREATE TABLE compat_otpapi_requests (
 	last_error      TEXT    NOT NULL DEFAULT '',
 	created_at      BIGINT  NOT NULL
 );
-CREATE INDEX compat_otpapi_requests_due ON compat_otpapi_requests (state, next_attempt_at);
+CREATE UNIQUE INDEX compat_callbacks_verification ON compat_callbacks (kind, verification_id);
+CREATE INDEX compat_callbacks_due ON compat_callbacks (state, next_attempt_at);

@@ -1,4 +1,4 @@
-package otpapi
+package compat
 
 import (
 	"context"
@@ -6,11 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
-	"github.com/ringgate/ringgate/internal/compat"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -24,15 +21,21 @@ const (
 	Lease = 30 * time.Second
 )
 
-// Dispatcher sends the callbacks owed: one per request, once its
-// verification has ended. Requests are rows (compat_otpapi_requests), so a
-// restart loses none; a callback may be sent more than once (at least once,
-// as ringgate's webhooks).
+// Renderer builds a callback's request from the verification it reports
+// (each provider layer has its own format and signature).
+type Renderer func(ctx context.Context, c Callback, v verify.Verification) (*http.Request, error)
+
+// Dispatcher sends the callbacks owed (seed 001's, Vonage's status
+// callbacks): one per row, once its verification has ended. They are rows
+// (compat_callbacks), so a restart loses none; a callback may be sent more
+// than once (at least once, as ringgate's webhooks).
 type Dispatcher struct {
-	Verifier Verifier
-	Store    compat.Store
-	Client   *http.Client // the SSRF-safe client of the webhook policy
-	Logger   *slog.Logger
+	Get       func(ctx context.Context, t verify.Tenant, id string) (verify.Verification, error)
+	Now       func() time.Time
+	Store     Store
+	Renderers map[string]Renderer // by Callback.Kind
+	Client    *http.Client        // the SSRF-safe client of the webhook policy
+	Logger    *slog.Logger
 	// Poll is how often it looks when not woken (1 s by default).
 	Poll time.Duration
 	// RetryBase overrides the first retry's delay (tests).
@@ -81,17 +84,17 @@ func (d *Dispatcher) Run(ctx context.Context) {
 
 // RunOnce sends the callbacks due now, and reports how many it tried.
 func (d *Dispatcher) RunOnce(ctx context.Context) int {
-	due, err := d.Store.DueOTPCallbacks(ctx, d.Verifier.Now(), 20)
+	due, err := d.Store.DueCallbacks(ctx, d.Now(), 20)
 	if err != nil {
 		if ctx.Err() == nil {
-			d.Logger.Warn("otpapi callbacks", "err", err)
+			d.Logger.Warn("compat callbacks", "err", err)
 		}
 		return 0
 	}
 	for _, r := range due {
 		// The lease: a node that dies mid-send leaves the row due again
 		// after it; a node that loses the race skips the row.
-		ok, err := d.Store.ClaimOTPCallback(ctx, r.ID, r.NextAttemptAt, d.Verifier.Now().Add(Lease))
+		ok, err := d.Store.ClaimCallback(ctx, r.ID, r.NextAttemptAt, d.Now().Add(Lease))
 		if err != nil || !ok {
 			continue
 		}
@@ -100,60 +103,41 @@ func (d *Dispatcher) RunOnce(ctx context.Context) int {
 	return len(due)
 }
 
-// Fields are the callback's form fields.
-func Fields(v verify.Verification) url.Values {
-	status, reason := "fail", string(v.Reason)
-	if v.Status == verify.StatusVerified {
-		status, reason = "success", "dialled"
-	}
-	if reason == "" {
-		reason = string(v.Status)
-	}
-	return url.Values{
-		"transactionId": {v.ID},
-		"mobile":        {v.Phone},
-		"createTime":    {v.CreatedAt.UTC().Format(TimeLayout)},
-		"expiryTime":    {v.ExpiresAt.UTC().Format(TimeLayout)},
-		"missCallTo":    {v.DialNumber},
-		"type":          {"misscall"},
-		"method":        {"generate"},
-		"status":        {status},
-		"reason":        {reason},
-	}
-}
-
-func (d *Dispatcher) send(ctx context.Context, r compat.OTPRequest) {
-	v, err := d.Verifier.Get(ctx, verify.Tenant{AppID: r.AppID, Sandbox: r.Sandbox}, r.VerificationID)
-	now := d.Verifier.Now()
+func (d *Dispatcher) send(ctx context.Context, r Callback) {
+	v, err := d.Get(ctx, verify.Tenant{AppID: r.AppID, Sandbox: r.Sandbox}, r.VerificationID)
+	now := d.Now()
 	r.Attempts++
+	render := d.Renderers[r.Kind]
+	if err == nil && render == nil {
+		err = fmt.Errorf("no renderer for callbacks of kind %q", r.Kind)
+	}
 	if err == nil {
-		err = d.post(ctx, r.CallbackURL, Fields(v))
+		err = d.post(ctx, render, r, v)
 	}
 	switch {
 	case err == nil:
-		r.State, r.LastError = compat.OTPDelivered, ""
+		r.State, r.LastError = CallbackDelivered, ""
 	case verify.ErrorCode(err) == verify.CodeNotFound:
-		r.State, r.LastError = compat.OTPFailed, "the verification is gone (retention)"
+		r.State, r.LastError = CallbackFailed, "the verification is gone (retention)"
 	case r.Attempts >= MaxAttempts:
-		r.State, r.LastError = compat.OTPFailed, err.Error()
+		r.State, r.LastError = CallbackFailed, err.Error()
 	default:
 		wait := min(RetryMax, d.RetryBase<<min(r.Attempts-1, 20))
 		r.NextAttemptAt, r.LastError = now.Add(wait), err.Error()
 	}
-	if err := d.Store.SettleOTPCallback(context.WithoutCancel(ctx), r); err != nil {
-		d.Logger.Warn("otpapi settle callback", "id", r.ID, "err", err)
+	if err := d.Store.SettleCallback(context.WithoutCancel(ctx), r); err != nil {
+		d.Logger.Warn("settle compat callback", "id", r.ID, "err", err)
 	}
 }
 
-func (d *Dispatcher) post(ctx context.Context, target string, form url.Values) error {
+func (d *Dispatcher) post(ctx context.Context, render Renderer, c Callback, v verify.Verification) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(form.Encode()))
+	req, err := render(ctx, c, v)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("User-Agent", "ringgate-otpapi")
+	req.Header.Set("User-Agent", "ringgate-compat")
 	resp, err := d.Client.Do(req)
 	if err != nil {
 		return err
