@@ -44,7 +44,7 @@ func nodeDir(t *testing.T) string {
 	return dir
 }
 
-func startDev(t *testing.T, mut ...func(*config.Config)) *server.Server {
+func startDev(t testing.TB, mut ...func(*config.Config)) *server.Server {
 	t.Helper()
 	cfg := config.Defaults(config.ModeDev)
 	cfg.HTTP, cfg.DataDir = "127.0.0.1:0", t.TempDir()
