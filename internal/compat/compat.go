@@ -29,7 +29,6 @@ import (
 // Verifier is what the layers need of the verification service;
 // *verify.Service has it.
 type Verifier interface {
-	App(ctx context.Context, id string) (verify.App, error)
 	Start(ctx context.Context, c verify.Caller, r verify.StartRequest) (verify.Verification, bool, error)
 	Get(ctx context.Context, t verify.Tenant, id string) (verify.Verification, error)
 	Check(ctx context.Context, t verify.Tenant, id string, r verify.CheckRequest) (verify.CheckResult, error)
@@ -313,9 +312,15 @@ func orNow(t, now time.Time) time.Time {
 	return t
 }
 
+// Apps finds an app by id (the operator's side of ringgate has it).
+type Apps interface {
+	App(ctx context.Context, id string) (verify.App, error)
+}
+
 // Keeper creates, rotates and checks apps' compat credentials.
 type Keeper struct {
 	Store Store
+	Apps  Apps // the app a credential authenticates as
 	Now   func() time.Time
 }
 
@@ -400,7 +405,7 @@ var ErrBadCredentials = errors.New("compat: bad credentials")
 
 // AuthTwilio checks HTTP Basic credentials as Twilio takes them: an Account
 // SID and its Auth Token, or an API key SID (SK…) and its secret.
-func (k Keeper) AuthTwilio(ctx context.Context, v Verifier, user, pass string) (Principal, error) {
+func (k Keeper) AuthTwilio(ctx context.Context, user, pass string) (Principal, error) {
 	var rec Record
 	var err error
 	var hash, via string
@@ -414,21 +419,21 @@ func (k Keeper) AuthTwilio(ctx context.Context, v Verifier, user, pass string) (
 	default:
 		return Principal{}, ErrBadCredentials
 	}
-	return k.finish(ctx, v, rec, err, pass, hash, via)
+	return k.finish(ctx, rec, err, pass, hash, via)
 }
 
 // AuthVonageBasic checks Vonage's api_key:api_secret.
-func (k Keeper) AuthVonageBasic(ctx context.Context, v Verifier, key, secret string) (Principal, error) {
+func (k Keeper) AuthVonageBasic(ctx context.Context, key, secret string) (Principal, error) {
 	if !vonageKeyRE.MatchString(key) {
 		return Principal{}, ErrBadCredentials
 	}
 	rec, err := k.Store.CompatCredentialsByVonageKey(ctx, key)
-	return k.finish(ctx, v, rec, err, secret, rec.VonageSecretHash, "vonage_basic")
+	return k.finish(ctx, rec, err, secret, rec.VonageSecretHash, "vonage_basic")
 }
 
 // VonageApp finds the app a Vonage application id belongs to (the JWT's
 // signature is the caller's to check, with Record.VonagePublicKey).
-func (k Keeper) VonageApp(ctx context.Context, v Verifier, applicationID string) (Principal, error) {
+func (k Keeper) VonageApp(ctx context.Context, applicationID string) (Principal, error) {
 	if !ValidUUID(applicationID) {
 		return Principal{}, ErrBadCredentials
 	}
@@ -436,14 +441,14 @@ func (k Keeper) VonageApp(ctx context.Context, v Verifier, applicationID string)
 	if err != nil || rec.VonagePublicKey == "" {
 		return Principal{}, ErrBadCredentials
 	}
-	app, err := v.App(ctx, rec.AppID)
+	app, err := k.Apps.App(ctx, rec.AppID)
 	if err != nil {
 		return Principal{}, ErrBadCredentials
 	}
 	return Principal{App: app, Record: rec, Via: "vonage_jwt"}, nil
 }
 
-func (k Keeper) finish(ctx context.Context, v Verifier, rec Record, err error, secret, hash, via string) (Principal, error) {
+func (k Keeper) finish(ctx context.Context, rec Record, err error, secret, hash, via string) (Principal, error) {
 	if errors.Is(err, verify.ErrNotFound) {
 		// Compare anyway, so a wrong SID and a wrong token take as long.
 		SecretMatches(secret, HashSecret("x"))
@@ -455,7 +460,7 @@ func (k Keeper) finish(ctx context.Context, v Verifier, rec Record, err error, s
 	if !SecretMatches(secret, hash) {
 		return Principal{}, ErrBadCredentials
 	}
-	app, err := v.App(ctx, rec.AppID)
+	app, err := k.Apps.App(ctx, rec.AppID)
 	if err != nil {
 		return Principal{}, ErrBadCredentials
 	}

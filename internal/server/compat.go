@@ -36,7 +36,7 @@ func newCompat(st Store, svc *verify.Service, policy webhook.Policy, cfg config.
 	if !ok {
 		return nil, nil
 	}
-	k := &compat.Keeper{Store: cs, Now: svc.Now}
+	k := &compat.Keeper{Store: cs, Apps: svc, Now: svc.Now}
 	return k, &compatAPIs{
 		twilio:   cotwilio.New(cotwilio.Config{Verifier: svc, Keeper: *k, Store: cs, Logger: log}),
 		checkURL: policy.CheckURLResolving(nil),

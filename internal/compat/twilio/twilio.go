@@ -142,7 +142,7 @@ func (h *Handler) auth(fn handlerFunc) http.HandlerFunc {
 			h.fail(w, r, twErr(http.StatusUnauthorized, 20003, "Authenticate"))
 			return
 		}
-		p, err := h.k.AuthTwilio(r.Context(), h.v, user, pass)
+		p, err := h.k.AuthTwilio(r.Context(), user, pass)
 		if errors.Is(err, compat.ErrBadCredentials) {
 			h.fail(w, r, twErr(http.StatusUnauthorized, 20003, "Authenticate"))
 			return

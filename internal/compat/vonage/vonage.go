@@ -146,7 +146,7 @@ func (h *Handler) authenticate(r *http.Request) (compat.Principal, error) {
 		if err != nil {
 			return compat.Principal{}, errUnauthorized
 		}
-		p, err := h.k.VonageApp(ctx, h.v, c.ApplicationID)
+		p, err := h.k.VonageApp(ctx, c.ApplicationID)
 		if err != nil {
 			return compat.Principal{}, errUnauthorized
 		}
@@ -160,7 +160,7 @@ func (h *Handler) authenticate(r *http.Request) (compat.Principal, error) {
 	if !ok {
 		return compat.Principal{}, errUnauthorized
 	}
-	p, err := h.k.AuthVonageBasic(ctx, h.v, user, pass)
+	p, err := h.k.AuthVonageBasic(ctx, user, pass)
 	if errors.Is(err, compat.ErrBadCredentials) {
 		return compat.Principal{}, errUnauthorized
 	}
