@@ -31,12 +31,12 @@ type compatAPIs struct {
 
 // newCompat builds the compatible APIs when the store keeps their records
 // (every sqldb store does).
-func newCompat(st Store, svc *verify.Service, policy webhook.Policy, cfg config.Config, log *slog.Logger) (*compat.Keeper, *compatAPIs) {
+func newCompat(st Store, svc *verify.Service, apps compat.Apps, policy webhook.Policy, cfg config.Config, log *slog.Logger) (*compat.Keeper, *compatAPIs) {
 	cs, ok := st.(compat.Store)
 	if !ok {
 		return nil, nil
 	}
-	k := &compat.Keeper{Store: cs, Apps: svc, Now: svc.Now}
+	k := &compat.Keeper{Store: cs, Apps: apps, Now: svc.Now}
 	return k, &compatAPIs{
 		twilio:   cotwilio.New(cotwilio.Config{Verifier: svc, Keeper: *k, Store: cs, Logger: log}),
 		checkURL: policy.CheckURLResolving(nil),
@@ -53,28 +53,23 @@ func newCompat(st Store, svc *verify.Service, policy webhook.Policy, cfg config.
 	}
 }
 
-// withCompat sends the compatible APIs' paths to them, everything else to
-// next. Their paths are the providers' own (/v2/Services…), which the
-// native API (/v1/…) never uses.
-func (s *Server) withCompat(next http.Handler) http.Handler {
+// mountCompat mounts the compatible APIs on the server's mux at the
+// providers' own paths (/v2/Services…, /v2/verify…, /OTPApi/…), which the
+// native API (/v1/…) never uses, and the compat credentials' admin API
+// beside /v1/app.
+func (s *Server) mountCompat(mux *http.ServeMux) {
 	c := s.compat
 	if c == nil {
-		return next
+		return
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch p := r.URL.Path; {
-		case p == compatCredentialsPath || strings.HasPrefix(p, compatCredentialsPath+"/"):
-			s.compatAdmin(w, r)
-		case cotwilio.Owns(p):
-			c.twilio.ServeHTTP(w, r)
-		case covonage.Owns(p):
-			c.vonage.ServeHTTP(w, r)
-		case otpapi.Owns(p):
-			c.otp.ServeHTTP(w, r)
-		default:
-			next.ServeHTTP(w, r)
-		}
-	})
+	for path, h := range map[string]http.Handler{
+		"/v2/Services": c.twilio, "/v2/Services/": c.twilio,
+		"/v2/verify": c.vonage, "/v2/verify/": c.vonage,
+		"/OTPApi": c.otp, "/OTPApi/": c.otp,
+		compatCredentialsPath: http.HandlerFunc(s.compatAdmin), compatCredentialsPath + "/": http.HandlerFunc(s.compatAdmin),
+	} {
+		mux.Handle(path, h)
+	}
 }
 
 // runCompat runs the compatible APIs' loops (the missed-call API's

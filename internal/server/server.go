@@ -234,7 +234,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (_ *Server, err er
 		},
 	})
 	s.web = newWeb(cfg, s.svc, s.op, s.api, s.dev, log)
-	s.keeper, s.compat = newCompat(st, s.svc, policy, cfg, log)
+	s.keeper, s.compat = newCompat(st, s.svc, s.op, policy, cfg, log)
 	return s, nil
 }
 

@@ -79,7 +79,7 @@ func form(kv ...string) string {
 func otherApp(t *testing.T, srv *server.Server) compat.Credentials {
 	t.Helper()
 	ctx := context.Background()
-	cr, err := srv.Service().CreateApp(ctx, verify.NewApp{Name: "Other", DefaultCallbackURL: "http://127.0.0.1:9/hooks"})
+	cr, err := srv.Operator().CreateApp(ctx, verify.NewApp{Name: "Other", DefaultCallbackURL: "http://127.0.0.1:9/hooks"})
 	if err != nil {
 		t.Fatal(err)
 	}
