@@ -22,6 +22,7 @@ deps: ## install the system packages tests talk to (PostgreSQL, sipp)
 test: ## everything CI runs: vet, then all tests with the race detector, then the SDKs'
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	cd compat/twiliogo && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
 	$(MAKE) test-sdk
 
 # The SDKs (sdk/go, sdk/js) and the clients generated from openapi.json

@@ -29,7 +29,9 @@ fi
 if ! command -v promtool >/dev/null; then
   need+=(prometheus)
 fi
-# Node.js 20+ and npm for the TypeScript SDK's tests (sdk/js, `node --test`).
+# Node.js 20+ and npm for the TypeScript SDK's tests (sdk/js, `node --test`)
+# and the providers' official JavaScript clients against the compatible
+# APIs (compat/node: twilio, @vonage/verify2; internal/compat).
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   need+=(nodejs npm)
 fi
@@ -66,3 +68,10 @@ go mod download
 if [ ! -f sdk/js/node_modules/.package-lock.json ] || [ sdk/js/package-lock.json -nt sdk/js/node_modules/.package-lock.json ]; then
   (cd sdk/js && npm ci --no-audit --no-fund)
 fi
+# The official clients at the exact versions of compat/node/package-lock.json;
+# skipped when node_modules already matches the lock file.
+if [ ! -f compat/node/node_modules/.package-lock.json ] \
+   || [ compat/node/package-lock.json -nt compat/node/node_modules/.package-lock.json ]; then
+  (cd compat/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+(cd compat/twiliogo && go mod download)

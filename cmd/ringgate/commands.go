@@ -8,6 +8,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/ringgate/ringgate/internal/compat"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/server"
@@ -146,11 +147,14 @@ func cmdMigrate(ctx context.Context, args []string, out io.Writer, env func(stri
 }
 
 func cmdApps(ctx context.Context, args []string, out io.Writer, env func(string) (string, bool)) error {
+	if len(args) > 0 && args[0] == "compat-credentials" {
+		return appsCompat(ctx, args[1:], out, env)
+	}
 	if len(args) > 0 && args[0] != "create" {
 		return appsLifecycle(ctx, args, out, env)
 	}
 	if len(args) == 0 {
-		return usageError{errors.New("apps: want create, list, update, rotate-secret or new-key (each takes --help)")}
+		return usageError{errors.New("apps: want create, list, update, rotate-secret, new-key or compat-credentials (each takes --help)")}
 	}
 	var name, callback *string
 	var test *bool
@@ -166,14 +170,23 @@ func cmdApps(ctx context.Context, args []string, out io.Writer, env func(string)
 	if *test {
 		kind = verify.KeyTest
 	}
-	return withOperator(ctx, cfg, func(op *operator.Service) error {
-		cr, err := op.CreateApp(ctx, verify.NewApp{Name: *name, DefaultCallbackURL: *callback, APIKeys: []string{verify.NewAPIKey(kind)}})
+	return withServer(ctx, cfg, func(s *server.Server) error {
+		cr, err := s.Operator().CreateApp(ctx, verify.NewApp{Name: *name, DefaultCallbackURL: *callback, APIKeys: []string{verify.NewAPIKey(kind)}})
 		if err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "app\t%s\nname\t%s\napi key\t%s\nwebhook secret\t%s\n", cr.App.ID, cr.App.Name, cr.APIKeys[0], cr.App.WebhookSecret)
-		fmt.Fprintln(tw, "\nThe API key is shown only now; ringgate keeps only its hash.")
+		// The compatible APIs' credentials are made with the app
+		// (docs/compat.md).
+		if k := s.CompatKeeper(); k != nil {
+			cc, err := k.Rotate(ctx, cr.App.ID, compat.Pins{})
+			if err != nil {
+				return err
+			}
+			printCompat(tw, cc)
+		}
+		fmt.Fprintln(tw, "\nThe API key and secrets are shown only now; ringgate keeps only their hashes.")
 		return tw.Flush()
 	})
 }

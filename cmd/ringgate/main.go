@@ -38,6 +38,7 @@ Usage:
   ringgate apps update --app ID [--name NAME] [--callback-url URL|""] [--settings FILE.json]
   ringgate apps rotate-secret --app ID [--overlap 24h]   old and new webhook secrets both sign during the overlap
   ringgate apps new-key --app ID [--scope verify|admin] [--test-key]
+  ringgate apps compat-credentials --app ID [--vonage-public-key FILE]   rotate the Twilio/Vonage-style credentials (docs/compat.md)
   ringgate numbers add --app ID [--country CC|*] NUMBER...   --country: the callers' country the number serves
   ringgate numbers list --app ID
   ringgate numbers remove --app ID NUMBER...

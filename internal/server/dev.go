@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ringgate/ringgate/internal/compat"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -31,6 +32,11 @@ var DemoPool = []string{"+12025550100", "+12025550101", "+12025550102", "+120255
 const (
 	EnvDevAPIKey        = "RINGGATE_DEV_API_KEY"
 	EnvDevWebhookSecret = "RINGGATE_DEV_WEBHOOK_SECRET"
+	// The demo app's credentials for the compatible APIs (docs/compat.md).
+	EnvDevTwilioAccountSID = "RINGGATE_DEV_TWILIO_ACCOUNT_SID"
+	EnvDevTwilioAuthToken  = "RINGGATE_DEV_TWILIO_AUTH_TOKEN"
+	EnvDevVonageAPIKey     = "RINGGATE_DEV_VONAGE_API_KEY"
+	EnvDevVonageAPISecret  = "RINGGATE_DEV_VONAGE_API_SECRET"
 )
 
 // DevInfo is what dev mode prints for the developer.
@@ -40,6 +46,8 @@ type DevInfo struct {
 	// AdminToken opens the operator console (/console) in dev mode unless
 	// console.admin_token is set.
 	AdminToken string `json:"admin_token,omitempty"`
+	// Compat are the demo app's Twilio- and Vonage-style credentials.
+	Compat compat.Credentials `json:"compat"`
 }
 
 // loadDevCredentials returns the demo app's key and secret: pinned by the
@@ -73,6 +81,19 @@ func loadDevCredentials(dir string, env func(string) (string, bool)) (DevInfo, e
 	if d.AdminToken == "" {
 		d.AdminToken = newAdminToken()
 	}
+	var pins compat.Pins
+	for name, dst := range map[string]*string{
+		EnvDevTwilioAccountSID: &pins.TwilioAccountSID, EnvDevTwilioAuthToken: &pins.TwilioAuthToken,
+		EnvDevVonageAPIKey: &pins.VonageAPIKey, EnvDevVonageAPISecret: &pins.VonageAPISecret,
+	} {
+		if v, ok := env(name); ok && v != "" {
+			*dst = v
+		}
+	}
+	if err := pins.Check(); err != nil {
+		return DevInfo{}, fmt.Errorf("dev compat credentials: %w", err)
+	}
+	d.Compat = devCompat(d.Compat, pins)
 	if _, ok := verify.KeyKindOf(d.APIKey); !ok {
 		return DevInfo{}, fmt.Errorf("%s must start with %q or %q", EnvDevAPIKey, verify.LiveKeyPrefix, verify.TestKeyPrefix)
 	}
@@ -89,6 +110,31 @@ func loadDevCredentials(dir string, env func(string) (string, bool)) (DevInfo, e
 	return d, nil
 }
 
+// devCompat keeps the saved compat credentials but where a pin differs,
+// and draws whatever is missing.
+func devCompat(saved compat.Credentials, p compat.Pins) compat.Credentials {
+	fresh := compat.NewCredentials(DemoAppID, p)
+	c := saved
+	c.AppID = DemoAppID
+	pick := func(dst *string, pin, gen string) {
+		switch {
+		case pin != "":
+			*dst = pin
+		case *dst == "":
+			*dst = gen
+		}
+	}
+	pick(&c.TwilioAccountSID, p.TwilioAccountSID, fresh.TwilioAccountSID)
+	pick(&c.TwilioAuthToken, p.TwilioAuthToken, fresh.TwilioAuthToken)
+	pick(&c.VonageAPIKey, p.VonageAPIKey, fresh.VonageAPIKey)
+	pick(&c.VonageAPISecret, p.VonageAPISecret, fresh.VonageAPISecret)
+	pick(&c.TwilioKeySID, "", fresh.TwilioKeySID)
+	pick(&c.TwilioKeySecret, "", fresh.TwilioKeySecret)
+	pick(&c.VonageAppID, "", fresh.VonageAppID)
+	pick(&c.VonageSignatureSecret, "", fresh.VonageSignatureSecret)
+	return c
+}
+
 // seedDev installs the demo app (its callback is this server's own dev
 // inbox) and its pool, keeping whatever exists.
 func (s *Server) seedDev(ctx context.Context) error {
@@ -99,6 +145,11 @@ func (s *Server) seedDev(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("install demo app: %w", err)
+	}
+	if s.keeper != nil {
+		if err := s.keeper.Install(ctx, s.dev.Compat); err != nil {
+			return fmt.Errorf("install demo compat credentials: %w", err)
+		}
 	}
 	for _, n := range DemoPool {
 		if _, err := s.op.AddNumber(ctx, DemoAppID, n, verify.AnyCountry); err != nil && verify.ErrorCode(err) != verify.CodeConflict {
@@ -124,6 +175,9 @@ ringgate dev is running at %s
   missed-call pool, every country: %v
   demo sign-up    %s/  (the widget, with a simulated phone beside it)
   console         %s/console  (admin token %s)
+  Twilio Verify   Account SID %s  Auth Token %s
+                  (or API key %s:%s; point the SDK at %s, docs/compat.md)
+  Vonage Verify   api_key %s  api_secret %s  (status callbacks signed with %s)
 
 Try a missed call:
   curl -s %s/v1/verifications -H 'Authorization: Bearer %s' \
@@ -131,7 +185,9 @@ Try a missed call:
   curl -s %s/sim/calls -H 'Content-Type: application/json' \
        -d '{"from": "+447911123456", "to": "<dial_number from the answer>"}'
 
-`, u, s.cfg.Database.URL, DemoAppID, s.dev.APIKey, s.dev.WebhookSecret, u, u, DemoPool, u, u, s.AdminToken(), u, s.dev.APIKey, u)
+`, u, s.cfg.Database.URL, DemoAppID, s.dev.APIKey, s.dev.WebhookSecret, u, u, DemoPool, u, u, s.AdminToken(),
+		s.dev.Compat.TwilioAccountSID, s.dev.Compat.TwilioAuthToken, s.dev.Compat.TwilioKeySID, s.dev.Compat.TwilioKeySecret, u,
+		s.dev.Compat.VonageAPIKey, s.dev.Compat.VonageAPISecret, s.dev.Compat.VonageSignatureSecret, u, s.dev.APIKey, u)
 	for _, c := range s.cfg.Carriers {
 		if c.Type != "sip" {
 			continue

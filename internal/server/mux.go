@@ -23,6 +23,10 @@ func (s *Server) handler() http.Handler {
 	// path, rather than the mux's redirect to the subtree.
 	mux.Handle("/carriers", s.api)
 	mux.Handle("/sim", s.api)
+	// The compatible APIs (Twilio Verify v2, Vonage Verify v2, seed 001's
+	// missed-call API) at the providers' paths, and their credentials'
+	// admin API (internal/compat, docs/compat.md).
+	s.mountCompat(mux)
 	// The REST API, and the problem 404 of any other path.
 	mux.Handle("/", s.api)
 	h := withBodyDeadline(mux, s.cfg.Limits.BodyTimeout)

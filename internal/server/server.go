@@ -27,6 +27,7 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier/parts"
 	"github.com/ringgate/ringgate/internal/carrier/sim"
 	rgsip "github.com/ringgate/ringgate/internal/carrier/sip"
+	"github.com/ringgate/ringgate/internal/compat"
 	"github.com/ringgate/ringgate/internal/config"
 	"github.com/ringgate/ringgate/internal/httpapi"
 	"github.com/ringgate/ringgate/internal/jobs"
@@ -59,6 +60,8 @@ type Server struct {
 	clu    *cluster // nil on a single-node store
 	api    *httpapi.API
 	web    *web.Handler
+	keeper *compat.Keeper // compat credentials; nil if the store has no compat tables
+	compat *compatAPIs
 	reg    *prometheus.Registry
 	events *prometheus.CounterVec
 	calls  *prometheus.CounterVec
@@ -232,6 +235,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (_ *Server, err er
 		},
 	})
 	s.web = newWeb(cfg, s.svc, s.op, s.api, s.broker, s.dev, log)
+	s.keeper, s.compat = newCompat(st, s.svc, s.op, policy, cfg, log)
 	return s, nil
 }
 
@@ -313,6 +317,9 @@ func (s *Server) wake(n verify.Notice) {
 	}
 	if n.Jobs {
 		s.jobs.Kick()
+	}
+	if n.Type != "" && n.Type != verify.EventCreated {
+		s.kickCompat() // a provider-format callback may be owed
 	}
 }
 
@@ -406,6 +413,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.loops.Go(func() { s.pruneCounters(loopCtx) })
 	s.loops.Go(func() { _ = s.jobs.Run(loopCtx) })
 	s.loops.Go(func() { s.retain(loopCtx) })
+	s.loops.Go(func() { s.runCompat(loopCtx) })
 	if s.clu != nil {
 		s.loops.Go(func() { s.clu.run(loopCtx) })
 	}

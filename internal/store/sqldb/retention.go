@@ -126,6 +126,13 @@ func (t txn) deleteVerifications(ctx context.Context, ids []any, appID, phone st
 		}
 		*st.count += n
 	}
+	// The compatible APIs' records of them (migration 0008) hold the phone
+	// too: they go with the verification.
+	for _, table := range []string{"compat_twilio_verifications", "compat_vonage_requests", "compat_callbacks"} {
+		if _, err := t.exec(ctx, "delete "+table, `DELETE FROM `+table+` WHERE verification_id IN `+in, ids...); err != nil {
+			return p, err
+		}
+	}
 	n, err := t.exec(ctx, "delete verifications", `DELETE FROM verifications WHERE id IN `+in, ids...)
 	p.Verifications = n
 	return p, err

@@ -89,6 +89,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	}
 	tests = append(tests, abuseTests...)
 	tests = append(tests, retentionTests...)
+	tests = append(tests, compatTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
