@@ -135,6 +135,16 @@ func eval(t *testing.T, ctx context.Context, js string) string {
 	return s
 }
 
+// clickLive clicks the element a CSS selector finds at the moment of the
+// click, in one step in the page. The console's feed and detail re-render
+// as the live stream brings changes, so a node chromedp found a moment
+// earlier may be gone by the time it clicks ("Could not find node").
+func clickLive(t *testing.T, ctx context.Context, d time.Duration, sel string) {
+	t.Helper()
+	js := fmt.Sprintf(`(() => { const el = document.querySelector(%q); if (!el) return 'missing'; el.click(); return 'clicked' })()`, sel)
+	waitText(t, ctx, d, js, "clicked")
+}
+
 // widgetText is what the widget shows (its shadow root's visible text).
 const widgetText = `document.querySelector('ringgate-verify').shadowRoot.querySelector('.body').innerText`
 
@@ -516,12 +526,12 @@ func TestConsoleCharts(t *testing.T) {
 			return err
 		}))
 	waitText(t, ctx, 5*time.Second, `document.querySelector('#feed').rows.length + ' rows'`, "2 rows")
-	run(t, ctx, chromedp.Click(chromedp.CSS(`#feed tr[data-id="`+s["id"].(string)+`"]`)))
+	clickLive(t, ctx, 5*time.Second, `#feed tr[data-id="`+s["id"].(string)+`"]`)
 	detail := waitText(t, ctx, 5*time.Second, `document.querySelector('#detail').innerText`, "verification.verified")
 	if !strings.Contains(detail, "sms.sent") || !strings.Contains(detail, "Webhook deliveries") {
 		t.Fatalf("detail: %q", detail)
 	}
-	run(t, ctx, chromedp.Click(chromedp.CSS(`#detail [data-retry]`)))
+	clickLive(t, ctx, 5*time.Second, `#detail [data-retry]`)
 	waitText(t, ctx, 5*time.Second, `document.querySelector('#retry-note').innerText`, "Queued again.")
 	shot(t, ctx, "console-detail")
 }
