@@ -1,0 +1,14 @@
+-- The outbox never scans (issue 21). A pending delivery is due when both its
+-- next attempt and any lease have come: due_at keeps the later of the two,
+-- written with every change to either, and a partial index holds only the
+-- pending rows by it. Claiming due deliveries is then a range read from the
+-- index's start and "when is the next one due" reads one entry, however
+-- many deliveries wait for a receiver that is down. The old
+-- (status, next_attempt_at) index answered the claim but not the next-due
+-- question, which read every pending delivery on each dispatcher round.
+
+ALTER TABLE webhook_deliveries ADD COLUMN due_at BIGINT NOT NULL DEFAULT 0;
+UPDATE webhook_deliveries
+	SET due_at = CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END;
+DROP INDEX webhook_deliveries_due;
+CREATE INDEX webhook_deliveries_due_at ON webhook_deliveries (due_at, id) WHERE status = 'pending';
