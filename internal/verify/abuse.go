@@ -152,6 +152,25 @@ type CounterHit struct {
 	Window  time.Time
 	Expires time.Time
 	Delta   int64
+	// Shared marks a counter that many concurrent starts add to (an
+	// app's, a key's, a country's or a prefix's limit), as opposed to one
+	// end user's (a phone's, an address's). The store may spread a shared
+	// counter over several rows so that those starts do not queue on one
+	// row lock; the value AddCounters returns is then this transaction's
+	// add plus what others have committed, so a burst may pass such a
+	// limit by the starts in flight at once. Limits per phone and address,
+	// the ones an attacker aims at one victim, stay exact.
+	Shared bool
+}
+
+// sharedScope reports whether every start of an app (or of one key,
+// country or prefix) counts on the scope's one counter.
+func sharedScope(scope string) bool {
+	switch scope {
+	case ScopeApp, ScopeAPIKey, ScopeCountry, ScopePrefix:
+		return true
+	}
+	return false
 }
 
 // windowOf is the fixed window of length w that holds now: windows start at
@@ -206,7 +225,7 @@ func limitHits(limits []RateLimit, sub subject, prefixDigits int, now time.Time,
 		}
 		start, end := windowOf(now, l.window())
 		key := fmt.Sprintf("rl|%s|%s|%d|%s", sub.App, l.Scope, l.WindowS, val)
-		out = append(out, limitHit{Limit: l, End: end, Hit: CounterHit{Key: key, Window: start, Expires: end, Delta: 1}})
+		out = append(out, limitHit{Limit: l, End: end, Hit: CounterHit{Key: key, Window: start, Expires: end, Delta: 1, Shared: sharedScope(l.Scope)}})
 	}
 	slices.SortFunc(out, func(a, b limitHit) int { return strings.Compare(a.Hit.Key, b.Hit.Key) })
 	return out

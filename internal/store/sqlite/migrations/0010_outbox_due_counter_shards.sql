@@ -12,3 +12,22 @@ UPDATE webhook_deliveries
 	SET due_at = CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END;
 DROP INDEX webhook_deliveries_due;
 CREATE INDEX webhook_deliveries_due_at ON webhook_deliveries (due_at, id) WHERE status = 'pending';
+
+-- Counters off hot rows (issue 21). A counter may be spread over several
+-- rows (shards) that adds pick among, so that concurrent starts do not all
+-- queue on the one row of an app-wide limit; its value is the sum of its
+-- shards. SQLite has one writer and never spreads (every row is shard 0);
+-- the schema is the PostgreSQL store's, so that the statements are the same.
+CREATE TABLE counters_sharded (
+	key        TEXT    NOT NULL,
+	win_start  INTEGER NOT NULL,
+	shard      INTEGER NOT NULL DEFAULT 0,
+	value      INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL,
+	PRIMARY KEY (key, win_start, shard)
+) STRICT;
+INSERT INTO counters_sharded (key, win_start, value, expires_at)
+	SELECT key, win_start, value, expires_at FROM counters;
+DROP TABLE counters;
+ALTER TABLE counters_sharded RENAME TO counters;
+CREATE INDEX counters_expiry ON counters (expires_at);

@@ -12,3 +12,12 @@ UPDATE webhook_deliveries
 	SET due_at = CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END;
 DROP INDEX webhook_deliveries_due;
 CREATE INDEX webhook_deliveries_due_at ON webhook_deliveries (due_at, id) WHERE status = 'pending';
+
+-- Counters off hot rows (issue 21). A counter may be spread over several
+-- rows (shards) that adds pick among, so that concurrent starts on several
+-- connections or nodes do not all queue on the one row of an app-wide
+-- limit (its row lock is held to commit); its value is the sum of its
+-- shards.
+ALTER TABLE counters ADD COLUMN shard SMALLINT NOT NULL DEFAULT 0;
+ALTER TABLE counters DROP CONSTRAINT counters_pkey;
+ALTER TABLE counters ADD PRIMARY KEY (key, win_start, shard);
