@@ -3,8 +3,8 @@ package sqldb
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/verify"
@@ -89,9 +89,16 @@ type counterSharder interface {
 // Hits for the same counter are summed first, since one statement may not
 // update a row twice (PostgreSQL refuses).
 //
-// A shared hit (verify.CounterHit.Shared) on a sharding dialect goes to a
-// random shard of its counter, and its value is that shard's new value plus
-// the other shards' committed values, read in the same statement.
+// A shared hit (verify.CounterHit.Shared) on a sharding dialect goes to
+// one shard of its counter, and its value is that shard's new value plus
+// the other shards' committed values, read in the same statement. All the
+// shared hits of one call use the same shard, and calls take shards in
+// turn (nextShard), so that transactions in flight together on one node
+// use different rows: with a shard drawn at random for each of a start's
+// five shared counters, most starts still met another on one of them.
+// nextShard hands out counter shards in turn within this process.
+var nextShard atomic.Uint32
+
 func (t txn) AddCounters(ctx context.Context, hs []verify.CounterHit) ([]int64, error) {
 	type key struct {
 		k string
@@ -122,7 +129,10 @@ func (t txn) AddCounters(ctx context.Context, hs []verify.CounterHit) ([]int64, 
 	if cs, ok := t.d.(counterSharder); ok {
 		shards = max(cs.CounterShards(), 1)
 	}
-	spread := false
+	spread, shard := false, 0
+	if shards > 1 {
+		shard = int(nextShard.Add(1) % uint32(shards))
+	}
 	var q strings.Builder
 	q.WriteString(`INSERT INTO counters (key, win_start, shard, value, expires_at) VALUES `)
 	args := make([]any, 0, 5*len(order))
@@ -132,11 +142,11 @@ func (t txn) AddCounters(ctx context.Context, hs []verify.CounterHit) ([]int64, 
 		}
 		q.WriteString("(?, ?, ?, ?, ?)")
 		s := sums[k]
-		shard := 0
+		row := 0
 		if s.shared && shards > 1 {
-			shard, spread = rand.IntN(shards), true
+			row, spread = shard, true
 		}
-		args = append(args, k.k, k.w, shard, s.delta, s.expires)
+		args = append(args, k.k, k.w, row, s.delta, s.expires)
 	}
 	q.WriteString(` ON CONFLICT (key, win_start, shard) DO UPDATE SET value = counters.value + excluded.value`)
 	stmt := q.String() + ` RETURNING key, win_start, value`
