@@ -88,12 +88,14 @@ func claimSQL(d Dialect) string {
 // index webhook_deliveries_due_at, one index read (NULL with none pending).
 const nextDueSQL = `SELECT (SELECT due_at FROM webhook_deliveries WHERE status = 'pending' ORDER BY due_at LIMIT 1)`
 
-// OutboxQueries gives the outbox's hot statements as the store runs them,
-// by name, for tests that pin their query plans.
+// OutboxQueries gives the outbox's hot statements (and the expiry sweep's
+// next-due read, shaped the same) as the store runs them, by name, for
+// tests that pin their query plans.
 func OutboxQueries(d Dialect) map[string]string {
 	return map[string]string{
 		"ClaimDeliveries": d.Rebind(claimSQL(d)),
 		"NextDeliveryDue": d.Rebind(nextDueSQL),
+		"NextExpiry":      d.Rebind(nextExpirySQL),
 	}
 }
 

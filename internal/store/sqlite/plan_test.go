@@ -38,19 +38,22 @@ func TestHotQueryPlans(t *testing.T) {
 		deny              []string
 	}{
 		{"PendingForCaller", `SELECT id FROM verifications
-			WHERE phone = ? AND status = 'pending' AND channel || '' = ? ORDER BY id`, "USING INDEX verifications_caller", nil},
+			WHERE phone = ? AND status = 'pending' AND channel || '' = ? ORDER BY id`, "INDEX verifications_caller (phone=?)", []string{"TEMP B-TREE"}},
 		{"ClaimDeliveries candidates", outbox["ClaimDeliveries"],
 			"SEARCH webhook_deliveries USING COVERING INDEX webhook_deliveries_due_at (due_at<?)",
 			[]string{"SCAN webhook_deliveries", "TEMP B-TREE"}},
 		{"ClaimDeliveries update", outbox["ClaimDeliveries"],
 			"SEARCH webhook_deliveries USING INDEX sqlite_autoindex_webhook_deliveries_1 (id=?)", nil},
+		{"NextExpiry", outbox["NextExpiry"],
+			"SCAN verifications USING COVERING INDEX verifications_expiry",
+			[]string{"TEMP B-TREE"}},
 		{"NextDeliveryDue", outbox["NextDeliveryDue"],
 			"SCAN webhook_deliveries USING COVERING INDEX webhook_deliveries_due_at",
 			[]string{"TEMP B-TREE"}},
 		{"PendingVerification", `SELECT id FROM verifications WHERE app_id = ? AND sandbox = ? AND phone = ? AND status = 'pending'`,
 			"USING INDEX verifications_pending_phone", nil},
 		{"DueForExpiry", `SELECT id FROM verifications WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`,
-			"USING INDEX verifications_expiry", nil},
+			"INDEX verifications_expiry (expires_at<?)", []string{"TEMP B-TREE"}},
 	} {
 		var args []any
 		for i := range strings.Count(c.query, "?") {

@@ -21,3 +21,14 @@ CREATE INDEX webhook_deliveries_due_at ON webhook_deliveries (due_at, id) WHERE 
 ALTER TABLE counters ADD COLUMN shard SMALLINT NOT NULL DEFAULT 0;
 ALTER TABLE counters DROP CONSTRAINT counters_pkey;
 ALTER TABLE counters ADD PRIMARY KEY (key, win_start, shard);
+
+-- Fewer index writes per verified call (issue 21). The inbound call's "who
+-- waits for this caller" and the expiry sweep read only pending
+-- verifications, so their indexes hold only those: a verification that
+-- ends leaves both (one index write each) instead of moving within them
+-- (a delete and an insert each), and ended verifications no longer grow
+-- them.
+DROP INDEX verifications_caller;
+CREATE INDEX verifications_caller ON verifications (phone, id) WHERE status = 'pending';
+DROP INDEX verifications_expiry;
+CREATE INDEX verifications_expiry ON verifications (expires_at, id) WHERE status = 'pending';

@@ -31,3 +31,14 @@ INSERT INTO counters_sharded (key, win_start, value, expires_at)
 DROP TABLE counters;
 ALTER TABLE counters_sharded RENAME TO counters;
 CREATE INDEX counters_expiry ON counters (expires_at);
+
+-- Fewer index writes per verified call (issue 21). The inbound call's "who
+-- waits for this caller" and the expiry sweep read only pending
+-- verifications, so their indexes hold only those: a verification that
+-- ends leaves both (one index write each) instead of moving within them
+-- (a delete and an insert each), and ended verifications no longer grow
+-- them.
+DROP INDEX verifications_caller;
+CREATE INDEX verifications_caller ON verifications (phone, id) WHERE status = 'pending';
+DROP INDEX verifications_expiry;
+CREATE INDEX verifications_expiry ON verifications (expires_at, id) WHERE status = 'pending';
