@@ -14,3 +14,11 @@ func BenchmarkOutboxBacklog(b *testing.B) {
 		return open(b, pgtest.Schema(b))
 	})
 }
+
+// BenchmarkGrowth: start and start+call with 200,000 verified
+// verifications against an empty database (storetest).
+func BenchmarkGrowth(b *testing.B) {
+	storetest.BenchGrowth(b, func(b *testing.B) storetest.Store {
+		return open(b, pgtest.Schema(b))
+	})
+}

@@ -65,3 +65,16 @@ func BenchmarkOutboxBacklog(b *testing.B) {
 		return s
 	})
 }
+
+// BenchmarkGrowth: start and start+call with 200,000 verified
+// verifications against an empty database (storetest).
+func BenchmarkGrowth(b *testing.B) {
+	storetest.BenchGrowth(b, func(b *testing.B) storetest.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}
