@@ -584,8 +584,14 @@ func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCa
 		case matched:
 			call.Outcome, call.AppID, call.VerificationID = CallVerified, v.AppID, v.ID
 			cv := &CallView{From: from, To: to, Matched: true, ReceivedAt: now}
-			if _, err := w.record(ctx, v, EventCallReceived, detail{call: cv}); err != nil {
+			app, err := w.App(ctx, v.AppID)
+			if err != nil {
 				return "", "", err
+			}
+			if app.Settings.MatchedCallEvents != MatchedCallVerified {
+				if _, err := w.record(ctx, v, EventCallReceived, detail{call: cv}); err != nil {
+					return "", "", err
+				}
 			}
 			if err := w.finish(ctx, v, StatusVerified, ReasonNone, detail{call: cv}); err != nil {
 				return "", "", err
