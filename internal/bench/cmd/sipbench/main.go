@@ -83,6 +83,7 @@ type options struct {
 	anchors      []string // Kamailio variants: stateless, sqlite, postgres
 	stores       []string // ringgate's: sqlite, postgres
 	pgURL        string
+	matched      string // the app's matched_call_events; "" leaves the default
 }
 
 func main() {
@@ -99,6 +100,7 @@ func main() {
 	flag.StringVar(&o.ringgate, "ringgate", "./cmd/ringgate", "ringgate package to build, or a built binary (\"\" skips its half)")
 	flag.DurationVar(&o.stepTimeout, "step-timeout", 90*time.Second, "longest one sipp run may take")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (sipp's CSV, traces, server logs)")
+	flag.StringVar(&o.matched, "matched-events", "", "ringgate app's matched_call_events setting: \"\" (the default: call.received and verification.verified) or verified (one webhook per call)")
 	anchors := flag.String("anchors", "stateless,sqlite,postgres", "Kamailio variants: stateless (486, no database), sqlite and postgres (486 and one row per call through sqlops)")
 	stores := flag.String("stores", "sqlite,postgres", "ringgate's stores to measure")
 	flag.StringVar(&o.pgURL, "pg", pgtest.BaseURL(), "PostgreSQL server for the postgres anchor and store (a database of the run's own is made and dropped); \"\" skips both")
@@ -418,6 +420,12 @@ func ringgateHalf(ctx context.Context, o options, work, scenario string, procs *
 	}
 	if err := waitUDPBound(ctx, sipPort, p, 10*time.Second); err != nil {
 		return res, false, fmt.Errorf("SIP listener: %v (log: %s)", err, tail(logPath))
+	}
+	if o.matched != "" {
+		res.name += ", " + o.matched + " only"
+		if err := patchApp(ctx, base, map[string]any{"matched_call_events": o.matched}); err != nil {
+			return res, true, err
+		}
 	}
 	fmt.Printf("== %s on udp:%s, HTTP %s (pid %d); idle: %s\n", res.name, sipAddr, base, p.pid(), idle(p))
 	fmt.Println(stepHeader)
@@ -1059,6 +1067,24 @@ func startVerification(ctx context.Context, c *http.Client, base, phone, callbac
 		return "", "", fmt.Errorf("start for %s has no id or dial_number", phone)
 	}
 	return v.ID, v.DialNumber, nil
+}
+
+// patchApp changes the dev app's settings.
+func patchApp(ctx context.Context, base string, settings map[string]any) error {
+	body, _ := json.Marshal(settings)
+	req, _ := http.NewRequestWithContext(ctx, "PATCH", base+"/v1/app", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("PATCH /v1/app: %d %s", resp.StatusCode, b)
+	}
+	return nil
 }
 
 // receiver is the app's callback_url: it records when each verification's
