@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/verify"
@@ -161,6 +162,50 @@ func (s *Store) SettleDelivery(ctx context.Context, c webhook.Claimed, a webhook
 	})
 	if err != nil {
 		return fmt.Errorf("settle delivery %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// SettleDeliveries records several attempts' outcomes in one statement,
+// each exactly as SettleDelivery would (a row no longer held under its
+// claim's lease is left alone). The dispatcher settles the attempts that
+// finish together this way: one statement (and on PostgreSQL one round
+// trip) instead of one each.
+func (s *Store) SettleDeliveries(ctx context.Context, ss []webhook.Settlement) error {
+	if len(ss) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`WITH v (id, lease, status, next_at, code, err, at) AS (VALUES `)
+	args := make([]any, 0, 7*len(ss))
+	for i, st := range ss {
+		c, a := st.Claimed, st.Attempt
+		if c.LeaseUntil.IsZero() {
+			return fmt.Errorf("settle delivery %s: not claimed (no lease)", c.ID)
+		}
+		switch a.Status {
+		case verify.DeliveryPending, verify.DeliveryDelivered, verify.DeliveryFailed:
+		default:
+			return fmt.Errorf("settle delivery %s: unknown status %q", c.ID, a.Status)
+		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		// Typed, so that PostgreSQL need not guess the VALUES' types.
+		q.WriteString(`(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT))`)
+		args = append(args, c.ID, millis(c.LeaseUntil), a.Status, millis(a.NextAttemptAt), int64(a.StatusCode), a.Error, millis(a.At))
+	}
+	q.WriteString(`)
+		UPDATE webhook_deliveries SET attempts = attempts + 1, status = v.status,
+			next_attempt_at = v.next_at, due_at = v.next_at, last_status_code = v.code, last_error = v.err, lease_until = 0,
+			delivered_at = CASE WHEN v.status = 'delivered' THEN v.at ELSE webhook_deliveries.delivered_at END
+		FROM v WHERE webhook_deliveries.id = v.id AND webhook_deliveries.lease_until = v.lease`)
+	err := s.autocommit(ctx, func(db querier) error {
+		_, err := db.ExecContext(ctx, s.d.Rebind(q.String()), args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("settle %d deliveries: %w", len(ss), err)
 	}
 	return nil
 }
