@@ -153,21 +153,21 @@ type CounterHit struct {
 	Expires time.Time
 	Delta   int64
 	// Shared marks a counter that many concurrent starts add to (an
-	// app's, a key's, a country's or a prefix's limit, and an address's:
-	// a backend that sends no client_ip counts every start on its own
-	// address), as opposed to one phone's. The store may spread a shared
+	// app's, a key's, a country's or a prefix's limit), as opposed to one
+	// end user's (a phone's, an address's). The store may spread a shared
 	// counter over several rows so that those starts do not queue on one
 	// row lock; the value AddCounters returns is then this transaction's
 	// add plus what others have committed, so a burst may pass such a
 	// limit by the starts in flight at once (on PostgreSQL at most a
-	// connection pool's worth per node). The per-phone limits, which keep
-	// an attacker from flooding one victim, stay exact.
+	// connection pool's worth per node). The limits per phone and per
+	// address, which stop one victim being flooded and one client
+	// flooding, stay exact.
 	Shared bool
 }
 
 // sharedScope reports whether many concurrent starts count on the scope's
-// one counter: all but the phone's.
-func sharedScope(scope string) bool { return scope != ScopePhone }
+// one counter: all but the end user's own (phone, address).
+func sharedScope(scope string) bool { return scope != ScopePhone && scope != ScopeIP }
 
 // windowOf is the fixed window of length w that holds now: windows start at
 // whole multiples of w since the Unix epoch, so every node agrees on them.

@@ -30,7 +30,8 @@ func (Dialect) ForUpdate() string { return " FOR UPDATE" }
 func (Dialect) ForUpdateSkipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 
 // CounterShards spreads each shared rate-limit counter (all but the
-// per-phone ones: an app's, a key's, an address's, a country's, a prefix's)
+// end user's own, per phone and address: an app's, a key's, a country's, a
+// prefix's)
 // over this many rows: every start of an app added to one row under a lock held until commit, so starts on all
 // connections and nodes queued on it (issue 21). Reading a counter sums
 // its shards.

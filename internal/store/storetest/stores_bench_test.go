@@ -76,7 +76,7 @@ func BenchmarkStores(b *testing.B) {
 					for pb.Next() {
 						i := next.Add(1)
 						phone := fmt.Sprintf("+4477%08d", i)
-						v, _, err := svc.Start(ctx, caller, verify.StartRequest{Phone: phone, Channel: verify.ChannelMissedCall, ClientIP: "203.0.113.1"})
+						v, _, err := svc.Start(ctx, caller, verify.StartRequest{Phone: phone, Channel: verify.ChannelMissedCall, ClientIP: storetest.EndUserIP(i)})
 						if err != nil {
 							b.Errorf("start %s: %v", phone, err)
 							return
