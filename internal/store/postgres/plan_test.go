@@ -7,6 +7,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/store/postgres"
 	"github.com/ringgate/ringgate/internal/store/postgres/pgtest"
 	"github.com/ringgate/ringgate/internal/store/sqldb"
@@ -29,7 +30,11 @@ func TestHotQueryPlans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateApp(ctx, verify.NewApp{ID: "app_plan", DefaultCallbackURL: "https://example.com/hook"}); err != nil {
+	op, err := operator.New(operator.Config{Store: s, Verify: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.CreateApp(ctx, verify.NewApp{ID: "app_plan", DefaultCallbackURL: "https://example.com/hook"}); err != nil {
 		t.Fatal(err)
 	}
 	db, err := sql.Open("pgx", url)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/verify"
 	"github.com/ringgate/ringgate/internal/webhook"
 )
@@ -174,12 +175,16 @@ func newBacklogEnv(b *testing.B, s Store, backlog int) *backlogEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cred, err := svc.CreateApp(ctx, verify.NewApp{ID: "app_bench", DefaultCallbackURL: down.URL + "/hook"})
+	op, err := operator.New(operator.Config{Store: s, Verify: svc})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cred, err := op.CreateApp(ctx, verify.NewApp{ID: "app_bench", DefaultCallbackURL: down.URL + "/hook"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	pool := "+12025550100"
-	if _, err := svc.AddNumber(ctx, "app_bench", pool, verify.AnyCountry); err != nil {
+	if _, err := op.AddNumber(ctx, "app_bench", pool, verify.AnyCountry); err != nil {
 		b.Fatal(err)
 	}
 	// The backlog: deliveries that failed and wait for a retry in an hour.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/operator"
 	"github.com/ringgate/ringgate/internal/store/postgres"
 	"github.com/ringgate/ringgate/internal/store/postgres/pgtest"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
@@ -56,11 +57,15 @@ func BenchmarkStores(b *testing.B) {
 			b.Fatal(err)
 		}
 		ctx := context.Background()
-		cred, err := svc.CreateApp(ctx, verify.NewApp{ID: "app_bench", DefaultCallbackURL: "http://127.0.0.1:1/hook"})
+		op, err := operator.New(operator.Config{Store: s, Verify: svc})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := svc.AddNumber(ctx, "app_bench", "+12025550100", verify.AnyCountry); err != nil {
+		cred, err := op.CreateApp(ctx, verify.NewApp{ID: "app_bench", DefaultCallbackURL: "http://127.0.0.1:1/hook"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := op.AddNumber(ctx, "app_bench", "+12025550100", verify.AnyCountry); err != nil {
 			b.Fatal(err)
 		}
 		caller := verify.Caller{App: cred.App}
