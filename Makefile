@@ -46,7 +46,7 @@ bench: ## load figures as ratios against a bare net/http baseline, then micro-be
 	$(GO) run ./internal/bench/cmd/rgbench
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/...
 
-bench-sip: ## ringgate's SIP adapter against Kamailio (stateless 486), sipp as the caller; needs scripts/install-bench-deps.sh
+bench-sip: ## ringgate on SQLite and PostgreSQL against Kamailio (stateless 486, and 486 + one SQLite / PostgreSQL row per call), sipp as the caller; needs scripts/install-bench-deps.sh
 	$(GO) run ./internal/bench/cmd/sipbench $(BENCH_SIP_FLAGS)
 
 bench-deps: ## install sipp and Kamailio for bench-sip

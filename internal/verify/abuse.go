@@ -152,7 +152,30 @@ type CounterHit struct {
 	Window  time.Time
 	Expires time.Time
 	Delta   int64
+	// Shared marks a counter that many concurrent starts add to (an
+	// app's, a key's, a country's or a prefix's limit), as opposed to one
+	// end user's (a phone's, an address's). The store may spread a shared
+	// counter over several rows so that those starts do not queue on one
+	// row lock; the value AddCounters returns is then this transaction's
+	// add plus what others have committed, so a burst may pass such a
+	// limit by the starts in flight at once (on PostgreSQL at most a
+	// connection pool's worth per node), so only limits of SpreadMin or
+	// more are marked. The limits per phone and per address, which stop
+	// one victim being flooded and one client flooding, stay exact.
+	Shared bool
 }
+
+// SpreadMin is the smallest limit whose counter may be spread over rows
+// (CounterHit.Shared). A spread limit can be passed by the starts in flight
+// when it is reached, a few dozen at most: a small part of a limit of 1,000
+// or more (the defaults for app, key and country), too much of a limit of
+// 10, which stays exact. A limit that small also caps the scope's starts so
+// low that its row is never hot.
+const SpreadMin = 1000
+
+// sharedScope reports whether many concurrent starts count on the scope's
+// one counter: all but the end user's own (phone, address).
+func sharedScope(scope string) bool { return scope != ScopePhone && scope != ScopeIP }
 
 // windowOf is the fixed window of length w that holds now: windows start at
 // whole multiples of w since the Unix epoch, so every node agrees on them.
@@ -206,7 +229,7 @@ func limitHits(limits []RateLimit, sub subject, prefixDigits int, now time.Time,
 		}
 		start, end := windowOf(now, l.window())
 		key := fmt.Sprintf("rl|%s|%s|%d|%s", sub.App, l.Scope, l.WindowS, val)
-		out = append(out, limitHit{Limit: l, End: end, Hit: CounterHit{Key: key, Window: start, Expires: end, Delta: 1}})
+		out = append(out, limitHit{Limit: l, End: end, Hit: CounterHit{Key: key, Window: start, Expires: end, Delta: 1, Shared: sharedScope(l.Scope) && l.Max >= SpreadMin}})
 	}
 	slices.SortFunc(out, func(a, b limitHit) int { return strings.Compare(a.Hit.Key, b.Hit.Key) })
 	return out

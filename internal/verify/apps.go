@@ -58,6 +58,8 @@ type SettingsPatch struct {
 	RiskHook         *RiskHook            `json:"risk_hook,omitempty"`
 	// MaxWrongNumberCalls: 0 restores the default (1).
 	MaxWrongNumberCalls *int `json:"max_wrong_number_calls,omitempty"`
+	// MatchedCallEvents: "both" (the default; "" too) or "verified".
+	MatchedCallEvents *string `json:"matched_call_events,omitempty"`
 }
 
 // Fields names the settings p changes, for the audit log (values may be
@@ -78,6 +80,9 @@ func (p SettingsPatch) Fields() []string {
 	}
 	if p.FlashCallerIDs != nil {
 		f = append(f, "flash_caller_ids")
+	}
+	if p.MatchedCallEvents != nil {
+		f = append(f, "matched_call_events")
 	}
 	return append(f, p.abuseFields()...)
 }

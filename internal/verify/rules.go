@@ -78,6 +78,9 @@ func (r Rules) ApplySettings(app *App, p SettingsPatch) error {
 	if p.FlashCallerIDs != nil {
 		st.FlashCallerIDs = *p.FlashCallerIDs
 	}
+	if p.MatchedCallEvents != nil {
+		st.MatchedCallEvents = *p.MatchedCallEvents
+	}
 	p.applyAbuse(&st)
 	if err := r.CheckSettings(&st); err != nil {
 		return err
@@ -88,6 +91,13 @@ func (r Rules) ApplySettings(app *App, p SettingsPatch) error {
 
 // CheckSettings validates settings and normalises what it can.
 func (r Rules) CheckSettings(st *Settings) error {
+	switch st.MatchedCallEvents {
+	case "", MatchedCallBoth:
+		st.MatchedCallEvents = "" // the default, kept as absent
+	case MatchedCallVerified:
+	default:
+		return FieldErrorf(CodeInvalid, "matched_call_events", "matched_call_events is %q (call.received and verification.verified, the default) or %q (verification.verified alone)", MatchedCallBoth, MatchedCallVerified)
+	}
 	for loc, t := range st.SMSTemplates {
 		if !localeRE.MatchString(loc) {
 			return FieldErrorf(CodeInvalid, "sms_templates", "%q is not a locale like \"en\" or \"pt-BR\"", loc)

@@ -2,8 +2,10 @@ package verify_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -202,5 +204,70 @@ func TestClientTokenLifetime(t *testing.T) {
 	f.clock.add(2 * time.Second)
 	if _, err := f.svc.ClientView(ctx, v.ID, tok); verify.ErrorCode(err) != verify.CodeUnauthorized {
 		t.Fatalf("token after the hour: %v", err)
+	}
+}
+
+// An app that asks for one webhook per verifying call (matched_call_events
+// "verified") gets verification.verified alone, its data.call saying who
+// called; the default records and sends call.received too. An unknown
+// value is a field error.
+func TestMatchedCallEventsSetting(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	deliveries := func(id string) []string {
+		ds, err := f.store.Deliveries(ctx, verify.DeliveryFilter{Tenant: verify.LiveTenant("app_t"), VerificationID: id, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.Type)
+		}
+		slices.Sort(out)
+		return out
+	}
+	call := func(v verify.Verification) {
+		t.Helper()
+		d, err := f.svc.InboundCall(ctx, carrier.InboundCall{From: v.Phone, To: v.DialNumber, Carrier: "sim"})
+		if err != nil || d.VerificationID != v.ID {
+			t.Fatalf("call: %+v %v", d, err)
+		}
+	}
+
+	v := f.start(t, "+14155552681")
+	call(v)
+	if got, want := f.events(t, v.ID), []string{verify.EventCreated, verify.EventCallReceived, verify.EventVerified}; !slices.Equal(got, want) {
+		t.Errorf("default: events %v, want %v", got, want)
+	}
+	if got, want := deliveries(v.ID), []string{verify.EventCallReceived, verify.EventVerified}; !slices.Equal(got, want) {
+		t.Errorf("default: webhooks %v, want %v", got, want)
+	}
+
+	one := verify.MatchedCallVerified
+	if _, err := f.op.UpdateSettings(ctx, verify.LiveTenant("app_t"), verify.SettingsPatch{MatchedCallEvents: &one}); err != nil {
+		t.Fatal(err)
+	}
+	v = f.start(t, "+14155552682")
+	call(v)
+	if got, want := f.events(t, v.ID), []string{verify.EventCreated, verify.EventVerified}; !slices.Equal(got, want) {
+		t.Errorf("verified only: events %v, want %v", got, want)
+	}
+	if got, want := deliveries(v.ID), []string{verify.EventVerified}; !slices.Equal(got, want) {
+		t.Errorf("verified only: webhooks %v, want %v", got, want)
+	}
+	evs, err := f.store.Events(ctx, v.ID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := string(evs[len(evs)-1].Payload); !strings.Contains(p, `"call":{`) || !strings.Contains(p, v.Phone) {
+		t.Errorf("verification.verified without its call: %s", p)
+	}
+
+	bad := "call_only"
+	_, err = f.op.UpdateSettings(ctx, verify.LiveTenant("app_t"), verify.SettingsPatch{MatchedCallEvents: &bad})
+	var fe *verify.Error
+	if !errors.As(err, &fe) || fe.Field != "matched_call_events" {
+		t.Errorf("matched_call_events %q: %v, want a field error", bad, err)
 	}
 }

@@ -199,7 +199,19 @@ type Settings struct {
 	// phone to another pool number end it (failed, wrong_number): 0 is the
 	// default, 1, and at most MaxWrongNumberCallsCap.
 	MaxWrongNumberCalls int `json:"max_wrong_number_calls,omitempty"`
+	// MatchedCallEvents is what a call that verifies a missed call
+	// records: "" (or "both", the default) records call.received and
+	// verification.verified and sends both as webhooks; "verified" records
+	// and sends verification.verified alone, whose data.call already says
+	// who called which number when (half the rows and webhooks per call).
+	MatchedCallEvents string `json:"matched_call_events,omitempty"`
 }
+
+// Values of Settings.MatchedCallEvents.
+const (
+	MatchedCallBoth     = "both"
+	MatchedCallVerified = "verified"
+)
 
 // CallerIDRange is a block of numbers an app may call from.
 type CallerIDRange struct {

@@ -95,6 +95,94 @@ type Dispatcher struct {
 	// the monotonic clock (Now may be set, stepped or faked).
 	epoch  time.Time
 	wakeAt atomic.Int64
+	// settle records an attempt's outcome: the outbox's SettleDelivery, or
+	// a batchSettler's. Set by Run before any attempt starts.
+	settle func(ctx context.Context, c Claimed, a Attempt) error
+}
+
+// batchSettler records the outcomes of attempts that finish together in
+// one SettleDeliveries: each worker hands its outcome over and waits, and
+// the settler takes whatever has queued meanwhile (up to the workers'
+// number) as one batch. No timer: a lone attempt settles at once, as it
+// would alone; under load the batches grow by themselves. Settling one by
+// one was the dispatcher's main cost on the store (a statement, and on
+// PostgreSQL a round trip, per delivery).
+type batchSettler struct {
+	outbox BatchOutbox
+	max    int
+	reqs   chan settleReq
+	done   chan struct{}
+}
+
+type settleReq struct {
+	ctx context.Context
+	s   Settlement
+	err chan error
+}
+
+func startBatchSettler(o BatchOutbox, max int) *batchSettler {
+	b := &batchSettler{outbox: o, max: max, reqs: make(chan settleReq, max), done: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+func (b *batchSettler) settle(ctx context.Context, c Claimed, a Attempt) error {
+	r := settleReq{ctx: ctx, s: Settlement{Claimed: c, Attempt: a}, err: make(chan error, 1)}
+	select {
+	case b.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-r.err
+}
+
+// stop ends the settler once every attempt has settled (Run calls it after
+// waiting for them).
+func (b *batchSettler) stop() {
+	close(b.reqs)
+	<-b.done
+}
+
+func (b *batchSettler) run() {
+	defer close(b.done)
+	batch := make([]settleReq, 0, b.max)
+	for r := range b.reqs {
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < b.max {
+			select {
+			case r, ok := <-b.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		b.flush(batch)
+	}
+}
+
+// flush settles a batch in one call under the first request's deadline
+// (they are all settleTimeout long); if that fails, each alone, so that
+// one bad outcome does not cost the others theirs.
+func (b *batchSettler) flush(batch []settleReq) {
+	if len(batch) > 1 {
+		ss := make([]Settlement, len(batch))
+		for i, r := range batch {
+			ss[i] = r.s
+		}
+		if err := b.outbox.SettleDeliveries(batch[0].ctx, ss); err == nil {
+			for _, r := range batch {
+				r.err <- nil
+			}
+			return
+		}
+	}
+	for _, r := range batch {
+		r.err <- b.outbox.SettleDelivery(r.ctx, r.s.Claimed, r.s.Attempt)
+	}
 }
 
 // NewDispatcher applies defaults to cfg and returns a Dispatcher. It panics
@@ -180,6 +268,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		return errors.New("webhook: dispatcher is already running")
 	}
 	defer d.running.Store(false)
+	d.settle = d.outbox.SettleDelivery
+	if bo, ok := d.outbox.(BatchOutbox); ok {
+		// Runs until every attempt has settled (the deferred wg.Wait below
+		// runs first).
+		b := startBatchSettler(bo, d.workers)
+		defer b.stop()
+		d.settle = b.settle
+	}
 	free := slots.New(d.workers) // one token per attempt in flight
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -278,7 +374,7 @@ func (d *Dispatcher) deliver(ctx context.Context, c Claimed) {
 	// and dropping it would mean sending the webhook again.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	if err := d.outbox.SettleDelivery(sctx, c, a); err != nil {
+	if err := d.settle(sctx, c, a); err != nil {
 		d.log.Error("webhook outcome not recorded; it will be retried when its lease ends",
 			"delivery", c.ID, "status", a.Status, "err", err)
 		return

@@ -29,6 +29,20 @@ type Outbox interface {
 	NextDeliveryDue(ctx context.Context) (at time.Time, ok bool, err error)
 }
 
+// BatchOutbox is an Outbox that can also settle several attempts at once,
+// each exactly as SettleDelivery would; the dispatcher then records the
+// outcomes of attempts that finish together in one statement.
+type BatchOutbox interface {
+	Outbox
+	SettleDeliveries(ctx context.Context, s []Settlement) error
+}
+
+// Settlement is one attempt's outcome for SettleDeliveries.
+type Settlement struct {
+	Claimed Claimed
+	Attempt Attempt
+}
+
 // Claimed is a delivery held by this dispatcher until LeaseUntil.
 type Claimed struct {
 	verify.Delivery

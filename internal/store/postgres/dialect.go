@@ -29,6 +29,14 @@ func (Dialect) ForUpdate() string { return " FOR UPDATE" }
 // the same tables without queueing behind each other.
 func (Dialect) ForUpdateSkipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 
+// CounterShards spreads each shared rate-limit counter (all but the
+// end user's own, per phone and address: an app's, a key's, a country's, a
+// prefix's)
+// over this many rows: every start of an app added to one row under a lock held until commit, so starts on all
+// connections and nodes queued on it (issue 21). Reading a counter sums
+// its shards.
+func (Dialect) CounterShards() int { return 16 }
+
 // SQLSTATE codes ringgate reacts to.
 const (
 	codeUniqueViolation      = "23505"

@@ -211,3 +211,41 @@ func TestSealedAtRest(t *testing.T) {
 		return err
 	})
 }
+
+// TestCounterShards: on PostgreSQL a shared counter's adds land on several
+// rows, so that concurrent starts do not queue on one row lock (issue 21),
+// and an exact one stays one row.
+func TestCounterShards(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Schema(t)
+	s := open(t, url)
+	ctx := t.Context()
+	w := time.UnixMilli(3_600_000).UTC()
+	shared := verify.CounterHit{Key: "rl|app|app|3600|app_x", Window: w, Expires: w.Add(time.Hour), Delta: 1, Shared: true}
+	exact := verify.CounterHit{Key: "rl|app|phone|3600|+447700900001", Window: w, Expires: w.Add(time.Hour), Delta: 1}
+	for range 64 {
+		if err := s.Tx(ctx, func(tx verify.Tx) error {
+			_, err := tx.AddCounters(ctx, []verify.CounterHit{shared, exact})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range []struct {
+		key      string
+		min, max int
+	}{{shared.Key, 2, 16}, {exact.Key, 1, 1}} {
+		var rows, sum int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*), SUM(value) FROM counters WHERE key = $1`, c.key).Scan(&rows, &sum); err != nil {
+			t.Fatal(err)
+		}
+		if rows < c.min || rows > c.max || sum != 64 {
+			t.Errorf("%s: %d rows summing to %d, want %d–%d rows summing to 64", c.key, rows, sum, c.min, c.max)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/verify"
@@ -74,43 +75,90 @@ func (t txn) AddCounter(ctx context.Context, h verify.CounterHit) (int64, error)
 	return ns[0], nil
 }
 
+// counterSharder is a Dialect that spreads shared counters over rows
+// (PostgreSQL, where concurrent transactions would otherwise queue on an
+// app-wide counter's row lock until commit). SQLite, with one writer, does
+// not: every counter is shard 0 and exact.
+type counterSharder interface {
+	// CounterShards is how many rows a shared counter is spread over.
+	CounterShards() int
+}
+
 // AddCounters upserts every counter in one statement: a start touches six
 // or so, and one round trip for all of them costs little more than one.
 // Hits for the same counter are summed first, since one statement may not
 // update a row twice (PostgreSQL refuses).
+//
+// A shared hit (verify.CounterHit.Shared) on a sharding dialect goes to
+// one shard of its counter, and its value is that shard's new value plus
+// the other shards' committed values, read in the same statement. All the
+// shared hits of one call use the same shard, and calls take shards in
+// turn (nextShard), so that transactions in flight together on one node
+// use different rows: with a shard drawn at random for each of a start's
+// five shared counters, most starts still met another on one of them.
+// nextShard hands out counter shards in turn within this process.
+var nextShard atomic.Uint32
+
 func (t txn) AddCounters(ctx context.Context, hs []verify.CounterHit) ([]int64, error) {
 	type key struct {
 		k string
 		w int64
 	}
-	sums := map[key]int64{}
+	type sum struct {
+		delta, expires int64
+		shared         bool
+	}
+	sums := map[key]*sum{}
 	var order []key
 	for _, h := range hs {
 		k := key{h.Key, millis(h.Window)}
-		if _, ok := sums[k]; !ok {
+		s := sums[k]
+		if s == nil {
+			s = &sum{}
+			sums[k] = s
 			order = append(order, k)
 		}
-		sums[k] += h.Delta
+		s.delta += h.Delta
+		s.expires = max(s.expires, millis(h.Expires))
+		s.shared = s.shared || h.Shared
 	}
 	if len(order) == 0 {
 		return nil, nil
 	}
-	expires := map[key]int64{}
-	for _, h := range hs {
-		expires[key{h.Key, millis(h.Window)}] = max(expires[key{h.Key, millis(h.Window)}], millis(h.Expires))
+	shards := 1
+	if cs, ok := t.d.(counterSharder); ok {
+		shards = max(cs.CounterShards(), 1)
+	}
+	spread, shard := false, 0
+	if shards > 1 {
+		shard = int(nextShard.Add(1) % uint32(shards))
 	}
 	var q strings.Builder
-	q.WriteString(`INSERT INTO counters (key, win_start, value, expires_at) VALUES `)
-	args := make([]any, 0, 4*len(order))
+	q.WriteString(`INSERT INTO counters (key, win_start, shard, value, expires_at) VALUES `)
+	args := make([]any, 0, 5*len(order))
 	for i, k := range order {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(?, ?, ?, ?)")
-		args = append(args, k.k, k.w, sums[k], expires[k])
+		q.WriteString("(?, ?, ?, ?, ?)")
+		s := sums[k]
+		row := 0
+		if s.shared && shards > 1 {
+			row, spread = shard, true
+		}
+		args = append(args, k.k, k.w, row, s.delta, s.expires)
 	}
-	q.WriteString(` ON CONFLICT (key, win_start) DO UPDATE SET value = counters.value + excluded.value RETURNING key, win_start, value`)
-	rows, err := t.db.QueryContext(ctx, t.d.Rebind(q.String()), args...)
+	q.WriteString(` ON CONFLICT (key, win_start, shard) DO UPDATE SET value = counters.value + excluded.value`)
+	stmt := q.String() + ` RETURNING key, win_start, value`
+	if spread {
+		// The outer SELECT sees the snapshot from before the INSERT: the
+		// other shards as committed, this one from RETURNING.
+		stmt = `WITH up AS (` + q.String() + ` RETURNING key, win_start, shard, value)
+			SELECT up.key, up.win_start, up.value + COALESCE((SELECT SUM(c.value) FROM counters c
+				WHERE c.key = up.key AND c.win_start = up.win_start AND c.shard <> up.shard), 0)
+			FROM up`
+	}
+	rows, err := t.db.QueryContext(ctx, t.d.Rebind(stmt), args...)
 	if err != nil {
 		return nil, t.fail("count "+order[0].k, err)
 	}

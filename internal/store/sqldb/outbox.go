@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ringgate/ringgate/internal/verify"
@@ -27,36 +28,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		// the delivery at once: two holders.
 		return nil, fmt.Errorf("claim deliveries: lease %v is shorter than a millisecond", lease)
 	}
-	const due = `status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?`
-	// The lease is now+lease, or just after the row's previous lease if that
-	// is as late: lease_until identifies the claim (SettleDelivery matches
-	// on it), so no two claims of a row may share one.
-	const leaseExpr = `CASE WHEN last_lease_until >= ? THEN last_lease_until + 1 ELSE ? END`
-	// The candidates are a MATERIALIZED CTE, chosen and locked once:
-	// PostgreSQL may otherwise run an IN (subquery) again for each outer
-	// row, and a rerun skips the rows this UPDATE has just changed and
-	// locks the next ones, claiming past the LIMIT.
-	//
-	// The outer WHERE repeats the conditions in a form no index serves
-	// (status || '', column + 0), so that the planner finds the rows by
-	// primary key. Written plainly, SQLite walked the due index instead and
-	// tested every due row against the candidates: each claim of 8 then read
-	// the whole backlog, and under a burst of missed calls the dispatcher
-	// spent most of the process's CPU (83% in a sipbench profile) claiming.
-	const recheck = `status || '' = 'pending' AND next_attempt_at + 0 <= ? AND lease_until + 0 <= ?`
-	q := `WITH candidates AS MATERIALIZED (SELECT id FROM webhook_deliveries WHERE ` + due + `
-			ORDER BY next_attempt_at, id LIMIT ?` + s.d.ForUpdateSkipLocked() + `)
-		UPDATE webhook_deliveries SET lease_until = ` + leaseExpr + `, last_lease_until = ` + leaseExpr + `
-		WHERE id IN (SELECT id FROM candidates)
-		AND ` + recheck + `
-		RETURNING ` + deliveryCols + `, lease_until,
-			(SELECT webhook_secret FROM apps WHERE apps.id = webhook_deliveries.app_id)`
+	q := s.d.Rebind(claimSQL(s.d))
 	nowMs, until := millis(now), millis(now.Add(lease))
-	args := []any{nowMs, nowMs, int64(limit), until, until, until, until, nowMs, nowMs}
+	args := []any{nowMs, int64(limit), until, until, until, until, until, until, nowMs}
 	var out []webhook.Claimed
 	err := s.autocommit(ctx, func(db querier) error {
 		var err error
-		out, err = s.claim(ctx, db, s.d.Rebind(q), args...)
+		out, err = s.claim(ctx, db, q, args...)
 		return err
 	})
 	if err != nil {
@@ -67,6 +45,59 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
+}
+
+// claimSQL is ClaimDeliveries' statement. A pending delivery is due when
+// due_at (the later of next_attempt_at and lease_until, kept with every
+// change to either; migration 0010) has come, so the candidates are a range
+// read from the start of the partial index webhook_deliveries_due_at
+// (due_at, id) WHERE status = 'pending': rows that wait for later, however
+// many, are never read.
+//
+// The candidates are a MATERIALIZED CTE, chosen and locked once: PostgreSQL
+// may otherwise run an IN (subquery) again for each outer row, and a rerun
+// skips the rows this UPDATE has just changed and locks the next ones,
+// claiming past the LIMIT. They are locked with SKIP LOCKED where the
+// dialect has it, so concurrent claimers on PostgreSQL pass over each
+// other's rows instead of queueing; the outer WHERE repeats the conditions
+// so a row another claimer leased between snapshot and lock is re-checked
+// and dropped.
+//
+// The re-check is written in a form no index serves (status || ”,
+// due_at + 0), so that the planner finds the rows by primary key. Written
+// plainly, SQLite walked the due index instead and tested every due row
+// against the candidates (83% of the process's CPU in a sipbench profile).
+//
+// The lease is now+lease, or just after the row's previous lease if that is
+// as late: lease_until identifies the claim (SettleDelivery matches on it),
+// so no two claims of a row may share one. Arguments: now, limit, then the
+// lease (until) six times, then now.
+func claimSQL(d Dialect) string {
+	const leaseExpr = `CASE WHEN last_lease_until >= ? THEN last_lease_until + 1 ELSE ? END`
+	return `WITH candidates AS MATERIALIZED (SELECT id FROM webhook_deliveries
+			WHERE status = 'pending' AND due_at <= ?
+			ORDER BY due_at, id LIMIT ?` + d.ForUpdateSkipLocked() + `)
+		UPDATE webhook_deliveries SET lease_until = ` + leaseExpr + `, last_lease_until = ` + leaseExpr + `,
+			due_at = ` + leaseExpr + `
+		WHERE id IN (SELECT id FROM candidates)
+		AND status || '' = 'pending' AND due_at + 0 <= ?
+		RETURNING ` + deliveryCols + `, lease_until,
+			(SELECT webhook_secret FROM apps WHERE apps.id = webhook_deliveries.app_id)`
+}
+
+// nextDueSQL is NextDeliveryDue's statement: the first entry of the partial
+// index webhook_deliveries_due_at, one index read (NULL with none pending).
+const nextDueSQL = `SELECT (SELECT due_at FROM webhook_deliveries WHERE status = 'pending' ORDER BY due_at LIMIT 1)`
+
+// OutboxQueries gives the outbox's hot statements (and the expiry sweep's
+// next-due read, shaped the same) as the store runs them, by name, for
+// tests that pin their query plans.
+func OutboxQueries(d Dialect) map[string]string {
+	return map[string]string{
+		"ClaimDeliveries": d.Rebind(claimSQL(d)),
+		"NextDeliveryDue": d.Rebind(nextDueSQL),
+		"NextExpiry":      d.Rebind(nextExpirySQL),
+	}
 }
 
 func (s *Store) claim(ctx context.Context, db querier, q string, args ...any) ([]webhook.Claimed, error) {
@@ -94,15 +125,15 @@ func (s *Store) claim(ctx context.Context, db querier, q string, args ...any) ([
 
 // Settling is keyed on the lease the claim holds: a dispatcher whose lease
 // ran out and was taken over (or requeued) matches no row and changes
-// nothing. Two statements rather than a CASE, so that DeliveredAt keeps the
+// nothing. The lease ends, so the row is due at its next attempt. Two statements rather than a CASE, so that DeliveredAt keeps the
 // last delivery's time when a later attempt is not a delivery, without a
 // typed-parameter CASE PostgreSQL cannot infer.
 const (
 	settleSQL = `UPDATE webhook_deliveries SET attempts = attempts + 1, status = ?,
-		next_attempt_at = ?, last_status_code = ?, last_error = ?, lease_until = 0
+		next_attempt_at = ?, due_at = ?, last_status_code = ?, last_error = ?, lease_until = 0
 		WHERE id = ? AND lease_until = ?`
 	settleDeliveredSQL = `UPDATE webhook_deliveries SET attempts = attempts + 1, status = ?,
-		next_attempt_at = ?, last_status_code = ?, last_error = ?, lease_until = 0, delivered_at = ?
+		next_attempt_at = ?, due_at = ?, last_status_code = ?, last_error = ?, lease_until = 0, delivered_at = ?
 		WHERE id = ? AND lease_until = ?`
 )
 
@@ -119,7 +150,7 @@ func (s *Store) SettleDelivery(ctx context.Context, c webhook.Claimed, a webhook
 		return fmt.Errorf("settle delivery %s: unknown status %q", c.ID, a.Status)
 	}
 	q := settleSQL
-	args := []any{a.Status, millis(a.NextAttemptAt), int64(a.StatusCode), a.Error}
+	args := []any{a.Status, millis(a.NextAttemptAt), millis(a.NextAttemptAt), int64(a.StatusCode), a.Error}
 	if a.Status == verify.DeliveryDelivered {
 		q = settleDeliveredSQL
 		args = append(args, millis(a.At))
@@ -135,12 +166,54 @@ func (s *Store) SettleDelivery(ctx context.Context, c webhook.Claimed, a webhook
 	return nil
 }
 
+// SettleDeliveries records several attempts' outcomes in one statement,
+// each exactly as SettleDelivery would (a row no longer held under its
+// claim's lease is left alone). The dispatcher settles the attempts that
+// finish together this way: one statement (and on PostgreSQL one round
+// trip) instead of one each.
+func (s *Store) SettleDeliveries(ctx context.Context, ss []webhook.Settlement) error {
+	if len(ss) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`WITH v (id, lease, status, next_at, code, err, at) AS (VALUES `)
+	args := make([]any, 0, 7*len(ss))
+	for i, st := range ss {
+		c, a := st.Claimed, st.Attempt
+		if c.LeaseUntil.IsZero() {
+			return fmt.Errorf("settle delivery %s: not claimed (no lease)", c.ID)
+		}
+		switch a.Status {
+		case verify.DeliveryPending, verify.DeliveryDelivered, verify.DeliveryFailed:
+		default:
+			return fmt.Errorf("settle delivery %s: unknown status %q", c.ID, a.Status)
+		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		// Typed, so that PostgreSQL need not guess the VALUES' types.
+		q.WriteString(`(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT))`)
+		args = append(args, c.ID, millis(c.LeaseUntil), a.Status, millis(a.NextAttemptAt), int64(a.StatusCode), a.Error, millis(a.At))
+	}
+	q.WriteString(`)
+		UPDATE webhook_deliveries SET attempts = attempts + 1, status = v.status,
+			next_attempt_at = v.next_at, due_at = v.next_at, last_status_code = v.code, last_error = v.err, lease_until = 0,
+			delivered_at = CASE WHEN v.status = 'delivered' THEN v.at ELSE webhook_deliveries.delivered_at END
+		FROM v WHERE webhook_deliveries.id = v.id AND webhook_deliveries.lease_until = v.lease`)
+	err := s.autocommit(ctx, func(db querier) error {
+		_, err := db.ExecContext(ctx, s.d.Rebind(q.String()), args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("settle %d deliveries: %w", len(ss), err)
+	}
+	return nil
+}
+
 // NextDeliveryDue is when the dispatcher should next look: the earliest time
 // a pending delivery is both due and free of its lease.
 func (s *Store) NextDeliveryDue(ctx context.Context) (time.Time, bool, error) {
-	return s.nullableTime(ctx, "next delivery due",
-		`SELECT MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)
-		FROM webhook_deliveries WHERE status = 'pending'`)
+	return s.nullableTime(ctx, "next delivery due", nextDueSQL)
 }
 
 // autocommit runs one statement that needs no transaction of its own. With

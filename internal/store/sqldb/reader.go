@@ -211,9 +211,13 @@ func (r reader) Deliveries(ctx context.Context, df verify.DeliveryFilter) ([]ver
 	return many(ctx, r, scanDeliveryRow, "list deliveries", q, args...)
 }
 
+// nextExpirySQL is the first entry of the pending-only index
+// verifications_expiry (migration 0010): one index read, NULL with none.
+const nextExpirySQL = `SELECT (SELECT expires_at FROM verifications WHERE status = 'pending' ORDER BY expires_at LIMIT 1)`
+
 func (r reader) NextExpiry(ctx context.Context) (time.Time, bool, error) {
 	return r.nullableTime(ctx, "next expiry",
-		`SELECT MIN(expires_at) FROM verifications WHERE status = 'pending'`)
+		nextExpirySQL)
 }
 
 func (r reader) Job(ctx context.Context, id string) (verify.Job, error) {

@@ -251,19 +251,19 @@ func (t txn) CallByCarrierID(ctx context.Context, carrier, callID string) (verif
 
 func (t txn) InsertDelivery(ctx context.Context, d verify.Delivery) error {
 	return t.insert(ctx, "insert delivery "+d.ID,
-		`INSERT INTO webhook_deliveries (`+deliveryCols+`, lease_until)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING`,
+		`INSERT INTO webhook_deliveries (`+deliveryCols+`, lease_until, due_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
 		d.ID, d.AppID, d.VerificationID, d.EventID, d.Type, d.URL, string(d.Payload), d.Status,
 		int64(d.Attempts), millis(d.NextAttemptAt), int64(d.LastStatusCode), d.LastError,
-		millis(d.CreatedAt), millis(d.DeliveredAt), boolInt(d.Sandbox))
+		millis(d.CreatedAt), millis(d.DeliveredAt), boolInt(d.Sandbox), millis(d.NextAttemptAt))
 }
 
 // RequeueDelivery also ends any lease, so a dispatcher still holding the
 // delivery settles into nothing and the next claim sends it again.
 func (t txn) RequeueDelivery(ctx context.Context, tn verify.Tenant, id string, at time.Time) error {
 	return t.update(ctx, "requeue delivery "+id,
-		`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, lease_until = 0
-		WHERE app_id = ? AND sandbox = ? AND id = ?`, millis(at), tn.AppID, boolInt(tn.Sandbox), id)
+		`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, due_at = ?, lease_until = 0
+		WHERE app_id = ? AND sandbox = ? AND id = ?`, millis(at), millis(at), tn.AppID, boolInt(tn.Sandbox), id)
 }
 
 // Compile-time check that txn is a whole verify.Tx.

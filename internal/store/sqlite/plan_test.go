@@ -6,15 +6,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ringgate/ringgate/internal/store/sqldb"
+	"github.com/ringgate/ringgate/internal/store/sqlite"
 	_ "modernc.org/sqlite"
 )
 
 // The hot queries' plans on a fresh database (no ANALYZE statistics), with
 // every migration applied. An index added later for something else can
 // take a query over: the console's (channel, id) index once made every
-// inbound call scan all missed-call verifications. The texts mirror
-// store/sqldb (tx.go PendingForCaller, outbox.go ClaimDeliveries); a change
-// there needs one here.
+// inbound call scan all missed-call verifications. The outbox's statements
+// come from store/sqldb as it runs them (OutboxQueries); the other texts
+// mirror store/sqldb/tx.go, and a change there needs one here.
+//
+// want must appear in the plan, and none of deny may: the outbox's claim
+// reads its candidates as a range of the pending-only due index (never the
+// whole backlog) and finds the rows it updates by primary key, and the next
+// due time is the first entry of that index, with no sort.
 func TestHotQueryPlans(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "plans.db")
@@ -25,20 +32,34 @@ func TestHotQueryPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, c := range []struct{ name, query, want string }{
+	outbox := sqldb.OutboxQueries(sqlite.Dialect{})
+	for _, c := range []struct {
+		name, query, want string
+		deny              []string
+	}{
 		{"PendingForCaller", `SELECT id FROM verifications
-			WHERE phone = ? AND status = 'pending' AND channel || '' = ? ORDER BY id`, "USING INDEX verifications_caller"},
-		{"ClaimDeliveries", `WITH candidates AS MATERIALIZED (SELECT id FROM webhook_deliveries
-			WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ? ORDER BY next_attempt_at, id LIMIT ?)
-			UPDATE webhook_deliveries SET lease_until = ? WHERE id IN (SELECT id FROM candidates)
-			AND status || '' = 'pending' AND next_attempt_at + 0 <= ? AND lease_until + 0 <= ? RETURNING id`,
-			"SEARCH webhook_deliveries USING INDEX sqlite_autoindex_webhook_deliveries_1 (id=?)"},
+			WHERE phone = ? AND status = 'pending' AND channel || '' = ? ORDER BY id`, "INDEX verifications_caller (phone=?)", []string{"TEMP B-TREE"}},
+		{"ClaimDeliveries candidates", outbox["ClaimDeliveries"],
+			"SEARCH webhook_deliveries USING COVERING INDEX webhook_deliveries_due_at (due_at<?)",
+			[]string{"SCAN webhook_deliveries", "TEMP B-TREE"}},
+		{"ClaimDeliveries update", outbox["ClaimDeliveries"],
+			"SEARCH webhook_deliveries USING INDEX sqlite_autoindex_webhook_deliveries_1 (id=?)", nil},
+		{"NextExpiry", outbox["NextExpiry"],
+			"SCAN verifications USING COVERING INDEX verifications_expiry",
+			[]string{"TEMP B-TREE"}},
+		{"NextDeliveryDue", outbox["NextDeliveryDue"],
+			"SCAN webhook_deliveries USING COVERING INDEX webhook_deliveries_due_at",
+			[]string{"TEMP B-TREE"}},
 		{"PendingVerification", `SELECT id FROM verifications WHERE app_id = ? AND sandbox = ? AND phone = ? AND status = 'pending'`,
-			"USING INDEX verifications_pending_phone"},
+			"USING INDEX verifications_pending_phone", nil},
 		{"DueForExpiry", `SELECT id FROM verifications WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`,
-			"USING INDEX verifications_expiry"},
+			"INDEX verifications_expiry (expires_at<?)", []string{"TEMP B-TREE"}},
 	} {
-		rows, err := db.Query("EXPLAIN QUERY PLAN "+c.query, 1, 2, 3, 4, 5, 6)
+		var args []any
+		for i := range strings.Count(c.query, "?") {
+			args = append(args, i+1)
+		}
+		rows, err := db.Query("EXPLAIN QUERY PLAN "+c.query, args...)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -52,8 +73,14 @@ func TestHotQueryPlans(t *testing.T) {
 			plan = append(plan, detail)
 		}
 		rows.Close()
-		if p := strings.Join(plan, "\n"); !strings.Contains(p, c.want) {
+		p := strings.Join(plan, "\n")
+		if !strings.Contains(p, c.want) {
 			t.Errorf("%s: plan\n%s\nwant %q", c.name, p, c.want)
+		}
+		for _, d := range c.deny {
+			if strings.Contains(p, d) {
+				t.Errorf("%s: plan\n%s\nhas %q", c.name, p, d)
+			}
 		}
 	}
 }

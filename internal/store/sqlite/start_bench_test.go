@@ -1,12 +1,14 @@
 package sqlite_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	"github.com/ringgate/ringgate/internal/store/sqlite"
+	"github.com/ringgate/ringgate/internal/store/storetest"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -49,4 +51,30 @@ func BenchmarkStartLimits(b *testing.B) {
 			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
+}
+
+// BenchmarkOutboxBacklog: start and start+call with 100,000 webhook
+// deliveries pending retry against an empty outbox (storetest).
+func BenchmarkOutboxBacklog(b *testing.B) {
+	storetest.BenchOutboxBacklog(b, func(b *testing.B) storetest.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// BenchmarkGrowth: start and start+call with 200,000 verified
+// verifications against an empty database (storetest).
+func BenchmarkGrowth(b *testing.B) {
+	storetest.BenchGrowth(b, func(b *testing.B) storetest.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
 }

@@ -15,6 +15,7 @@ var abuseTests = []struct {
 }{
 	{"Counters", testCounters},
 	{"CountersConcurrent", testCountersConcurrent},
+	{"SharedCounters", testSharedCounters},
 	{"AddCounters", testAddCounters},
 	{"PrefixBlocks", testPrefixBlocks},
 	{"RecentDialNumbers", testRecentDialNumbers},
@@ -89,6 +90,32 @@ func testCountersConcurrent(t *testing.T, s Store) {
 	got, err := s.Counter(ctx(t), h.Key, t0)
 	check(t, err, "Counter")
 	equal(t, got, int64(n), "count after parallel adds")
+}
+
+// A shared counter (an app-wide limit) may be spread over rows, but its
+// value is still every committed add: one after another each add sees all
+// before it, and parallel adds lose none.
+func testSharedCounters(t *testing.T, s Store) {
+	h := verify.CounterHit{Key: "rl|app|app|3600|shared", Window: t0, Expires: at(time.Hour), Delta: 1, Shared: true}
+	for want := int64(1); want <= 20; want++ {
+		equal(t, addCounter(t, s, h), want, "AddCounter of a shared counter")
+	}
+	const n = 40
+	errs := parallel(n, func(int) error {
+		return s.Tx(ctx(t), func(tx verify.Tx) error {
+			_, err := tx.AddCounters(ctx(t), []verify.CounterHit{h, {Key: "rl|app|phone|3600|+447700900009", Window: t0, Expires: at(time.Hour), Delta: 1}})
+			return err
+		})
+	})
+	for _, err := range errs {
+		check(t, err, "parallel AddCounters")
+	}
+	got, err := s.Counter(ctx(t), h.Key, t0)
+	check(t, err, "Counter")
+	equal(t, got, int64(20+n), "shared count after parallel adds")
+	equal(t, addCounter(t, s, h), int64(20+n+1), "the next add sees every committed one")
+	got, _ = s.Counter(ctx(t), "rl|app|phone|3600|+447700900009", t0)
+	equal(t, got, int64(n), "the exact counter beside it")
 }
 
 func testPrefixBlocks(t *testing.T, s Store) {

@@ -299,6 +299,48 @@ func testSettleStaleLease(t *testing.T, s Store) {
 	}
 }
 
+// SettleDeliveries (webhook.BatchOutbox) settles each attempt as
+// SettleDelivery would, in one call: a retry, a delivery, a failure, and a
+// claim whose lease is no longer the row's, which changes nothing.
+func testSettleDeliveries(t *testing.T, s Store) {
+	bs, ok := s.(webhook.BatchOutbox)
+	if !ok {
+		t.Skip("the store settles one delivery at a time")
+	}
+	insertApps(t, s, "app_a")
+	ds := []verify.Delivery{
+		newDelivery("msg_1", "app_a", "vf_1", t0), newDelivery("msg_2", "app_a", "vf_1", t0),
+		newDelivery("msg_3", "app_a", "vf_1", t0), newDelivery("msg_4", "app_a", "vf_1", t0),
+	}
+	insertDeliveries(t, s, ds...)
+	cs := claim(t, s, t0, 30*time.Second, 4)
+	equal(t, claimedIDs(cs), []string{"msg_1", "msg_2", "msg_3", "msg_4"}, "claimed")
+	stale := cs[3]
+	stale.LeaseUntil = stale.LeaseUntil.Add(-time.Millisecond)
+	err := bs.SettleDeliveries(ctx(t), []webhook.Settlement{
+		{Claimed: cs[0], Attempt: webhook.Attempt{At: at(time.Second), Status: verify.DeliveryPending, NextAttemptAt: at(5 * time.Second), StatusCode: 503, Error: "unavailable"}},
+		{Claimed: cs[1], Attempt: webhook.Attempt{At: at(2 * time.Second), Status: verify.DeliveryDelivered, StatusCode: 200}},
+		{Claimed: cs[2], Attempt: webhook.Attempt{At: at(3 * time.Second), Status: verify.DeliveryFailed, StatusCode: 410, Error: "gone"}},
+		{Claimed: stale, Attempt: webhook.Attempt{At: at(4 * time.Second), Status: verify.DeliveryDelivered, StatusCode: 200}},
+	})
+	check(t, err, "SettleDeliveries")
+	w := ds[0]
+	w.Attempts, w.NextAttemptAt, w.LastStatusCode, w.LastError = 1, at(5*time.Second), 503, "unavailable"
+	equal(t, getDelivery(t, s, "app_a", "msg_1"), w, "a retry")
+	w = ds[1]
+	w.Status, w.Attempts, w.LastStatusCode, w.NextAttemptAt, w.DeliveredAt = verify.DeliveryDelivered, 1, 200, time.Time{}, at(2*time.Second)
+	equal(t, getDelivery(t, s, "app_a", "msg_2"), w, "a delivery")
+	w = ds[2]
+	w.Status, w.Attempts, w.LastStatusCode, w.LastError, w.NextAttemptAt = verify.DeliveryFailed, 1, 410, "gone", time.Time{}
+	equal(t, getDelivery(t, s, "app_a", "msg_3"), w, "a failure")
+	equal(t, getDelivery(t, s, "app_a", "msg_4"), ds[3], "a settle under a lease that is not the row's")
+	// The retry is due at 5 s and the stale one stays leased until its
+	// claim's lease ends; nothing else is claimable again.
+	equal(t, claimedIDs(claim(t, s, at(5*time.Second), 30*time.Second, 10)), []string{"msg_1"}, "claim at 5 s")
+	equal(t, claimedIDs(claim(t, s, at(30*time.Second), 30*time.Second, 10)), []string{"msg_4"}, "claim after the lease")
+	check(t, bs.SettleDeliveries(ctx(t), nil), "SettleDeliveries of nothing")
+}
+
 func testNextDeliveryDue(t *testing.T, s Store) {
 	due := func() (time.Time, bool) {
 		t.Helper()

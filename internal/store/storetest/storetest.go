@@ -86,6 +86,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"SettleDelivery", testSettleDelivery},
 		{"SettleStaleLease", testSettleStaleLease},
 		{"NextDeliveryDue", testNextDeliveryDue},
+		{"SettleDeliveries", testSettleDeliveries},
 	}
 	tests = append(tests, abuseTests...)
 	tests = append(tests, retentionTests...)

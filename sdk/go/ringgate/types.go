@@ -284,6 +284,10 @@ type AppSettings struct {
 	DenyPrefixes        []string            `json:"deny_prefixes,omitempty"`
 	RiskHook            *RiskHook           `json:"risk_hook,omitempty"`
 	MaxWrongNumberCalls int                 `json:"max_wrong_number_calls,omitempty"`
+	// MatchedCallEvents is "verified" for one event and one webhook
+	// (verification.verified) per verifying call; absent is both
+	// call.received and verification.verified.
+	MatchedCallEvents string `json:"matched_call_events,omitempty"`
 }
 
 // SettingsPatch changes an app: a nil field is left as it is, a set one
@@ -301,6 +305,8 @@ type SettingsPatch struct {
 	DenyPrefixes        *[]string            `json:"deny_prefixes,omitempty"`
 	RiskHook            *RiskHook            `json:"risk_hook,omitempty"`
 	MaxWrongNumberCalls *int                 `json:"max_wrong_number_calls,omitempty"`
+	// MatchedCallEvents: "both" (the default) or "verified".
+	MatchedCallEvents *string `json:"matched_call_events,omitempty"`
 }
 
 // String returns a pointer to s, for SettingsPatch fields.

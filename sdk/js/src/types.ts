@@ -223,6 +223,8 @@ export interface AppSettings {
   deny_prefixes?: string[];
   risk_hook?: RiskHook;
   max_wrong_number_calls?: number;
+  /** "verified": one event and one webhook (verification.verified) per verifying call; absent or "both": call.received too. */
+  matched_call_events?: "both" | "verified";
 }
 
 export interface App {

@@ -35,6 +35,24 @@ func (e ApiKeyKind) Valid() bool {
 	}
 }
 
+// Defines values for AppSettingsMatchedCallEvents.
+const (
+	AppSettingsMatchedCallEventsBoth     AppSettingsMatchedCallEvents = "both"
+	AppSettingsMatchedCallEventsVerified AppSettingsMatchedCallEvents = "verified"
+)
+
+// Valid indicates whether the value is a known member of the AppSettingsMatchedCallEvents enum.
+func (e AppSettingsMatchedCallEvents) Valid() bool {
+	switch e {
+	case AppSettingsMatchedCallEventsBoth:
+		return true
+	case AppSettingsMatchedCallEventsVerified:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuditEntryDetailKind.
 const (
 	AuditEntryDetailKindLive AuditEntryDetailKind = "live"
@@ -479,6 +497,27 @@ func (e ResultCode) Valid() bool {
 	}
 }
 
+// Defines values for SettingsPatchMatchedCallEvents.
+const (
+	SettingsPatchMatchedCallEventsBoth        SettingsPatchMatchedCallEvents = "both"
+	SettingsPatchMatchedCallEventsLessThannil SettingsPatchMatchedCallEvents = "<nil>"
+	SettingsPatchMatchedCallEventsVerified    SettingsPatchMatchedCallEvents = "verified"
+)
+
+// Valid indicates whether the value is a known member of the SettingsPatchMatchedCallEvents enum.
+func (e SettingsPatchMatchedCallEvents) Valid() bool {
+	switch e {
+	case SettingsPatchMatchedCallEventsBoth:
+		return true
+	case SettingsPatchMatchedCallEventsLessThannil:
+		return true
+	case SettingsPatchMatchedCallEventsVerified:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SimAnswerRequestAs.
 const (
 	SimAnswerRequestAsHuman   SimAnswerRequestAs = "human"
@@ -871,6 +910,9 @@ type AppSettings struct {
 	// FlashCallerIds The caller-ID ranges flash calls come from. A call to a phone uses a range for its country, else a `*` range (one at random when several fit); with none, `flash_call` is 422 `no_caller_id`.
 	FlashCallerIds *[]CallerIDRange `json:"flash_caller_ids,omitempty"`
 
+	// MatchedCallEvents What a call that verifies a missed call records and sends: `verified` is `verification.verified` alone (its `data.call` says who called which number, and when): one event and one webhook per call. Absent (or `both`, which is stored as absent): `call.received` and `verification.verified`, both.
+	MatchedCallEvents *AppSettingsMatchedCallEvents `json:"matched_call_events,omitempty"`
+
 	// MaxWrongNumberCalls Calls from a pending missed call's phone to another of the app's pool numbers that end it (`failed`, `wrong_number`). Absent: 1, the first wrong-number call ends it.
 	MaxWrongNumberCalls *int `json:"max_wrong_number_calls,omitempty"`
 
@@ -890,6 +932,9 @@ type AppSettings struct {
 	// Examples: {"en":"{code} is your {app} code","fr":"{code} est votre code {app}"}
 	SmsTemplates *map[string]interface{} `json:"sms_templates,omitempty"`
 }
+
+// AppSettingsMatchedCallEvents What a call that verifies a missed call records and sends: `verified` is `verification.verified` alone (its `data.call` says who called which number, and when): one event and one webhook per call. Absent (or `both`, which is stored as absent): `call.received` and `verification.verified`, both.
+type AppSettingsMatchedCallEvents string
 
 // AuditEntry One recorded admin action.
 type AuditEntry struct {
@@ -1738,6 +1783,9 @@ type SettingsPatch struct {
 	// FlashCallerIds The caller-ID ranges flash calls come from. A call to a phone uses a range for its country, else a `*` range (one at random when several fit); with none, `flash_call` is 422 `no_caller_id`. Replaces the whole list; `[]` clears it.
 	FlashCallerIds *[]CallerIDRange `json:"flash_caller_ids,omitempty"`
 
+	// MatchedCallEvents What a call that verifies a missed call records and sends as webhooks: `both` (the default) is `call.received` and `verification.verified`; `verified` is `verification.verified` alone, whose `data.call` carries the call (one event and one webhook per call, half the webhook traffic).
+	MatchedCallEvents *SettingsPatchMatchedCallEvents `json:"matched_call_events,omitempty"`
+
 	// MaxWrongNumberCalls Calls from a pending missed call's phone to another of the app's pool numbers that end it (`failed`, `wrong_number`), 1 to 3; 0 restores the default, 1. Each such call is a blind guess at the pool number, so every one allowed adds 1 in the pool's size to a spoofer's chance (docs/abuse.md).
 	MaxWrongNumberCalls *int `json:"max_wrong_number_calls,omitempty"`
 
@@ -1760,6 +1808,9 @@ type SettingsPatch struct {
 	// Examples: {"en":"{code} is your {app} code","fr":"{code} est votre code {app}"}
 	SmsTemplates *map[string]interface{} `json:"sms_templates,omitempty"`
 }
+
+// SettingsPatchMatchedCallEvents What a call that verifies a missed call records and sends as webhooks: `both` (the default) is `call.received` and `verification.verified`; `verified` is `verification.verified` alone, whose `data.call` carries the call (one event and one webhook per call, half the webhook traffic).
+type SettingsPatchMatchedCallEvents string
 
 // SimAnswerRequest defines model for SimAnswerRequest.
 type SimAnswerRequest struct {
