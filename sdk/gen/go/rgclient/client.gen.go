@@ -1449,7 +1449,7 @@ type OutboundView struct {
 	// Carrier The carrier that took it (its name in the server's configuration).
 	Carrier *string `json:"carrier,omitempty"`
 
-	// Cause `call.ended`, `sms.failed`, and a final event a failed call or text caused: why it ended. `completed` (answered, then hung up), `dropped` (a flash call ended at the ring, as meant), `no_answer`, `busy`, `rejected`, `unreachable`, `machine`, `failed`, `undelivered` (a text), or `carrier_error` when every carrier refused the command; a carrier may report causes of its own.
+	// Cause `call.ended`, `sms.failed`, and a final event a failed call or text caused: why it ended. `completed` (answered, then hung up), `dropped` (a flash call ended at the ring, as meant), `no_answer`, `busy`, `rejected`, `unreachable`, `machine`, `failed`, `no_media` (answered with no audio ringgate can play: no common codec), `undelivered` (a text), or `carrier_error` when every carrier refused the command; a carrier may report causes of its own.
 	//
 	// Examples: no_answer
 	Cause *string `json:"cause,omitempty"`
