@@ -15,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/ringgate/ringgate/internal/carrier"
+	"github.com/ringgate/ringgate/internal/ivr"
 	"github.com/ringgate/ringgate/internal/voice"
 )
 
@@ -60,6 +61,14 @@ func (c *Carrier) PlaceCall(ctx context.Context, call carrier.Call) (string, err
 	c.mu.Unlock()
 	if closed {
 		return "", &carrier.Error{Carrier: c.cfg.Name, Retryable: true, Code: carrier.CauseFailed, Err: errors.New("carrier closed")}
+	}
+	if call.OnAnswer == carrier.RunDialplan && call.Dialplan != nil {
+		if _, builtin := ivr.BuiltinLocale(call.Dialplan); builtin {
+			// The built-in plan in another language carries that
+			// language's text for TTS carriers; a trunk speaks the
+			// default plan from its recordings in the call's locale.
+			call.Dialplan = ivr.Default()
+		}
 	}
 	var mc *mediaCall
 	var offer []byte
