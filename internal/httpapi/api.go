@@ -47,8 +47,12 @@ type Config struct {
 	// mode points the demo app's callback at.
 	DevInbox *DevInbox
 	Metrics  http.Handler // served at /metrics; nil hides it
-	Registry prometheus.Registerer
-	Logger   *slog.Logger
+	// CompatAdmin serves /v1/app/compat-credentials and its subpaths (the
+	// compat APIs' credentials, internal/server) once this table has
+	// checked the key and its admin scope; nil answers no_such_route.
+	CompatAdmin http.Handler
+	Registry    prometheus.Registerer
+	Logger      *slog.Logger
 	// Heartbeat is how often an idle SSE stream sends a comment (and
 	// rechecks the store in case a notice was missed).
 	Heartbeat time.Duration
@@ -69,6 +73,7 @@ type API struct {
 	simOpen   bool
 	inbox     *DevInbox
 	metrics   http.Handler
+	compat    http.Handler
 	log       *slog.Logger
 	heartbeat time.Duration
 	mux       *http.ServeMux
@@ -124,6 +129,10 @@ var routes = []route{
 	{"GET", "/v1/app", apiKey, sAdmin, (*API).getApp},
 	{"PATCH", "/v1/app", apiKey, sAdmin, (*API).patchApp},
 	{"POST", "/v1/app/webhook-secret", apiKey, sAdmin, (*API).rotateWebhookSecret},
+	{"GET", "/v1/app/compat-credentials", apiKey, sAdmin, (*API).compatCredentials},
+	{"POST", "/v1/app/compat-credentials", apiKey, sAdmin, (*API).compatCredentials},
+	{"PUT", "/v1/app/compat-credentials/vonage-public-key", apiKey, sAdmin, (*API).compatCredentials},
+	{"PUT", "/v1/app/compat-credentials/vonage-status-url", apiKey, sAdmin, (*API).compatCredentials},
 	{"DELETE", "/v1/phones/{phone}", apiKey, sAdmin, (*API).erasePhone},
 	{"GET", "/v1/webhooks/deliveries", apiKey, sAdmin, (*API).listDeliveries},
 	{"POST", "/v1/webhooks/deliveries/{id}/retry", apiKey, sAdmin, (*API).retryDelivery},
@@ -146,7 +155,7 @@ var routes = []route{
 func New(cfg Config) *API {
 	a := &API{
 		svc: cfg.Service, op: cfg.Operator, broker: cfg.Broker, sim: cfg.Simulator, simOn: cfg.SimulatorEnabled, simOpen: cfg.SimulatorOpen, inbox: cfg.DevInbox,
-		metrics: cfg.Metrics, log: cfg.Logger, heartbeat: cfg.Heartbeat, mux: http.NewServeMux(),
+		metrics: cfg.Metrics, compat: cfg.CompatAdmin, log: cfg.Logger, heartbeat: cfg.Heartbeat, mux: http.NewServeMux(),
 		trusted: cfg.TrustedProxies,
 	}
 	if a.log == nil {
@@ -193,7 +202,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) allowedMethods(r *http.Request) string {
 	var allowed []string
-	for _, m := range []string{"GET", "POST", "PATCH", "DELETE"} {
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
 		if m == r.Method {
 			continue
 		}
@@ -342,4 +351,14 @@ func (s *statusWriter) Flush() {
 	if f, ok := s.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// compatCredentials hands the compat credentials' routes, key and scope
+// checked, to the server's handler (which also wants a live key).
+func (a *API) compatCredentials(w http.ResponseWriter, r *http.Request) {
+	if a.compat == nil {
+		writeProblem(w, r, codeRoute, "", "this server has no compatible APIs (their store tables are missing)")
+		return
+	}
+	a.compat.ServeHTTP(w, r)
 }

@@ -41,7 +41,7 @@ type ChannelStats struct {
 
 // Point is one bucket of the time series.
 type Point struct {
-	At        time.Time              `json:"at"`
+	At        verify.Stamp           `json:"at"` // milliseconds, as the API writes times
 	Started   map[verify.Channel]int `json:"started"`
 	Verified  map[verify.Channel]int `json:"verified"`
 	Completed int                    `json:"-"`
@@ -49,8 +49,8 @@ type Point struct {
 
 // Stats is what the console draws.
 type Stats struct {
-	Since    time.Time      `json:"since"`
-	Until    time.Time      `json:"until"`
+	Since    verify.Stamp   `json:"since"`
+	Until    verify.Stamp   `json:"until"`
 	BucketS  int            `json:"bucket_s"`
 	Channels []ChannelStats `json:"channels"`
 	Series   []Point        `json:"series"`
@@ -128,11 +128,11 @@ func (s *Service) Stats(ctx context.Context, q StatsQuery) (Stats, error) {
 
 // Aggregate turns rows into Stats. It is pure, for tests.
 func Aggregate(rows []verify.StatRow, q StatsQuery) Stats {
-	out := Stats{Since: q.Since.UTC(), Until: q.Until.UTC(), BucketS: int(q.Bucket / time.Second)}
+	out := Stats{Since: verify.StampOf(q.Since), Until: verify.StampOf(q.Until), BucketS: int(q.Bucket / time.Second)}
 	n := int((q.Until.Sub(q.Since) + q.Bucket - 1) / q.Bucket)
 	out.Series = make([]Point, n)
 	for i := range out.Series {
-		out.Series[i] = Point{At: q.Since.Add(time.Duration(i) * q.Bucket).UTC(), Started: map[verify.Channel]int{}, Verified: map[verify.Channel]int{}}
+		out.Series[i] = Point{At: verify.StampOf(q.Since.Add(time.Duration(i) * q.Bucket)), Started: map[verify.Channel]int{}, Verified: map[verify.Channel]int{}}
 	}
 	out.Sandbox = q.Sandbox
 	per := map[verify.Channel]*ChannelStats{}

@@ -55,8 +55,9 @@ func newCompat(st Store, svc *verify.Service, apps compat.Apps, policy webhook.P
 
 // mountCompat mounts the compatible APIs on the server's mux at the
 // providers' own paths (/v2/Services…, /v2/verify…, /OTPApi/…), which the
-// native API (/v1/…) never uses, and the compat credentials' admin API
-// beside /v1/app.
+// native API (/v1/…) never uses. The compat credentials' admin API sits in
+// the native API's routes table (httpapi.Config.CompatAdmin): documented in
+// openapi.json, counted in its HTTP metrics, key and scope checked there.
 func (s *Server) mountCompat(mux *http.ServeMux) {
 	c := s.compat
 	if c == nil {
@@ -66,7 +67,6 @@ func (s *Server) mountCompat(mux *http.ServeMux) {
 		"/v2/Services": c.twilio, "/v2/Services/": c.twilio,
 		"/v2/verify": c.vonage, "/v2/verify/": c.vonage,
 		"/OTPApi": c.otp, "/OTPApi/": c.otp,
-		compatCredentialsPath: http.HandlerFunc(s.compatAdmin), compatCredentialsPath + "/": http.HandlerFunc(s.compatAdmin),
 	} {
 		mux.Handle(path, h)
 	}
@@ -99,8 +99,13 @@ func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(map[string]any{
-			"type": "about:blank", "title": http.StatusText(status), "status": status, "code": code, "detail": detail,
+			"type": "urn:ringgate:problem:" + code, "title": http.StatusText(status), "status": status,
+			"code": code, "detail": detail, "instance": r.URL.Path,
 		})
+	}
+	if s.compat == nil || s.keeper == nil {
+		problem(http.StatusNotFound, "no_such_route", "this server has no compatible APIs (their store tables are missing)")
+		return
 	}
 	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
@@ -132,7 +137,7 @@ func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
 		writeCompatJSON(w, http.StatusOK, map[string]any{
 			"twilio_account_sid": rec.TwilioAccountSID, "twilio_api_key_sid": rec.TwilioKeySID,
 			"vonage_api_key": rec.VonageAPIKey, "vonage_application_id": rec.VonageAppID,
-			"vonage_public_key": rec.VonagePublicKey != "", "vonage_status_url": rec.VonageStatusURL, "updated_at": rec.UpdatedAt,
+			"vonage_public_key": rec.VonagePublicKey != "", "vonage_status_url": rec.VonageStatusURL, "updated_at": verify.StampOf(rec.UpdatedAt),
 		})
 	case r.URL.Path == compatCredentialsPath && r.Method == http.MethodPost:
 		cr, err := s.keeper.Rotate(ctx, c.App.ID, compat.Pins{})
@@ -141,6 +146,7 @@ func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
 			problem(http.StatusInternalServerError, string(verify.CodeInternal), "internal error")
 			return
 		}
+		w.Header().Set("Cache-Control", "no-store") // the secrets, shown once
 		writeCompatJSON(w, http.StatusCreated, cr)
 	case r.URL.Path == compatCredentialsPath+"/vonage-status-url" && r.Method == http.MethodPut:
 		var body struct {
@@ -154,6 +160,10 @@ func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
 			if cerr := s.compat.checkURL(body.URL); cerr != nil {
 				err = fmt.Errorf("url %v", cerr)
 			}
+		}
+		if errors.Is(err, wire.ErrTooLarge) {
+			problem(http.StatusRequestEntityTooLarge, "body_too_large", err.Error())
+			return
 		}
 		if err != nil {
 			problem(http.StatusBadRequest, string(verify.CodeInvalid), err.Error())
@@ -171,6 +181,10 @@ func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
 		b, err := wire.ReadBody(r)
 		if err == nil {
 			err = wire.DecodeJSON(r.Header.Get("Content-Type"), b, &body, false)
+		}
+		if errors.Is(err, wire.ErrTooLarge) {
+			problem(http.StatusRequestEntityTooLarge, "body_too_large", err.Error())
+			return
 		}
 		if err != nil {
 			problem(http.StatusBadRequest, string(verify.CodeInvalid), err.Error())

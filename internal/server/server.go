@@ -227,7 +227,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (_ *Server, err er
 	s.api = httpapi.New(httpapi.Config{
 		Service: s.svc, Operator: s.op, Broker: s.broker, Simulator: s.sim, SimulatorEnabled: cfg.Simulator.Enabled,
 		SimulatorOpen: cfg.Mode == config.ModeDev, DevInbox: s.inbox,
-		Metrics: apiMetrics, Registry: s.reg, Logger: log,
+		Metrics: apiMetrics, Registry: s.reg, Logger: log, CompatAdmin: http.HandlerFunc(s.compatAdmin),
 		TrustedProxies: proxies, Heartbeat: sse.Heartbeat,
 		Streams: httpapi.StreamLimits{
 			MaxStreams: sse.MaxStreams, MaxPerIP: sse.MaxPerIP, MaxPerToken: sse.MaxPerToken,

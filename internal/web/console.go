@@ -127,7 +127,7 @@ func (h *Handler) consoleList(w http.ResponseWriter, r *http.Request) {
 type eventView struct {
 	ID        int64           `json:"id"`
 	Type      string          `json:"type"`
-	CreatedAt time.Time       `json:"created_at"`
+	CreatedAt verify.Stamp    `json:"created_at"`
 	Data      json.RawMessage `json:"data"`
 }
 
@@ -147,7 +147,7 @@ func (h *Handler) consoleDetail(w http.ResponseWriter, r *http.Request) {
 			Data json.RawMessage `json:"data"`
 		}
 		_ = json.Unmarshal(e.Payload, &env)
-		out.Events = append(out.Events, eventView{ID: e.ID, Type: e.Type, CreatedAt: e.CreatedAt.UTC(), Data: env.Data})
+		out.Events = append(out.Events, eventView{ID: e.ID, Type: e.Type, CreatedAt: verify.StampOf(e.CreatedAt), Data: env.Data})
 	}
 	for _, dl := range d.Deliveries {
 		out.Deliveries = append(out.Deliveries, httpapi.ViewDelivery(dl))
@@ -165,9 +165,9 @@ func (h *Handler) consoleRetry(w http.ResponseWriter, r *http.Request) {
 }
 
 type numberView struct {
-	Number    string    `json:"number"`
-	Country   string    `json:"country"`
-	CreatedAt time.Time `json:"created_at"`
+	Number    string       `json:"number"`
+	Country   string       `json:"country"`
+	CreatedAt verify.Stamp `json:"created_at"`
 }
 
 func (h *Handler) consoleNumbers(w http.ResponseWriter, r *http.Request) {
@@ -178,7 +178,7 @@ func (h *Handler) consoleNumbers(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []numberView{}
 	for _, n := range ns {
-		out = append(out, numberView{Number: n.Number, Country: n.Country, CreatedAt: n.CreatedAt.UTC()})
+		out = append(out, numberView{Number: n.Number, Country: n.Country, CreatedAt: verify.StampOf(n.CreatedAt)})
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"data": out})
 }
@@ -202,7 +202,7 @@ func (h *Handler) consoleAddNumber(w http.ResponseWriter, r *http.Request) {
 		h.cfg.API.WriteError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusCreated, numberView{Number: n.Number, Country: n.Country, CreatedAt: n.CreatedAt.UTC()})
+	httpapi.WriteJSON(w, http.StatusCreated, numberView{Number: n.Number, Country: n.Country, CreatedAt: verify.StampOf(n.CreatedAt)})
 }
 
 func (h *Handler) consoleRemoveNumber(w http.ResponseWriter, r *http.Request) {
@@ -277,13 +277,13 @@ func (h *Handler) consoleUnmatched(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	type callerView struct {
-		From  string    `json:"from"`
-		Calls int64     `json:"calls"`
-		Last  time.Time `json:"last_call_at"`
+		From  string       `json:"from"`
+		Calls int64        `json:"calls"`
+		Last  verify.Stamp `json:"last_call_at"`
 	}
 	out := []callerView{}
 	for _, c := range stats {
-		out = append(out, callerView{From: c.From, Calls: c.Calls, Last: c.Last.UTC()})
+		out = append(out, callerView{From: c.From, Calls: c.Calls, Last: verify.StampOf(c.Last)})
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"window": window.String(), "data": out})
 }

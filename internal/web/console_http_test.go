@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -103,5 +104,57 @@ func TestConsoleUnmatchedCallers(t *testing.T) {
 	}
 	if code, _ := d.do(t, "GET", "/console/api/unmatched-callers?window=-1h", d.admin, nil); code != http.StatusBadRequest {
 		t.Errorf("a negative window: %d", code)
+	}
+}
+
+// The console's JSON writes times as the API does (issue 20): UTC, always
+// with milliseconds, in every answer that carries one.
+func TestConsoleTimestampsCarryMilliseconds(t *testing.T) {
+	t.Parallel()
+	d := startDev(t)
+	d.post(t, "/sim/calls", "", map[string]any{"from": "+447911123705", "to": "+12025550100"}, http.StatusOK)
+	v := d.post(t, "/v1/verifications", d.key, map[string]any{"phone": "+447911123706", "channel": "sms_otp"}, http.StatusCreated)
+	d.post(t, "/console/api/apps/app_demo/numbers", d.admin, map[string]any{"number": "+442079460998", "country": "gb"}, http.StatusCreated)
+	stamp := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
+	anyTime := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d`)
+	for _, path := range []string{
+		"/console/api/stats?window=1h",
+		"/console/api/apps/app_demo/numbers",
+		"/console/api/verifications/" + v["id"].(string),
+		"/console/api/unmatched-callers?window=1h",
+	} {
+		code, body := d.do(t, "GET", path, d.admin, nil)
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
+		var doc any
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		var walk func(at string, x any)
+		walk = func(at string, x any) {
+			switch x := x.(type) {
+			case map[string]any:
+				for k, y := range x {
+					walk(at+"."+k, y)
+				}
+			case []any:
+				for _, y := range x {
+					walk(at+"[]", y)
+				}
+			case string:
+				if anyTime.MatchString(x) {
+					seen++
+					if !stamp.MatchString(x) {
+						t.Errorf("%s %s = %q: want UTC with milliseconds", path, at, x)
+					}
+				}
+			}
+		}
+		walk("", doc)
+		if seen == 0 {
+			t.Errorf("%s carried no timestamp to check: %s", path, body)
+		}
 	}
 }

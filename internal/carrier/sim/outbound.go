@@ -13,6 +13,7 @@ import (
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/ivr"
 	"github.com/ringgate/ringgate/internal/phone"
+	"github.com/ringgate/ringgate/internal/verify"
 )
 
 // Call states, as PhoneView shows them.
@@ -50,22 +51,22 @@ type PhoneView struct {
 
 // CallView is one call a phone received.
 type CallView struct {
-	ID         string    `json:"id"` // carrier.Call.ID
-	From       string    `json:"from"`
-	To         string    `json:"to"`
-	State      string    `json:"state"`           // StateRinging, StateAnswered, StateEnded
-	Cause      string    `json:"cause,omitempty"` // why it ended (carrier.Cause*), once StateEnded
-	StartedAt  time.Time `json:"started_at"`
-	Transcript []string  `json:"transcript"`         // what the call said, in order
-	Language   string    `json:"language,omitempty"` // the TTS language it spoke in ("fr-FR"), once it spoke
+	ID         string       `json:"id"` // carrier.Call.ID
+	From       string       `json:"from"`
+	To         string       `json:"to"`
+	State      string       `json:"state"`              // StateRinging, StateAnswered, StateEnded
+	Cause      string       `json:"cause,omitempty"`    // why it ended (carrier.Cause*), once StateEnded
+	StartedAt  verify.Stamp `json:"started_at"`         // milliseconds, as the API writes times
+	Transcript []string     `json:"transcript"`         // what the call said, in order
+	Language   string       `json:"language,omitempty"` // the TTS language it spoke in ("fr-FR"), once it spoke
 }
 
 // MessageView is one text a phone received.
 type MessageView struct {
-	ID         string    `json:"-"` // carrier.SMS.ID
-	From       string    `json:"from"`
-	Text       string    `json:"text"`
-	ReceivedAt time.Time `json:"received_at"`
+	ID         string       `json:"-"` // carrier.SMS.ID
+	From       string       `json:"from"`
+	Text       string       `json:"text"`
+	ReceivedAt verify.Stamp `json:"received_at"`
 }
 
 type simPhone struct {
@@ -547,7 +548,7 @@ func (c *Carrier) PhoneIn(view View, number string) PhoneView {
 		}
 		v.Calls = append(v.Calls, CallView{
 			ID: call.cmd.ID, From: call.cmd.From, To: call.cmd.To, State: call.state,
-			Cause: call.cause, StartedAt: call.startedAt, Transcript: append([]string{}, call.transcript...),
+			Cause: call.cause, StartedAt: verify.StampOf(call.startedAt), Transcript: append([]string{}, call.transcript...),
 			Language: call.language,
 		})
 	}
@@ -559,7 +560,7 @@ func (c *Carrier) PhoneIn(view View, number string) PhoneView {
 		if from == "" {
 			from = m.cmd.AppName // what a handset shows for an alphanumeric sender
 		}
-		v.Messages = append(v.Messages, MessageView{ID: m.cmd.ID, From: from, Text: m.cmd.Text, ReceivedAt: m.receivedAt})
+		v.Messages = append(v.Messages, MessageView{ID: m.cmd.ID, From: from, Text: m.cmd.Text, ReceivedAt: verify.StampOf(m.receivedAt)})
 	}
 	return v
 }

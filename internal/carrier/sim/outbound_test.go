@@ -17,6 +17,7 @@ import (
 	"github.com/ringgate/ringgate/internal/ivr"
 	"github.com/ringgate/ringgate/internal/phone"
 	"github.com/ringgate/ringgate/internal/testutil"
+	"github.com/ringgate/ringgate/internal/verify"
 )
 
 const (
@@ -316,9 +317,13 @@ func TestSMS(t *testing.T) {
 		}
 		r.await(t, "m1", "sms_delivered")
 		v := c.Phone(alice)
-		want := []MessageView{{ID: "m1", From: "Acme", Text: "Your Acme code is 123456", ReceivedAt: now}}
+		want := []MessageView{{ID: "m1", From: "Acme", Text: "Your Acme code is 123456", ReceivedAt: verify.StampOf(now)}}
 		if !reflect.DeepEqual(v.Messages, want) || len(v.Calls) != 0 {
 			t.Fatalf("phone %+v", v)
+		}
+		// /sim/phones writes times as the API does: UTC, always milliseconds.
+		if b, _ := json.Marshal(v); !strings.Contains(string(b), `"received_at":"2026-01-02T03:04:05.000Z"`) {
+			t.Fatalf("phone JSON %s: want received_at with milliseconds", b)
 		}
 		if again, err := c.SendSMS(ctx, carrier.SMS{ID: "m1", To: alice, Text: "x"}); err != nil || again != ref {
 			t.Fatalf("repeat = %q, %v; want %q", again, err, ref)
@@ -330,8 +335,10 @@ func TestSMS(t *testing.T) {
 	})
 }
 
+// TestPhoneViewJSON pins /sim/phones' JSON, times with milliseconds in UTC
+// as the API writes them (a clock in another zone still writes Z).
 func TestPhoneViewJSON(t *testing.T) {
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := time.Date(2026, 1, 2, 4, 4, 5, 0, time.FixedZone("CET", 3600))
 	c, r := newSim(t, Config{Now: func() time.Time { return at }})
 	empty, _ := json.Marshal(c.Phone(alice))
 	if string(empty) != `{"number":"+442079460018","calls":[],"messages":[]}` {
@@ -343,7 +350,7 @@ func TestPhoneViewJSON(t *testing.T) {
 	}
 	r.await(t, "m1", "sms_delivered")
 	b, _ := json.Marshal(c.Phone(alice))
-	want := `{"number":"+442079460018","calls":[{"id":"c1","from":"+442079460999","to":"+442079460018","state":"ringing","started_at":"2026-01-02T03:04:05Z","transcript":[]}],"messages":[{"from":"Acme","text":"hi","received_at":"2026-01-02T03:04:05Z"}]}`
+	want := `{"number":"+442079460018","calls":[{"id":"c1","from":"+442079460999","to":"+442079460018","state":"ringing","started_at":"2026-01-02T03:04:05.000Z","transcript":[]}],"messages":[{"from":"Acme","text":"hi","received_at":"2026-01-02T03:04:05.000Z"}]}`
 	if string(b) != want {
 		t.Fatalf("got  %s\nwant %s", b, want)
 	}

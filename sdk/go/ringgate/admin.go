@@ -169,3 +169,41 @@ func (c *Client) UnblockPrefix(ctx context.Context, prefix string) error {
 	_, err = c.do(ctx, request{method: http.MethodPost, path: "/v1/fraud/blocked-prefixes/" + p + "/unblock", safe: true, wantCode: []int{http.StatusNoContent}}, nil)
 	return err
 }
+
+// CompatCredentials shows the public halves of the app's credentials for
+// the Twilio- and Vonage-compatible APIs (GET /v1/app/compat-credentials;
+// a live admin key). A *Error with code not_found means none were made yet.
+func (c *Client) CompatCredentials(ctx context.Context) (*CompatCredentials, error) {
+	var cc CompatCredentials
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/app/compat-credentials", safe: true}, &cc); err != nil {
+		return nil, err
+	}
+	return &cc, nil
+}
+
+// RotateCompatCredentials creates the app's compat credentials or replaces
+// them all (the old ones stop at once); the secrets are shown only here.
+// Not retried: a repeat would rotate again.
+func (c *Client) RotateCompatCredentials(ctx context.Context) (*NewCompatCredentials, error) {
+	var cc NewCompatCredentials
+	if _, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/app/compat-credentials", wantCode: []int{http.StatusCreated}}, &cc); err != nil {
+		return nil, err
+	}
+	return &cc, nil
+}
+
+// SetVonagePublicKey installs the PEM RSA public key Vonage-style
+// application JWTs are checked with (204).
+func (c *Client) SetVonagePublicKey(ctx context.Context, pem string) error {
+	_, err := c.do(ctx, request{method: http.MethodPut, path: "/v1/app/compat-credentials/vonage-public-key",
+		body: VonagePublicKeyRequest{PublicKey: pem}, safe: true, wantCode: []int{http.StatusNoContent}}, nil)
+	return err
+}
+
+// SetVonageStatusURL sets where Vonage-style status callbacks go; "" stops
+// them (204).
+func (c *Client) SetVonageStatusURL(ctx context.Context, u string) error {
+	_, err := c.do(ctx, request{method: http.MethodPut, path: "/v1/app/compat-credentials/vonage-status-url",
+		body: VonageStatusURLRequest{URL: u}, safe: true, wantCode: []int{http.StatusNoContent}}, nil)
+	return err
+}

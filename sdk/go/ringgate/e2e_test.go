@@ -3,7 +3,11 @@ package ringgate_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -452,5 +456,44 @@ func TestAdminRoutes(t *testing.T) {
 	}
 	if _, err := c.BlockedPrefixes(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCompatCredentials drives the compat APIs' credentials routes through
+// the SDK's typed methods against a real server.
+func TestCompatCredentials(t *testing.T) {
+	c := client(t)
+	ctx := context.Background()
+	nc, err := c.RotateCompatCredentials(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(nc.TwilioAccountSID, "AC") || len(nc.TwilioAuthToken) != 32 || nc.VonageAPISecret == "" || nc.AppID != "app_demo" {
+		t.Fatalf("rotated %+v", nc)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetVonagePublicKey(ctx, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))); err != nil {
+		t.Fatal(err)
+	}
+	var pe *ringgate.Error
+	if err := c.SetVonagePublicKey(ctx, "not a key"); !errors.As(err, &pe) || pe.Status != 400 || pe.Code != "invalid_request" {
+		t.Fatalf("a bad key: %v", err)
+	}
+	if err := c.SetVonageStatusURL(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	cc, err := c.CompatCredentials(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cc.TwilioAccountSID != nc.TwilioAccountSID || cc.TwilioAPIKeySID != nc.TwilioAPIKeySID || !cc.VonagePublicKey || cc.UpdatedAt.IsZero() {
+		t.Fatalf("credentials %+v after rotating to %+v", cc, nc)
 	}
 }

@@ -75,6 +75,10 @@ var schemaTypes = map[string]reflect.Type{
 	"FraudView":                reflect.TypeFor[FraudView](),
 	"PrefixBlock":              reflect.TypeFor[PrefixBlock](),
 	"PrefixBlockList":          reflect.TypeFor[PrefixBlockList](),
+	"CompatCredentials":        reflect.TypeFor[CompatCredentials](),
+	"NewCompatCredentials":     reflect.TypeFor[NewCompatCredentials](),
+	"VonagePublicKeyRequest":   reflect.TypeFor[VonagePublicKeyRequest](),
+	"VonageStatusURLRequest":   reflect.TypeFor[VonageStatusURLRequest](),
 }
 
 // enumTypes maps enum schemas to the Go type whose constants list them
@@ -123,6 +127,10 @@ var operations = map[string]string{
 	"listAuditLog":             "Client.Audit",
 	"listBlockedPrefixes":      "Client.BlockedPrefixes",
 	"unblockPrefix":            "Client.UnblockPrefix",
+	"getCompatCredentials":     "Client.CompatCredentials",
+	"rotateCompatCredentials":  "Client.RotateCompatCredentials",
+	"setVonagePublicKey":       "Client.SetVonagePublicKey",
+	"setVonageStatusURL":       "Client.SetVonageStatusURL",
 }
 
 var skippedOperations = map[string]string{

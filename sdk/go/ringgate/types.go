@@ -471,3 +471,39 @@ type PrefixBlockList struct {
 	Data       []PrefixBlock `json:"data"`
 	NextCursor *string       `json:"next_cursor"`
 }
+
+// CompatCredentials are the public halves of an app's credentials for the
+// compatible APIs (docs/compat.md in the server's repository).
+type CompatCredentials struct {
+	TwilioAccountSID    string    `json:"twilio_account_sid"`
+	TwilioAPIKeySID     string    `json:"twilio_api_key_sid"`
+	VonageAPIKey        string    `json:"vonage_api_key"`
+	VonageApplicationID string    `json:"vonage_application_id"`
+	VonagePublicKey     bool      `json:"vonage_public_key"` // whether one is installed
+	VonageStatusURL     string    `json:"vonage_status_url"`
+	UpdatedAt           time.Time `json:"updated_at"`
+}
+
+// NewCompatCredentials are freshly made compat credentials, secrets
+// included: shown once.
+type NewCompatCredentials struct {
+	AppID                 string `json:"app_id"`
+	TwilioAccountSID      string `json:"twilio_account_sid"`
+	TwilioAuthToken       string `json:"twilio_auth_token"`
+	TwilioAPIKeySID       string `json:"twilio_api_key_sid"`
+	TwilioAPIKeySecret    string `json:"twilio_api_key_secret"`
+	VonageAPIKey          string `json:"vonage_api_key"`
+	VonageAPISecret       string `json:"vonage_api_secret"`
+	VonageApplicationID   string `json:"vonage_application_id"`
+	VonageSignatureSecret string `json:"vonage_signature_secret"`
+}
+
+// VonagePublicKeyRequest is PUT …/vonage-public-key's body.
+type VonagePublicKeyRequest struct {
+	PublicKey string `json:"public_key"`
+}
+
+// VonageStatusURLRequest is PUT …/vonage-status-url's body.
+type VonageStatusURLRequest struct {
+	URL string `json:"url"`
+}

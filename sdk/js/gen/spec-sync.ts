@@ -39,6 +39,10 @@ export const specSync: {
   AuditEntry: Same<S["AuditEntry"], sdk.AuditEntry>;
   PrefixBlock: Same<S["PrefixBlock"], sdk.PrefixBlock>;
   Problem: Same<S["Problem"], sdk.Problem>;
+  CompatCredentials: Same<S["CompatCredentials"], sdk.CompatCredentials>;
+  NewCompatCredentials: Same<S["NewCompatCredentials"], sdk.NewCompatCredentials>;
+  VonagePublicKeyRequest: Same<S["VonagePublicKeyRequest"], sdk.VonagePublicKeyRequest>;
+  VonageStatusURLRequest: Same<S["VonageStatusURLRequest"], sdk.VonageStatusURLRequest>;
   // Enums: the same values both ways.
   Channel: [Exclude<S["Channel"], sdk.Channel>, Exclude<sdk.Channel, S["Channel"]>] extends [never, never] ? true : false;
   EventType: [Exclude<S["EventType"], sdk.EventType>, Exclude<sdk.EventType, S["EventType"]>] extends [never, never] ? true : false;
@@ -70,6 +74,10 @@ export const specSync: {
   AuditEntry: true,
   PrefixBlock: true,
   Problem: true,
+  CompatCredentials: true,
+  NewCompatCredentials: true,
+  VonagePublicKeyRequest: true,
+  VonageStatusURLRequest: true,
   Channel: true,
   EventType: true,
   Reason: true,

@@ -7,6 +7,7 @@ import type {
   AuditEntry,
   CheckRequest,
   CheckResult,
+  CompatCredentials,
   Delivery,
   Erasure,
   ListAuditParams,
@@ -14,6 +15,7 @@ import type {
   ListVerificationsParams,
   NewApiKey,
   NewApiKeyRequest,
+  NewCompatCredentials,
   Page,
   PrefixBlock,
   SettingsPatch,
@@ -117,6 +119,26 @@ export class Client {
   /** A new webhook secret; the old one keeps signing for overlapSeconds. Not retried. */
   rotateWebhookSecret(overlapSeconds = 0): Promise<WebhookSecret> {
     return this.t.request({ method: "POST", path: "/v1/app/webhook-secret", body: { overlap_seconds: overlapSeconds } });
+  }
+
+  /** The public halves of the compat APIs' credentials (a live admin key). */
+  compatCredentials(): Promise<CompatCredentials> {
+    return this.t.request({ method: "GET", path: "/v1/app/compat-credentials", safe: true });
+  }
+
+  /** Creates or replaces all the compat credentials; the secrets are shown only here. Not retried. */
+  rotateCompatCredentials(): Promise<NewCompatCredentials> {
+    return this.t.request({ method: "POST", path: "/v1/app/compat-credentials", expect: [201] });
+  }
+
+  /** Installs the PEM RSA public key Vonage-style application JWTs are checked with. */
+  async setVonagePublicKey(pem: string): Promise<void> {
+    await this.t.request({ method: "PUT", path: "/v1/app/compat-credentials/vonage-public-key", body: { public_key: pem }, safe: true, expect: [204] });
+  }
+
+  /** Where Vonage-style status callbacks go; "" stops them. */
+  async setVonageStatusURL(url: string): Promise<void> {
+    await this.t.request({ method: "PUT", path: "/v1/app/compat-credentials/vonage-status-url", body: { url }, safe: true, expect: [204] });
   }
 
   erasePhone(phone: string): Promise<Erasure> {

@@ -246,6 +246,39 @@ export interface WebhookSecret {
   previous_secret_valid_until: string | null;
 }
 
+/** The public halves of the app's credentials for the compatible APIs (GET /v1/app/compat-credentials). */
+export interface CompatCredentials {
+  twilio_account_sid: string;
+  twilio_api_key_sid: string;
+  vonage_api_key: string;
+  vonage_application_id: string;
+  /** Whether a Vonage application public key is installed. */
+  vonage_public_key: boolean;
+  vonage_status_url: string;
+  updated_at: string;
+}
+
+/** Freshly made compat credentials, secrets included: shown once. */
+export interface NewCompatCredentials {
+  app_id: string;
+  twilio_account_sid: string;
+  twilio_auth_token: string;
+  twilio_api_key_sid: string;
+  twilio_api_key_secret: string;
+  vonage_api_key: string;
+  vonage_api_secret: string;
+  vonage_application_id: string;
+  vonage_signature_secret: string;
+}
+
+export interface VonagePublicKeyRequest {
+  public_key: string;
+}
+
+export interface VonageStatusURLRequest {
+  url: string;
+}
+
 export interface Erasure {
   phone: string;
   deleted: { verifications: number; events: number; jobs: number; deliveries: number; calls: number };

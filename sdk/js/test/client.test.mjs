@@ -1,5 +1,6 @@
 // The SDK against a real `ringgate dev` (one for this file).
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { Client, PageClient, RinggateError, parseWebhook, WebhookVerificationError } from "../dist/index.js";
@@ -132,6 +133,21 @@ test("errors are typed problems, never swallowed", async () => {
   await assert.rejects(new PageClient("vf_00000000000000000000000000000000", "ct_forged", { baseUrl: rg.url }).status(), (e) => e instanceof RinggateError && e.status === 401);
   await assert.rejects(client.unblockPrefix("+999"), { code: "not_found" });
   assert.throws(() => new Client(""), TypeError);
+});
+
+test("compat credentials: rotate, install a Vonage key and status URL, read the public halves", async () => {
+  const nc = await client.rotateCompatCredentials();
+  assert.match(nc.twilio_account_sid, /^AC[0-9a-f]{32}$/);
+  assert.match(nc.twilio_auth_token, /^[A-Za-z0-9]{32}$/);
+  const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  await client.setVonagePublicKey(publicKey.export({ type: "spki", format: "pem" }).toString());
+  await assert.rejects(client.setVonagePublicKey("not a key"), { code: "invalid_request", status: 400 });
+  await client.setVonageStatusURL("");
+  const cc = await client.compatCredentials();
+  assert.equal(cc.twilio_account_sid, nc.twilio_account_sid);
+  assert.equal(cc.vonage_api_key, nc.vonage_api_key);
+  assert.equal(cc.vonage_public_key, true);
+  assert.match(cc.updated_at, /\.\d{3}Z$/);
 });
 
 test("idempotent start, paging, cancel, erase", async () => {

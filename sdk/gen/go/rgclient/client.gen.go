@@ -1163,6 +1163,34 @@ type CheckView struct {
 	Attempts int `json:"attempts"`
 }
 
+// CompatCredentials The public halves of the app's compat credentials (docs/compat.md).
+type CompatCredentials struct {
+	// TwilioAccountSid The Account SID the Twilio Verify v2 API takes as the Basic user (with the auth token).
+	//
+	// Examples: AC0123456789abcdef0123456789abcdef
+	TwilioAccountSid string `json:"twilio_account_sid"`
+
+	// TwilioApiKeySid The API key SID the Twilio Verify v2 API takes as the Basic user (with the key secret).
+	//
+	// Examples: SK0123456789abcdef0123456789abcdef
+	TwilioApiKeySid string `json:"twilio_api_key_sid"`
+
+	// UpdatedAt When the credentials were last created or changed.
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// VonageApiKey The Vonage-style API key (Basic user, with the API secret).
+	VonageApiKey string `json:"vonage_api_key"`
+
+	// VonageApplicationId The Vonage-style application id that application JWTs name.
+	VonageApplicationId string `json:"vonage_application_id"`
+
+	// VonagePublicKey Whether a Vonage application public key is installed (application JWTs are refused without one).
+	VonagePublicKey bool `json:"vonage_public_key"`
+
+	// VonageStatusUrl Where Vonage-style status callbacks go; empty: none are sent.
+	VonageStatusUrl string `json:"vonage_status_url"`
+}
+
 // Delivery One webhook message and its delivery state.
 type Delivery struct {
 	// Attempts How many times it has been sent.
@@ -1437,6 +1465,36 @@ type NewApiKeyRequest struct {
 
 // NewApiKeyRequestKind `test` keys are for the sandbox.
 type NewApiKeyRequestKind string
+
+// NewCompatCredentials Freshly made compat credentials, secrets included: shown once.
+type NewCompatCredentials struct {
+	// AppId The app they belong to.
+	AppId string `json:"app_id"`
+
+	// TwilioAccountSid Twilio-style Account SID.
+	TwilioAccountSid string `json:"twilio_account_sid"`
+
+	// TwilioApiKeySecret Twilio-style API key secret.
+	TwilioApiKeySecret string `json:"twilio_api_key_secret"`
+
+	// TwilioApiKeySid Twilio-style API key SID.
+	TwilioApiKeySid string `json:"twilio_api_key_sid"`
+
+	// TwilioAuthToken Twilio-style auth token (32 alphanumerics, as the official clients require).
+	TwilioAuthToken string `json:"twilio_auth_token"`
+
+	// VonageApiKey Vonage-style API key.
+	VonageApiKey string `json:"vonage_api_key"`
+
+	// VonageApiSecret Vonage-style API secret.
+	VonageApiSecret string `json:"vonage_api_secret"`
+
+	// VonageApplicationId Vonage-style application id.
+	VonageApplicationId string `json:"vonage_application_id"`
+
+	// VonageSignatureSecret The secret Vonage-style status callbacks are signed with (HS256).
+	VonageSignatureSecret string `json:"vonage_signature_secret"`
+}
 
 // NextCursor Pass as `cursor` for the next (older) page; `null` on the last page.
 type NextCursor = string
@@ -2144,6 +2202,24 @@ type VerificationList struct {
 // VerificationStatus `pending` until the verification ends; every other status is final.
 type VerificationStatus string
 
+// VonagePublicKeyRequest defines model for VonagePublicKeyRequest.
+type VonagePublicKeyRequest struct {
+	// PublicKey A PEM RSA public key of 2048 bits or more.
+	//
+	// Examples: -----BEGIN PUBLIC KEY-----
+	// MIIBIjANBgkqh…
+	// -----END PUBLIC KEY-----
+	PublicKey string `json:"public_key"`
+}
+
+// VonageStatusURLRequest defines model for VonageStatusURLRequest.
+type VonageStatusURLRequest struct {
+	// Url A URL that passes the callback URL checks, or empty to stop the callbacks.
+	//
+	// Examples: https://example.com/vonage/status
+	Url string `json:"url"`
+}
+
 // WebhookEvent An event: the body of every webhook and the `data` of every live-stream message. `data` is the verification as it was at the event, so replays show what was true then.
 //
 // Examples: {"data":{"attempts":0,"call":{"from":"+442079460018","matched":true,"received_at":"2025-06-01T12:00:41.52Z","to":"+442071838750"},"channel":"missed_call","completed_at":"2025-06-01T12:00:41.52Z","country":"GB","created_at":"2025-06-01T12:00:00Z","dial_number":"+442071838750","expires_at":"2025-06-01T12:03:00Z","id":"vf_0197273a4c2a7b5c9d8e1f2a3b4c5d6e","metadata":{"user_id":"u_123"},"phone":"+442079460018","reason":null,"result_code":"000","sandbox":false,"status":"verified","step":0,"updated_at":"2025-06-01T12:00:41.52Z","verified_channel":"missed_call","workflow":[{"channel":"missed_call","timeout_s":180}]},"timestamp":"2025-06-01T12:00:41.52Z","type":"verification.verified"}, {"data":{"attempts":0,"channel":"sms_otp","code_length":6,"completed_at":null,"country":"GB","created_at":"2025-06-01T12:00:00Z","expires_at":"2025-06-01T12:03:00Z","id":"vf_0197273a4c2a7b5c9d8e1f2a3b4c5d6e","metadata":{"user_id":"u_123"},"phone":"+447911123456","reason":null,"result_code":null,"sandbox":false,"status":"pending","step":1,"step_change":{"from_channel":"missed_call","why":"not_dialed"},"updated_at":"2025-06-01T12:01:00Z","verified_channel":null,"workflow":[{"channel":"missed_call","timeout_s":60},{"channel":"sms_otp","timeout_s":120}]},"timestamp":"2025-06-01T12:01:00Z","type":"verification.step"}
@@ -2776,6 +2852,12 @@ type SimDTMFJSONRequestBody = SimDTMFRequest
 
 // UpdateAppSettingsJSONRequestBody defines body for UpdateAppSettings for application/json ContentType.
 type UpdateAppSettingsJSONRequestBody = SettingsPatch
+
+// SetVonagePublicKeyJSONRequestBody defines body for SetVonagePublicKey for application/json ContentType.
+type SetVonagePublicKeyJSONRequestBody = VonagePublicKeyRequest
+
+// SetVonageStatusURLJSONRequestBody defines body for SetVonageStatusURL for application/json ContentType.
+type SetVonageStatusURLJSONRequestBody = VonageStatusURLRequest
 
 // RotateWebhookSecretJSONRequestBody defines body for RotateWebhookSecret for application/json ContentType.
 type RotateWebhookSecretJSONRequestBody RotateWebhookSecretJSONBody
@@ -4448,6 +4530,56 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/app (the `UpdateAppSettings` operationId).
 	UpdateAppSettings(ctx context.Context, body UpdateAppSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCompatCredentials Show the compat APIs' credentials (public halves)
+	//
+	// The identifiers the app's Twilio Verify v2 and Vonage Verify v2 compatible APIs accept (docs/compat.md): the Account SID and API key SID, the Vonage API key and application id, whether a Vonage application public key is installed, and the Vonage status callback URL. Secrets are never shown here. Needs a live `admin` key.
+	//
+	// Corresponds with GET /v1/app/compat-credentials (the `GetCompatCredentials` operationId).
+	GetCompatCredentials(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateCompatCredentials Create or rotate the compat APIs' credentials
+	//
+	// Creates the app's Twilio-style and Vonage-style credentials, or replaces all of them: the old ones stop working at once. The answer is the only time the secrets are shown. An installed Vonage public key and status URL are kept. Needs a live `admin` key; no body.
+	//
+	// Corresponds with POST /v1/app/compat-credentials (the `RotateCompatCredentials` operationId).
+	RotateCompatCredentials(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetVonagePublicKeyWithBody Install the Vonage application public key
+	//
+	// Installs the PEM RSA public key (2048 bits or more) that Vonage-style application JWTs (RS256) are checked with. Needs a live `admin` key and existing compat credentials.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/app/compat-credentials/vonage-public-key (the `SetVonagePublicKey` operationId).
+	SetVonagePublicKeyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetVonagePublicKey Install the Vonage application public key
+	//
+	// Installs the PEM RSA public key (2048 bits or more) that Vonage-style application JWTs (RS256) are checked with. Needs a live `admin` key and existing compat credentials.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/app/compat-credentials/vonage-public-key (the `SetVonagePublicKey` operationId).
+	SetVonagePublicKey(ctx context.Context, body SetVonagePublicKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetVonageStatusURLWithBody Set the Vonage status callback URL
+	//
+	// Where Vonage-style status callbacks (a signed JWT) are sent; an empty `url` stops them. The URL passes the same checks as callback URLs. Needs a live `admin` key and existing compat credentials.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/app/compat-credentials/vonage-status-url (the `SetVonageStatusURL` operationId).
+	SetVonageStatusURLWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetVonageStatusURL Set the Vonage status callback URL
+	//
+	// Where Vonage-style status callbacks (a signed JWT) are sent; an empty `url` stops them. The URL passes the same checks as callback URLs. Needs a live `admin` key and existing compat credentials.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/app/compat-credentials/vonage-status-url (the `SetVonageStatusURL` operationId).
+	SetVonageStatusURL(ctx context.Context, body SetVonageStatusURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RotateWebhookSecretWithBody Rotate the webhook secret
 	//
 	// Gives the app a new webhook secret and returns it: the only time it is shown. During the overlap (`overlap_seconds`, default 86400, at most 2592000; 0 ends the old secret at once) the old secret keeps signing too: every webhook then carries one signature per secret in `webhook-signature`, space-separated as Standard Webhooks allows, so receivers can switch to the new secret at their own pace. Recorded in the audit log (`app.webhook_secret_rotated`). Needs an `admin` key.
@@ -5040,6 +5172,116 @@ func (c *Client) UpdateAppSettingsWithBody(ctx context.Context, contentType stri
 // Corresponds with PATCH /v1/app (the `UpdateAppSettings` operationId).
 func (c *Client) UpdateAppSettings(ctx context.Context, body UpdateAppSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateAppSettingsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCompatCredentials Show the compat APIs' credentials (public halves)
+//
+// The identifiers the app's Twilio Verify v2 and Vonage Verify v2 compatible APIs accept (docs/compat.md): the Account SID and API key SID, the Vonage API key and application id, whether a Vonage application public key is installed, and the Vonage status callback URL. Secrets are never shown here. Needs a live `admin` key.
+//
+// Corresponds with GET /v1/app/compat-credentials (the `GetCompatCredentials` operationId).
+func (c *Client) GetCompatCredentials(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCompatCredentialsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateCompatCredentials Create or rotate the compat APIs' credentials
+//
+// Creates the app's Twilio-style and Vonage-style credentials, or replaces all of them: the old ones stop working at once. The answer is the only time the secrets are shown. An installed Vonage public key and status URL are kept. Needs a live `admin` key; no body.
+//
+// Corresponds with POST /v1/app/compat-credentials (the `RotateCompatCredentials` operationId).
+func (c *Client) RotateCompatCredentials(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateCompatCredentialsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetVonagePublicKeyWithBody Install the Vonage application public key
+//
+// Installs the PEM RSA public key (2048 bits or more) that Vonage-style application JWTs (RS256) are checked with. Needs a live `admin` key and existing compat credentials.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/app/compat-credentials/vonage-public-key (the `SetVonagePublicKey` operationId).
+func (c *Client) SetVonagePublicKeyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetVonagePublicKeyRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetVonagePublicKey Install the Vonage application public key
+//
+// Installs the PEM RSA public key (2048 bits or more) that Vonage-style application JWTs (RS256) are checked with. Needs a live `admin` key and existing compat credentials.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/app/compat-credentials/vonage-public-key (the `SetVonagePublicKey` operationId).
+func (c *Client) SetVonagePublicKey(ctx context.Context, body SetVonagePublicKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetVonagePublicKeyRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetVonageStatusURLWithBody Set the Vonage status callback URL
+//
+// Where Vonage-style status callbacks (a signed JWT) are sent; an empty `url` stops them. The URL passes the same checks as callback URLs. Needs a live `admin` key and existing compat credentials.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/app/compat-credentials/vonage-status-url (the `SetVonageStatusURL` operationId).
+func (c *Client) SetVonageStatusURLWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetVonageStatusURLRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetVonageStatusURL Set the Vonage status callback URL
+//
+// Where Vonage-style status callbacks (a signed JWT) are sent; an empty `url` stops them. The URL passes the same checks as callback URLs. Needs a live `admin` key and existing compat credentials.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/app/compat-credentials/vonage-status-url (the `SetVonageStatusURL` operationId).
+func (c *Client) SetVonageStatusURL(ctx context.Context, body SetVonageStatusURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetVonageStatusURLRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6013,6 +6255,140 @@ func NewUpdateAppSettingsRequestWithBody(server string, contentType string, body
 	}
 
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetCompatCredentialsRequest constructs an http.Request for the GetCompatCredentials method
+func NewGetCompatCredentialsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/app/compat-credentials")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRotateCompatCredentialsRequest constructs an http.Request for the RotateCompatCredentials method
+func NewRotateCompatCredentialsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/app/compat-credentials")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetVonagePublicKeyRequest calls the generic SetVonagePublicKey builder with application/json body
+func NewSetVonagePublicKeyRequest(server string, body SetVonagePublicKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetVonagePublicKeyRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetVonagePublicKeyRequestWithBody constructs an http.Request for the SetVonagePublicKey method, with any body, and a specified content type
+func NewSetVonagePublicKeyRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/app/compat-credentials/vonage-public-key")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSetVonageStatusURLRequest calls the generic SetVonageStatusURL builder with application/json body
+func NewSetVonageStatusURLRequest(server string, body SetVonageStatusURLJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetVonageStatusURLRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetVonageStatusURLRequestWithBody constructs an http.Request for the SetVonageStatusURL method, with any body, and a specified content type
+func NewSetVonageStatusURLRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/app/compat-credentials/vonage-status-url")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -7138,6 +7514,60 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/app (the `UpdateAppSettings` operationId).
 	UpdateAppSettingsWithResponse(ctx context.Context, body UpdateAppSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAppSettingsResponse, error)
+
+	// GetCompatCredentialsWithResponse Show the compat APIs' credentials (public halves)
+	//
+	// The identifiers the app's Twilio Verify v2 and Vonage Verify v2 compatible APIs accept (docs/compat.md): the Account SID and API key SID, the Vonage API key and application id, whether a Vonage application public key is installed, and the Vonage status callback URL. Secrets are never shown here. Needs a live `admin` key.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/app/compat-credentials (the `GetCompatCredentials` operationId).
+	GetCompatCredentialsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCompatCredentialsResponse, error)
+
+	// RotateCompatCredentialsWithResponse Create or rotate the compat APIs' credentials
+	//
+	// Creates the app's Twilio-style and Vonage-style credentials, or replaces all of them: the old ones stop working at once. The answer is the only time the secrets are shown. An installed Vonage public key and status URL are kept. Needs a live `admin` key; no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/app/compat-credentials (the `RotateCompatCredentials` operationId).
+	RotateCompatCredentialsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RotateCompatCredentialsResponse, error)
+
+	// SetVonagePublicKeyWithBodyWithResponse Install the Vonage application public key
+	//
+	// Installs the PEM RSA public key (2048 bits or more) that Vonage-style application JWTs (RS256) are checked with. Needs a live `admin` key and existing compat credentials.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/app/compat-credentials/vonage-public-key (the `SetVonagePublicKey` operationId).
+	SetVonagePublicKeyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetVonagePublicKeyResponse, error)
+
+	// SetVonagePublicKeyWithResponse Install the Vonage application public key
+	//
+	// Installs the PEM RSA public key (2048 bits or more) that Vonage-style application JWTs (RS256) are checked with. Needs a live `admin` key and existing compat credentials.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/app/compat-credentials/vonage-public-key (the `SetVonagePublicKey` operationId).
+	SetVonagePublicKeyWithResponse(ctx context.Context, body SetVonagePublicKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*SetVonagePublicKeyResponse, error)
+
+	// SetVonageStatusURLWithBodyWithResponse Set the Vonage status callback URL
+	//
+	// Where Vonage-style status callbacks (a signed JWT) are sent; an empty `url` stops them. The URL passes the same checks as callback URLs. Needs a live `admin` key and existing compat credentials.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/app/compat-credentials/vonage-status-url (the `SetVonageStatusURL` operationId).
+	SetVonageStatusURLWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetVonageStatusURLResponse, error)
+
+	// SetVonageStatusURLWithResponse Set the Vonage status callback URL
+	//
+	// Where Vonage-style status callbacks (a signed JWT) are sent; an empty `url` stops them. The URL passes the same checks as callback URLs. Needs a live `admin` key and existing compat credentials.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/app/compat-credentials/vonage-status-url (the `SetVonageStatusURL` operationId).
+	SetVonageStatusURLWithResponse(ctx context.Context, body SetVonageStatusURLJSONRequestBody, reqEditors ...RequestEditorFn) (*SetVonageStatusURLResponse, error)
 
 	// RotateWebhookSecretWithBodyWithResponse Rotate the webhook secret
 	//
@@ -8405,6 +8835,324 @@ func (r UpdateAppSettingsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateAppSettingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCompatCredentialsResponse401Headers the declared response headers of an HTTP 401 response for GetCompatCredentials
+type GetCompatCredentialsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type GetCompatCredentialsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CompatCredentials
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCompatCredentialsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCompatCredentialsResponse) GetJSON200() *CompatCredentials {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCompatCredentialsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCompatCredentialsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCompatCredentialsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCompatCredentialsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCompatCredentialsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCompatCredentialsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCompatCredentialsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCompatCredentialsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RotateCompatCredentialsResponse201Headers the declared response headers of an HTTP 201 response for RotateCompatCredentials
+type RotateCompatCredentialsResponse201Headers struct {
+	CacheControl *string
+}
+
+// RotateCompatCredentialsResponse401Headers the declared response headers of an HTTP 401 response for RotateCompatCredentials
+type RotateCompatCredentialsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type RotateCompatCredentialsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *NewCompatCredentials
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *RotateCompatCredentialsResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RotateCompatCredentialsResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RotateCompatCredentialsResponse) GetJSON201() *NewCompatCredentials {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RotateCompatCredentialsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RotateCompatCredentialsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RotateCompatCredentialsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateCompatCredentialsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateCompatCredentialsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateCompatCredentialsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateCompatCredentialsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetVonagePublicKeyResponse401Headers the declared response headers of an HTTP 401 response for SetVonagePublicKey
+type SetVonagePublicKeyResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type SetVonagePublicKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetVonagePublicKeyResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetVonagePublicKeyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetVonagePublicKeyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetVonagePublicKeyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetVonagePublicKeyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetVonagePublicKeyResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SetVonagePublicKeyResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r SetVonagePublicKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetVonagePublicKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetVonagePublicKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetVonagePublicKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetVonageStatusURLResponse401Headers the declared response headers of an HTTP 401 response for SetVonageStatusURL
+type SetVonageStatusURLResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type SetVonageStatusURLResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetVonageStatusURLResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetVonageStatusURLResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetVonageStatusURLResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetVonageStatusURLResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetVonageStatusURLResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetVonageStatusURLResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SetVonageStatusURLResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r SetVonageStatusURLResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetVonageStatusURLResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetVonageStatusURLResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetVonageStatusURLResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10395,6 +11143,96 @@ func (c *ClientWithResponses) UpdateAppSettingsWithResponse(ctx context.Context,
 	return ParseUpdateAppSettingsResponse(rsp)
 }
 
+// GetCompatCredentialsWithResponse Show the compat APIs' credentials (public halves)
+//
+// The identifiers the app's Twilio Verify v2 and Vonage Verify v2 compatible APIs accept (docs/compat.md): the Account SID and API key SID, the Vonage API key and application id, whether a Vonage application public key is installed, and the Vonage status callback URL. Secrets are never shown here. Needs a live `admin` key.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/app/compat-credentials (the `GetCompatCredentials` operationId).
+func (c *ClientWithResponses) GetCompatCredentialsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCompatCredentialsResponse, error) {
+	rsp, err := c.GetCompatCredentials(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCompatCredentialsResponse(rsp)
+}
+
+// RotateCompatCredentialsWithResponse Create or rotate the compat APIs' credentials
+//
+// Creates the app's Twilio-style and Vonage-style credentials, or replaces all of them: the old ones stop working at once. The answer is the only time the secrets are shown. An installed Vonage public key and status URL are kept. Needs a live `admin` key; no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/app/compat-credentials (the `RotateCompatCredentials` operationId).
+func (c *ClientWithResponses) RotateCompatCredentialsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RotateCompatCredentialsResponse, error) {
+	rsp, err := c.RotateCompatCredentials(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateCompatCredentialsResponse(rsp)
+}
+
+// SetVonagePublicKeyWithBodyWithResponse Install the Vonage application public key
+//
+// Installs the PEM RSA public key (2048 bits or more) that Vonage-style application JWTs (RS256) are checked with. Needs a live `admin` key and existing compat credentials.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/app/compat-credentials/vonage-public-key (the `SetVonagePublicKey` operationId).
+func (c *ClientWithResponses) SetVonagePublicKeyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetVonagePublicKeyResponse, error) {
+	rsp, err := c.SetVonagePublicKeyWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetVonagePublicKeyResponse(rsp)
+}
+
+// SetVonagePublicKeyWithResponse Install the Vonage application public key
+//
+// Installs the PEM RSA public key (2048 bits or more) that Vonage-style application JWTs (RS256) are checked with. Needs a live `admin` key and existing compat credentials.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/app/compat-credentials/vonage-public-key (the `SetVonagePublicKey` operationId).
+func (c *ClientWithResponses) SetVonagePublicKeyWithResponse(ctx context.Context, body SetVonagePublicKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*SetVonagePublicKeyResponse, error) {
+	rsp, err := c.SetVonagePublicKey(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetVonagePublicKeyResponse(rsp)
+}
+
+// SetVonageStatusURLWithBodyWithResponse Set the Vonage status callback URL
+//
+// Where Vonage-style status callbacks (a signed JWT) are sent; an empty `url` stops them. The URL passes the same checks as callback URLs. Needs a live `admin` key and existing compat credentials.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/app/compat-credentials/vonage-status-url (the `SetVonageStatusURL` operationId).
+func (c *ClientWithResponses) SetVonageStatusURLWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetVonageStatusURLResponse, error) {
+	rsp, err := c.SetVonageStatusURLWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetVonageStatusURLResponse(rsp)
+}
+
+// SetVonageStatusURLWithResponse Set the Vonage status callback URL
+//
+// Where Vonage-style status callbacks (a signed JWT) are sent; an empty `url` stops them. The URL passes the same checks as callback URLs. Needs a live `admin` key and existing compat credentials.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/app/compat-credentials/vonage-status-url (the `SetVonageStatusURL` operationId).
+func (c *ClientWithResponses) SetVonageStatusURLWithResponse(ctx context.Context, body SetVonageStatusURLJSONRequestBody, reqEditors ...RequestEditorFn) (*SetVonageStatusURLResponse, error) {
+	rsp, err := c.SetVonageStatusURL(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetVonageStatusURLResponse(rsp)
+}
+
 // RotateWebhookSecretWithBodyWithResponse Rotate the webhook secret
 //
 // Gives the app a new webhook secret and returns it: the only time it is shown. During the overlap (`overlap_seconds`, default 86400, at most 2592000; 0 ends the old secret at once) the old secret keeps signing too: every webhook then carries one signature per secret in `webhook-signature`, space-separated as Standard Webhooks allows, so receivers can switch to the new secret at their own pace. Recorded in the audit log (`app.webhook_secret_rotated`). Needs an `admin` key.
@@ -11634,6 +12472,297 @@ func ParseUpdateAppSettingsResponse(rsp *http.Response) (*UpdateAppSettingsRespo
 	switch {
 	case rsp.StatusCode == 401:
 		var headers UpdateAppSettingsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCompatCredentialsResponse parses an HTTP response from a GetCompatCredentialsWithResponse call
+func ParseGetCompatCredentialsResponse(rsp *http.Response) (*GetCompatCredentialsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCompatCredentialsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CompatCredentials
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetCompatCredentialsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateCompatCredentialsResponse parses an HTTP response from a RotateCompatCredentialsWithResponse call
+func ParseRotateCompatCredentialsResponse(rsp *http.Response) (*RotateCompatCredentialsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateCompatCredentialsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest NewCompatCredentials
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers RotateCompatCredentialsResponse201Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers RotateCompatCredentialsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetVonagePublicKeyResponse parses an HTTP response from a SetVonagePublicKeyWithResponse call
+func ParseSetVonagePublicKeyResponse(rsp *http.Response) (*SetVonagePublicKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetVonagePublicKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetVonagePublicKeyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetVonageStatusURLResponse parses an HTTP response from a SetVonageStatusURLWithResponse call
+func ParseSetVonageStatusURLResponse(rsp *http.Response) (*SetVonageStatusURLResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetVonageStatusURLResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetVonageStatusURLResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
