@@ -111,12 +111,14 @@ type follower struct {
 // follow sends events (those read already, then each one committed after
 // last) until the terminal event, the end of ctx, or a failed send. It is
 // woken by the broker's notices (wake) and rereads the store on a slow
-// timer, for a notice lost between nodes; heartbeats read nothing.
+// timer, for a notice lost between nodes; heartbeats read nothing. One
+// timer serves both the heartbeat and the re-read (an idle stream holds
+// one runtime timer, not two tickers).
 func (a *API) follow(ctx context.Context, id string, last int64, events []verify.Event, wake <-chan struct{}, f follower) {
-	beat := time.NewTicker(a.heartbeat)
-	defer beat.Stop()
-	reread := time.NewTicker(a.streams.Reread)
-	defer reread.Stop()
+	now := time.Now()
+	nextBeat, nextReread := now.Add(a.heartbeat), now.Add(a.streams.Reread)
+	t := time.NewTimer(a.heartbeat)
+	defer t.Stop()
 	for {
 		for _, e := range events {
 			if err := f.send(e); err != nil {
@@ -133,14 +135,29 @@ func (a *API) follow(ctx context.Context, id string, last int64, events []verify
 		select {
 		case <-ctx.Done():
 			return
-		case <-beat.C:
-			if err := f.beat(); err != nil {
-				return
-			}
-			continue
 		case <-wake:
-		case <-reread.C:
-			// A notice lost between nodes is caught here.
+		case now = <-t.C:
+			beat, reread := !now.Before(nextBeat), !now.Before(nextReread)
+			if beat {
+				nextBeat = now.Add(a.heartbeat)
+			}
+			if reread {
+				// A notice lost between nodes is caught here.
+				nextReread = now.Add(a.streams.Reread)
+			}
+			next := nextBeat
+			if nextReread.Before(next) {
+				next = nextReread
+			}
+			t.Reset(next.Sub(now))
+			if beat {
+				if err := f.beat(); err != nil {
+					return
+				}
+			}
+			if !reread {
+				continue
+			}
 		}
 		var err error
 		if events, err = a.svc.Events(ctx, id, last); err != nil {
