@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -65,20 +66,40 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 		writeLimited(w, r, refused)
 		return
 	}
-	defer release()
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
+	// A stream that can be detached from net/http (HTTP/1.x) lives on
+	// after this handler returns, so its context is the API's, not the
+	// request's; the gone watcher ends it when the client leaves.
+	canDetach := r.ProtoMajor == 1 && hijacker(w) != nil
+	parent := r.Context()
+	if canDetach {
+		parent = a.detached.ctx
+	}
+	ctx, cancel := context.WithCancel(parent)
+	var unwatch func()
 	if c, ok := callerOf(r); ok {
 		// A stream on an API key ends when the key is revoked or expires.
 		secret, _ := bearer(r)
-		defer a.keys.watch(c.Key.ID, secret, cancel)()
+		unwatch = a.keys.watch(c.Key.ID, secret, cancel)
 	}
 	// Subscribe before the first read, so nothing committed in between is
 	// missed; the store read after each wake-up makes duplicates harmless.
 	sub := a.broker.Subscribe(v.ID)
-	defer a.broker.Unsubscribe(sub)
+	end := func() {
+		a.broker.Unsubscribe(sub)
+		if unwatch != nil {
+			unwatch()
+		}
+		cancel()
+		release()
+	}
+	detached := false
+	defer func() {
+		if !detached {
+			end()
+		}
+	}()
 
-	events, err := a.svc.Events(ctx, v.ID, last)
+	events, err := a.svc.Events(r.Context(), v.ID, last)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -91,13 +112,33 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	// A comment keeps proxies from closing an idle stream.
+	const keepAlive = ": keep-alive\n\n"
+	if canDetach {
+		if conn, done, ok := a.detached.detach(w, r, "retry: 2000\n\n", cancel); ok {
+			detached = true
+			a.detached.wg.Add(1)
+			go func() {
+				defer a.detached.wg.Done()
+				defer end()
+				defer done()
+				write := func() { _ = conn.SetWriteDeadline(time.Now().Add(writeTimeout)) }
+				a.follow(ctx, v.ID, last, events, sub.C, follower{
+					send:  func(e verify.Event) error { write(); return writeEvent(conn, e, masked) },
+					flush: func() {},
+					beat:  func() error { write(); _, err := io.WriteString(conn, keepAlive); return err },
+				})
+			}()
+			return
+		}
+		return // the connection failed while being taken over
+	}
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, "retry: 2000\n\n")
 	a.follow(ctx, v.ID, last, events, sub.C, follower{
 		send:  func(e verify.Event) error { return writeEvent(w, e, masked) },
 		flush: flusher.Flush,
-		// A comment keeps proxies from closing an idle stream.
-		beat: func() error { _, err := fmt.Fprint(w, ": keep-alive\n\n"); return err },
+		beat:  func() error { _, err := io.WriteString(w, keepAlive); return err },
 	})
 }
 
@@ -166,7 +207,7 @@ func (a *API) follow(ctx context.Context, id string, last int64, events []verify
 	}
 }
 
-func writeEvent(w http.ResponseWriter, e verify.Event, masked bool) error {
+func writeEvent(w io.Writer, e verify.Event, masked bool) error {
 	payload := []byte(e.Payload)
 	if masked {
 		var err error
