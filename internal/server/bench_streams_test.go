@@ -125,6 +125,11 @@ func BenchmarkSSEStreamMemory(b *testing.B) {
 			c.Close()
 		}
 		runtime.KeepAlive(conns)
+		// The next iteration starts from a server whose streams have ended
+		// (bounded: 20 s).
+		for deadline := time.Now().Add(20 * time.Second); runtime.NumGoroutine() > g0 && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 	b.ReportMetric(perStream, "B/stream")
 	b.ReportMetric(gPerStream, "goroutines/stream")
