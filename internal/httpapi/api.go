@@ -82,6 +82,7 @@ type API struct {
 	streams   StreamLimits
 	slots     *streamSlots
 	keys      *keyWatch
+	detached  *detachedStreams
 }
 
 // access says who may call a route.
@@ -166,6 +167,7 @@ func New(cfg Config) *API {
 	}
 	a.streams = cfg.Streams.withDefaults()
 	a.slots = newStreamSlots(a.streams)
+	a.detached = newDetachedStreams()
 	a.keys = &keyWatch{svc: a.svc, log: a.log, interval: a.streams.KeyRecheck, keys: map[string]*watched{}}
 	a.obs = newHTTPMetrics(cfg.Registry)
 	for _, rt := range routes {

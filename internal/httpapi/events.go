@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -65,20 +66,40 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 		writeLimited(w, r, refused)
 		return
 	}
-	defer release()
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
+	// A stream that can be detached from net/http (HTTP/1.x) lives on
+	// after this handler returns, so its context is the API's, not the
+	// request's; the gone watcher ends it when the client leaves.
+	canDetach := r.ProtoMajor == 1 && hijacker(w) != nil
+	parent := r.Context()
+	if canDetach {
+		parent = a.detached.ctx
+	}
+	ctx, cancel := context.WithCancel(parent)
+	var unwatch func()
 	if c, ok := callerOf(r); ok {
 		// A stream on an API key ends when the key is revoked or expires.
 		secret, _ := bearer(r)
-		defer a.keys.watch(c.Key.ID, secret, cancel)()
+		unwatch = a.keys.watch(c.Key.ID, secret, cancel)
 	}
 	// Subscribe before the first read, so nothing committed in between is
 	// missed; the store read after each wake-up makes duplicates harmless.
 	sub := a.broker.Subscribe(v.ID)
-	defer a.broker.Unsubscribe(sub)
+	end := func() {
+		a.broker.Unsubscribe(sub)
+		if unwatch != nil {
+			unwatch()
+		}
+		cancel()
+		release()
+	}
+	detached := false
+	defer func() {
+		if !detached {
+			end()
+		}
+	}()
 
-	events, err := a.svc.Events(ctx, v.ID, last)
+	events, err := a.svc.Events(r.Context(), v.ID, last)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -91,13 +112,33 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	// A comment keeps proxies from closing an idle stream.
+	const keepAlive = ": keep-alive\n\n"
+	if canDetach {
+		if conn, done, ok := a.detached.detach(w, r, "retry: 2000\n\n", cancel); ok {
+			detached = true
+			a.detached.wg.Add(1)
+			go func() {
+				defer a.detached.wg.Done()
+				defer end()
+				defer done()
+				write := func() { _ = conn.SetWriteDeadline(time.Now().Add(writeTimeout)) }
+				a.follow(ctx, v.ID, last, events, sub.C, follower{
+					send:  func(e verify.Event) error { write(); return writeEvent(conn, e, masked) },
+					flush: func() {},
+					beat:  func() error { write(); _, err := io.WriteString(conn, keepAlive); return err },
+				})
+			}()
+			return
+		}
+		return // the connection failed while being taken over
+	}
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, "retry: 2000\n\n")
 	a.follow(ctx, v.ID, last, events, sub.C, follower{
 		send:  func(e verify.Event) error { return writeEvent(w, e, masked) },
 		flush: flusher.Flush,
-		// A comment keeps proxies from closing an idle stream.
-		beat: func() error { _, err := fmt.Fprint(w, ": keep-alive\n\n"); return err },
+		beat:  func() error { _, err := io.WriteString(w, keepAlive); return err },
 	})
 }
 
@@ -111,12 +152,14 @@ type follower struct {
 // follow sends events (those read already, then each one committed after
 // last) until the terminal event, the end of ctx, or a failed send. It is
 // woken by the broker's notices (wake) and rereads the store on a slow
-// timer, for a notice lost between nodes; heartbeats read nothing.
+// timer, for a notice lost between nodes; heartbeats read nothing. One
+// timer serves both the heartbeat and the re-read (an idle stream holds
+// one runtime timer, not two tickers).
 func (a *API) follow(ctx context.Context, id string, last int64, events []verify.Event, wake <-chan struct{}, f follower) {
-	beat := time.NewTicker(a.heartbeat)
-	defer beat.Stop()
-	reread := time.NewTicker(a.streams.Reread)
-	defer reread.Stop()
+	now := time.Now()
+	nextBeat, nextReread := now.Add(a.heartbeat), now.Add(a.streams.Reread)
+	t := time.NewTimer(a.heartbeat)
+	defer t.Stop()
 	for {
 		for _, e := range events {
 			if err := f.send(e); err != nil {
@@ -133,14 +176,29 @@ func (a *API) follow(ctx context.Context, id string, last int64, events []verify
 		select {
 		case <-ctx.Done():
 			return
-		case <-beat.C:
-			if err := f.beat(); err != nil {
-				return
-			}
-			continue
 		case <-wake:
-		case <-reread.C:
-			// A notice lost between nodes is caught here.
+		case now = <-t.C:
+			beat, reread := !now.Before(nextBeat), !now.Before(nextReread)
+			if beat {
+				nextBeat = now.Add(a.heartbeat)
+			}
+			if reread {
+				// A notice lost between nodes is caught here.
+				nextReread = now.Add(a.streams.Reread)
+			}
+			next := nextBeat
+			if nextReread.Before(next) {
+				next = nextReread
+			}
+			t.Reset(next.Sub(now))
+			if beat {
+				if err := f.beat(); err != nil {
+					return
+				}
+			}
+			if !reread {
+				continue
+			}
 		}
 		var err error
 		if events, err = a.svc.Events(ctx, id, last); err != nil {
@@ -149,7 +207,7 @@ func (a *API) follow(ctx context.Context, id string, last int64, events []verify
 	}
 }
 
-func writeEvent(w http.ResponseWriter, e verify.Event, masked bool) error {
+func writeEvent(w io.Writer, e verify.Event, masked bool) error {
 	payload := []byte(e.Payload)
 	if masked {
 		var err error

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -69,4 +71,14 @@ func (c *limitConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.release)
 	return err
+}
+
+// SyscallConn reaches the socket under the wrapper: a detached SSE stream
+// peeks it to see whether its client is gone.
+func (c *limitConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok {
+		return nil, errors.New("connection has no socket")
+	}
+	return sc.SyscallConn()
 }

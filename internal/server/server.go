@@ -456,7 +456,10 @@ func (s *Server) Close() error {
 		err = s.carriers.Close()
 		if s.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			s.stop() // ends SSE streams and the loops
+			// End the SSE streams (those detached from net/http too) and
+			// the loops.
+			s.stop()
+			s.api.CloseStreams()
 			err = errors.Join(err, s.http.Shutdown(ctx))
 			cancel()
 			s.loops.Wait()
