@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -19,15 +17,7 @@ import (
 func TestAppsCompatCredentials(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	none := func(string) (string, bool) { return "", false }
-	rg := func(args ...string) string {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		if code := run(context.Background(), args, &out, &errOut, none); code != 0 {
-			t.Fatalf("ringgate %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
-		}
-		return out.String()
-	}
+	rg := runOK(t)
 	sid := regexp.MustCompile(`twilio account sid\s+(AC[0-9a-f]{32})`)
 	tok := regexp.MustCompile(`twilio auth token\s+([A-Za-z0-9]{32})\n`)
 	out := rg("apps", "create", "--data", dir, "--name", "Shop")

@@ -161,15 +161,7 @@ func TestUsageErrors(t *testing.T) {
 func TestAdminCommands(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	none := func(string) (string, bool) { return "", false }
-	rg := func(args ...string) string {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		if code := run(context.Background(), args, &out, &errOut, none); code != 0 {
-			t.Fatalf("ringgate %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
-		}
-		return out.String()
-	}
+	rg := runOK(t)
 	rg("migrate", "--data", dir)
 	out := rg("apps", "create", "--data", dir, "--name", "Shop", "--callback-url", "https://shop.example/hooks")
 	app := regexp.MustCompile(`app\s+(app_\w+)`).FindStringSubmatch(out)
@@ -215,5 +207,20 @@ func TestDevSIPFlags(t *testing.T) {
 	n, err := conn.Read(buf)
 	if err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200 OK") {
 		t.Fatalf("OPTIONS answer %q, %v", buf[:n], err)
+	}
+}
+
+// runOK returns a function that runs ringgate's command line in-process
+// with an empty environment and returns its output, failing the test on
+// a non-zero exit.
+func runOK(t *testing.T) func(args ...string) string {
+	none := func(string) (string, bool) { return "", false }
+	return func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut, none); code != 0 {
+			t.Fatalf("ringgate %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
+		}
+		return out.String()
 	}
 }
