@@ -221,6 +221,10 @@ type ctxKey int
 
 const callerKey ctxKey = 0
 
+// CallerOf is the caller an API-key route authenticated, for the handler
+// mounted as Config.CompatAdmin.
+func CallerOf(r *http.Request) (verify.Caller, bool) { return callerOf(r) }
+
 func callerOf(r *http.Request) (verify.Caller, bool) {
 	c, ok := r.Context().Value(callerKey).(verify.Caller)
 	return c, ok

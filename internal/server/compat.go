@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/ringgate/ringgate/internal/compat"
 	"github.com/ringgate/ringgate/internal/compat/otpapi"
@@ -15,6 +13,7 @@ import (
 	covonage "github.com/ringgate/ringgate/internal/compat/vonage"
 	"github.com/ringgate/ringgate/internal/compat/wire"
 	"github.com/ringgate/ringgate/internal/config"
+	"github.com/ringgate/ringgate/internal/httpapi"
 	"github.com/ringgate/ringgate/internal/verify"
 	"github.com/ringgate/ringgate/internal/webhook"
 )
@@ -95,30 +94,15 @@ func (s *Server) kickCompat() {
 const compatCredentialsPath = "/v1/app/compat-credentials"
 
 func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
-	problem := func(status int, code, detail string) {
-		w.Header().Set("Content-Type", "application/problem+json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"type": "urn:ringgate:problem:" + code, "title": http.StatusText(status), "status": status,
-			"code": code, "detail": detail, "instance": r.URL.Path,
-		})
-	}
+	problem := func(code, detail string) { httpapi.WriteProblem(w, r, code, "", detail) }
 	if s.compat == nil || s.keeper == nil {
-		problem(http.StatusNotFound, "no_such_route", "this server has no compatible APIs (their store tables are missing)")
+		problem("no_such_route", "this server has no compatible APIs (their store tables are missing)")
 		return
 	}
-	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		problem(http.StatusUnauthorized, string(verify.CodeUnauthorized), "send Authorization: Bearer <api key>")
-		return
-	}
-	c, err := s.svc.Authenticate(r.Context(), key)
-	if err != nil {
-		problem(http.StatusUnauthorized, string(verify.CodeUnauthorized), "the API key is not valid")
-		return
-	}
-	if !c.Key.EffectiveScope().Allows(verify.ScopeAdmin) || c.Key.Kind != verify.KeyLive {
-		problem(http.StatusForbidden, string(verify.CodeForbidden), "compat credentials need a live key with the admin scope")
+	// httpapi's route table has checked the key and its admin scope.
+	c, ok := httpapi.CallerOf(r)
+	if !ok || c.Key.Kind != verify.KeyLive {
+		problem(string(verify.CodeForbidden), "compat credentials need a live key with the admin scope")
 		return
 	}
 	ctx := r.Context()
@@ -126,15 +110,15 @@ func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == compatCredentialsPath && r.Method == http.MethodGet:
 		rec, err := s.keeper.Store.CompatCredentials(ctx, c.App.ID)
 		if errors.Is(err, verify.ErrNotFound) {
-			problem(http.StatusNotFound, string(verify.CodeNotFound), "the app has no compat credentials yet: POST to create them")
+			problem(string(verify.CodeNotFound), "the app has no compat credentials yet: POST to create them")
 			return
 		}
 		if err != nil {
 			s.log.Error("compat credentials", "err", err)
-			problem(http.StatusInternalServerError, string(verify.CodeInternal), "internal error")
+			problem(string(verify.CodeInternal), "internal error")
 			return
 		}
-		writeCompatJSON(w, http.StatusOK, map[string]any{
+		httpapi.WriteJSON(w, http.StatusOK, map[string]any{
 			"twilio_account_sid": rec.TwilioAccountSID, "twilio_api_key_sid": rec.TwilioKeySID,
 			"vonage_api_key": rec.VonageAPIKey, "vonage_application_id": rec.VonageAppID,
 			"vonage_public_key": rec.VonagePublicKey != "", "vonage_status_url": rec.VonageStatusURL, "updated_at": verify.StampOf(rec.UpdatedAt),
@@ -143,11 +127,11 @@ func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
 		cr, err := s.keeper.Rotate(ctx, c.App.ID, compat.Pins{})
 		if err != nil {
 			s.log.Error("rotate compat credentials", "err", err)
-			problem(http.StatusInternalServerError, string(verify.CodeInternal), "internal error")
+			problem(string(verify.CodeInternal), "internal error")
 			return
 		}
-		w.Header().Set("Cache-Control", "no-store") // the secrets, shown once
-		writeCompatJSON(w, http.StatusCreated, cr)
+		// the secrets, shown once (WriteJSON answers no-store)
+		httpapi.WriteJSON(w, http.StatusCreated, cr)
 	case r.URL.Path == compatCredentialsPath+"/vonage-status-url" && r.Method == http.MethodPut:
 		var body struct {
 			URL string `json:"url"`
@@ -162,15 +146,15 @@ func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if errors.Is(err, wire.ErrTooLarge) {
-			problem(http.StatusRequestEntityTooLarge, "body_too_large", err.Error())
+			problem("body_too_large", err.Error())
 			return
 		}
 		if err != nil {
-			problem(http.StatusBadRequest, string(verify.CodeInvalid), err.Error())
+			problem(string(verify.CodeInvalid), err.Error())
 			return
 		}
 		if err := s.keeper.SetVonageStatusURL(ctx, c.App.ID, body.URL); err != nil {
-			problem(http.StatusNotFound, string(verify.CodeNotFound), "the app has no compat credentials yet: POST "+compatCredentialsPath+" first")
+			problem(string(verify.CodeNotFound), "the app has no compat credentials yet: POST "+compatCredentialsPath+" first")
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -183,31 +167,25 @@ func (s *Server) compatAdmin(w http.ResponseWriter, r *http.Request) {
 			err = wire.DecodeJSON(r.Header.Get("Content-Type"), b, &body, false)
 		}
 		if errors.Is(err, wire.ErrTooLarge) {
-			problem(http.StatusRequestEntityTooLarge, "body_too_large", err.Error())
+			problem("body_too_large", err.Error())
 			return
 		}
 		if err != nil {
-			problem(http.StatusBadRequest, string(verify.CodeInvalid), err.Error())
+			problem(string(verify.CodeInvalid), err.Error())
 			return
 		}
 		if _, err := covonage.ParsePublicKey(body.PublicKey); err != nil {
-			problem(http.StatusBadRequest, string(verify.CodeInvalid), "public_key must be a PEM RSA public key of 2048 bits or more: "+err.Error())
+			problem(string(verify.CodeInvalid), "public_key must be a PEM RSA public key of 2048 bits or more: "+err.Error())
 			return
 		}
 		if err := s.keeper.SetVonagePublicKey(ctx, c.App.ID, body.PublicKey); err != nil {
-			problem(http.StatusNotFound, string(verify.CodeNotFound), "the app has no compat credentials yet: POST "+compatCredentialsPath+" first")
+			problem(string(verify.CodeNotFound), "the app has no compat credentials yet: POST "+compatCredentialsPath+" first")
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		problem(http.StatusMethodNotAllowed, "method_not_allowed", "GET or POST "+compatCredentialsPath+", PUT "+compatCredentialsPath+"/vonage-public-key or /vonage-status-url")
+		problem("method_not_allowed", "GET or POST "+compatCredentialsPath+", PUT "+compatCredentialsPath+"/vonage-public-key or /vonage-status-url")
 	}
-}
-
-func writeCompatJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // CompatKeeper creates and rotates apps' compat credentials (the CLI's
