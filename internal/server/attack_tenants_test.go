@@ -305,3 +305,27 @@ func TestAttackTestKeyExhaustsLivePhoneLimit(t *testing.T) {
 		t.Errorf("live start after a test key's sandbox starts for the phone: %d %s, want 201", r.status, r.body)
 	}
 }
+
+// A leaked test (sandbox) admin key rotates or replaces the live compat
+// credentials: the business's Twilio/Vonage SDKs would stop working, or
+// the attacker's Vonage public key would sign live starts. Only a live
+// admin key changes them.
+func TestAttackTestKeyRotatesCompatCredentials(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir())
+	test := h.newTestKey("admin")
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/v1/app/compat-credentials", ""},
+		{"GET", "/v1/app/compat-credentials", ""},
+		{"PUT", "/v1/app/compat-credentials/vonage-status-url", `{"url":"https://evil.example/hook"}`},
+		{"PUT", "/v1/app/compat-credentials/vonage-public-key", `{"public_key":"x"}`},
+	} {
+		var body any
+		if c.body != "" {
+			body = c.body
+		}
+		if r := h.do(c.method, c.path, test, body); r.status != http.StatusForbidden || problemCode(t, r) != "forbidden" {
+			t.Errorf("%s %s with a test key: %d %s, want 403 forbidden", c.method, c.path, r.status, r.body)
+		}
+	}
+}
