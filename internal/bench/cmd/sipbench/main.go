@@ -84,6 +84,7 @@ type options struct {
 	stores       []string // ringgate's: sqlite, postgres
 	pgURL        string
 	matched      string // the app's matched_call_events; "" leaves the default
+	profile      string // prefix of CPU profiles of ringgate over each traced run; "" takes none
 }
 
 func main() {
@@ -101,6 +102,7 @@ func main() {
 	flag.DurationVar(&o.stepTimeout, "step-timeout", 90*time.Second, "longest one sipp run may take")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (sipp's CSV, traces, server logs)")
 	flag.StringVar(&o.matched, "matched-events", "", "ringgate app's matched_call_events setting: \"\" (the default: call.received and verification.verified) or verified (one webhook per call)")
+	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of ringgate over each traced run to PREFIX-STORE.pprof (through debug.pprof_addr)")
 	anchors := flag.String("anchors", "stateless,sqlite,postgres", "Kamailio variants: stateless (486, no database), sqlite and postgres (486 and one row per call through sqlops)")
 	stores := flag.String("stores", "sqlite,postgres", "ringgate's stores to measure")
 	flag.StringVar(&o.pgURL, "pg", pgtest.BaseURL(), "PostgreSQL server for the postgres anchor and store (a database of the run's own is made and dropped); \"\" skips both")
@@ -389,6 +391,13 @@ func ringgateHalf(ctx context.Context, o options, work, scenario string, procs *
 		limits += "    - {scope: " + sc + ", max: 1000000000, window: 1h}\n"
 	}
 	limits += "  pumping: {min_starts: 1000000000}\n"
+	pprofAddr := ""
+	if o.profile != "" {
+		if pprofAddr, err = freeTCPAddr(); err != nil {
+			return res, false, err
+		}
+		limits += "debug:\n  pprof_addr: " + pprofAddr + "\n"
+	}
 	if err := os.WriteFile(cfgPath, []byte(limits), 0o600); err != nil {
 		return res, false, err
 	}
@@ -503,11 +512,24 @@ func ringgateHalf(ctx context.Context, o options, work, scenario string, procs *
 		return res, true, err
 	}
 	time.Sleep(300 * time.Millisecond)
+	var profiled chan error
+	if pprofAddr != "" {
+		profiled = make(chan error, 1)
+		secs := o.latencyCalls/o.latencyRate + 2
+		go func() {
+			profiled <- fetchProfile(ctx, pprofAddr, secs, o.profile+"-"+store+".pprof")
+		}()
+	}
 	lat, err := sippStep(ctx, o, scenario, filepath.Join(dir, "latency"), sipAddr, o.latencyRate, calls, p, true)
 	if err != nil {
 		return res, true, err
 	}
 	hooks.wait(ctx, ids, 2*time.Minute)
+	if profiled != nil {
+		if err := <-profiled; err != nil {
+			fmt.Println("   (CPU profile:", err, ")")
+		}
+	}
 	res.latency = lat
 	var d []time.Duration
 	for i, id := range ids {
@@ -524,6 +546,32 @@ func ringgateHalf(ctx context.Context, o options, work, scenario string, procs *
 	fmt.Printf("   traced run at %d/s: %s; INVITE→webhook p50 %v p99 %v (%d matched, %d without a webhook or INVITE)\n\n",
 		o.latencyRate, lat.traceSummary(), round(res.hookP50), round(res.hookP99), res.hookN, res.hookMiss)
 	return res, true, nil
+}
+
+// fetchProfile saves a CPU profile of secs seconds from ringgate's pprof
+// listener.
+func fetchProfile(ctx context.Context, addr string, secs int, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // ---- one sipp run ----
