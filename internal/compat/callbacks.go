@@ -40,7 +40,13 @@ type Dispatcher struct {
 	Poll time.Duration
 	// RetryBase overrides the first retry's delay (tests).
 	RetryBase time.Duration
-	kick      chan struct{}
+	// Gap is the least time between two looks when kicked (25 ms by
+	// default). Every event of every verification kicks, and most have no
+	// callback owed: without it, each event cost a read of the callbacks
+	// table (3% of a node's CPU at 1,000 verified calls a second). Kicks
+	// in the gap merge into one look at its end.
+	Gap  time.Duration
+	kick chan struct{}
 }
 
 // NewDispatcher returns a dispatcher; Run starts it.
@@ -48,6 +54,9 @@ func NewDispatcher(d Dispatcher) *Dispatcher {
 	d.kick = make(chan struct{}, 1)
 	if d.Poll <= 0 {
 		d.Poll = time.Second
+	}
+	if d.Gap <= 0 {
+		d.Gap = 25 * time.Millisecond
 	}
 	if d.RetryBase <= 0 {
 		d.RetryBase = RetryBase
@@ -72,6 +81,13 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	defer t.Stop()
 	for {
 		for d.RunOnce(ctx) == 20 && ctx.Err() == nil { // a full batch: more may be due
+		}
+		gap := time.NewTimer(d.Gap)
+		select {
+		case <-ctx.Done():
+			gap.Stop()
+			return
+		case <-gap.C:
 		}
 		select {
 		case <-ctx.Done():
