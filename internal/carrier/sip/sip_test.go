@@ -451,7 +451,11 @@ func TestAnswerCallAckThenBye(t *testing.T) {
 			if flash {
 				want = "answered:unknown,ended:completed"
 			}
-			if strings.Join(kinds, ",") != want {
+			// sipgo hands each response to a goroutine of its own, so a 180
+			// that sipp sends a millisecond before its 200 may be seen
+			// after the answer, when it no longer rings (1 run in ~50
+			// under load): the ringing event is then rightly absent.
+			if got := strings.Join(kinds, ","); got != want && !(!flash && got == "answered:human,ended:completed") {
 				t.Errorf("events %v, want %s", kinds, want)
 			}
 			if endedAt.Sub(answeredAt) > 2*time.Second {
