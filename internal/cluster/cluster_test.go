@@ -266,10 +266,13 @@ log:
 	}
 	t.Logf("C streamed the verification %v after the call on B", time.Since(called).Round(time.Millisecond))
 
-	// 2. The other five: every call twice, on B and on C at once. One
-	// verifies; the other finds nothing pending.
+	// 2. The other five: one called on A, one on C, and the other three
+	// twice, on B and on C at once. Of a pair, one verifies; the other
+	// finds nothing pending.
+	api(t, http.MethodPost, a.URL+"/sim/calls", key, map[string]any{"from": vs[1].phone, "to": vs[1].dial})
+	api(t, http.MethodPost, c.URL+"/sim/calls", key, map[string]any{"from": vs[2].phone, "to": vs[2].dial})
 	var wg sync.WaitGroup
-	for _, v := range vs[1:] {
+	for _, v := range vs[3:] {
 		for _, n := range []*rgproc.Proc{b, c} {
 			wg.Go(func() {
 				api(t, http.MethodPost, n.URL+"/sim/calls", key, map[string]any{"from": v.phone, "to": v.dial})
@@ -279,7 +282,12 @@ log:
 	wg.Wait()
 
 	// 3. Webhooks: 2 per verification (call.received, verification.verified).
-	// The receiver holds them all, so each node fills its 2 workers.
+	// A node sends the webhooks of the calls it verified itself (they are
+	// handed to its dispatcher, leased to it); the receiver holds them all,
+	// so each node fills its 2 workers: B with the first verification's, A
+	// with the second's, C with the third's. B's queued ones, if it
+	// verified any of the pairs, are lost with it and claimed after their
+	// lease like those it was sending.
 	const wantHooks = 2 * verifications
 	rc.waitFor(t, 15*time.Second, "every node holding deliveries", func() bool { return rc.inFlight == 3*workers })
 

@@ -173,6 +173,16 @@ func New(ctx context.Context, cfg config.Config, opt Options) (_ *Server, err er
 	}
 	abuseObs := newAbuseMetrics(s.reg)
 	s.fraudBlocks = abuseObs.blocks
+	hookMetrics, err := webhook.NewPromMetrics(s.reg)
+	if err != nil {
+		return nil, err
+	}
+	s.disp = webhook.NewDispatcher(webhook.DispatcherConfig{
+		Outbox: st, Client: policy.Client(cfg.Webhooks.Timeout), Logger: log,
+		Workers: cfg.Webhooks.Workers, RetryBase: cfg.Webhooks.RetryBase, RetryMax: cfg.Webhooks.RetryMax,
+		MaxAge: cfg.Webhooks.MaxAge, Lease: cfg.DeliveryLease(),
+		Metrics: hookMetrics,
+	})
 	s.svc, err = verify.NewService(verify.Config{
 		Store: st, Publisher: s, Secret: secret, Logger: log,
 		CheckCallbackURL: policy.CheckURLResolving(nil), CheckDialplan: s.carriers.CheckDialplan,
@@ -181,6 +191,9 @@ func New(ctx context.Context, cfg config.Config, opt Options) (_ *Server, err er
 		Outbound:     router,
 		Abuse:        abuse, OnAbuse: abuseObs.on,
 		Risk: &riskClient{client: policy.Client(cfg.Abuse.RiskTimeout), timeout: cfg.Abuse.RiskTimeout, now: time.Now},
+		// Webhooks go straight to this node's dispatcher after commit
+		// (Notice.Handed), with no claim on the store.
+		DeliveryLease: s.disp.HandOff(),
 	})
 	if err != nil {
 		return nil, err
@@ -188,17 +201,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (_ *Server, err er
 	if s.op, err = operator.New(operator.Config{Store: st, Publisher: s, Verify: s.svc}); err != nil {
 		return nil, err
 	}
-	hookMetrics, err := webhook.NewPromMetrics(s.reg)
-	if err != nil {
-		return nil, err
-	}
 	s.jobs = jobs.New(jobs.Config{Service: s.svc, Slots: cfg.Jobs.Batch, Lease: cfg.Jobs.Lease, Poll: cfg.Jobs.Interval, Logger: log})
-	s.disp = webhook.NewDispatcher(webhook.DispatcherConfig{
-		Outbox: st, Client: policy.Client(cfg.Webhooks.Timeout), Logger: log,
-		Workers: cfg.Webhooks.Workers, RetryBase: cfg.Webhooks.RetryBase, RetryMax: cfg.Webhooks.RetryMax,
-		MaxAge: cfg.Webhooks.MaxAge, Lease: cfg.DeliveryLease(),
-		Metrics: hookMetrics,
-	})
 	if cfg.Mode == config.ModeDev {
 		if s.dev, err = loadDevCredentials(cfg.DataDir, opt.Env); err != nil {
 			return nil, err
@@ -312,6 +315,7 @@ func newRouter(cfg config.Config, senders []carrier.Sender, network *sim.Carrier
 // SKIP LOCKED hands each item to one).
 func (s *Server) wake(n verify.Notice) {
 	s.broker.Publish(n)
+	s.disp.Offer(n.Handed)
 	if n.Deliveries {
 		s.disp.Kick()
 	}

@@ -66,6 +66,14 @@ type Config struct {
 	// OnAbuse, if set, is told of every refusal, block and risk-hook
 	// failure (Abuse* constants), for metrics.
 	OnAbuse func(kind, limit string)
+	// DeliveryLease, when set, queues each webhook delivery already leased
+	// until its creation plus DeliveryLease and hands it to this node's
+	// dispatcher in the commit's notice (Notice.Handed), which sends it
+	// without claiming it from the store first. If the node stops before
+	// sending it, the lease runs out and any dispatcher claims it. It must
+	// be the dispatcher's lease (webhook.Dispatcher.HandOff); 0 queues
+	// deliveries for the dispatchers to claim.
+	DeliveryLease time.Duration
 }
 
 // Service applies API requests and carrier events to verifications. It is
@@ -85,8 +93,9 @@ type Service struct {
 	abuse        AbusePolicy
 	risk         RiskChecker
 	onAbuse      func(kind, limit string)
-	touches      keyTouches // keys.go: when each key's use was last written
-	ipHints      keyHints   // clientip.go: keys told to send client_ip
+	handOff      time.Duration // Config.DeliveryLease
+	touches      keyTouches    // keys.go: when each key's use was last written
+	ipHints      keyHints      // clientip.go: keys told to send client_ip
 }
 
 // NewService checks cfg and returns a Service.
@@ -101,7 +110,7 @@ func NewService(cfg Config) (*Service, error) {
 		store: cfg.Store, pub: cfg.Publisher, secret: cfg.Secret, now: cfg.Now,
 		log: cfg.Logger, checkURL: cfg.CheckCallbackURL, checkPlan: cfg.CheckDialplan, rejectStatus: cfg.RejectStatus, onCall: cfg.OnCall,
 		out: cfg.Outbound, box: seal.New(cfg.Secret, jobPayloadLabel),
-		risk: cfg.Risk, onAbuse: cfg.OnAbuse,
+		risk: cfg.Risk, onAbuse: cfg.OnAbuse, handOff: cfg.DeliveryLease,
 	}
 	if cfg.Abuse != nil {
 		s.abuse = *cfg.Abuse

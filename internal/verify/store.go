@@ -188,8 +188,12 @@ type Notice struct {
 	VerificationID string
 	EventID        int64  // the newest event
 	Type           string // its type (verification.verified, …); "" for a webhook retry
-	Deliveries     bool   // webhook deliveries were queued
-	Jobs           bool   // outbound jobs were queued
+	Deliveries     bool   // webhook deliveries were queued for any dispatcher to claim
+	// Handed are the deliveries queued leased to this node's dispatcher
+	// (Config.DeliveryLease), for it to send without claiming them. They
+	// stay on this node: the cluster carries no payloads.
+	Handed []Delivery
+	Jobs   bool // outbound jobs were queued
 	// For metrics: the verification's channel at the event, when it
 	// started and when the event happened (zero on notices from peers).
 	Channel   Channel

@@ -355,6 +355,10 @@ type Delivery struct {
 	CreatedAt      time.Time
 	DeliveredAt    time.Time
 	Sandbox        bool // a sandbox verification's, which test keys see
+	// LeaseUntil, when set on a delivery being queued, is the lease it is
+	// queued under: this node's dispatcher was handed it (Notice.Handed)
+	// and no other claims it before then (Config.DeliveryLease).
+	LeaseUntil time.Time
 }
 
 // Job kinds: outbound commands a verification step hands the carriers.

@@ -88,10 +88,17 @@ func (w *writer) record(ctx context.Context, v Verification, typ string, d detai
 		URL: v.CallbackURL, Payload: body, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now,
 		Sandbox: v.Sandbox,
 	}
+	if s.handOff > 0 {
+		dl.LeaseUntil = now.Add(s.handOff)
+	}
 	if err := w.InsertDelivery(ctx, dl); err != nil {
 		return nil, fmt.Errorf("queue %s webhook: %w", typ, err)
 	}
-	n.Deliveries = true
+	if s.handOff > 0 {
+		n.Handed = []Delivery{dl}
+	} else {
+		n.Deliveries = true
+	}
 	return w.note(n), nil
 }
 

@@ -58,20 +58,18 @@ func TestBatchSettler(t *testing.T) {
 				t.Fatalf("claimed %d", len(cs))
 			}
 			// Five outcomes queued before the settler runs: one batch.
-			b := &batchSettler{outbox: ob, max: 8, reqs: make(chan settleReq, 8), done: make(chan struct{})}
-			var errs []chan error
+			var mu sync.Mutex
+			var errs []error
+			b := &batchSettler{outbox: ob, max: 8, reqs: make(chan Settlement, 8), done: make(chan struct{}),
+				settled: func(_ Claimed, _ Attempt, err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }}
 			for _, c := range cs {
-				r := settleReq{ctx: t.Context(), s: Settlement{Claimed: c, Attempt: Attempt{At: clock.Now(), Status: verify.DeliveryDelivered, StatusCode: 200}}, err: make(chan error, 1)}
-				b.reqs <- r
-				errs = append(errs, r.err)
+				b.queue(c, Attempt{At: clock.Now(), Status: verify.DeliveryDelivered, StatusCode: 200})
 			}
 			go b.run()
-			for _, e := range errs {
-				if err := <-e; err != nil {
-					t.Error(err)
-				}
-			}
 			b.stop()
+			if len(errs) != 5 || slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
+				t.Errorf("settled: %v, want 5 without error", errs)
+			}
 			if got := ob.sizes(); !slices.Equal(got, []int{5}) {
 				t.Errorf("batches %v, want one of 5", got)
 			}

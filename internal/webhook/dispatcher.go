@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +43,21 @@ const (
 	minWait = 10 * time.Millisecond
 	// maxErrorWait caps the pause after repeated outbox errors.
 	maxErrorWait = 10 * time.Second
+	// maxHanded bounds the deliveries handed over (Offer) and not yet
+	// started. Past it Offer drops them: each stays leased until its lease
+	// runs out, and is then claimed like any other.
+	maxHanded = 4096
+	// secretTTL is how long a secret read for a handed delivery is used
+	// for others of its app. A rotation's overlap (the stored value holds
+	// both secrets, each signing while in force) makes this invisible to
+	// receivers; a rotation with no overlap may see webhooks signed with
+	// the old secret for this long after it, as a claim made just before
+	// the rotation would be.
+	secretTTL = time.Second
+	// settleQueue is how many outcomes may wait for the settler per worker:
+	// a worker goes on to its next attempt once its outcome is queued, and
+	// waits only when the queue is full.
+	settleQueue = 4
 )
 
 // DispatcherConfig wires a Dispatcher. Only Outbox is required.
@@ -91,49 +108,58 @@ type Dispatcher struct {
 
 	kick    chan struct{} // holds at most one wake-up
 	running atomic.Bool
+	// wantClaim says the next round must claim from the outbox: set by
+	// Kick, by the poll and next-due timers, and after a full claim. A
+	// wake-up for handed deliveries alone claims nothing.
+	wantClaim atomic.Bool
+	// handOff is the outbox as a HandOffOutbox, nil if it is not one;
+	// handed are the deliveries Offer queued, oldest first.
+	handOff  HandOffOutbox
+	handedMu sync.Mutex
+	handed   []verify.Delivery
+	dropped  atomic.Int64
+	// secrets caches the apps' secrets read for handed deliveries, for
+	// secretTTL: a read each (4% of a node's CPU at 1,000 verified calls
+	// a second) for a value that changes when an operator rotates it.
+	// Only Run's goroutine uses it.
+	secrets map[string]cachedSecret
 	// wakeAt is when the idle loop means to wake, as time since epoch on
 	// the monotonic clock (Now may be set, stepped or faked).
 	epoch  time.Time
 	wakeAt atomic.Int64
-	// settle records an attempt's outcome: the outbox's SettleDelivery, or
-	// a batchSettler's. Set by Run before any attempt starts.
-	settle func(ctx context.Context, c Claimed, a Attempt) error
+	// batcher settles outcomes in batches when the outbox is a
+	// BatchOutbox; set by Run before any attempt starts.
+	batcher *batchSettler
 }
 
-// batchSettler records the outcomes of attempts that finish together in
-// one SettleDeliveries: each worker hands its outcome over and waits, and
-// the settler takes whatever has queued meanwhile (up to the workers'
-// number) as one batch. No timer: a lone attempt settles at once, as it
-// would alone; under load the batches grow by themselves. Settling one by
-// one was the dispatcher's main cost on the store (a statement, and on
-// PostgreSQL a round trip, per delivery).
+// batchSettler records the outcomes of attempts in batches of one
+// SettleDeliveries: a worker queues its outcome and goes on to its next
+// attempt (waiting only while the queue is full), and the settler takes
+// whatever has queued meanwhile as one batch. No timer: a lone attempt
+// settles at once, as it would alone; under load the batches grow by
+// themselves. Settling one by one, and workers waiting for their settles,
+// were the dispatcher's main costs (a statement, and on PostgreSQL a round
+// trip, per delivery, during which its worker sent nothing). An outcome
+// queued is held under its delivery's lease, so nobody sends it again
+// meanwhile; if the process dies first, the lease runs out and the
+// delivery is sent again (at least once, as always).
 type batchSettler struct {
-	outbox BatchOutbox
-	max    int
-	reqs   chan settleReq
-	done   chan struct{}
+	outbox  BatchOutbox
+	max     int
+	reqs    chan Settlement
+	done    chan struct{}
+	settled func(Claimed, Attempt, error) // told of each outcome recorded or not
 }
 
-type settleReq struct {
-	ctx context.Context
-	s   Settlement
-	err chan error
-}
-
-func startBatchSettler(o BatchOutbox, max int) *batchSettler {
-	b := &batchSettler{outbox: o, max: max, reqs: make(chan settleReq, max), done: make(chan struct{})}
+func startBatchSettler(o BatchOutbox, max int, settled func(Claimed, Attempt, error)) *batchSettler {
+	b := &batchSettler{outbox: o, max: max, reqs: make(chan Settlement, max), done: make(chan struct{}), settled: settled}
 	go b.run()
 	return b
 }
 
-func (b *batchSettler) settle(ctx context.Context, c Claimed, a Attempt) error {
-	r := settleReq{ctx: ctx, s: Settlement{Claimed: c, Attempt: a}, err: make(chan error, 1)}
-	select {
-	case b.reqs <- r:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return <-r.err
+// queue hands an outcome to the settler.
+func (b *batchSettler) queue(c Claimed, a Attempt) {
+	b.reqs <- Settlement{Claimed: c, Attempt: a}
 }
 
 // stop ends the settler once every attempt has settled (Run calls it after
@@ -145,7 +171,7 @@ func (b *batchSettler) stop() {
 
 func (b *batchSettler) run() {
 	defer close(b.done)
-	batch := make([]settleReq, 0, b.max)
+	batch := make([]Settlement, 0, b.max)
 	for r := range b.reqs {
 		batch = append(batch[:0], r)
 	fill:
@@ -164,24 +190,23 @@ func (b *batchSettler) run() {
 	}
 }
 
-// flush settles a batch in one call under the first request's deadline
-// (they are all settleTimeout long); if that fails, each alone, so that
-// one bad outcome does not cost the others theirs.
-func (b *batchSettler) flush(batch []settleReq) {
+// flush settles a batch in one call; if that fails, each alone, so that
+// one bad outcome does not cost the others theirs. It goes on after Run's
+// context is done: the answers are in hand, and dropping them would mean
+// sending the webhooks again.
+func (b *batchSettler) flush(batch []Settlement) {
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
 	if len(batch) > 1 {
-		ss := make([]Settlement, len(batch))
-		for i, r := range batch {
-			ss[i] = r.s
-		}
-		if err := b.outbox.SettleDeliveries(batch[0].ctx, ss); err == nil {
+		if err := b.outbox.SettleDeliveries(ctx, batch); err == nil {
 			for _, r := range batch {
-				r.err <- nil
+				b.settled(r.Claimed, r.Attempt, nil)
 			}
 			return
 		}
 	}
 	for _, r := range batch {
-		r.err <- b.outbox.SettleDelivery(r.ctx, r.s.Claimed, r.s.Attempt)
+		b.settled(r.Claimed, r.Attempt, b.outbox.SettleDelivery(ctx, r.Claimed, r.Attempt))
 	}
 }
 
@@ -201,6 +226,7 @@ func NewDispatcher(cfg DispatcherConfig) *Dispatcher {
 		poll: orDefault(cfg.Poll, DefaultPoll),
 		kick: make(chan struct{}, 1), epoch: time.Now(),
 	}
+	d.handOff, _ = cfg.Outbox.(HandOffOutbox)
 	d.batch = min(orDefault(cfg.Batch, d.workers), d.workers)
 	d.retryMax = max(d.retryMax, d.retryBase)
 	if d.client == nil {
@@ -253,10 +279,113 @@ func (nopMetrics) GaveUp()                          {}
 // poll. It never blocks, and kicks that arrive while one is pending merge
 // into it; it is safe from any goroutine, before or during Run.
 func (d *Dispatcher) Kick() {
+	d.wantClaim.Store(true)
+	d.wake()
+}
+
+func (d *Dispatcher) wake() {
 	select {
 	case d.kick <- struct{}{}:
 	default:
 	}
+}
+
+// HandOff is the lease a store should queue deliveries under for Offer
+// (verify.Config.DeliveryLease): this dispatcher's lease, or 0 if its
+// outbox cannot take hand-offs.
+func (d *Dispatcher) HandOff() time.Duration {
+	if d.handOff == nil {
+		return 0
+	}
+	return d.lease
+}
+
+// Offer hands the dispatcher deliveries this node queued leased to it
+// (verify.Notice.Handed), once their transaction has committed: it sends
+// them without claiming them, so a webhook costs no claim on the store and
+// leaves as soon as a worker is free. It never blocks. Deliveries it
+// cannot take (more than maxHanded waiting, or a lease too near its end
+// when a worker gets to them) stay leased until the lease runs out and are
+// then claimed like any other. Safe from any goroutine, before or during
+// Run.
+func (d *Dispatcher) Offer(ds []verify.Delivery) {
+	if len(ds) == 0 || d.handOff == nil {
+		return
+	}
+	d.handedMu.Lock()
+	take := min(maxHanded-len(d.handed), len(ds))
+	d.handed = append(d.handed, ds[:take]...)
+	d.handedMu.Unlock()
+	if lost := len(ds) - take; lost > 0 {
+		if n := d.dropped.Add(int64(lost)); n == int64(lost) || (n-int64(lost))/1000 != n/1000 {
+			d.log.Warn("webhook hand-off queue full; deliveries wait for their leases to end", "dropped", n)
+		}
+	}
+	d.wake()
+}
+
+func (d *Dispatcher) hasHanded() bool {
+	d.handedMu.Lock()
+	defer d.handedMu.Unlock()
+	return len(d.handed) > 0
+}
+
+// claimHanded turns up to n handed deliveries into claims: those whose
+// lease leaves room for an attempt, with their app's secret. On an error
+// the deliveries taken stay leased, and are claimed when their leases end.
+func (d *Dispatcher) claimHanded(ctx context.Context, n int) ([]Claimed, error) {
+	d.handedMu.Lock()
+	k := min(n, len(d.handed))
+	ds := slices.Clone(d.handed[:k])
+	d.handed = slices.Delete(d.handed, 0, k)
+	d.handedMu.Unlock()
+	latest := d.now().Add(d.timeout) // an attempt starting now ends by then
+	var apps []string
+	ds = slices.DeleteFunc(ds, func(dl verify.Delivery) bool { return !dl.LeaseUntil.After(latest) })
+	for _, dl := range ds {
+		if !slices.Contains(apps, dl.AppID) {
+			apps = append(apps, dl.AppID)
+		}
+	}
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	now := d.now()
+	if d.secrets == nil {
+		d.secrets = map[string]cachedSecret{}
+	}
+	apps = slices.DeleteFunc(apps, func(app string) bool {
+		c, ok := d.secrets[app]
+		return ok && now.Sub(c.at) < secretTTL && !now.Before(c.at)
+	})
+	if len(apps) > 0 {
+		read, err := d.handOff.WebhookSecrets(ctx, apps)
+		if err != nil {
+			return nil, fmt.Errorf("read webhook secrets: %w", err)
+		}
+		for _, app := range apps {
+			if secret, ok := read[app]; ok {
+				d.secrets[app] = cachedSecret{secret, now}
+			} else {
+				delete(d.secrets, app)
+			}
+		}
+		if len(d.secrets) > 1024 { // many apps: keep only what was just read
+			maps.DeleteFunc(d.secrets, func(app string, _ cachedSecret) bool { return !slices.Contains(apps, app) })
+		}
+	}
+	out := make([]Claimed, 0, len(ds))
+	for _, dl := range ds {
+		if c, ok := d.secrets[dl.AppID]; ok { // an app gone: its lease runs out
+			out = append(out, Claimed{Delivery: dl, Secret: c.secret, LeaseUntil: dl.LeaseUntil})
+		}
+	}
+	return out, nil
+}
+
+type cachedSecret struct {
+	secret string
+	at     time.Time
 }
 
 // Run delivers due deliveries until ctx is done, then returns nil once no
@@ -268,34 +397,59 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		return errors.New("webhook: dispatcher is already running")
 	}
 	defer d.running.Store(false)
-	d.settle = d.outbox.SettleDelivery
+	d.batcher = nil
 	if bo, ok := d.outbox.(BatchOutbox); ok {
 		// Runs until every attempt has settled (the deferred wg.Wait below
 		// runs first).
-		b := startBatchSettler(bo, d.workers)
-		defer b.stop()
-		d.settle = b.settle
+		d.batcher = startBatchSettler(bo, settleQueue*d.workers, d.settled)
+		defer d.batcher.stop()
 	}
 	free := slots.New(d.workers) // one token per attempt in flight
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	failures := 0
+	d.wantClaim.Store(true)
 	for {
-		full, err := d.round(ctx, free, &wg)
-		switch {
-		case ctx.Err() != nil:
+		if d.hasHanded() {
+			if err := d.handedRound(ctx, free, &wg); err != nil && ctx.Err() == nil {
+				d.log.Error("webhook deliveries handed over not sent; they will be claimed when their leases end", "err", err)
+			}
+		}
+		if ctx.Err() != nil {
 			return nil
-		case err != nil:
-			failures++
-			d.log.Error("webhook outbox unavailable", "err", err, "failures", failures)
-			d.sleep(ctx, min(minWait<<min(failures, 20), maxErrorWait))
-		case full:
-			failures = 0 // more may be due: go again at once
-		default:
+		}
+		if d.wantClaim.Swap(false) {
+			full, err := d.round(ctx, free, &wg)
+			switch {
+			case ctx.Err() != nil:
+				return nil
+			case err != nil:
+				failures++
+				d.wantClaim.Store(true)
+				d.log.Error("webhook outbox unavailable", "err", err, "failures", failures)
+				d.sleep(ctx, min(minWait<<min(failures, 20), maxErrorWait))
+				continue
+			case full:
+				failures = 0 // more may be due: go again at once
+				d.wantClaim.Store(true)
+				continue
+			}
 			failures = 0
+		}
+		if !d.hasHanded() && !d.wantClaim.Load() {
 			d.idle(ctx)
 		}
 	}
+}
+
+// handedRound starts attempts at handed deliveries, as many as there are
+// idle workers (waiting for one if none is).
+func (d *Dispatcher) handedRound(ctx context.Context, free slots.Slots, wg *sync.WaitGroup) error {
+	_, err := slots.Fill(ctx, free, d.batch, wg,
+		func(n int) ([]Claimed, error) { return d.claimHanded(ctx, n) },
+		func(c Claimed) { d.deliver(ctx, c) },
+		func(int, int) {})
+	return err
 }
 
 // round claims as many due deliveries as there are idle workers (waiting
@@ -341,6 +495,8 @@ func (d *Dispatcher) retryScheduled(next time.Time) {
 	}
 }
 
+// sleep waits for wait, a wake-up or ctx. When the wait runs out, the next
+// round claims.
 func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration) {
 	t := time.NewTimer(wait)
 	defer t.Stop()
@@ -348,6 +504,7 @@ func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration) {
 	case <-ctx.Done():
 	case <-d.kick:
 	case <-t.C:
+		d.wantClaim.Store(true)
 	}
 }
 
@@ -370,11 +527,20 @@ func (d *Dispatcher) deliver(ctx context.Context, c Claimed) {
 		d.metrics.GaveUp()
 	}
 	d.logAttempt(c, a, took)
+	if d.batcher != nil {
+		d.batcher.queue(c, a)
+		return
+	}
 	// Record the outcome even if shutdown has begun: the answer is in hand,
 	// and dropping it would mean sending the webhook again.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	if err := d.settle(sctx, c, a); err != nil {
+	d.settled(c, a, d.outbox.SettleDelivery(sctx, c, a))
+}
+
+// settled follows an outcome's recording: a retry due soon wakes the loop.
+func (d *Dispatcher) settled(c Claimed, a Attempt, err error) {
+	if err != nil {
 		d.log.Error("webhook outcome not recorded; it will be retried when its lease ends",
 			"delivery", c.ID, "status", a.Status, "err", err)
 		return

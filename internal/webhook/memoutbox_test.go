@@ -41,7 +41,7 @@ func (m *memOutbox) notify() {
 func (m *memOutbox) add(d verify.Delivery, secret string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.ds[d.ID] = &memDelivery{Delivery: d}
+	m.ds[d.ID] = &memDelivery{Delivery: d, leaseUntil: d.LeaseUntil}
 	if d.Status == verify.DeliveryPending {
 		m.pending[d.ID] = m.ds[d.ID]
 	}

@@ -58,3 +58,14 @@ type Attempt struct {
 	StatusCode    int       // the receiver's HTTP status, 0 if none came
 	Error         string    // why it failed, "" when delivered
 }
+
+// HandOffOutbox is an Outbox whose deliveries may be queued already leased
+// to this node's dispatcher (verify.Config.DeliveryLease) and handed to it
+// after commit (Dispatcher.Offer), so that sending one costs no claim. The
+// dispatcher reads the apps' secrets, which a claim returns with its rows.
+type HandOffOutbox interface {
+	Outbox
+	// WebhookSecrets returns the current webhook secret of each app in
+	// appIDs that exists.
+	WebhookSecrets(ctx context.Context, appIDs []string) (map[string]string, error)
+}

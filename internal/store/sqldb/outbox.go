@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -226,4 +227,30 @@ func (s *Store) autocommit(ctx context.Context, fn func(db querier) error) error
 		return s.Tx(ctx, func(tx verify.Tx) error { return fn(tx.(txn).db) })
 	}
 	return s.retry(ctx, func() error { return fn(s.wq) })
+}
+
+// WebhookSecrets reads the current webhook secret of each app in appIDs,
+// for deliveries handed to the dispatcher without a claim (which reads the
+// secret with the rows it leases). An app that no longer exists has none.
+func (s *Store) WebhookSecrets(ctx context.Context, appIDs []string) (map[string]string, error) {
+	out := make(map[string]string, len(appIDs))
+	for _, id := range appIDs {
+		if _, ok := out[id]; ok {
+			continue
+		}
+		var sealed sql.NullString
+		err := s.db.QueryRowContext(ctx, s.d.Rebind(`SELECT webhook_secret FROM apps WHERE id = ?`), id).Scan(&sealed)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("webhook secret of %s: %w", id, err)
+		}
+		plain, err := s.box.open(id, sealed.String)
+		if err != nil {
+			return nil, fmt.Errorf("webhook secret of %s: %w", id, err)
+		}
+		out[id] = plain
+	}
+	return out, nil
 }

@@ -24,8 +24,9 @@ type Store struct {
 }
 
 var (
-	_ verify.Store   = (*Store)(nil)
-	_ webhook.Outbox = (*Store)(nil)
+	_ verify.Store          = (*Store)(nil)
+	_ webhook.HandOffOutbox = (*Store)(nil)
+	_ webhook.BatchOutbox   = (*Store)(nil)
 )
 
 // New returns a Store that writes through w and reads outside transactions

@@ -251,11 +251,12 @@ func (t txn) CallByCarrierID(ctx context.Context, carrier, callID string) (verif
 
 func (t txn) InsertDelivery(ctx context.Context, d verify.Delivery) error {
 	return t.insert(ctx, "insert delivery "+d.ID,
-		`INSERT INTO webhook_deliveries (`+deliveryCols+`, lease_until, due_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
+		`INSERT INTO webhook_deliveries (`+deliveryCols+`, lease_until, last_lease_until, due_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		d.ID, d.AppID, d.VerificationID, d.EventID, d.Type, d.URL, string(d.Payload), d.Status,
 		int64(d.Attempts), millis(d.NextAttemptAt), int64(d.LastStatusCode), d.LastError,
-		millis(d.CreatedAt), millis(d.DeliveredAt), boolInt(d.Sandbox), millis(d.NextAttemptAt))
+		millis(d.CreatedAt), millis(d.DeliveredAt), boolInt(d.Sandbox),
+		millis(d.LeaseUntil), millis(d.LeaseUntil), max(millis(d.NextAttemptAt), millis(d.LeaseUntil)))
 }
 
 // RequeueDelivery also ends any lease, so a dispatcher still holding the

@@ -379,3 +379,51 @@ func testNextDeliveryDue(t *testing.T, s Store) {
 		t.Errorf("NextDeliveryDue = %v with none pending", at)
 	}
 }
+
+// A delivery queued leased (handed to the queuing node's dispatcher,
+// verify.Config.DeliveryLease) is nobody else's until its lease ends: no
+// claim takes it, the next-due time is the lease's end, and the lease it
+// was queued with settles it. A node that dies holding one loses it when
+// the lease ends, and the next claim takes it under a new lease.
+func testHandedDelivery(t *testing.T, s Store) {
+	insertApps(t, s, "app_a")
+	ho, ok := s.(webhook.HandOffOutbox)
+	if !ok {
+		t.Fatal("the store is not a webhook.HandOffOutbox")
+	}
+	secrets, err := ho.WebhookSecrets(ctx(t), []string{"app_a", "app_gone"})
+	check(t, err, "WebhookSecrets")
+	if want := newApp("app_a").WebhookSecret; secrets["app_a"] != want || len(secrets) != 1 {
+		t.Errorf("WebhookSecrets = %v, want app_a's %q alone", secrets, want)
+	}
+
+	kept, lost := newDelivery("msg_kept", "app_a", "vf_1", t0), newDelivery("msg_lost", "app_a", "vf_1", t0)
+	kept.LeaseUntil, lost.LeaseUntil = at(30*time.Second), at(30*time.Second)
+	insertDeliveries(t, s, kept, lost)
+	equal(t, len(claim(t, s, at(29*time.Second), 10*time.Second, 10)), 0, "claim while the handed leases run")
+	next, ok, err := s.NextDeliveryDue(ctx(t))
+	check(t, err, "NextDeliveryDue")
+	if !ok || !next.Equal(at(30*time.Second)) {
+		t.Errorf("NextDeliveryDue = %v %v, want the leases' end %v", next, ok, at(30*time.Second))
+	}
+
+	settle(t, s, webhook.Claimed{Delivery: kept, LeaseUntil: kept.LeaseUntil},
+		webhook.Attempt{At: at(time.Second), Status: verify.DeliveryDelivered, StatusCode: 200})
+	if got := getDelivery(t, s, "app_a", kept.ID); got.Status != verify.DeliveryDelivered || got.Attempts != 1 {
+		t.Errorf("handed delivery after its settle: %+v", got)
+	}
+
+	again := claim(t, s, at(30*time.Second), 10*time.Second, 10)
+	equal(t, claimedIDs(again), []string{lost.ID}, "claim once the lost hand-off's lease ended")
+	if len(again) == 1 {
+		if !again[0].LeaseUntil.After(lost.LeaseUntil) {
+			t.Errorf("new lease %v is not after the handed one %v", again[0].LeaseUntil, lost.LeaseUntil)
+		}
+		// The node that lost it comes back and settles: nothing changes.
+		settle(t, s, webhook.Claimed{Delivery: lost, LeaseUntil: lost.LeaseUntil},
+			webhook.Attempt{At: at(31 * time.Second), Status: verify.DeliveryDelivered, StatusCode: 200})
+		if got := getDelivery(t, s, "app_a", lost.ID); got.Status != verify.DeliveryPending || got.Attempts != 0 {
+			t.Errorf("settled under the lapsed handed lease: %+v", got)
+		}
+	}
+}

@@ -85,6 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"SettleDelivery", testSettleDelivery},
 		{"SettleStaleLease", testSettleStaleLease},
+		{"HandedDelivery", testHandedDelivery},
 		{"NextDeliveryDue", testNextDeliveryDue},
 		{"SettleDeliveries", testSettleDeliveries},
 	}

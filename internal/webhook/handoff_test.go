@@ -1,0 +1,145 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ringgate/ringgate/internal/verify"
+)
+
+// handOutbox is a memOutbox that takes hand-offs and counts its claims.
+type handOutbox struct {
+	*memOutbox
+	mu     sync.Mutex
+	claims int
+}
+
+func (h *handOutbox) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Claimed, error) {
+	h.mu.Lock()
+	h.claims++
+	h.mu.Unlock()
+	return h.memOutbox.ClaimDeliveries(ctx, now, lease, limit)
+}
+
+func (h *handOutbox) claimCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.claims
+}
+
+func (h *handOutbox) WebhookSecrets(_ context.Context, apps []string) (map[string]string, error) {
+	h.memOutbox.mu.Lock()
+	defer h.memOutbox.mu.Unlock()
+	out := map[string]string{}
+	for _, a := range apps {
+		if s, ok := h.secrets[a]; ok {
+			out[a] = s
+		}
+	}
+	return out, nil
+}
+
+// A delivery queued leased to this dispatcher and offered to it is sent,
+// signed with its app's secret, and settled under the lease it was queued
+// with, without a claim: the hand-off's point.
+func TestHandOffSendsWithoutClaim(t *testing.T) {
+	clock := &testClock{}
+	ob := &handOutbox{memOutbox: newMemOutbox()}
+	rc := newReceiver(t, nil)
+	cfg := testConfig(t, ob.memOutbox, clock)
+	cfg.Outbox, cfg.Poll = ob, time.Hour // no claim but the first
+	d := NewDispatcher(cfg)
+	if d.HandOff() != cfg.Lease {
+		t.Fatalf("HandOff = %v, want the lease %v", d.HandOff(), cfg.Lease)
+	}
+	start(t, d)
+	ob.waitFor(t, 5*time.Second, "the first look", func(m *memOutbox) bool { return m.nextCalls > 0 })
+	claims := ob.claimCount()
+
+	secret := verify.NewWebhookSecret()
+	del := clock.delivery("msg_handed")
+	del.URL = rc.srv.URL
+	del.LeaseUntil = clock.Now().Add(d.HandOff()).Truncate(time.Millisecond)
+	ob.add(del, secret)
+	d.Offer([]verify.Delivery{del})
+	ob.waitFor(t, 5*time.Second, "the handed delivery", status("msg_handed", verify.DeliveryDelivered))
+
+	if got := ob.claimCount(); got != claims {
+		t.Errorf("%d claims for a handed delivery, want none", got-claims)
+	}
+	reqs := rc.requests()
+	if len(reqs) != 1 {
+		t.Fatalf("receiver got %d requests, want 1", len(reqs))
+	}
+	verifyRequest(t, secret, reqs[0])
+}
+
+// A handed delivery whose lease would end before an attempt could is not
+// sent from the hand-off (another node could claim it mid-attempt); it is
+// claimed once the lease is over and sent once.
+func TestHandOffLeaseTooShortWaitsForClaim(t *testing.T) {
+	clock := &testClock{}
+	ob := &handOutbox{memOutbox: newMemOutbox()}
+	rc := newReceiver(t, nil)
+	cfg := testConfig(t, ob.memOutbox, clock)
+	cfg.Outbox = ob
+	d := NewDispatcher(cfg)
+	start(t, d)
+	del := clock.delivery("msg_short")
+	del.URL = rc.srv.URL
+	del.LeaseUntil = clock.Now().Add(cfg.Timeout / 2).Truncate(time.Millisecond)
+	ob.add(del, verify.NewWebhookSecret())
+	d.Offer([]verify.Delivery{del})
+	ob.waitFor(t, 5*time.Second, "a look after the offer", func(m *memOutbox) bool { return m.nextCalls > 2 })
+	if n := len(rc.requests()); n != 0 {
+		t.Fatalf("sent %d times under a lease shorter than an attempt", n)
+	}
+	clock.advance(cfg.Timeout)
+	d.Kick()
+	ob.waitFor(t, 5*time.Second, "the claimed delivery", status("msg_short", verify.DeliveryDelivered))
+	if n := len(rc.requests()); n != 1 {
+		t.Errorf("sent %d times, want 1", n)
+	}
+}
+
+// Without a HandOffOutbox there is no hand-off: the service must queue
+// deliveries for claiming.
+func TestHandOffNeedsSecrets(t *testing.T) {
+	d := NewDispatcher(testConfig(t, newMemOutbox(), &testClock{}))
+	if d.HandOff() != 0 {
+		t.Errorf("HandOff = %v on an outbox without WebhookSecrets, want 0", d.HandOff())
+	}
+}
+
+// The secrets read for handed deliveries are reused for secretTTL at most:
+// a delivery handed after that is signed with the app's secret as it is
+// then (a rotation).
+func TestHandOffSecretRereadAfterTTL(t *testing.T) {
+	clock := &testClock{}
+	ob := &handOutbox{memOutbox: newMemOutbox()}
+	rc := newReceiver(t, nil)
+	cfg := testConfig(t, ob.memOutbox, clock)
+	cfg.Outbox = ob
+	d := NewDispatcher(cfg)
+	start(t, d)
+	secrets := []string{verify.NewWebhookSecret(), verify.NewWebhookSecret()}
+	for i, secret := range secrets {
+		del := clock.delivery(fmt.Sprintf("msg_%d", i))
+		del.URL = rc.srv.URL
+		del.LeaseUntil = clock.Now().Add(d.HandOff()).Truncate(time.Millisecond)
+		ob.add(del, secret) // the second rotates app_1's secret
+		d.Offer([]verify.Delivery{del})
+		ob.waitFor(t, 5*time.Second, del.ID, status(del.ID, verify.DeliveryDelivered))
+		clock.advance(secretTTL)
+	}
+	reqs := rc.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("receiver got %d requests, want 2", len(reqs))
+	}
+	for i, secret := range secrets {
+		verifyRequest(t, secret, reqs[i])
+	}
+}
