@@ -143,6 +143,7 @@ type backlogEnv struct {
 type kicker struct{ d *webhook.Dispatcher }
 
 func (k kicker) Publish(n verify.Notice) {
+	k.d.Offer(n.Handed) // as the server's wake-up does
 	if n.Deliveries {
 		k.d.Kick()
 	}
@@ -171,7 +172,7 @@ func newBacklogEnv(b *testing.B, s Store, backlog int) *backlogEnv {
 		abuse.Limits[i].Max = 1 << 30
 	}
 	abuse.CallsPerCaller = 1 << 30
-	svc, err := verify.NewService(verify.Config{Store: s, Secret: make([]byte, 32), Publisher: kicker{disp}, Abuse: &abuse})
+	svc, err := verify.NewService(verify.Config{Store: s, Secret: make([]byte, 32), Publisher: kicker{disp}, Abuse: &abuse, DeliveryLease: disp.HandOff()})
 	if err != nil {
 		b.Fatal(err)
 	}
