@@ -68,7 +68,7 @@ func TestHotQueryPlans(t *testing.T) {
 		args []any
 		want []string
 	}{
-		{"ClaimDeliveries", []any{now, 8, now + 30000, now + 30000, now + 30000, now + 30000, now + 30000, now + 30000, now},
+		{"ClaimDeliveries", []any{now, now + 30000, now + 30000, now + 30000, now + 30000, now + 30000, now + 30000, now},
 			[]string{"Scan using webhook_deliveries_due_at on webhook_deliveries", "Index Cond: (due_at <= ",
 				"Limit", "Index Scan using webhook_deliveries_pkey"}},
 		{"NextDeliveryDue", nil, []string{"Limit", "Index Only Scan using webhook_deliveries_due_at on webhook_deliveries"}},

@@ -215,7 +215,7 @@ func (s *Store) DueCallbacks(ctx context.Context, now time.Time, limit int) ([]c
 			o.next_attempt_at, o.last_error, o.created_at
 		FROM compat_callbacks o JOIN verifications v ON v.id = o.verification_id
 		WHERE o.state = 'pending' AND o.next_attempt_at <= ? AND v.status <> 'pending'
-		ORDER BY o.next_attempt_at LIMIT ?`, millis(now), limit)
+		ORDER BY o.next_attempt_at`+limitSQL(limit), millis(now))
 }
 
 func (s *Store) ClaimCallback(ctx context.Context, id string, was, until time.Time) (bool, error) {

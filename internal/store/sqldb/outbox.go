@@ -29,9 +29,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		// the delivery at once: two holders.
 		return nil, fmt.Errorf("claim deliveries: lease %v is shorter than a millisecond", lease)
 	}
-	q := s.d.Rebind(claimSQL(s.d))
+	q := s.d.Rebind(claimSQL(s.d, limit))
 	nowMs, until := millis(now), millis(now.Add(lease))
-	args := []any{nowMs, int64(limit), until, until, until, until, until, until, nowMs}
+	args := []any{nowMs, until, until, until, until, until, until, nowMs}
 	var out []webhook.Claimed
 	err := s.autocommit(ctx, func(db querier) error {
 		var err error
@@ -71,13 +71,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 //
 // The lease is now+lease, or just after the row's previous lease if that is
 // as late: lease_until identifies the claim (SettleDelivery matches on it),
-// so no two claims of a row may share one. Arguments: now, limit, then the
-// lease (until) six times, then now.
-func claimSQL(d Dialect) string {
+// so no two claims of a row may share one. Arguments: now, then the lease
+// (until) six times, then now. The limit is in the text (limitSQL).
+func claimSQL(d Dialect, limit int) string {
 	const leaseExpr = `CASE WHEN last_lease_until >= ? THEN last_lease_until + 1 ELSE ? END`
 	return `WITH candidates AS MATERIALIZED (SELECT id FROM webhook_deliveries
 			WHERE status = 'pending' AND due_at <= ?
-			ORDER BY due_at, id LIMIT ?` + d.ForUpdateSkipLocked() + `)
+			ORDER BY due_at, id` + limitSQL(limit) + d.ForUpdateSkipLocked() + `)
 		UPDATE webhook_deliveries SET lease_until = ` + leaseExpr + `, last_lease_until = ` + leaseExpr + `,
 			due_at = ` + leaseExpr + `
 		WHERE id IN (SELECT id FROM candidates)
@@ -95,7 +95,7 @@ const nextDueSQL = `SELECT (SELECT due_at FROM webhook_deliveries WHERE status =
 // tests that pin their query plans.
 func OutboxQueries(d Dialect) map[string]string {
 	return map[string]string{
-		"ClaimDeliveries": d.Rebind(claimSQL(d)),
+		"ClaimDeliveries": d.Rebind(claimSQL(d, 8)),
 		"NextDeliveryDue": d.Rebind(nextDueSQL),
 		"NextExpiry":      d.Rebind(nextExpirySQL),
 	}

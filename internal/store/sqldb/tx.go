@@ -148,8 +148,8 @@ func (t txn) DueForExpiry(ctx context.Context, now time.Time, limit int) ([]veri
 	}
 	return many(ctx, t.reader, scanVerification, "due for expiry",
 		`SELECT `+verificationCols+` FROM verifications
-		WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`+t.d.ForUpdateSkipLocked(),
-		millis(now), int64(limit))
+		WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at, id`+limitSQL(limit)+t.d.ForUpdateSkipLocked(),
+		millis(now))
 }
 
 func (t txn) InsertVerification(ctx context.Context, v verify.Verification) error {
@@ -199,8 +199,8 @@ func (t txn) ClaimJobs(ctx context.Context, now, leaseUntil time.Time, limit int
 	due, err := many(ctx, t.reader, scanJob, "claim jobs",
 		`SELECT `+jobCols+` FROM jobs
 		WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'running' AND lease_until <= ?)
-		ORDER BY next_attempt_at, id LIMIT ?`+t.d.ForUpdateSkipLocked(),
-		millis(now), millis(now), int64(limit))
+		ORDER BY next_attempt_at, id`+limitSQL(limit)+t.d.ForUpdateSkipLocked(),
+		millis(now), millis(now))
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,7 @@ func main() {
 	pgURL := flag.String("pg", pgtest.BaseURL(), "PostgreSQL server for the 1- and 3-node runs (a schema of their own is made and dropped); \"\" to skip")
 	pgN := flag.Int("pg-n", 1500, "start+call pairs per PostgreSQL run")
 	pgLimit := flag.Duration("pg-time", 15*time.Second, "longest each PostgreSQL run lasts (requests cut off by it count as errors)")
+	hookProfile := flag.String("hooks-cpuprofile", "", "write a CPU profile of the webhook dispatcher's run to this file")
 	flag.Parse()
 	ctx := context.Background()
 	limit := 60 * time.Second
@@ -96,7 +98,19 @@ func main() {
 
 	srv.Close()
 	received.Store(0)
+	if *hookProfile != "" {
+		f, err := os.Create(*hookProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+	}
 	rate, took := dispatch(ctx, *hooks, receiver, received)
+	if *hookProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	raw := bench.Load(ctx, "baseline: bare POSTs to the same receiver", *hooks, 8, limit, func(ctx context.Context, i int) error {
 		return post(ctx, client, receiver, []byte(`{"type":"x"}`), http.StatusNoContent)
 	})
