@@ -71,9 +71,11 @@ type DispatcherConfig struct {
 	Metrics Metrics          // optional
 	// Workers is the most attempts in flight at once (default 8).
 	Workers int
-	// Batch is the most deliveries claimed at once (default Workers). The
-	// dispatcher never claims more than it has idle workers for, so no
-	// claimed delivery waits in a queue while its lease runs down.
+	// Batch is the most attempts a claim starts at once (default and at
+	// most Workers). When the lease covers two attempts, a claim also takes
+	// as many again as there are workers, to start as workers come free:
+	// each waits at most one attempt, and starts only if its lease still
+	// covers its own.
 	Batch int
 	// Timeout bounds one attempt. Default: the Client's Timeout if it has
 	// one, else DefaultTimeout; if both are set, the shorter applies.
@@ -112,12 +114,19 @@ type Dispatcher struct {
 	// Kick, by the poll and next-due timers, and after a full claim. A
 	// wake-up for handed deliveries alone claims nothing.
 	wantClaim atomic.Bool
-	// handOff is the outbox as a HandOffOutbox, nil if it is not one;
-	// handed are the deliveries Offer queued, oldest first.
-	handOff  HandOffOutbox
-	handedMu sync.Mutex
-	handed   []verify.Delivery
-	dropped  atomic.Int64
+	// handOff is the outbox as a HandOffOutbox, nil if it is not one.
+	handOff HandOffOutbox
+	// queue holds deliveries this dispatcher holds under a lease and has
+	// not started, oldest first: those Offer was handed, and a claim's
+	// extras (round). Each starts only if its lease leaves room for an
+	// attempt.
+	queueMu sync.Mutex
+	queue   []queued
+	// extra is how many deliveries a claim takes beyond the idle workers,
+	// to wait in the queue: the workers' number if the lease covers two
+	// attempts (each waits at most one), else none.
+	extra   int
+	dropped atomic.Int64
 	// secrets caches the apps' secrets read for handed deliveries, for
 	// secretTTL: a read each (4% of a node's CPU at 1,000 verified calls
 	// a second) for a value that changes when an operator rotates it.
@@ -227,6 +236,9 @@ func NewDispatcher(cfg DispatcherConfig) *Dispatcher {
 		kick: make(chan struct{}, 1), epoch: time.Now(),
 	}
 	d.handOff, _ = cfg.Outbox.(HandOffOutbox)
+	if d.lease >= 2*d.timeout {
+		d.extra = d.workers
+	}
 	d.batch = min(orDefault(cfg.Batch, d.workers), d.workers)
 	d.retryMax = max(d.retryMax, d.retryBase)
 	if d.client == nil {
@@ -312,10 +324,12 @@ func (d *Dispatcher) Offer(ds []verify.Delivery) {
 	if len(ds) == 0 || d.handOff == nil {
 		return
 	}
-	d.handedMu.Lock()
-	take := min(maxHanded-len(d.handed), len(ds))
-	d.handed = append(d.handed, ds[:take]...)
-	d.handedMu.Unlock()
+	d.queueMu.Lock()
+	take := max(min(maxHanded-len(d.queue), len(ds)), 0)
+	for _, dl := range ds[:take] {
+		d.queue = append(d.queue, queued{Claimed{Delivery: dl, LeaseUntil: dl.LeaseUntil}, true})
+	}
+	d.queueMu.Unlock()
 	if lost := len(ds) - take; lost > 0 {
 		if n := d.dropped.Add(int64(lost)); n == int64(lost) || (n-int64(lost))/1000 != n/1000 {
 			d.log.Warn("webhook hand-off queue full; deliveries wait for their leases to end", "dropped", n)
@@ -324,31 +338,43 @@ func (d *Dispatcher) Offer(ds []verify.Delivery) {
 	d.wake()
 }
 
-func (d *Dispatcher) hasHanded() bool {
-	d.handedMu.Lock()
-	defer d.handedMu.Unlock()
-	return len(d.handed) > 0
+// queued is a delivery in the queue; needSecret marks one handed over,
+// whose app's secret is read when it starts.
+type queued struct {
+	Claimed
+	needSecret bool
 }
 
-// claimHanded turns up to n handed deliveries into claims: those whose
-// lease leaves room for an attempt, with their app's secret. On an error
-// the deliveries taken stay leased, and are claimed when their leases end.
-func (d *Dispatcher) claimHanded(ctx context.Context, n int) ([]Claimed, error) {
-	d.handedMu.Lock()
-	k := min(n, len(d.handed))
-	ds := slices.Clone(d.handed[:k])
-	d.handed = slices.Delete(d.handed, 0, k)
-	d.handedMu.Unlock()
+func (d *Dispatcher) queued() bool {
+	d.queueMu.Lock()
+	defer d.queueMu.Unlock()
+	return len(d.queue) > 0
+}
+
+// takeQueued takes up to n deliveries from the queue and returns those
+// whose lease leaves room for an attempt, with their app's secret. Those
+// it drops, and all it took on an error, stay leased and are claimed when
+// their leases end.
+func (d *Dispatcher) takeQueued(ctx context.Context, n int) ([]Claimed, error) {
+	d.queueMu.Lock()
+	k := min(n, len(d.queue))
+	qs := slices.Clone(d.queue[:k])
+	d.queue = slices.Delete(d.queue, 0, k)
+	d.queueMu.Unlock()
 	latest := d.now().Add(d.timeout) // an attempt starting now ends by then
+	qs = slices.DeleteFunc(qs, func(q queued) bool { return !q.LeaseUntil.After(latest) })
 	var apps []string
-	ds = slices.DeleteFunc(ds, func(dl verify.Delivery) bool { return !dl.LeaseUntil.After(latest) })
-	for _, dl := range ds {
-		if !slices.Contains(apps, dl.AppID) {
-			apps = append(apps, dl.AppID)
+	for _, q := range qs {
+		if q.needSecret && !slices.Contains(apps, q.AppID) {
+			apps = append(apps, q.AppID)
 		}
 	}
-	if len(ds) == 0 {
-		return nil, nil
+	out := make([]Claimed, 0, len(qs))
+	if len(apps) == 0 {
+		for _, q := range qs {
+			out = append(out, q.Claimed)
+		}
+		return out, nil
 	}
 	now := d.now()
 	if d.secrets == nil {
@@ -374,10 +400,12 @@ func (d *Dispatcher) claimHanded(ctx context.Context, n int) ([]Claimed, error) 
 			maps.DeleteFunc(d.secrets, func(app string, _ cachedSecret) bool { return !slices.Contains(apps, app) })
 		}
 	}
-	out := make([]Claimed, 0, len(ds))
-	for _, dl := range ds {
-		if c, ok := d.secrets[dl.AppID]; ok { // an app gone: its lease runs out
-			out = append(out, Claimed{Delivery: dl, Secret: c.secret, LeaseUntil: dl.LeaseUntil})
+	for _, q := range qs {
+		if !q.needSecret {
+			out = append(out, q.Claimed)
+		} else if c, ok := d.secrets[q.AppID]; ok { // an app gone: its lease runs out
+			q.Secret = c.secret
+			out = append(out, q.Claimed)
 		}
 	}
 	return out, nil
@@ -410,10 +438,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	failures := 0
 	d.wantClaim.Store(true)
 	for {
-		if d.hasHanded() {
-			if err := d.handedRound(ctx, free, &wg); err != nil && ctx.Err() == nil {
-				d.log.Error("webhook deliveries handed over not sent; they will be claimed when their leases end", "err", err)
+		if d.queued() {
+			if err := d.queuedRound(ctx, free, &wg); err != nil && ctx.Err() == nil {
+				d.log.Error("webhook deliveries held not sent; they will be claimed when their leases end", "err", err)
 			}
+			continue // claim once the queue is empty
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -436,38 +465,59 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 			failures = 0
 		}
-		if !d.hasHanded() && !d.wantClaim.Load() {
+		if !d.queued() && !d.wantClaim.Load() {
 			d.idle(ctx)
 		}
 	}
 }
 
-// handedRound starts attempts at handed deliveries, as many as there are
+// queuedRound starts attempts at queued deliveries, as many as there are
 // idle workers (waiting for one if none is).
-func (d *Dispatcher) handedRound(ctx context.Context, free slots.Slots, wg *sync.WaitGroup) error {
+func (d *Dispatcher) queuedRound(ctx context.Context, free slots.Slots, wg *sync.WaitGroup) error {
 	_, err := slots.Fill(ctx, free, d.batch, wg,
-		func(n int) ([]Claimed, error) { return d.claimHanded(ctx, n) },
+		func(n int) ([]Claimed, error) { return d.takeQueued(ctx, n) },
 		func(c Claimed) { d.deliver(ctx, c) },
 		func(int, int) {})
 	return err
 }
 
-// round claims as many due deliveries as there are idle workers (waiting
-// for one if none is) and starts their attempts. full reports that it got
-// all it asked for.
+// round claims due deliveries, as many as there are idle workers (waiting
+// for one if none is) plus extra, starts attempts at as many as there are
+// idle workers and queues the rest, which start as workers come free
+// (the queue is empty when round runs, so each waits at most one attempt).
+// Claiming more at once costs fewer claims per delivery. full reports
+// that it got all it asked for.
 func (d *Dispatcher) round(ctx context.Context, free slots.Slots, wg *sync.WaitGroup) (full bool, err error) {
-	return slots.Fill(ctx, free, d.batch, wg,
-		func(n int) ([]Claimed, error) {
-			claims, err := d.outbox.ClaimDeliveries(ctx, d.clock(), d.lease, n)
-			if err != nil {
-				return nil, fmt.Errorf("claim deliveries: %w", err)
-			}
-			return claims, nil
-		},
-		func(c Claimed) { d.deliver(ctx, c) },
-		func(asked, got int) {
-			d.log.Error("webhook outbox returned more deliveries than asked; ignoring the rest", "asked", asked, "got", got)
+	n := free.Acquire(ctx, d.batch)
+	if n == 0 {
+		return false, nil // ctx is done
+	}
+	want := n + d.extra
+	claims, err := d.outbox.ClaimDeliveries(ctx, d.clock(), d.lease, want)
+	if err != nil {
+		free.Release(n)
+		return false, fmt.Errorf("claim deliveries: %w", err)
+	}
+	if len(claims) > want {
+		d.log.Error("webhook outbox returned more deliveries than asked; ignoring the rest", "asked", want, "got", len(claims))
+		claims = claims[:want]
+	}
+	now := claims[:min(n, len(claims))]
+	free.Release(n - len(now))
+	for _, c := range now {
+		wg.Go(func() {
+			defer free.Release(1)
+			d.deliver(ctx, c)
 		})
+	}
+	if rest := claims[len(now):]; len(rest) > 0 {
+		d.queueMu.Lock()
+		for _, c := range rest {
+			d.queue = append(d.queue, queued{Claimed: c})
+		}
+		d.queueMu.Unlock()
+	}
+	return len(claims) == want, nil
 }
 
 // idle sleeps until the next delivery is due, a Kick, or Poll.

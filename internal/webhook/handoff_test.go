@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -141,5 +142,56 @@ func TestHandOffSecretRereadAfterTTL(t *testing.T) {
 	}
 	for i, secret := range secrets {
 		verifyRequest(t, secret, reqs[i])
+	}
+}
+
+// A claim takes as many deliveries again as there are workers, queued to
+// start as workers come free: fewer claims per delivery, and never more
+// attempts in flight than workers. With a lease too short for an attempt
+// to wait one out, it takes only what the idle workers can start.
+func TestClaimTakesExtrasForTheQueue(t *testing.T) {
+	const deliveries = 12
+	claims := map[bool]int{}
+	for _, extras := range []bool{true, false} {
+		clock := &testClock{}
+		ob := &handOutbox{memOutbox: newMemOutbox()}
+		var mu sync.Mutex
+		inFlight, most := 0, 0
+		rc := newReceiver(t, nil)
+		rc.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			inFlight++
+			most = max(most, inFlight)
+			mu.Unlock()
+			time.Sleep(5 * time.Millisecond) // the attempts overlap
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+			rc.serve(w, r)
+		})
+		for i := range deliveries {
+			del := clock.delivery(fmt.Sprintf("msg_%02d", i))
+			del.URL = rc.srv.URL
+			ob.add(del, verify.NewWebhookSecret())
+		}
+		cfg := testConfig(t, ob.memOutbox, clock)
+		cfg.Outbox, cfg.Workers = ob, 2
+		if !extras {
+			cfg.Lease = cfg.Timeout + time.Second // does not cover two attempts
+		}
+		stop := start(t, NewDispatcher(cfg))
+		ob.waitFor(t, 5*time.Second, "every delivery", func(m *memOutbox) bool { return len(m.pending) == 0 })
+		stop()
+		claims[extras] = ob.claimCount()
+		if most > 2 {
+			t.Errorf("extras %v: %d attempts in flight at once, want at most the 2 workers", extras, most)
+		}
+		if n := len(rc.requests()); n != deliveries {
+			t.Errorf("extras %v: %d requests, want %d", extras, n, deliveries)
+		}
+	}
+	// Without extras a claim takes at most 2: at least 6 for 12.
+	if claims[false] < deliveries/2 || claims[true] >= claims[false] {
+		t.Errorf("claims with extras %d, without %d: want fewer with", claims[true], claims[false])
 	}
 }
