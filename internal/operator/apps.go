@@ -205,6 +205,9 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, t verify.Tenant, over
 	if errors.Is(err, verify.ErrNotFound) {
 		return verify.Rotation{}, verify.Errorf(verify.CodeNotFound, "no app %q", appID)
 	}
+	if err == nil && s.pub != nil { // every node's dispatcher drops the old secret
+		s.pub.Publish(verify.Notice{AppID: appID, SecretRotated: true})
+	}
 	return r, err
 }
 

@@ -59,6 +59,7 @@ type clusterNotice struct {
 	Type           string `json:"type,omitempty"`
 	Deliveries     bool   `json:"dl,omitempty"`
 	Jobs           bool   `json:"jb,omitempty"`
+	SecretRotated  bool   `json:"sr,omitempty"`
 }
 
 func newCluster(t clusterTransport, log *slog.Logger, deliver func(verify.Notice), resync func()) *cluster {
@@ -124,7 +125,7 @@ func (c *cluster) batch(first verify.Notice) []string {
 	msg := clusterMessage{Node: c.node}
 	size := 0
 	add := func(n verify.Notice) {
-		cn := clusterNotice{AppID: n.AppID, VerificationID: n.VerificationID, EventID: n.EventID, Type: n.Type, Deliveries: n.Deliveries, Jobs: n.Jobs}
+		cn := clusterNotice{AppID: n.AppID, VerificationID: n.VerificationID, EventID: n.EventID, Type: n.Type, Deliveries: n.Deliveries, Jobs: n.Jobs, SecretRotated: n.SecretRotated}
 		b, _ := json.Marshal(cn)
 		if size+len(b) > maxPayload-100 && len(msg.Notices) > 0 {
 			payloads = append(payloads, encode(msg))
@@ -161,6 +162,6 @@ func (c *cluster) receive(payload string) {
 		return // published locally already
 	}
 	for _, n := range m.Notices {
-		c.deliver(verify.Notice{AppID: n.AppID, VerificationID: n.VerificationID, EventID: n.EventID, Type: n.Type, Deliveries: n.Deliveries, Jobs: n.Jobs})
+		c.deliver(verify.Notice{AppID: n.AppID, VerificationID: n.VerificationID, EventID: n.EventID, Type: n.Type, Deliveries: n.Deliveries, Jobs: n.Jobs, SecretRotated: n.SecretRotated})
 	}
 }

@@ -216,6 +216,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (_ *Server, err er
 			// Notices sent while this node was not listening are lost:
 			// every reader and the dispatcher look again.
 			s.broker.WakeAll()
+			s.disp.ForgetSecret("") // a rotation among them
 			s.disp.Kick()
 			s.jobs.Kick()
 		})
@@ -315,6 +316,9 @@ func newRouter(cfg config.Config, senders []carrier.Sender, network *sim.Carrier
 // SKIP LOCKED hands each item to one).
 func (s *Server) wake(n verify.Notice) {
 	s.broker.Publish(n)
+	if n.SecretRotated {
+		s.disp.ForgetSecret(n.AppID)
+	}
 	s.disp.Offer(n.Handed)
 	if n.Deliveries {
 		s.disp.Kick()

@@ -194,6 +194,9 @@ type Notice struct {
 	// stay on this node: the cluster carries no payloads.
 	Handed []Delivery
 	Jobs   bool // outbound jobs were queued
+	// SecretRotated says the app's webhook secret changed: whoever keeps
+	// it (the webhook dispatcher) reads it again.
+	SecretRotated bool
 	// For metrics: the verification's channel at the event, when it
 	// started and when the event happened (zero on notices from peers).
 	Channel   Channel

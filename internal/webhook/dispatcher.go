@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -48,11 +47,10 @@ const (
 	// runs out, and is then claimed like any other.
 	maxHanded = 4096
 	// secretTTL is how long a secret read for a handed delivery is used
-	// for others of its app. A rotation's overlap (the stored value holds
-	// both secrets, each signing while in force) makes this invisible to
-	// receivers; a rotation with no overlap may see webhooks signed with
-	// the old secret for this long after it, as a claim made just before
-	// the rotation would be.
+	// for others of its app. A rotation drops it at once on the node that
+	// made it and, through the cluster's notices, on the others
+	// (ForgetSecret); the TTL bounds how long a node that missed the
+	// notice signs with a secret rotated out without overlap.
 	secretTTL = time.Second
 	// settleQueue is how many outcomes may wait for the settler per worker:
 	// a worker goes on to its next attempt once its outcome is queued, and
@@ -130,8 +128,11 @@ type Dispatcher struct {
 	// secrets caches the apps' secrets read for handed deliveries, for
 	// secretTTL: a read each (4% of a node's CPU at 1,000 verified calls
 	// a second) for a value that changes when an operator rotates it.
-	// Only Run's goroutine uses it.
-	secrets map[string]cachedSecret
+	// secretsGen counts ForgetSecret calls, so that a read that began
+	// before one is used but not kept.
+	secretsMu  sync.Mutex
+	secrets    map[string]cachedSecret
+	secretsGen uint64
 	// wakeAt is when the idle loop means to wake, as time since epoch on
 	// the monotonic clock (Now may be set, stepped or faked).
 	epoch  time.Time
@@ -338,6 +339,21 @@ func (d *Dispatcher) Offer(ds []verify.Delivery) {
 	d.wake()
 }
 
+// ForgetSecret drops what the dispatcher holds of an app's webhook
+// secret, or of every app's for "": the server calls it when a secret was
+// rotated, here or on another node, and when it may have missed other
+// nodes' notices. Safe from any goroutine.
+func (d *Dispatcher) ForgetSecret(appID string) {
+	d.secretsMu.Lock()
+	defer d.secretsMu.Unlock()
+	if appID == "" {
+		clear(d.secrets)
+	} else {
+		delete(d.secrets, appID)
+	}
+	d.secretsGen++
+}
+
 // queued is a delivery in the queue; needSecret marks one handed over,
 // whose app's secret is read when it starts.
 type queued struct {
@@ -376,35 +392,48 @@ func (d *Dispatcher) takeQueued(ctx context.Context, n int) ([]Claimed, error) {
 		}
 		return out, nil
 	}
+	resolved := make(map[string]string, len(apps))
 	now := d.now()
-	if d.secrets == nil {
-		d.secrets = map[string]cachedSecret{}
+	d.secretsMu.Lock()
+	gen := d.secretsGen
+	var missing []string
+	for _, app := range apps {
+		if c, ok := d.secrets[app]; ok && now.Sub(c.at) < secretTTL && !now.Before(c.at) {
+			resolved[app] = c.secret
+		} else {
+			missing = append(missing, app)
+		}
 	}
-	apps = slices.DeleteFunc(apps, func(app string) bool {
-		c, ok := d.secrets[app]
-		return ok && now.Sub(c.at) < secretTTL && !now.Before(c.at)
-	})
-	if len(apps) > 0 {
-		read, err := d.handOff.WebhookSecrets(ctx, apps)
+	d.secretsMu.Unlock()
+	if len(missing) > 0 {
+		read, err := d.handOff.WebhookSecrets(ctx, missing)
 		if err != nil {
 			return nil, fmt.Errorf("read webhook secrets: %w", err)
 		}
-		for _, app := range apps {
-			if secret, ok := read[app]; ok {
+		d.secretsMu.Lock()
+		if d.secrets == nil || len(d.secrets) > 1024 { // many apps: start again
+			d.secrets = map[string]cachedSecret{}
+		}
+		for _, app := range missing {
+			secret, ok := read[app]
+			if ok {
+				resolved[app] = secret
+			}
+			switch {
+			case d.secretsGen != gen: // forgotten meanwhile: used once, not kept
+			case ok:
 				d.secrets[app] = cachedSecret{secret, now}
-			} else {
+			default:
 				delete(d.secrets, app)
 			}
 		}
-		if len(d.secrets) > 1024 { // many apps: keep only what was just read
-			maps.DeleteFunc(d.secrets, func(app string, _ cachedSecret) bool { return !slices.Contains(apps, app) })
-		}
+		d.secretsMu.Unlock()
 	}
 	for _, q := range qs {
 		if !q.needSecret {
 			out = append(out, q.Claimed)
-		} else if c, ok := d.secrets[q.AppID]; ok { // an app gone: its lease runs out
-			q.Secret = c.secret
+		} else if secret, ok := resolved[q.AppID]; ok { // an app gone: its lease runs out
+			q.Secret = secret
 			out = append(out, q.Claimed)
 		}
 	}

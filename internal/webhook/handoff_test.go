@@ -195,3 +195,34 @@ func TestClaimTakesExtrasForTheQueue(t *testing.T) {
 		t.Errorf("claims with extras %d, without %d: want fewer with", claims[true], claims[false])
 	}
 }
+
+// ForgetSecret (a rotation, told by a notice) makes the next handed
+// delivery read the secret again at once, within secretTTL.
+func TestHandOffForgetSecretOnRotation(t *testing.T) {
+	clock := &testClock{}
+	ob := &handOutbox{memOutbox: newMemOutbox()}
+	rc := newReceiver(t, nil)
+	cfg := testConfig(t, ob.memOutbox, clock)
+	cfg.Outbox = ob
+	d := NewDispatcher(cfg)
+	start(t, d)
+	secrets := []string{verify.NewWebhookSecret(), verify.NewWebhookSecret()}
+	for i, secret := range secrets {
+		del := clock.delivery(fmt.Sprintf("msg_%d", i))
+		del.URL = rc.srv.URL
+		del.LeaseUntil = clock.Now().Add(d.HandOff()).Truncate(time.Millisecond)
+		ob.add(del, secret) // the second rotates app_1's secret
+		if i > 0 {
+			d.ForgetSecret("app_1")
+		}
+		d.Offer([]verify.Delivery{del})
+		ob.waitFor(t, 5*time.Second, del.ID, status(del.ID, verify.DeliveryDelivered))
+	}
+	reqs := rc.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("receiver got %d requests, want 2", len(reqs))
+	}
+	for i, secret := range secrets {
+		verifyRequest(t, secret, reqs[i])
+	}
+}
