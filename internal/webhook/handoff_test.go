@@ -115,33 +115,42 @@ func TestHandOffNeedsSecrets(t *testing.T) {
 	}
 }
 
-// The secrets read for handed deliveries are reused for secretTTL at most:
-// a delivery handed after that is signed with the app's secret as it is
-// then (a rotation).
-func TestHandOffSecretRereadAfterTTL(t *testing.T) {
-	clock := &testClock{}
-	ob := &handOutbox{memOutbox: newMemOutbox()}
-	rc := newReceiver(t, nil)
-	cfg := testConfig(t, ob.memOutbox, clock)
-	cfg.Outbox = ob
-	d := NewDispatcher(cfg)
-	start(t, d)
-	secrets := []string{verify.NewWebhookSecret(), verify.NewWebhookSecret()}
-	for i, secret := range secrets {
-		del := clock.delivery(fmt.Sprintf("msg_%d", i))
-		del.URL = rc.srv.URL
-		del.LeaseUntil = clock.Now().Add(d.HandOff()).Truncate(time.Millisecond)
-		ob.add(del, secret) // the second rotates app_1's secret
-		d.Offer([]verify.Delivery{del})
-		ob.waitFor(t, 5*time.Second, del.ID, status(del.ID, verify.DeliveryDelivered))
-		clock.advance(secretTTL)
-	}
-	reqs := rc.requests()
-	if len(reqs) != 2 {
-		t.Fatalf("receiver got %d requests, want 2", len(reqs))
-	}
-	for i, secret := range secrets {
-		verifyRequest(t, secret, reqs[i])
+// The secrets read for handed deliveries are reused for secretTTL at most,
+// and not after ForgetSecret (a rotation, told by a notice): a delivery
+// handed after either is signed with the app's secret as it is then.
+func TestHandOffSecretAfterRotation(t *testing.T) {
+	for _, how := range []string{"ttl", "forget"} {
+		t.Run(how, func(t *testing.T) {
+			clock := &testClock{}
+			ob := &handOutbox{memOutbox: newMemOutbox()}
+			rc := newReceiver(t, nil)
+			cfg := testConfig(t, ob.memOutbox, clock)
+			cfg.Outbox = ob
+			d := NewDispatcher(cfg)
+			start(t, d)
+			secrets := []string{verify.NewWebhookSecret(), verify.NewWebhookSecret()}
+			for i, secret := range secrets {
+				del := clock.delivery(fmt.Sprintf("msg_%d", i))
+				del.URL = rc.srv.URL
+				del.LeaseUntil = clock.Now().Add(d.HandOff()).Truncate(time.Millisecond)
+				ob.add(del, secret) // the second rotates app_1's secret
+				if i > 0 && how == "forget" {
+					d.ForgetSecret("app_1")
+				}
+				d.Offer([]verify.Delivery{del})
+				ob.waitFor(t, 5*time.Second, del.ID, status(del.ID, verify.DeliveryDelivered))
+				if how == "ttl" {
+					clock.advance(secretTTL)
+				}
+			}
+			reqs := rc.requests()
+			if len(reqs) != 2 {
+				t.Fatalf("receiver got %d requests, want 2", len(reqs))
+			}
+			for i, secret := range secrets {
+				verifyRequest(t, secret, reqs[i])
+			}
+		})
 	}
 }
 
@@ -193,36 +202,5 @@ func TestClaimTakesExtrasForTheQueue(t *testing.T) {
 	// Without extras a claim takes at most 2: at least 6 for 12.
 	if claims[false] < deliveries/2 || claims[true] >= claims[false] {
 		t.Errorf("claims with extras %d, without %d: want fewer with", claims[true], claims[false])
-	}
-}
-
-// ForgetSecret (a rotation, told by a notice) makes the next handed
-// delivery read the secret again at once, within secretTTL.
-func TestHandOffForgetSecretOnRotation(t *testing.T) {
-	clock := &testClock{}
-	ob := &handOutbox{memOutbox: newMemOutbox()}
-	rc := newReceiver(t, nil)
-	cfg := testConfig(t, ob.memOutbox, clock)
-	cfg.Outbox = ob
-	d := NewDispatcher(cfg)
-	start(t, d)
-	secrets := []string{verify.NewWebhookSecret(), verify.NewWebhookSecret()}
-	for i, secret := range secrets {
-		del := clock.delivery(fmt.Sprintf("msg_%d", i))
-		del.URL = rc.srv.URL
-		del.LeaseUntil = clock.Now().Add(d.HandOff()).Truncate(time.Millisecond)
-		ob.add(del, secret) // the second rotates app_1's secret
-		if i > 0 {
-			d.ForgetSecret("app_1")
-		}
-		d.Offer([]verify.Delivery{del})
-		ob.waitFor(t, 5*time.Second, del.ID, status(del.ID, verify.DeliveryDelivered))
-	}
-	reqs := rc.requests()
-	if len(reqs) != 2 {
-		t.Fatalf("receiver got %d requests, want 2", len(reqs))
-	}
-	for i, secret := range secrets {
-		verifyRequest(t, secret, reqs[i])
 	}
 }
