@@ -400,7 +400,7 @@ func (s *Service) startTx(ctx context.Context, w *writer, c Caller, nv Verificat
 	if err != nil {
 		return Verification{}, err
 	}
-	if err := w.InsertVerification(ctx, nv); err != nil {
+	if err := w.later.InsertVerification(ctx, nv); err != nil {
 		return Verification{}, err
 	}
 	n, err := w.record(ctx, nv, EventCreated, detail{})
@@ -617,7 +617,7 @@ func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCa
 		// Over the per-caller limit: refused like every call, matched
 		// against nothing, so a spoofer's excess guesses verify nothing.
 		call.Outcome = CallRateLimited
-		if err := w.InsertCall(ctx, call); err != nil {
+		if err := w.later.InsertCall(ctx, call); err != nil {
 			return "", "", err
 		}
 		return "", call.Outcome, nil
@@ -661,7 +661,7 @@ func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCa
 			}
 		}
 	}
-	if err := w.InsertCall(ctx, call); err != nil {
+	if err := w.later.InsertCall(ctx, call); err != nil {
 		return "", "", err
 	}
 	if call.Outcome == CallVerified {
@@ -693,7 +693,7 @@ func (s *Service) divertedTx(ctx context.Context, w *writer, in carrier.InboundC
 			return err
 		}
 	}
-	return w.InsertCall(ctx, call)
+	return w.later.InsertCall(ctx, call)
 }
 
 // countCaller counts a call from caller ID from in the per-caller window

@@ -146,6 +146,17 @@ type Tx interface {
 	// tenant has no such delivery.
 	RequeueDelivery(ctx context.Context, t Tenant, id string, at time.Time) error
 
+	// Deferred is the transaction with its writes allowed to wait: a store
+	// may hold back an Insert or Update made through it (one that returns
+	// only an error) and send it with the transaction's next statement or
+	// its commit, so that several travel to the database together. Its
+	// error then comes from that later call, or from Tx itself, and the
+	// transaction never commits past it. Use it for writes whose error
+	// ends the transaction, never for one whose error the caller handles
+	// and goes on. Reads through it are the transaction's and see every
+	// write. A store may also write at once (SQLite does).
+	Deferred() Tx
+
 	// PurgeEnded deletes up to limit verifications that ended before
 	// before, with their events, jobs, deliveries and calls, skipping any
 	// with a job pending or running or a delivery pending, and as many

@@ -18,6 +18,10 @@ import (
 // apply publishes them once the transaction has committed.
 type writer struct {
 	Tx
+	// later is Tx.Deferred(): the transitions' own writes, whose errors
+	// end the transaction, go through it, so that a store may send them
+	// together with the next statement or the commit.
+	later   Tx
 	s       *Service
 	notices []*Notice
 }
@@ -36,7 +40,7 @@ func (w *writer) note(n Notice) *Notice {
 func (s *Service) apply(ctx context.Context, fn func(w *writer) error) error {
 	var w *writer
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		w = &writer{Tx: tx, s: s}
+		w = &writer{Tx: tx, later: tx.Deferred(), s: s}
 		return fn(w)
 	})
 	if err != nil {
@@ -88,7 +92,7 @@ func (w *writer) record(ctx context.Context, v Verification, typ string, d detai
 		URL: v.CallbackURL, Payload: body, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now,
 		Sandbox: v.Sandbox,
 	}
-	if err := w.InsertDelivery(ctx, dl); err != nil {
+	if err := w.later.InsertDelivery(ctx, dl); err != nil {
 		return nil, fmt.Errorf("queue %s webhook: %w", typ, err)
 	}
 	n.Deliveries = true
@@ -117,7 +121,7 @@ func (w *writer) finish(ctx context.Context, v Verification, st Status, reason R
 			return err
 		}
 	}
-	if err := w.UpdateVerification(ctx, v); err != nil {
+	if err := w.later.UpdateVerification(ctx, v); err != nil {
 		return fmt.Errorf("update verification: %w", err)
 	}
 	n, err := w.record(ctx, v, terminalEvent[st], d)
@@ -132,7 +136,7 @@ func (w *writer) queueJob(ctx context.Context, j *Job, n *Notice) error {
 	if j == nil {
 		return nil
 	}
-	if err := w.InsertJob(ctx, *j); err != nil {
+	if err := w.later.InsertJob(ctx, *j); err != nil {
 		return fmt.Errorf("queue %s job: %w", j.Kind, err)
 	}
 	n.Jobs = true
@@ -166,7 +170,7 @@ func (w *writer) advance(ctx context.Context, v Verification, why string) error 
 	if err != nil {
 		return err
 	}
-	if err := w.UpdateVerification(ctx, v); err != nil {
+	if err := w.later.UpdateVerification(ctx, v); err != nil {
 		return fmt.Errorf("update verification: %w", err)
 	}
 	n, err := w.record(ctx, v, EventStep, detail{step: &StepChange{FromChannel: from, Why: why}})

@@ -11,12 +11,61 @@ import (
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
-// querier is what *sql.DB and *sql.Tx have in common, so the same reads run
-// inside and outside a transaction.
-type querier interface {
+// Querier runs sqldb's statements: *sql.DB and *sql.Tx through sqlQuerier,
+// the statement caches, or a transaction a dialect runs itself (TxRunner),
+// so that the same reads run inside and outside a transaction.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) Row
+}
+
+// Result is what sqldb reads of an executed statement (sql.Result has it).
+type Result interface {
+	RowsAffected() (int64, error)
+}
+
+// Rows is what sqldb reads of a query's rows (*sql.Rows has it).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// Row is one row of a query (*sql.Row has it). Scan reports no row as an
+// error matching sql.ErrNoRows.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// querier is sqldb's own name for Querier.
+type querier = Querier
+
+// stdQuerier is what *sql.DB and *sql.Tx have in common.
+type stdQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// sqlQuerier is a *sql.DB or *sql.Tx as a Querier.
+type sqlQuerier struct{ q stdQuerier }
+
+func (s sqlQuerier) ExecContext(ctx context.Context, query string, args ...any) (Result, error) {
+	return s.q.ExecContext(ctx, query, args...)
+}
+
+func (s sqlQuerier) QueryContext(ctx context.Context, query string, args ...any) (Rows, error) {
+	rows, err := s.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err // not a nil *sql.Rows in a non-nil Rows
+	}
+	return rows, nil
+}
+
+func (s sqlQuerier) QueryRowContext(ctx context.Context, query string, args ...any) Row {
+	return s.q.QueryRowContext(ctx, query, args...)
 }
 
 // reader implements verify.Reader over a pool or a transaction.

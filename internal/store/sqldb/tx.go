@@ -13,6 +13,30 @@ import (
 // run through the transaction so that they see its own writes.
 type txn struct {
 	reader
+	// later: writes may be held back (verify.Tx.Deferred), when the
+	// querier can (a Deferrer).
+	later bool
+}
+
+// Deferrer is a Querier that can hold a write back and send it with the
+// transaction's next statement or its commit (PostgreSQL pipelines them:
+// one round trip for several statements).
+type Deferrer interface {
+	// Defer holds back query, a write that must change at least one row.
+	// check turns its outcome into the write's error: it is called with
+	// the error the statement failed with, or with nil and the number of
+	// rows it changed (0 or more), and a non-nil result fails the
+	// transaction: the next statement and the commit return it, and the
+	// transaction does not commit.
+	Defer(query string, args []any, check func(n int64, err error) error)
+}
+
+// Deferred is t with its writes held back where the querier can hold them.
+func (t txn) Deferred() verify.Tx {
+	if _, ok := t.db.(Deferrer); ok {
+		t.later = true
+	}
+	return t
 }
 
 // fail wraps a write error, reporting a unique violation as ErrConflict.
@@ -36,18 +60,28 @@ func (t txn) update(ctx context.Context, what, query string, args ...any) error 
 }
 
 func (t txn) write(ctx context.Context, what string, none error, query string, args ...any) error {
+	check := func(n int64, err error) error {
+		if err != nil {
+			return t.fail(what, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%s: %w", what, none)
+		}
+		return nil
+	}
+	if t.later {
+		t.db.(Deferrer).Defer(t.d.Rebind(query), args, check)
+		return nil
+	}
 	res, err := t.db.ExecContext(ctx, t.d.Rebind(query), args...)
 	if err != nil {
-		return t.fail(what, err)
+		return check(0, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if n == 0 {
-		return fmt.Errorf("%s: %w", what, none)
-	}
-	return nil
+	return check(n, nil)
 }
 
 func (t txn) InsertApp(ctx context.Context, a verify.App) error {
@@ -275,7 +309,7 @@ func runTx(ctx context.Context, db *sql.DB, cache *stmtCache, d Dialect, box *se
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	var q querier = sqlTx
+	var q querier = sqlQuerier{sqlTx}
 	if cache != nil {
 		var missed []string
 		q = cachedTx{tx: sqlTx, c: cache, missed: &missed}
@@ -286,7 +320,7 @@ func runTx(ctx context.Context, db *sql.DB, cache *stmtCache, d Dialect, box *se
 	// After a successful Commit this is a no-op; on every other path,
 	// panics included, it releases the writer.
 	defer sqlTx.Rollback() //nolint:errcheck // the interesting error is fn's or Commit's
-	if err := fn(txn{reader{d: d, db: q, box: box}}); err != nil {
+	if err := fn(txn{reader: reader{d: d, db: q, box: box}}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {

@@ -421,6 +421,68 @@ func testTxRollback(t *testing.T, s Store) {
 	insertApps(t, s, "app_b") // the store still works after rollbacks
 }
 
+// testDeferredWrites: writes made through Tx.Deferred may be sent later,
+// but reads in the transaction see them, they commit with it, and one that
+// fails (a conflict, a missing row) fails the transaction with its own
+// error, whichever call reports it, and nothing of the transaction
+// commits.
+func testDeferredWrites(t *testing.T, s Store) {
+	insertApps(t, s, "app_a")
+	v := newVerification("vf_1", "app_a", "+447700900001")
+	mustTx(t, s, func(tx verify.Tx) error {
+		later := tx.Deferred()
+		check(t, later.InsertVerification(ctx(t), v), "deferred InsertVerification")
+		check(t, later.InsertDelivery(ctx(t), newDelivery("msg_1", "app_a", v.ID, t0)), "deferred InsertDelivery")
+		got, err := later.LockVerification(ctx(t), v.ID)
+		check(t, err, "LockVerification after a deferred insert")
+		equal(t, got.ID, v.ID, "verification read after a deferred insert")
+		u := ended(v, verify.StatusCanceled)
+		return later.UpdateVerification(ctx(t), u)
+	})
+	equal(t, getVerification(t, s, v.ID).Status, verify.StatusCanceled, "status after a deferred update and commit")
+	_, err := s.Delivery(ctx(t), verify.LiveTenant("app_a"), "msg_1")
+	check(t, err, "delivery written by a deferred insert")
+
+	// Each failing write, reported by the next statement or by the commit.
+	for _, c := range []struct {
+		name   string
+		target error
+		write  func(tx verify.Tx) error
+		next   bool // a statement follows the write
+	}{
+		{"conflict, then commit", verify.ErrConflict, func(tx verify.Tx) error {
+			return tx.InsertVerification(ctx(t), newVerification("vf_1", "app_a", "+447700900009"))
+		}, false},
+		{"conflict, then a read", verify.ErrConflict, func(tx verify.Tx) error {
+			return tx.InsertDelivery(ctx(t), newDelivery("msg_1", "app_a", v.ID, t0))
+		}, true},
+		{"missing row, then commit", verify.ErrNotFound, func(tx verify.Tx) error {
+			return tx.UpdateVerification(ctx(t), newVerification("vf_missing", "app_a", "+447700900002"))
+		}, false},
+	} {
+		err := s.Tx(ctx(t), func(tx verify.Tx) error {
+			check(t, tx.InsertApp(ctx(t), newApp("app_b")), c.name+": InsertApp")
+			if err := c.write(tx.Deferred()); err != nil {
+				return err // a store that writes at once
+			}
+			if c.next {
+				if _, err := tx.App(ctx(t), "app_a"); err != nil {
+					return err
+				}
+				// Every later call reports it too.
+				if _, err := tx.App(ctx(t), "app_a"); err == nil {
+					t.Errorf("%s: a read after the failed write succeeded", c.name)
+				}
+			}
+			return nil
+		})
+		wantErr(t, err, c.target, c.name)
+		_, err = s.App(ctx(t), "app_b")
+		wantErr(t, err, verify.ErrNotFound, c.name+": app inserted in the failed Tx")
+	}
+	equal(t, getVerification(t, s, v.ID).Status, verify.StatusCanceled, "status after the failed transactions")
+}
+
 func testTxPanic(t *testing.T, s Store) {
 	func() {
 		defer func() {
