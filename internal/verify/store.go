@@ -121,8 +121,13 @@ type Tx interface {
 	// timestamps). It returns ErrNotFound if v.ID does not exist.
 	UpdateVerification(ctx context.Context, v Verification) error
 
-	// InsertEvent stores e and sets e.ID.
+	// InsertEvent stores e and sets e.ID; through Deferred, by the time
+	// the transaction's next statement, or Tx, returns.
 	InsertEvent(ctx context.Context, e *Event) error
+	// InsertEventDelivery stores e and its webhook delivery d, whose
+	// EventID is e's, and sets e.ID as InsertEvent does. ErrConflict if
+	// d's id exists.
+	InsertEventDelivery(ctx context.Context, e *Event, d Delivery) error
 	// InsertCall records an inbound call. It returns ErrConflict when a call
 	// with the same non-empty (Carrier, CarrierCallID) exists.
 	InsertCall(ctx context.Context, c Call) error

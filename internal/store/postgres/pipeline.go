@@ -65,7 +65,8 @@ type pipe struct {
 type held struct {
 	query string
 	args  []any
-	check func(n int64, err error) error
+	check func(n int64, err error) error // Defer's
+	scan  func(sqldb.Row) error          // DeferScan's
 }
 
 var (
@@ -85,6 +86,11 @@ func mustChange(query string) string {
 // Defer holds a write back until the next statement or the commit.
 func (p *pipe) Defer(query string, args []any, check func(n int64, err error) error) {
 	p.held = append(p.held, held{query: mustChange(query), args: args, check: check})
+}
+
+// DeferScan holds back a write whose row scan reads once it is sent.
+func (p *pipe) DeferScan(query string, args []any, scan func(sqldb.Row) error) {
+	p.held = append(p.held, held{query: query, args: args, scan: scan})
 }
 
 // direct reports whether the next statement can go alone: the transaction
@@ -116,6 +122,14 @@ func (p *pipe) send(ctx context.Context, query string, args []any) (pgx.BatchRes
 		}
 	}
 	for _, h := range hs {
+		if h.scan != nil {
+			if failed := h.scan(br.QueryRow()); failed != nil {
+				br.Close()
+				p.failed = failed
+				return nil, failed
+			}
+			continue
+		}
 		_, err := br.Exec()
 		var failed error
 		switch {

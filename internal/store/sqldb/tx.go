@@ -29,6 +29,12 @@ type Deferrer interface {
 	// transaction: the next statement and the commit return it, and the
 	// transaction does not commit.
 	Defer(query string, args []any, check func(n int64, err error) error)
+	// DeferScan holds back query, a write with RETURNING of one row,
+	// which fails on the server when it fails at all; scan reads the row
+	// when it has been sent (its Scan returns the statement's error, if
+	// any), and a non-nil result fails the transaction as Defer's check
+	// does. A Deferrer's dialect writes in WITH clauses (PostgreSQL).
+	DeferScan(query string, args []any, scan func(Row) error)
 }
 
 // Deferred is t with its writes held back where the querier can hold them.
@@ -256,14 +262,52 @@ func (t txn) UpdateJob(ctx context.Context, j verify.Job) error {
 		j.Carrier, j.CarrierRef, j.LastError, millis(j.UpdatedAt), j.ID)
 }
 
-func (t txn) InsertEvent(ctx context.Context, e *verify.Event) error {
-	const q = `INSERT INTO events (verification_id, app_id, type, payload, created_at)
+const insertEventSQL = `INSERT INTO events (verification_id, app_id, type, payload, created_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`
-	row := t.db.QueryRowContext(ctx, t.d.Rebind(q),
-		e.VerificationID, e.AppID, e.Type, string(e.Payload), millis(e.CreatedAt))
-	if err := row.Scan(&e.ID); err != nil {
-		return t.fail("insert event", err)
+
+func (t txn) InsertEvent(ctx context.Context, e *verify.Event) error {
+	args := []any{e.VerificationID, e.AppID, e.Type, string(e.Payload), millis(e.CreatedAt)}
+	scan := func(row Row) error {
+		if err := row.Scan(&e.ID); err != nil {
+			return t.fail("insert event", err)
+		}
+		return nil
 	}
+	if t.later {
+		t.db.(Deferrer).DeferScan(t.d.Rebind(insertEventSQL), args, scan)
+		return nil
+	}
+	return scan(t.db.QueryRowContext(ctx, t.d.Rebind(insertEventSQL), args...))
+}
+
+// insertEventDeliverySQL inserts an event and its delivery in one
+// statement, the delivery's event_id from the event's RETURNING: for a
+// held write (a Deferrer's dialect writes in WITH). Without ON CONFLICT:
+// a duplicate delivery id raises a unique violation (ErrConflict), which
+// fails the transaction as a held write must.
+const insertEventDeliverySQL = `WITH e AS (` + insertEventSQL + `)
+	INSERT INTO webhook_deliveries (` + deliveryCols + `, lease_until, due_at)
+	VALUES (?, ?, ?, (SELECT id FROM e), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING event_id`
+
+func (t txn) InsertEventDelivery(ctx context.Context, e *verify.Event, d verify.Delivery) error {
+	if !t.later {
+		if err := t.InsertEvent(ctx, e); err != nil {
+			return err
+		}
+		d.EventID = e.ID
+		return t.InsertDelivery(ctx, d)
+	}
+	t.db.(Deferrer).DeferScan(t.d.Rebind(insertEventDeliverySQL), []any{
+		e.VerificationID, e.AppID, e.Type, string(e.Payload), millis(e.CreatedAt),
+		d.ID, d.AppID, d.VerificationID, d.Type, d.URL, string(d.Payload), d.Status,
+		int64(d.Attempts), millis(d.NextAttemptAt), int64(d.LastStatusCode), d.LastError,
+		millis(d.CreatedAt), millis(d.DeliveredAt), boolInt(d.Sandbox), millis(d.NextAttemptAt),
+	}, func(row Row) error {
+		if err := row.Scan(&e.ID); err != nil {
+			return t.fail("insert event and delivery "+d.ID, err)
+		}
+		return nil
+	})
 	return nil
 }
 

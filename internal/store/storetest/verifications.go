@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -443,6 +444,32 @@ func testDeferredWrites(t *testing.T, s Store) {
 	_, err := s.Delivery(ctx(t), verify.LiveTenant("app_a"), "msg_1")
 	check(t, err, "delivery written by a deferred insert")
 
+	// Events, alone and with their delivery, held back or not: each has
+	// its id once the transaction's next statement (or commit) returned,
+	// and the delivery carries it.
+	evs := make([]verify.Event, 4)
+	for i := range evs {
+		evs[i] = verify.Event{VerificationID: v.ID, AppID: v.AppID, Type: verify.EventCanceled, Payload: json.RawMessage(`{"i":` + fmt.Sprint(i) + `}`), CreatedAt: t0}
+	}
+	mustTx(t, s, func(tx verify.Tx) error {
+		check(t, tx.InsertEventDelivery(ctx(t), &evs[0], newDelivery("msg_2", "app_a", v.ID, t0)), "InsertEventDelivery")
+		later := tx.Deferred()
+		check(t, later.InsertEvent(ctx(t), &evs[1]), "deferred InsertEvent")
+		check(t, later.InsertEventDelivery(ctx(t), &evs[2], newDelivery("msg_3", "app_a", v.ID, t0)), "deferred InsertEventDelivery")
+		_, err := tx.App(ctx(t), "app_a")
+		check(t, err, "a read after deferred events")
+		return later.InsertEventDelivery(ctx(t), &evs[3], newDelivery("msg_4", "app_a", v.ID, t0))
+	})
+	stored, err := s.Events(ctx(t), v.ID, 0, 10)
+	check(t, err, "Events")
+	equal(t, ids(stored, func(e verify.Event) string { return fmt.Sprint(e.ID, string(e.Payload)) }),
+		ids(evs, func(e verify.Event) string { return fmt.Sprint(e.ID, string(e.Payload)) }), "events (id and payload) as stored")
+	for i, id := range map[int]string{0: "msg_2", 2: "msg_3", 3: "msg_4"} {
+		d, err := s.Delivery(ctx(t), verify.LiveTenant("app_a"), id)
+		check(t, err, "delivery "+id)
+		equal(t, d.EventID, evs[i].ID, "event id of delivery "+id)
+	}
+
 	// Each failing write, reported by the next statement or by the commit.
 	for _, c := range []struct {
 		name   string
@@ -456,6 +483,10 @@ func testDeferredWrites(t *testing.T, s Store) {
 		{"conflict, then a read", verify.ErrConflict, func(tx verify.Tx) error {
 			return tx.InsertDelivery(ctx(t), newDelivery("msg_1", "app_a", v.ID, t0))
 		}, true},
+		{"event with a conflicting delivery, then commit", verify.ErrConflict, func(tx verify.Tx) error {
+			e := verify.Event{VerificationID: v.ID, AppID: v.AppID, Type: verify.EventCanceled, Payload: json.RawMessage(`{}`), CreatedAt: t0}
+			return tx.InsertEventDelivery(ctx(t), &e, newDelivery("msg_1", "app_a", v.ID, t0))
+		}, false},
 		{"missing row, then commit", verify.ErrNotFound, func(tx verify.Tx) error {
 			return tx.UpdateVerification(ctx(t), newVerification("vf_missing", "app_a", "+447700900002"))
 		}, false},
@@ -481,6 +512,9 @@ func testDeferredWrites(t *testing.T, s Store) {
 		wantErr(t, err, verify.ErrNotFound, c.name+": app inserted in the failed Tx")
 	}
 	equal(t, getVerification(t, s, v.ID).Status, verify.StatusCanceled, "status after the failed transactions")
+	after, err := s.Events(ctx(t), v.ID, 0, 10)
+	check(t, err, "Events")
+	equal(t, len(after), len(evs), "events after the failed transactions")
 }
 
 func testTxPanic(t *testing.T, s Store) {
