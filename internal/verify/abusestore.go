@@ -18,6 +18,10 @@ type AbuseReader interface {
 	// on verifications created at or after since, each once, the most
 	// recently shown first.
 	RecentDialNumbers(ctx context.Context, appID, phone string, since time.Time) ([]string, error)
+	// DialChoices is PoolNumbers(appID, country) and
+	// RecentDialNumbers(appID, phone, since) together, in one round trip
+	// where the store can.
+	DialChoices(ctx context.Context, appID, country, phone string, since time.Time) (pool []Number, recent []string, err error)
 	// UnmatchedCallers counts, per caller, the inbound calls received at or
 	// after since that verified nothing (no_match, wrong_number, rate_limited), most
 	// first, at most limit callers.

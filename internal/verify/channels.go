@@ -200,16 +200,12 @@ func (s *Service) prepareStep(ctx context.Context, tx Tx, app App, v *Verificati
 	kind := JobCall
 	switch st.Channel {
 	case ChannelMissedCall:
-		pool, err := tx.PoolNumbers(ctx, v.AppID, v.Country)
+		pool, recent, err := tx.DialChoices(ctx, v.AppID, v.Country, v.Phone, now.Add(-s.abuse.DialCooldown))
 		if err != nil {
 			return nil, err
 		}
 		if len(pool) == 0 {
 			return nil, FieldErrorf(CodeNoNumber, "phone", "app %s has no missed-call number for %s", v.AppID, v.Country)
-		}
-		recent, err := tx.RecentDialNumbers(ctx, v.AppID, v.Phone, now.Add(-s.abuse.DialCooldown))
-		if err != nil {
-			return nil, err
 		}
 		last := ""
 		if len(recent) > 0 {

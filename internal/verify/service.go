@@ -622,7 +622,7 @@ func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCa
 		}
 		return "", call.Outcome, nil
 	}
-	cands, err := w.PendingForCaller(ctx, from, ChannelMissedCall)
+	cands, apps, err := w.PendingForCallerApps(ctx, from, ChannelMissedCall)
 	if err != nil {
 		return "", "", err
 	}
@@ -638,9 +638,9 @@ func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCa
 		case matched:
 			call.Outcome, call.AppID, call.VerificationID = CallVerified, v.AppID, v.ID
 			cv := &CallView{From: from, To: to, Matched: true, ReceivedAt: StampOf(now)}
-			app, err := w.App(ctx, v.AppID)
-			if err != nil {
-				return "", "", err
+			app, ok := apps[v.AppID]
+			if !ok {
+				return "", "", fmt.Errorf("app %s: %w", v.AppID, ErrNotFound)
 			}
 			if app.Settings.MatchedCallEvents != MatchedCallVerified {
 				if _, err := w.record(ctx, v, EventCallReceived, detail{call: cv}); err != nil {

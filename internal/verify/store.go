@@ -109,6 +109,10 @@ type Tx interface {
 	// PendingForCaller locks and returns every pending verification of any app
 	// for phone on channel.
 	PendingForCaller(ctx context.Context, phone string, channel Channel) ([]Verification, error)
+	// PendingForCallerApps is PendingForCaller and the apps of the
+	// verifications it returns (read as App reads them: not locked), in one
+	// round trip where the store can.
+	PendingForCallerApps(ctx context.Context, phone string, channel Channel) ([]Verification, map[string]App, error)
 	// DueForExpiry locks and returns up to limit pending verifications whose
 	// ExpiresAt is not after now, skipping rows another transaction holds.
 	DueForExpiry(ctx context.Context, now time.Time, limit int) ([]Verification, error)

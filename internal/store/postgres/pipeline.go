@@ -70,8 +70,9 @@ type held struct {
 }
 
 var (
-	_ sqldb.Querier  = (*pipe)(nil)
-	_ sqldb.Deferrer = (*pipe)(nil)
+	_ sqldb.Querier      = (*pipe)(nil)
+	_ sqldb.Deferrer     = (*pipe)(nil)
+	_ sqldb.BatchQuerier = (*pipe)(nil)
 )
 
 // codeDivisionByZero is mustChange's failure when no row changed.
@@ -101,6 +102,11 @@ func (p *pipe) direct() bool { return p.begun && len(p.held) == 0 }
 // pipeline, and reads the results of all but query, which is the caller's
 // to read (and then to close the batch).
 func (p *pipe) send(ctx context.Context, query string, args []any) (pgx.BatchResults, error) {
+	return p.sendAll(ctx, []sqldb.Stmt{{Query: query, Args: args}})
+}
+
+// sendAll is send with several statements after the held ones.
+func (p *pipe) sendAll(ctx context.Context, qs []sqldb.Stmt) (pgx.BatchResults, error) {
 	b := &pgx.Batch{}
 	begin := !p.begun
 	if begin {
@@ -111,7 +117,9 @@ func (p *pipe) send(ctx context.Context, query string, args []any) (pgx.BatchRes
 	for _, h := range hs {
 		b.Queue(h.query, h.args...)
 	}
-	b.Queue(query, args...)
+	for _, q := range qs {
+		b.Queue(q.Query, q.Args...)
+	}
 	p.begun = true
 	br := p.c.SendBatch(ctx, b)
 	if begin {
@@ -194,6 +202,33 @@ func (p *pipe) QueryContext(ctx context.Context, query string, args ...any) (sql
 		return nil, err
 	}
 	return &pgRows{r: rows, br: br}, nil
+}
+
+// QueryBatch sends qs in one pipeline, with BEGIN and the held writes if
+// any, and hands each query's rows to each in turn.
+func (p *pipe) QueryBatch(ctx context.Context, qs []sqldb.Stmt, each func(i int, rows sqldb.Rows) error) error {
+	if p.failed != nil {
+		return p.failed
+	}
+	br, err := p.sendAll(ctx, qs)
+	if err != nil {
+		return err
+	}
+	for i := range qs {
+		rows, err := br.Query()
+		if err == nil {
+			err = each(i, &pgRows{r: rows})
+			rows.Close()
+			if err == nil {
+				err = rows.Err()
+			}
+		}
+		if err != nil {
+			br.Close()
+			return err
+		}
+	}
+	return br.Close()
 }
 
 func (p *pipe) QueryRowContext(ctx context.Context, query string, args ...any) sqldb.Row {

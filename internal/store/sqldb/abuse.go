@@ -43,14 +43,17 @@ func (r reader) PrefixBlocks(ctx context.Context, appID string, now time.Time) (
 		 ORDER BY blocked_at DESC, prefix`, appID, millis(now))
 }
 
-func (r reader) RecentDialNumbers(ctx context.Context, appID, phone string, since time.Time) ([]string, error) {
-	return many(ctx, r, func(s scanner) (string, error) {
-		var n string
-		return n, s.Scan(&n)
-	}, "recent dial numbers",
-		`SELECT dial_number FROM verifications
+const recentDialNumbersSQL = `SELECT dial_number FROM verifications
 		 WHERE app_id = ? AND phone = ? AND created_at >= ? AND dial_number <> ''
-		 GROUP BY dial_number ORDER BY MAX(created_at) DESC, dial_number`, appID, phone, millis(since))
+		 GROUP BY dial_number ORDER BY MAX(created_at) DESC, dial_number`
+
+func scanString(s scanner) (string, error) {
+	var v string
+	return v, s.Scan(&v)
+}
+
+func (r reader) RecentDialNumbers(ctx context.Context, appID, phone string, since time.Time) ([]string, error) {
+	return many(ctx, r, scanString, "recent dial numbers", recentDialNumbersSQL, appID, phone, millis(since))
 }
 
 func (r reader) UnmatchedCallers(ctx context.Context, since time.Time, limit int) ([]verify.CallerStat, error) {

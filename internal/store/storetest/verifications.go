@@ -224,6 +224,18 @@ func testPendingForCaller(t *testing.T, s Store) {
 		got, err = tx.PendingForCaller(ctx(t), "+447700900009", verify.ChannelMissedCall)
 		check(t, err, "PendingForCaller of a silent phone")
 		equal(t, len(got), 0, "PendingForCaller of a silent phone")
+
+		// With the apps, after a held write (sent with them).
+		check(t, tx.Deferred().InsertApp(ctx(t), newApp("app_e")), "deferred InsertApp")
+		got, apps, err := tx.PendingForCallerApps(ctx(t), phone, verify.ChannelMissedCall)
+		check(t, err, "PendingForCallerApps")
+		equal(t, sortedVerificationIDs(got), []string{"vf_1", "vf_2"}, "PendingForCallerApps ids")
+		equal(t, apps, map[string]verify.App{"app_a": newApp("app_a"), "app_b": newApp("app_b")}, "PendingForCallerApps apps")
+		got, apps, err = tx.PendingForCallerApps(ctx(t), "+447700900009", verify.ChannelMissedCall)
+		check(t, err, "PendingForCallerApps of a silent phone")
+		equal(t, len(got)+len(apps), 0, "PendingForCallerApps of a silent phone")
+		_, err = tx.App(ctx(t), "app_e")
+		check(t, err, "App written before PendingForCallerApps")
 		return nil
 	})
 }
