@@ -38,6 +38,10 @@ type AbuseTx interface {
 	// returns their new values in the order of hs. A (Key, Window) given
 	// twice is added to twice.
 	AddCounters(ctx context.Context, hs []CounterHit) ([]int64, error)
+	// AddCountersDialChoices is AddCounters(hs) and DialChoices(appID,
+	// country, phone, since) together, in one round trip where the store
+	// can: a missed-call start counts, then draws its number.
+	AddCountersDialChoices(ctx context.Context, hs []CounterHit, appID, country, phone string, since time.Time) (ns []int64, pool []Number, recent []string, err error)
 	// PruneCounters deletes counters whose Expires is before now, and says
 	// how many.
 	PruneCounters(ctx context.Context, now time.Time) (int64, error)

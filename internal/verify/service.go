@@ -390,13 +390,17 @@ func (s *Service) startTx(ctx context.Context, w *writer, c Caller, nv Verificat
 	if err := s.checkPrefixBlock(ctx, w, nv); err != nil {
 		return Verification{}, err
 	}
-	if err := s.countStart(ctx, w, app, c.Key, nv, ip); err != nil {
+	var dial *dialChoices
+	if nv.Workflow[0].Channel == ChannelMissedCall {
+		dial = &dialChoices{}
+	}
+	if err := s.countStartDial(ctx, w, app, c.Key, nv, ip, dial); err != nil {
 		return Verification{}, err
 	}
 	if err := s.checkSteps(ctx, w, app, nv); err != nil {
 		return Verification{}, err
 	}
-	job, err := s.prepareStep(ctx, w, app, &nv, 0)
+	job, err := s.prepareStepDial(ctx, w, app, &nv, 0, dial)
 	if err != nil {
 		return Verification{}, err
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -208,6 +209,29 @@ func testRecentDialNumbers(t *testing.T, s Store) {
 		dial(tx, "DialChoices after a held write")
 		_, err := tx.App(ctx(t), "app_c")
 		check(t, err, "App written before DialChoices")
+
+		// With the counters: AddCounters and DialChoices.
+		hits := []verify.CounterHit{
+			{Key: "dial|a", Window: t0, Expires: at(time.Hour), Delta: 1},
+			{Key: "dial|b", Window: t0, Expires: at(time.Hour), Delta: 2, Shared: true},
+			{Key: "dial|a", Window: t0, Expires: at(time.Hour), Delta: 1},
+		}
+		for round, want := range [][]int64{{2, 2, 2}, {4, 4, 4}} {
+			check(t, tx.Deferred().InsertApp(ctx(t), newApp(fmt.Sprint("app_d", round))), "deferred InsertApp")
+			ns, pool, recent, err := tx.AddCountersDialChoices(ctx(t), hits, "app_a", "GB", "+447700900001", at(-10*time.Minute))
+			check(t, err, "AddCountersDialChoices")
+			equal(t, ns, want, fmt.Sprint("AddCountersDialChoices counts, round ", round))
+			wantPool, wantRecent, err := tx.DialChoices(ctx(t), "app_a", "GB", "+447700900001", at(-10*time.Minute))
+			check(t, err, "DialChoices")
+			equal(t, pool, wantPool, "AddCountersDialChoices pool")
+			equal(t, recent, wantRecent, "AddCountersDialChoices recent numbers")
+		}
+		n, err := tx.Counter(ctx(t), "dial|b", t0)
+		check(t, err, "Counter")
+		equal(t, n, int64(4), "counter added to by AddCountersDialChoices")
+		_, pool, _, err := tx.AddCountersDialChoices(ctx(t), nil, "app_a", "GB", "+447700900001", at(-10*time.Minute))
+		check(t, err, "AddCountersDialChoices without counters")
+		equal(t, len(pool), 2, "pool read without counters")
 		return nil
 	})
 }
