@@ -179,6 +179,23 @@ func (s *Service) checkPrefixBlock(ctx context.Context, tx Tx, nv Verification) 
 // Rolled back with the start, a refused start counts nothing, so a number
 // at its limit is not pushed further out by retries.
 func (s *Service) countStart(ctx context.Context, tx Tx, app App, key APIKey, nv Verification, ip string, only ...string) error {
+	return s.countStartDial(ctx, tx, app, key, nv, ip, nil, only...)
+}
+
+// dialChoices are a missed-call step's pool and the numbers its phone was
+// shown lately, read with the start's counters (countStartDial) for its
+// first step (prepareStep).
+type dialChoices struct {
+	read   bool
+	pool   []Number
+	recent []string
+}
+
+// countStartDial is countStart that, when dial is not nil, reads the
+// missed-call first step's dial choices into it with the counters, in one
+// round trip where the store can. They are only read here; prepareStep
+// decides on them, after the counters have been judged, as before.
+func (s *Service) countStartDial(ctx context.Context, tx Tx, app App, key APIKey, nv Verification, ip string, dial *dialChoices, only ...string) error {
 	sub := subject{App: counterApp(nv), Key: key.ID, Phone: nv.Phone, Country: nv.Country, IP: ip}
 	now := s.Now()
 	lhs := limitHits(effectiveLimits(s.abuse.Limits, app.Settings.RateLimits), sub, s.abuse.PrefixDigits, now, only...)
@@ -189,7 +206,14 @@ func (s *Service) countStart(ctx context.Context, tx Tx, app App, key APIKey, nv
 	for i, h := range lhs {
 		hits[i] = h.Hit
 	}
-	ns, err := tx.AddCounters(ctx, hits)
+	var ns []int64
+	var err error
+	if dial != nil {
+		ns, dial.pool, dial.recent, err = tx.AddCountersDialChoices(ctx, hits, nv.AppID, nv.Country, nv.Phone, now.Add(-s.abuse.DialCooldown))
+		dial.read = err == nil
+	} else {
+		ns, err = tx.AddCounters(ctx, hits)
+	}
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,10 @@ type AbuseReader interface {
 	// on verifications created at or after since, each once, the most
 	// recently shown first.
 	RecentDialNumbers(ctx context.Context, appID, phone string, since time.Time) ([]string, error)
+	// DialChoices is PoolNumbers(appID, country) and
+	// RecentDialNumbers(appID, phone, since) together, in one round trip
+	// where the store can.
+	DialChoices(ctx context.Context, appID, country, phone string, since time.Time) (pool []Number, recent []string, err error)
 	// UnmatchedCallers counts, per caller, the inbound calls received at or
 	// after since that verified nothing (no_match, wrong_number, rate_limited), most
 	// first, at most limit callers.
@@ -34,6 +38,10 @@ type AbuseTx interface {
 	// returns their new values in the order of hs. A (Key, Window) given
 	// twice is added to twice.
 	AddCounters(ctx context.Context, hs []CounterHit) ([]int64, error)
+	// AddCountersDialChoices is AddCounters(hs) and DialChoices(appID,
+	// country, phone, since) together, in one round trip where the store
+	// can: a missed-call start counts, then draws its number.
+	AddCountersDialChoices(ctx context.Context, hs []CounterHit, appID, country, phone string, since time.Time) (ns []int64, pool []Number, recent []string, err error)
 	// PruneCounters deletes counters whose Expires is before now, and says
 	// how many.
 	PruneCounters(ctx context.Context, now time.Time) (int64, error)

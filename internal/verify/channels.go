@@ -192,6 +192,12 @@ type command struct {
 // delivers it. The job is returned for the caller to queue once v is
 // written (nil for missed_call, where the user calls us).
 func (s *Service) prepareStep(ctx context.Context, tx Tx, app App, v *Verification, i int) (*Job, error) {
+	return s.prepareStepDial(ctx, tx, app, v, i, nil)
+}
+
+// prepareStepDial is prepareStep for a missed-call step whose dial
+// choices were read already (countStartDial), when dial has them.
+func (s *Service) prepareStepDial(ctx context.Context, tx Tx, app App, v *Verification, i int, dial *dialChoices) (*Job, error) {
 	st := v.Workflow[i]
 	now := s.Now()
 	v.Step, v.Channel, v.ExpiresAt, v.UpdatedAt = i, st.Channel, now.Add(st.Timeout), now
@@ -200,16 +206,18 @@ func (s *Service) prepareStep(ctx context.Context, tx Tx, app App, v *Verificati
 	kind := JobCall
 	switch st.Channel {
 	case ChannelMissedCall:
-		pool, err := tx.PoolNumbers(ctx, v.AppID, v.Country)
-		if err != nil {
-			return nil, err
+		var pool []Number
+		var recent []string
+		if dial != nil && dial.read {
+			pool, recent = dial.pool, dial.recent
+		} else {
+			var err error
+			if pool, recent, err = tx.DialChoices(ctx, v.AppID, v.Country, v.Phone, now.Add(-s.abuse.DialCooldown)); err != nil {
+				return nil, err
+			}
 		}
 		if len(pool) == 0 {
 			return nil, FieldErrorf(CodeNoNumber, "phone", "app %s has no missed-call number for %s", v.AppID, v.Country)
-		}
-		recent, err := tx.RecentDialNumbers(ctx, v.AppID, v.Phone, now.Add(-s.abuse.DialCooldown))
-		if err != nil {
-			return nil, err
 		}
 		last := ""
 		if len(recent) > 0 {

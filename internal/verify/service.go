@@ -399,17 +399,21 @@ func (s *Service) startTx(ctx context.Context, w *writer, c Caller, nv Verificat
 	if err := s.checkPrefixBlock(ctx, w, nv); err != nil {
 		return Verification{}, err
 	}
-	if err := s.countStart(ctx, w, app, c.Key, nv, ip); err != nil {
+	var dial *dialChoices
+	if nv.Workflow[0].Channel == ChannelMissedCall {
+		dial = &dialChoices{}
+	}
+	if err := s.countStartDial(ctx, w, app, c.Key, nv, ip, dial); err != nil {
 		return Verification{}, err
 	}
 	if err := s.checkSteps(ctx, w, app, nv); err != nil {
 		return Verification{}, err
 	}
-	job, err := s.prepareStep(ctx, w, app, &nv, 0)
+	job, err := s.prepareStepDial(ctx, w, app, &nv, 0, dial)
 	if err != nil {
 		return Verification{}, err
 	}
-	if err := w.InsertVerification(ctx, nv); err != nil {
+	if err := w.later.InsertVerification(ctx, nv); err != nil {
 		return Verification{}, err
 	}
 	n, err := w.record(ctx, nv, EventCreated, detail{})
@@ -626,12 +630,12 @@ func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCa
 		// Over the per-caller limit: refused like every call, matched
 		// against nothing, so a spoofer's excess guesses verify nothing.
 		call.Outcome = CallRateLimited
-		if err := w.InsertCall(ctx, call); err != nil {
+		if err := w.later.InsertCall(ctx, call); err != nil {
 			return "", "", err
 		}
 		return "", call.Outcome, nil
 	}
-	cands, err := w.PendingForCaller(ctx, from, ChannelMissedCall)
+	cands, apps, err := w.PendingForCallerApps(ctx, from, ChannelMissedCall)
 	if err != nil {
 		return "", "", err
 	}
@@ -647,9 +651,9 @@ func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCa
 		case matched:
 			call.Outcome, call.AppID, call.VerificationID = CallVerified, v.AppID, v.ID
 			cv := &CallView{From: from, To: to, Matched: true, ReceivedAt: StampOf(now)}
-			app, err := w.App(ctx, v.AppID)
-			if err != nil {
-				return "", "", err
+			app, ok := apps[v.AppID]
+			if !ok {
+				return "", "", fmt.Errorf("app %s: %w", v.AppID, ErrNotFound)
 			}
 			if app.Settings.MatchedCallEvents != MatchedCallVerified {
 				if _, err := w.record(ctx, v, EventCallReceived, detail{call: cv}); err != nil {
@@ -670,7 +674,7 @@ func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCa
 			}
 		}
 	}
-	if err := w.InsertCall(ctx, call); err != nil {
+	if err := w.later.InsertCall(ctx, call); err != nil {
 		return "", "", err
 	}
 	if call.Outcome == CallVerified {
@@ -702,7 +706,7 @@ func (s *Service) divertedTx(ctx context.Context, w *writer, in carrier.InboundC
 			return err
 		}
 	}
-	return w.InsertCall(ctx, call)
+	return w.later.InsertCall(ctx, call)
 }
 
 // countCaller counts a call from caller ID from in the per-caller window

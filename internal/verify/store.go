@@ -109,6 +109,10 @@ type Tx interface {
 	// PendingForCaller locks and returns every pending verification of any app
 	// for phone on channel.
 	PendingForCaller(ctx context.Context, phone string, channel Channel) ([]Verification, error)
+	// PendingForCallerApps is PendingForCaller and the apps of the
+	// verifications it returns (read as App reads them: not locked), in one
+	// round trip where the store can.
+	PendingForCallerApps(ctx context.Context, phone string, channel Channel) ([]Verification, map[string]App, error)
 	// DueForExpiry locks and returns up to limit pending verifications whose
 	// ExpiresAt is not after now, skipping rows another transaction holds.
 	DueForExpiry(ctx context.Context, now time.Time, limit int) ([]Verification, error)
@@ -121,8 +125,13 @@ type Tx interface {
 	// timestamps). It returns ErrNotFound if v.ID does not exist.
 	UpdateVerification(ctx context.Context, v Verification) error
 
-	// InsertEvent stores e and sets e.ID.
+	// InsertEvent stores e and sets e.ID; through Deferred, by the time
+	// the transaction's next statement, or Tx, returns.
 	InsertEvent(ctx context.Context, e *Event) error
+	// InsertEventDelivery stores e and its webhook delivery d, whose
+	// EventID is e's, and sets e.ID as InsertEvent does. ErrConflict if
+	// d's id exists.
+	InsertEventDelivery(ctx context.Context, e *Event, d Delivery) error
 	// InsertCall records an inbound call. It returns ErrConflict when a call
 	// with the same non-empty (Carrier, CarrierCallID) exists.
 	InsertCall(ctx context.Context, c Call) error
@@ -145,6 +154,17 @@ type Tx interface {
 	// at), keeping its attempt count and webhook-id; ErrNotFound if the
 	// tenant has no such delivery.
 	RequeueDelivery(ctx context.Context, t Tenant, id string, at time.Time) error
+
+	// Deferred is the transaction with its writes allowed to wait: a store
+	// may hold back an Insert or Update made through it (one that returns
+	// only an error) and send it with the transaction's next statement or
+	// its commit, so that several travel to the database together. Its
+	// error then comes from that later call, or from Tx itself, and the
+	// transaction never commits past it. Use it for writes whose error
+	// ends the transaction, never for one whose error the caller handles
+	// and goes on. Reads through it are the transaction's and see every
+	// write. A store may also write at once (SQLite does).
+	Deferred() Tx
 
 	// PurgeEnded deletes up to limit verifications that ended before
 	// before, with their events, jobs, deliveries and calls, skipping any

@@ -18,15 +18,26 @@ import (
 // apply publishes them once the transaction has committed.
 type writer struct {
 	Tx
+	// later is Tx.Deferred(): the transitions' own writes, whose errors
+	// end the transaction, go through it, so that a store may send them
+	// together with the next statement or the commit.
+	later   Tx
 	s       *Service
 	notices []*Notice
+	events  []*Event // events[i] is notices[i]'s event, nil if none
 }
 
 // note adds a notice and returns it, so a later step in the same
 // transaction can mark it (a queued job, a queued hang-up).
 func (w *writer) note(n Notice) *Notice {
+	return w.noteEvent(n, nil)
+}
+
+// noteEvent adds the notice of event e, which takes e's id when published.
+func (w *writer) noteEvent(n Notice, e *Event) *Notice {
 	p := &n
 	w.notices = append(w.notices, p)
+	w.events = append(w.events, e)
 	return p
 }
 
@@ -36,13 +47,16 @@ func (w *writer) note(n Notice) *Notice {
 func (s *Service) apply(ctx context.Context, fn func(w *writer) error) error {
 	var w *writer
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		w = &writer{Tx: tx, s: s}
+		w = &writer{Tx: tx, later: tx.Deferred(), s: s}
 		return fn(w)
 	})
 	if err != nil {
 		return err
 	}
-	for _, n := range w.notices {
+	for i, n := range w.notices {
+		if e := w.events[i]; e != nil {
+			n.EventID = e.ID
+		}
 		s.publish(*n)
 	}
 	return nil
@@ -75,31 +89,33 @@ func (w *writer) record(ctx context.Context, v Verification, typ string, d detai
 	if err != nil {
 		return nil, fmt.Errorf("encode %s event: %w", typ, err)
 	}
-	e := Event{VerificationID: v.ID, AppID: v.AppID, Type: typ, Payload: body, CreatedAt: now}
-	if err := w.InsertEvent(ctx, &e); err != nil {
-		return nil, fmt.Errorf("record %s: %w", typ, err)
-	}
-	n := Notice{AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ, Channel: v.Channel, StartedAt: v.CreatedAt, At: now}
+	// Written through later: the event's id is known once the write has
+	// been sent, and the notice takes it after commit (apply).
+	e := &Event{VerificationID: v.ID, AppID: v.AppID, Type: typ, Payload: body, CreatedAt: now}
+	n := Notice{AppID: v.AppID, VerificationID: v.ID, Type: typ, Channel: v.Channel, StartedAt: v.CreatedAt, At: now}
 	if !WebhookEvent(typ) || v.CallbackURL == "" { // "": the app polls
-		return w.note(n), nil
+		if err := w.later.InsertEvent(ctx, e); err != nil {
+			return nil, fmt.Errorf("record %s: %w", typ, err)
+		}
+		return w.noteEvent(n, e), nil
 	}
 	dl := Delivery{
-		ID: NewID("msg_"), AppID: v.AppID, VerificationID: v.ID, EventID: e.ID, Type: typ,
+		ID: NewID("msg_"), AppID: v.AppID, VerificationID: v.ID, Type: typ,
 		URL: v.CallbackURL, Payload: body, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now,
 		Sandbox: v.Sandbox,
 	}
 	if s.handOff > 0 {
 		dl.LeaseUntil = now.Add(s.handOff)
 	}
-	if err := w.InsertDelivery(ctx, dl); err != nil {
-		return nil, fmt.Errorf("queue %s webhook: %w", typ, err)
+	if err := w.later.InsertEventDelivery(ctx, e, dl); err != nil {
+		return nil, fmt.Errorf("record %s and queue its webhook: %w", typ, err)
 	}
 	if s.handOff > 0 {
 		n.Handed = []Delivery{dl}
 	} else {
 		n.Deliveries = true
 	}
-	return w.note(n), nil
+	return w.noteEvent(n, e), nil
 }
 
 var terminalEvent = map[Status]string{
@@ -124,7 +140,7 @@ func (w *writer) finish(ctx context.Context, v Verification, st Status, reason R
 			return err
 		}
 	}
-	if err := w.UpdateVerification(ctx, v); err != nil {
+	if err := w.later.UpdateVerification(ctx, v); err != nil {
 		return fmt.Errorf("update verification: %w", err)
 	}
 	n, err := w.record(ctx, v, terminalEvent[st], d)
@@ -139,7 +155,7 @@ func (w *writer) queueJob(ctx context.Context, j *Job, n *Notice) error {
 	if j == nil {
 		return nil
 	}
-	if err := w.InsertJob(ctx, *j); err != nil {
+	if err := w.later.InsertJob(ctx, *j); err != nil {
 		return fmt.Errorf("queue %s job: %w", j.Kind, err)
 	}
 	n.Jobs = true
@@ -173,7 +189,7 @@ func (w *writer) advance(ctx context.Context, v Verification, why string) error 
 	if err != nil {
 		return err
 	}
-	if err := w.UpdateVerification(ctx, v); err != nil {
+	if err := w.later.UpdateVerification(ctx, v); err != nil {
 		return fmt.Errorf("update verification: %w", err)
 	}
 	n, err := w.record(ctx, v, EventStep, detail{step: &StepChange{FromChannel: from, Why: why}})

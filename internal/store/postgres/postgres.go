@@ -61,6 +61,7 @@ func Open(ctx context.Context, connString string) (*Store, error) {
 		return nil, fmt.Errorf("open postgres %s: %w", where(cfg), err)
 	}
 	s := &Store{Store: sqldb.New(Dialect{}, db, db), db: db, cfg: cfg}
+	s.RunTxWith(s.runTx)
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where(cfg), err)

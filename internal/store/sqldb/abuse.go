@@ -43,14 +43,17 @@ func (r reader) PrefixBlocks(ctx context.Context, appID string, now time.Time) (
 		 ORDER BY blocked_at DESC, prefix`, appID, millis(now))
 }
 
-func (r reader) RecentDialNumbers(ctx context.Context, appID, phone string, since time.Time) ([]string, error) {
-	return many(ctx, r, func(s scanner) (string, error) {
-		var n string
-		return n, s.Scan(&n)
-	}, "recent dial numbers",
-		`SELECT dial_number FROM verifications
+const recentDialNumbersSQL = `SELECT dial_number FROM verifications
 		 WHERE app_id = ? AND phone = ? AND created_at >= ? AND dial_number <> ''
-		 GROUP BY dial_number ORDER BY MAX(created_at) DESC, dial_number`, appID, phone, millis(since))
+		 GROUP BY dial_number ORDER BY MAX(created_at) DESC, dial_number`
+
+func scanString(s scanner) (string, error) {
+	var v string
+	return v, s.Scan(&v)
+}
+
+func (r reader) RecentDialNumbers(ctx context.Context, appID, phone string, since time.Time) ([]string, error) {
+	return many(ctx, r, scanString, "recent dial numbers", recentDialNumbersSQL, appID, phone, millis(since))
 }
 
 func (r reader) UnmatchedCallers(ctx context.Context, since time.Time, limit int) ([]verify.CallerStat, error) {
@@ -100,6 +103,54 @@ type counterSharder interface {
 var nextShard atomic.Uint32
 
 func (t txn) AddCounters(ctx context.Context, hs []verify.CounterHit) ([]int64, error) {
+	st, read := t.counterStmt(hs)
+	if st.Query == "" {
+		return nil, nil
+	}
+	rows, err := t.db.QueryContext(ctx, t.d.Rebind(st.Query), st.Args...)
+	if err != nil {
+		return nil, t.fail("count "+hs[0].Key, err)
+	}
+	defer rows.Close()
+	return read(rows)
+}
+
+// AddCountersDialChoices sends the counters' upsert and DialChoices' two
+// reads in one batch: on PostgreSQL one round trip for what a missed-call
+// start reads and counts after its first statement.
+func (t txn) AddCountersDialChoices(ctx context.Context, hs []verify.CounterHit, appID, country, phone string, since time.Time) ([]int64, []verify.Number, []string, error) {
+	st, read := t.counterStmt(hs)
+	if st.Query == "" {
+		pool, recent, err := t.DialChoices(ctx, appID, country, phone, since)
+		return nil, pool, recent, err
+	}
+	var ns []int64
+	var pool []verify.Number
+	var recent []string
+	err := t.queryBatch(ctx, []Stmt{st,
+		{poolNumbersSQL, []any{appID, country, verify.AnyCountry, appID, country}},
+		{recentDialNumbersSQL, []any{appID, phone, millis(since)}},
+	}, func(i int, rows Rows) error {
+		var err error
+		switch i {
+		case 0:
+			ns, err = read(rows)
+		case 1:
+			pool, err = scanAll(rows, scanNumber)
+		default:
+			recent, err = scanAll(rows, scanString)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, nil, t.fail("count "+hs[0].Key+" and read dial choices", err)
+	}
+	return ns, pool, recent, nil
+}
+
+// counterStmt is AddCounters' statement ("?" form; Query "" when hs is
+// empty) and the reader of its rows, which returns the value of each hit.
+func (t txn) counterStmt(hs []verify.CounterHit) (Stmt, func(Rows) ([]int64, error)) {
 	type key struct {
 		k string
 		w int64
@@ -123,7 +174,7 @@ func (t txn) AddCounters(ctx context.Context, hs []verify.CounterHit) ([]int64, 
 		s.shared = s.shared || h.Shared
 	}
 	if len(order) == 0 {
-		return nil, nil
+		return Stmt{}, nil
 	}
 	shards := 1
 	if cs, ok := t.d.(counterSharder); ok {
@@ -158,32 +209,30 @@ func (t txn) AddCounters(ctx context.Context, hs []verify.CounterHit) ([]int64, 
 				WHERE c.key = up.key AND c.win_start = up.win_start AND c.shard <> up.shard), 0)
 			FROM up`
 	}
-	rows, err := t.db.QueryContext(ctx, t.d.Rebind(stmt), args...)
-	if err != nil {
-		return nil, t.fail("count "+order[0].k, err)
-	}
-	defer rows.Close()
-	got := map[key]int64{}
-	for rows.Next() {
-		var k key
-		var n int64
-		if err := rows.Scan(&k.k, &k.w, &n); err != nil {
-			return nil, fmt.Errorf("count: %w", err)
+	read := func(rows Rows) ([]int64, error) {
+		got := map[key]int64{}
+		for rows.Next() {
+			var k key
+			var n int64
+			if err := rows.Scan(&k.k, &k.w, &n); err != nil {
+				return nil, fmt.Errorf("count: %w", err)
+			}
+			got[k] = n
 		}
-		got[k] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, t.fail("count "+order[0].k, err)
-	}
-	out := make([]int64, len(hs))
-	for i, h := range hs {
-		n, ok := got[key{h.Key, millis(h.Window)}]
-		if !ok {
-			return nil, fmt.Errorf("count %s: no value returned", h.Key)
+		if err := rows.Err(); err != nil {
+			return nil, t.fail("count "+order[0].k, err)
 		}
-		out[i] = n
+		out := make([]int64, len(hs))
+		for i, h := range hs {
+			n, ok := got[key{h.Key, millis(h.Window)}]
+			if !ok {
+				return nil, fmt.Errorf("count %s: no value returned", h.Key)
+			}
+			out[i] = n
+		}
+		return out, nil
 	}
-	return out, nil
+	return Stmt{Query: stmt, Args: args}, read
 }
 
 func (t txn) PruneCounters(ctx context.Context, now time.Time) (int64, error) {

@@ -169,7 +169,7 @@ func (c *committer) together(batch []*txReq) error {
 	var missed []string
 	defer func() { c.cache.prepareMissed(ctx, missed) }() // runs after Rollback frees the connection
 	defer sqlTx.Rollback()                                //nolint:errcheck // a no-op after Commit
-	tx := txn{reader{d: c.d, db: cachedTx{tx: sqlTx, c: c.cache, missed: &missed, ctx: ctx}, box: c.box}}
+	tx := txn{reader: reader{d: c.d, db: cachedTx{tx: sqlTx, c: c.cache, missed: &missed, ctx: ctx}, box: c.box}}
 	for _, r := range batch {
 		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT batch"); err != nil {
 			return fmt.Errorf("savepoint: %w", err)

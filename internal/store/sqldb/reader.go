@@ -12,12 +12,61 @@ import (
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
-// querier is what *sql.DB and *sql.Tx have in common, so the same reads run
-// inside and outside a transaction.
-type querier interface {
+// Querier runs sqldb's statements: *sql.DB and *sql.Tx through sqlQuerier,
+// the statement caches, or a transaction a dialect runs itself (TxRunner),
+// so that the same reads run inside and outside a transaction.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) Row
+}
+
+// Result is what sqldb reads of an executed statement (sql.Result has it).
+type Result interface {
+	RowsAffected() (int64, error)
+}
+
+// Rows is what sqldb reads of a query's rows (*sql.Rows has it).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// Row is one row of a query (*sql.Row has it). Scan reports no row as an
+// error matching sql.ErrNoRows.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// querier is sqldb's own name for Querier.
+type querier = Querier
+
+// stdQuerier is what *sql.DB and *sql.Tx have in common.
+type stdQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// sqlQuerier is a *sql.DB or *sql.Tx as a Querier.
+type sqlQuerier struct{ q stdQuerier }
+
+func (s sqlQuerier) ExecContext(ctx context.Context, query string, args ...any) (Result, error) {
+	return s.q.ExecContext(ctx, query, args...)
+}
+
+func (s sqlQuerier) QueryContext(ctx context.Context, query string, args ...any) (Rows, error) {
+	rows, err := s.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err // not a nil *sql.Rows in a non-nil Rows
+	}
+	return rows, nil
+}
+
+func (s sqlQuerier) QueryRowContext(ctx context.Context, query string, args ...any) Row {
+	return s.q.QueryRowContext(ctx, query, args...)
 }
 
 // reader implements verify.Reader over a pool or a transaction.
@@ -184,14 +233,90 @@ func (r reader) Numbers(ctx context.Context, appID string) ([]verify.Number, err
 		`SELECT `+numberCols+` FROM numbers WHERE app_id = ? ORDER BY number`, appID)
 }
 
-func (r reader) PoolNumbers(ctx context.Context, appID, country string) ([]verify.Number, error) {
-	// One statement, so the fallback decision and the rows come from the
-	// same snapshot.
-	const q = `SELECT ` + numberCols + ` FROM numbers
+// poolNumbersSQL is one statement, so that the fallback decision and the
+// rows come from the same snapshot.
+const poolNumbersSQL = `SELECT ` + numberCols + ` FROM numbers
 		WHERE app_id = ? AND (country = ? OR (country = ? AND NOT EXISTS (
 			SELECT 1 FROM numbers own WHERE own.app_id = ? AND own.country = ?)))
 		ORDER BY number`
-	return many(ctx, r, scanNumber, "pool numbers", q, appID, country, verify.AnyCountry, appID, country)
+
+func (r reader) PoolNumbers(ctx context.Context, appID, country string) ([]verify.Number, error) {
+	return many(ctx, r, scanNumber, "pool numbers", poolNumbersSQL, appID, country, verify.AnyCountry, appID, country)
+}
+
+// Stmt is a query and its arguments, one of a batch.
+type Stmt struct {
+	Query string
+	Args  []any
+}
+
+// BatchQuerier is a Querier that can send several queries in one round
+// trip (PostgreSQL's transactions).
+type BatchQuerier interface {
+	// QueryBatch sends qs together and calls each with each query's rows,
+	// in order; each must not keep them.
+	QueryBatch(ctx context.Context, qs []Stmt, each func(i int, rows Rows) error) error
+}
+
+// queryBatch runs qs (in "?" form) together where the querier can, else
+// one after another.
+func (r reader) queryBatch(ctx context.Context, qs []Stmt, each func(i int, rows Rows) error) error {
+	for i := range qs {
+		qs[i].Query = r.d.Rebind(qs[i].Query)
+	}
+	if b, ok := r.db.(BatchQuerier); ok {
+		return b.QueryBatch(ctx, qs, each)
+	}
+	for i, q := range qs {
+		rows, err := r.db.QueryContext(ctx, q.Query, q.Args...)
+		if err != nil {
+			return err
+		}
+		err = each(i, rows)
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanAll reads every row of rows with scan.
+func scanAll[T any](rows Rows, scan func(scanner) (T, error)) ([]T, error) {
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// DialChoices runs PoolNumbers and RecentDialNumbers in one batch: on
+// PostgreSQL one round trip instead of two in a missed-call start.
+func (r reader) DialChoices(ctx context.Context, appID, country, phone string, since time.Time) ([]verify.Number, []string, error) {
+	var pool []verify.Number
+	var recent []string
+	err := r.queryBatch(ctx, []Stmt{
+		{poolNumbersSQL, []any{appID, country, verify.AnyCountry, appID, country}},
+		{recentDialNumbersSQL, []any{appID, phone, millis(since)}},
+	}, func(i int, rows Rows) error {
+		var err error
+		if i == 0 {
+			pool, err = scanAll(rows, scanNumber)
+		} else {
+			recent, err = scanAll(rows, scanString)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("dial choices: %w", err)
+	}
+	return pool, recent, nil
 }
 
 func (r reader) Delivery(ctx context.Context, t verify.Tenant, id string) (verify.Delivery, error) {

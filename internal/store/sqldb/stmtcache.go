@@ -85,21 +85,28 @@ func (c *stmtCache) close() {
 // cachedPool is a querier that runs statements prepared on its pool.
 type cachedPool struct{ c *stmtCache }
 
-func (p cachedPool) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (p cachedPool) ExecContext(ctx context.Context, q string, args ...any) (Result, error) {
 	if st := p.c.get(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return p.c.db.ExecContext(ctx, q, args...)
 }
 
-func (p cachedPool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (p cachedPool) QueryContext(ctx context.Context, q string, args ...any) (Rows, error) {
+	var rows *sql.Rows
+	var err error
 	if st := p.c.get(ctx, q); st != nil {
-		return st.QueryContext(ctx, args...)
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = p.c.db.QueryContext(ctx, q, args...)
 	}
-	return p.c.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
-func (p cachedPool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+func (p cachedPool) QueryRowContext(ctx context.Context, q string, args ...any) Row {
 	if st := p.c.get(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -140,7 +147,7 @@ func (t cachedTx) context(ctx context.Context) context.Context {
 	return ctx
 }
 
-func (t cachedTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (t cachedTx) ExecContext(ctx context.Context, q string, args ...any) (Result, error) {
 	ctx = t.context(ctx)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
@@ -148,15 +155,22 @@ func (t cachedTx) ExecContext(ctx context.Context, q string, args ...any) (sql.R
 	return t.tx.ExecContext(ctx, q, args...)
 }
 
-func (t cachedTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (t cachedTx) QueryContext(ctx context.Context, q string, args ...any) (Rows, error) {
 	ctx = t.context(ctx)
+	var rows *sql.Rows
+	var err error
 	if st := t.stmt(ctx, q); st != nil {
-		return st.QueryContext(ctx, args...)
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(ctx, q, args...)
 	}
-	return t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
-func (t cachedTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+func (t cachedTx) QueryRowContext(ctx context.Context, q string, args ...any) Row {
 	ctx = t.context(ctx)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)

@@ -21,6 +21,23 @@ type Store struct {
 	wc, rc *stmtCache // nil unless the dialect caches statements
 	box    *secretBox // shared with every reader and transaction
 	group  *committer // nil unless the dialect group-commits
+	runner TxRunner   // nil: transactions through database/sql
+}
+
+// TxRunner runs fn in one transaction of its own making and commits it
+// when fn returns nil; fn's statements go through q. A dialect's store
+// supplies one (RunTxWith) when its driver does better than database/sql's
+// one round trip per statement: PostgreSQL's sends BEGIN with the first
+// statement and held-back writes (Deferrer) with the next statement or
+// COMMIT, pipelined.
+type TxRunner func(ctx context.Context, fn func(q Querier) error) error
+
+// RunTxWith makes Tx run its transactions through run. Call it before the
+// store is used; not with group commit (SQLite's).
+func (s *Store) RunTxWith(run TxRunner) {
+	if s.group == nil {
+		s.runner = run
+	}
 }
 
 var (
@@ -39,7 +56,7 @@ func New(d Dialect, w, r *sql.DB) *Store {
 		r = w
 	}
 	box := &secretBox{}
-	s := &Store{reader: reader{d: d, db: r, box: box}, w: w, r: r, wq: w, box: box}
+	s := &Store{reader: reader{d: d, db: sqlQuerier{r}, box: box}, w: w, r: r, wq: sqlQuerier{w}, box: box}
 	if c, ok := d.(StatementCacher); ok && c.CacheStatements() {
 		s.wc, s.rc = newStmtCache(w), newStmtCache(r)
 		if r == w {
@@ -65,6 +82,11 @@ const maxTxAttempts = 5
 func (s *Store) Tx(ctx context.Context, fn func(tx verify.Tx) error) error {
 	if s.group != nil {
 		return s.retry(ctx, func() error { return s.group.tx(ctx, fn) })
+	}
+	if s.runner != nil {
+		return s.retry(ctx, func() error {
+			return s.runner(ctx, func(q Querier) error { return fn(txn{reader: reader{d: s.d, db: q, box: s.box}}) })
+		})
 	}
 	return s.retry(ctx, func() error { return runTx(ctx, s.w, s.wc, s.d, s.box, fn) })
 }

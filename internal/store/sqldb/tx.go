@@ -13,6 +13,36 @@ import (
 // run through the transaction so that they see its own writes.
 type txn struct {
 	reader
+	// later: writes may be held back (verify.Tx.Deferred), when the
+	// querier can (a Deferrer).
+	later bool
+}
+
+// Deferrer is a Querier that can hold a write back and send it with the
+// transaction's next statement or its commit (PostgreSQL pipelines them:
+// one round trip for several statements).
+type Deferrer interface {
+	// Defer holds back query, a write that must change at least one row.
+	// check turns its outcome into the write's error: it is called with
+	// the error the statement failed with, or with nil and the number of
+	// rows it changed (0 or more), and a non-nil result fails the
+	// transaction: the next statement and the commit return it, and the
+	// transaction does not commit.
+	Defer(query string, args []any, check func(n int64, err error) error)
+	// DeferScan holds back query, a write with RETURNING of one row,
+	// which fails on the server when it fails at all; scan reads the row
+	// when it has been sent (its Scan returns the statement's error, if
+	// any), and a non-nil result fails the transaction as Defer's check
+	// does. A Deferrer's dialect writes in WITH clauses (PostgreSQL).
+	DeferScan(query string, args []any, scan func(Row) error)
+}
+
+// Deferred is t with its writes held back where the querier can hold them.
+func (t txn) Deferred() verify.Tx {
+	if _, ok := t.db.(Deferrer); ok {
+		t.later = true
+	}
+	return t
 }
 
 // fail wraps a write error, reporting a unique violation as ErrConflict.
@@ -36,18 +66,28 @@ func (t txn) update(ctx context.Context, what, query string, args ...any) error 
 }
 
 func (t txn) write(ctx context.Context, what string, none error, query string, args ...any) error {
+	check := func(n int64, err error) error {
+		if err != nil {
+			return t.fail(what, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%s: %w", what, none)
+		}
+		return nil
+	}
+	if t.later {
+		t.db.(Deferrer).Defer(t.d.Rebind(query), args, check)
+		return nil
+	}
 	res, err := t.db.ExecContext(ctx, t.d.Rebind(query), args...)
 	if err != nil {
-		return t.fail(what, err)
+		return check(0, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if n == 0 {
-		return fmt.Errorf("%s: %w", what, none)
-	}
-	return nil
+	return check(n, nil)
 }
 
 func (t txn) InsertApp(ctx context.Context, a verify.App) error {
@@ -128,16 +168,54 @@ func (t txn) VerificationByIdempotencyKey(ctx context.Context, tn verify.Tenant,
 }
 
 func (t txn) PendingForCaller(ctx context.Context, phone string, channel verify.Channel) ([]verify.Verification, error) {
+	return many(ctx, t.reader, scanVerification, "pending for caller", t.pendingForCallerSQL(), phone, string(channel))
+}
+
+// pendingForCallerSQL is PendingForCaller's query.
+func (t txn) pendingForCallerSQL() string {
 	// ORDER BY id: transactions lock in the same order, so they cannot
 	// deadlock on each other's rows. channel || '' keeps the console's
 	// (channel, id) index out of the planner's reach: it serves ORDER BY id
 	// with an equality, and SQLite without statistics took it, scanning
 	// every missed-call verification for each inbound call (a verifying
 	// INVITE went from 0.4 to 2.2 ms of CPU) instead of the caller's few.
-	return many(ctx, t.reader, scanVerification, "pending for caller",
-		`SELECT `+verificationCols+` FROM verifications
-		WHERE phone = ? AND status = 'pending' AND channel || '' = ? ORDER BY id`+t.d.ForUpdate(),
-		phone, string(channel))
+	return `SELECT ` + verificationCols + ` FROM verifications
+		WHERE phone = ? AND status = 'pending' AND channel || '' = ? ORDER BY id` + t.d.ForUpdate()
+}
+
+// PendingForCallerApps sends the apps' read with the verifications' where
+// the querier batches (PostgreSQL: one round trip for a verifying call's
+// two reads); elsewhere it reads the apps only when there are
+// verifications.
+func (t txn) PendingForCallerApps(ctx context.Context, phone string, channel verify.Channel) ([]verify.Verification, map[string]verify.App, error) {
+	appsSQL := `SELECT ` + appCols + ` FROM apps WHERE id IN (SELECT app_id FROM verifications
+		WHERE phone = ? AND status = 'pending' AND channel || '' = ?)`
+	var vs []verify.Verification
+	apps := map[string]verify.App{}
+	qs := []Stmt{{t.pendingForCallerSQL(), []any{phone, string(channel)}}, {appsSQL, []any{phone, string(channel)}}}
+	if _, ok := t.db.(BatchQuerier); !ok {
+		var err error
+		if vs, err = t.PendingForCaller(ctx, phone, channel); err != nil || len(vs) == 0 {
+			return vs, apps, err
+		}
+		qs = qs[1:]
+	}
+	err := t.queryBatch(ctx, qs, func(i int, rows Rows) error {
+		if len(qs) == 2 && i == 0 {
+			var err error
+			vs, err = scanAll(rows, scanVerification)
+			return err
+		}
+		as, err := scanAll(rows, t.scanApp)
+		for _, a := range as {
+			apps[a.ID] = a
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("pending for caller: %w", err)
+	}
+	return vs, apps, nil
 }
 
 // DueForExpiry returns nothing for a limit of 0 or less: an unbounded
@@ -222,14 +300,53 @@ func (t txn) UpdateJob(ctx context.Context, j verify.Job) error {
 		j.Carrier, j.CarrierRef, j.LastError, millis(j.UpdatedAt), j.ID)
 }
 
-func (t txn) InsertEvent(ctx context.Context, e *verify.Event) error {
-	const q = `INSERT INTO events (verification_id, app_id, type, payload, created_at)
+const insertEventSQL = `INSERT INTO events (verification_id, app_id, type, payload, created_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`
-	row := t.db.QueryRowContext(ctx, t.d.Rebind(q),
-		e.VerificationID, e.AppID, e.Type, string(e.Payload), millis(e.CreatedAt))
-	if err := row.Scan(&e.ID); err != nil {
-		return t.fail("insert event", err)
+
+func (t txn) InsertEvent(ctx context.Context, e *verify.Event) error {
+	args := []any{e.VerificationID, e.AppID, e.Type, string(e.Payload), millis(e.CreatedAt)}
+	scan := func(row Row) error {
+		if err := row.Scan(&e.ID); err != nil {
+			return t.fail("insert event", err)
+		}
+		return nil
 	}
+	if t.later {
+		t.db.(Deferrer).DeferScan(t.d.Rebind(insertEventSQL), args, scan)
+		return nil
+	}
+	return scan(t.db.QueryRowContext(ctx, t.d.Rebind(insertEventSQL), args...))
+}
+
+// insertEventDeliverySQL inserts an event and its delivery in one
+// statement, the delivery's event_id from the event's RETURNING: for a
+// held write (a Deferrer's dialect writes in WITH). Without ON CONFLICT:
+// a duplicate delivery id raises a unique violation (ErrConflict), which
+// fails the transaction as a held write must.
+const insertEventDeliverySQL = `WITH e AS (` + insertEventSQL + `)
+	INSERT INTO webhook_deliveries (` + deliveryCols + `, lease_until, last_lease_until, due_at)
+	VALUES (?, ?, ?, (SELECT id FROM e), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING event_id`
+
+func (t txn) InsertEventDelivery(ctx context.Context, e *verify.Event, d verify.Delivery) error {
+	if !t.later {
+		if err := t.InsertEvent(ctx, e); err != nil {
+			return err
+		}
+		d.EventID = e.ID
+		return t.InsertDelivery(ctx, d)
+	}
+	t.db.(Deferrer).DeferScan(t.d.Rebind(insertEventDeliverySQL), []any{
+		e.VerificationID, e.AppID, e.Type, string(e.Payload), millis(e.CreatedAt),
+		d.ID, d.AppID, d.VerificationID, d.Type, d.URL, string(d.Payload), d.Status,
+		int64(d.Attempts), millis(d.NextAttemptAt), int64(d.LastStatusCode), d.LastError,
+		millis(d.CreatedAt), millis(d.DeliveredAt), boolInt(d.Sandbox),
+		millis(d.LeaseUntil), millis(d.LeaseUntil), max(millis(d.NextAttemptAt), millis(d.LeaseUntil)),
+	}, func(row Row) error {
+		if err := row.Scan(&e.ID); err != nil {
+			return t.fail("insert event and delivery "+d.ID, err)
+		}
+		return nil
+	})
 	return nil
 }
 
@@ -276,7 +393,7 @@ func runTx(ctx context.Context, db *sql.DB, cache *stmtCache, d Dialect, box *se
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	var q querier = sqlTx
+	var q querier = sqlQuerier{sqlTx}
 	if cache != nil {
 		var missed []string
 		q = cachedTx{tx: sqlTx, c: cache, missed: &missed}
@@ -287,7 +404,7 @@ func runTx(ctx context.Context, db *sql.DB, cache *stmtCache, d Dialect, box *se
 	// After a successful Commit this is a no-op; on every other path,
 	// panics included, it releases the writer.
 	defer sqlTx.Rollback() //nolint:errcheck // the interesting error is fn's or Commit's
-	if err := fn(txn{reader{d: d, db: q, box: box}}); err != nil {
+	if err := fn(txn{reader: reader{d: d, db: q, box: box}}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {

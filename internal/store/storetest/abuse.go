@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -173,6 +175,65 @@ func testRecentDialNumbers(t *testing.T, s Store) {
 	got, err = s.RecentDialNumbers(ctx(t), "app_a", "+447700900001", time.UnixMilli(0))
 	check(t, err, "RecentDialNumbers since the epoch")
 	equal(t, got, []string{"+442079460001", "+442079460002"}, "numbers shown to the phone, most recent first")
+
+	// DialChoices is PoolNumbers and RecentDialNumbers together, in and
+	// out of a transaction, and in a transaction after a held write.
+	for _, n := range []verify.Number{
+		{AppID: "app_a", Number: "+442079460002", Country: "GB", CreatedAt: t0},
+		{AppID: "app_a", Number: "+442079460001", Country: "GB", CreatedAt: t0},
+		{AppID: "app_a", Number: "+12025550100", Country: verify.AnyCountry, CreatedAt: t0},
+	} {
+		mustTx(t, s, func(tx verify.Tx) error { return tx.InsertNumber(ctx(t), n) })
+	}
+	dial := func(r interface {
+		DialChoices(context.Context, string, string, string, time.Time) ([]verify.Number, []string, error)
+	}, what string) {
+		for _, c := range []struct {
+			country string
+			since   time.Time
+		}{{"GB", at(-10 * time.Minute)}, {"FR", time.UnixMilli(0)}} {
+			pool, recent, err := r.DialChoices(ctx(t), "app_a", c.country, "+447700900001", c.since)
+			check(t, err, what)
+			wantPool, err := s.PoolNumbers(ctx(t), "app_a", c.country)
+			check(t, err, "PoolNumbers")
+			wantRecent, err := s.RecentDialNumbers(ctx(t), "app_a", "+447700900001", c.since)
+			check(t, err, "RecentDialNumbers")
+			equal(t, pool, wantPool, what+": pool for "+c.country)
+			equal(t, recent, wantRecent, what+": recent numbers since "+c.since.String())
+		}
+	}
+	dial(s, "DialChoices")
+	mustTx(t, s, func(tx verify.Tx) error {
+		dial(tx, "DialChoices in a transaction")
+		check(t, tx.Deferred().InsertApp(ctx(t), newApp("app_c")), "deferred InsertApp")
+		dial(tx, "DialChoices after a held write")
+		_, err := tx.App(ctx(t), "app_c")
+		check(t, err, "App written before DialChoices")
+
+		// With the counters: AddCounters and DialChoices.
+		hits := []verify.CounterHit{
+			{Key: "dial|a", Window: t0, Expires: at(time.Hour), Delta: 1},
+			{Key: "dial|b", Window: t0, Expires: at(time.Hour), Delta: 2, Shared: true},
+			{Key: "dial|a", Window: t0, Expires: at(time.Hour), Delta: 1},
+		}
+		for round, want := range [][]int64{{2, 2, 2}, {4, 4, 4}} {
+			check(t, tx.Deferred().InsertApp(ctx(t), newApp(fmt.Sprint("app_d", round))), "deferred InsertApp")
+			ns, pool, recent, err := tx.AddCountersDialChoices(ctx(t), hits, "app_a", "GB", "+447700900001", at(-10*time.Minute))
+			check(t, err, "AddCountersDialChoices")
+			equal(t, ns, want, fmt.Sprint("AddCountersDialChoices counts, round ", round))
+			wantPool, wantRecent, err := tx.DialChoices(ctx(t), "app_a", "GB", "+447700900001", at(-10*time.Minute))
+			check(t, err, "DialChoices")
+			equal(t, pool, wantPool, "AddCountersDialChoices pool")
+			equal(t, recent, wantRecent, "AddCountersDialChoices recent numbers")
+		}
+		n, err := tx.Counter(ctx(t), "dial|b", t0)
+		check(t, err, "Counter")
+		equal(t, n, int64(4), "counter added to by AddCountersDialChoices")
+		_, pool, _, err := tx.AddCountersDialChoices(ctx(t), nil, "app_a", "GB", "+447700900001", at(-10*time.Minute))
+		check(t, err, "AddCountersDialChoices without counters")
+		equal(t, len(pool), 2, "pool read without counters")
+		return nil
+	})
 }
 
 func testUnmatchedCallers(t *testing.T, s Store) {

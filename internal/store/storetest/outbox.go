@@ -399,7 +399,16 @@ func testHandedDelivery(t *testing.T, s Store) {
 
 	kept, lost := newDelivery("msg_kept", "app_a", "vf_1", t0), newDelivery("msg_lost", "app_a", "vf_1", t0)
 	kept.LeaseUntil, lost.LeaseUntil = at(30*time.Second), at(30*time.Second)
-	insertDeliveries(t, s, kept, lost)
+	// One as the service writes it (with its event, through Deferred: on
+	// PostgreSQL one held-back statement), one alone.
+	insertDeliveries(t, s, kept)
+	mustTx(t, s, func(tx verify.Tx) error {
+		if err := tx.InsertVerification(ctx(t), newVerification("vf_1", "app_a", "+447700900001")); err != nil {
+			return err
+		}
+		e := verify.Event{VerificationID: "vf_1", AppID: "app_a", Type: verify.EventVerified, Payload: []byte(`{}`), CreatedAt: t0}
+		return tx.Deferred().InsertEventDelivery(ctx(t), &e, lost)
+	})
 	equal(t, len(claim(t, s, at(29*time.Second), 10*time.Second, 10)), 0, "claim while the handed leases run")
 	next, ok, err := s.NextDeliveryDue(ctx(t))
 	check(t, err, "NextDeliveryDue")

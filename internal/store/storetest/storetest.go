@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Events", testEvents},
 		{"Calls", testCalls},
 		{"TxRollback", testTxRollback},
+		{"DeferredWrites", testDeferredWrites},
 		{"TxPanic", testTxPanic},
 		{"TxIsolation", testTxIsolation},
 		{"Ping", testPing},

@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -223,6 +224,18 @@ func testPendingForCaller(t *testing.T, s Store) {
 		got, err = tx.PendingForCaller(ctx(t), "+447700900009", verify.ChannelMissedCall)
 		check(t, err, "PendingForCaller of a silent phone")
 		equal(t, len(got), 0, "PendingForCaller of a silent phone")
+
+		// With the apps, after a held write (sent with them).
+		check(t, tx.Deferred().InsertApp(ctx(t), newApp("app_e")), "deferred InsertApp")
+		got, apps, err := tx.PendingForCallerApps(ctx(t), phone, verify.ChannelMissedCall)
+		check(t, err, "PendingForCallerApps")
+		equal(t, sortedVerificationIDs(got), []string{"vf_1", "vf_2"}, "PendingForCallerApps ids")
+		equal(t, apps, map[string]verify.App{"app_a": newApp("app_a"), "app_b": newApp("app_b")}, "PendingForCallerApps apps")
+		got, apps, err = tx.PendingForCallerApps(ctx(t), "+447700900009", verify.ChannelMissedCall)
+		check(t, err, "PendingForCallerApps of a silent phone")
+		equal(t, len(got)+len(apps), 0, "PendingForCallerApps of a silent phone")
+		_, err = tx.App(ctx(t), "app_e")
+		check(t, err, "App written before PendingForCallerApps")
 		return nil
 	})
 }
@@ -419,6 +432,101 @@ func testTxRollback(t *testing.T, s Store) {
 		t.Errorf("Tx returned %v, want the *verify.Error fn returned", err)
 	}
 	insertApps(t, s, "app_b") // the store still works after rollbacks
+}
+
+// testDeferredWrites: writes made through Tx.Deferred may be sent later,
+// but reads in the transaction see them, they commit with it, and one that
+// fails (a conflict, a missing row) fails the transaction with its own
+// error, whichever call reports it, and nothing of the transaction
+// commits.
+func testDeferredWrites(t *testing.T, s Store) {
+	insertApps(t, s, "app_a")
+	v := newVerification("vf_1", "app_a", "+447700900001")
+	mustTx(t, s, func(tx verify.Tx) error {
+		later := tx.Deferred()
+		check(t, later.InsertVerification(ctx(t), v), "deferred InsertVerification")
+		check(t, later.InsertDelivery(ctx(t), newDelivery("msg_1", "app_a", v.ID, t0)), "deferred InsertDelivery")
+		got, err := later.LockVerification(ctx(t), v.ID)
+		check(t, err, "LockVerification after a deferred insert")
+		equal(t, got.ID, v.ID, "verification read after a deferred insert")
+		u := ended(v, verify.StatusCanceled)
+		return later.UpdateVerification(ctx(t), u)
+	})
+	equal(t, getVerification(t, s, v.ID).Status, verify.StatusCanceled, "status after a deferred update and commit")
+	_, err := s.Delivery(ctx(t), verify.LiveTenant("app_a"), "msg_1")
+	check(t, err, "delivery written by a deferred insert")
+
+	// Events, alone and with their delivery, held back or not: each has
+	// its id once the transaction's next statement (or commit) returned,
+	// and the delivery carries it.
+	evs := make([]verify.Event, 4)
+	for i := range evs {
+		evs[i] = verify.Event{VerificationID: v.ID, AppID: v.AppID, Type: verify.EventCanceled, Payload: json.RawMessage(`{"i":` + fmt.Sprint(i) + `}`), CreatedAt: t0}
+	}
+	mustTx(t, s, func(tx verify.Tx) error {
+		check(t, tx.InsertEventDelivery(ctx(t), &evs[0], newDelivery("msg_2", "app_a", v.ID, t0)), "InsertEventDelivery")
+		later := tx.Deferred()
+		check(t, later.InsertEvent(ctx(t), &evs[1]), "deferred InsertEvent")
+		check(t, later.InsertEventDelivery(ctx(t), &evs[2], newDelivery("msg_3", "app_a", v.ID, t0)), "deferred InsertEventDelivery")
+		_, err := tx.App(ctx(t), "app_a")
+		check(t, err, "a read after deferred events")
+		return later.InsertEventDelivery(ctx(t), &evs[3], newDelivery("msg_4", "app_a", v.ID, t0))
+	})
+	stored, err := s.Events(ctx(t), v.ID, 0, 10)
+	check(t, err, "Events")
+	equal(t, ids(stored, func(e verify.Event) string { return fmt.Sprint(e.ID, string(e.Payload)) }),
+		ids(evs, func(e verify.Event) string { return fmt.Sprint(e.ID, string(e.Payload)) }), "events (id and payload) as stored")
+	for i, id := range map[int]string{0: "msg_2", 2: "msg_3", 3: "msg_4"} {
+		d, err := s.Delivery(ctx(t), verify.LiveTenant("app_a"), id)
+		check(t, err, "delivery "+id)
+		equal(t, d.EventID, evs[i].ID, "event id of delivery "+id)
+	}
+
+	// Each failing write, reported by the next statement or by the commit.
+	for _, c := range []struct {
+		name   string
+		target error
+		write  func(tx verify.Tx) error
+		next   bool // a statement follows the write
+	}{
+		{"conflict, then commit", verify.ErrConflict, func(tx verify.Tx) error {
+			return tx.InsertVerification(ctx(t), newVerification("vf_1", "app_a", "+447700900009"))
+		}, false},
+		{"conflict, then a read", verify.ErrConflict, func(tx verify.Tx) error {
+			return tx.InsertDelivery(ctx(t), newDelivery("msg_1", "app_a", v.ID, t0))
+		}, true},
+		{"event with a conflicting delivery, then commit", verify.ErrConflict, func(tx verify.Tx) error {
+			e := verify.Event{VerificationID: v.ID, AppID: v.AppID, Type: verify.EventCanceled, Payload: json.RawMessage(`{}`), CreatedAt: t0}
+			return tx.InsertEventDelivery(ctx(t), &e, newDelivery("msg_1", "app_a", v.ID, t0))
+		}, false},
+		{"missing row, then commit", verify.ErrNotFound, func(tx verify.Tx) error {
+			return tx.UpdateVerification(ctx(t), newVerification("vf_missing", "app_a", "+447700900002"))
+		}, false},
+	} {
+		err := s.Tx(ctx(t), func(tx verify.Tx) error {
+			check(t, tx.InsertApp(ctx(t), newApp("app_b")), c.name+": InsertApp")
+			if err := c.write(tx.Deferred()); err != nil {
+				return err // a store that writes at once
+			}
+			if c.next {
+				if _, err := tx.App(ctx(t), "app_a"); err != nil {
+					return err
+				}
+				// Every later call reports it too.
+				if _, err := tx.App(ctx(t), "app_a"); err == nil {
+					t.Errorf("%s: a read after the failed write succeeded", c.name)
+				}
+			}
+			return nil
+		})
+		wantErr(t, err, c.target, c.name)
+		_, err = s.App(ctx(t), "app_b")
+		wantErr(t, err, verify.ErrNotFound, c.name+": app inserted in the failed Tx")
+	}
+	equal(t, getVerification(t, s, v.ID).Status, verify.StatusCanceled, "status after the failed transactions")
+	after, err := s.Events(ctx(t), v.ID, 0, 10)
+	check(t, err, "Events")
+	equal(t, len(after), len(evs), "events after the failed transactions")
 }
 
 func testTxPanic(t *testing.T, s Store) {
