@@ -466,17 +466,25 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer wg.Wait()
 	failures := 0
 	d.wantClaim.Store(true)
+	var lastClaim time.Time
 	for {
+		if ctx.Err() != nil {
+			return nil
+		}
 		if d.queued() {
 			if err := d.queuedRound(ctx, free, &wg); err != nil && ctx.Err() == nil {
 				d.log.Error("webhook deliveries held not sent; they will be claimed when their leases end", "err", err)
 			}
-			continue // claim once the queue is empty
-		}
-		if ctx.Err() != nil {
-			return nil
+			// The queue goes first, but claims wait a poll at most:
+			// retries, and deliveries whose node died or whose lease ran
+			// out in the queue, are due too.
+			if !d.wantClaim.Load() && time.Since(lastClaim) < d.poll {
+				continue
+			}
+			d.wantClaim.Store(true)
 		}
 		if d.wantClaim.Swap(false) {
+			lastClaim = time.Now()
 			full, err := d.round(ctx, free, &wg)
 			switch {
 			case ctx.Err() != nil:
@@ -521,7 +529,11 @@ func (d *Dispatcher) round(ctx context.Context, free slots.Slots, wg *sync.WaitG
 	if n == 0 {
 		return false, nil // ctx is done
 	}
-	want := n + d.extra
+	extra := d.extra
+	if d.queued() { // the queue has work for the workers already
+		extra = 0
+	}
+	want := n + extra
 	claims, err := d.outbox.ClaimDeliveries(ctx, d.clock(), d.lease, want)
 	if err != nil {
 		free.Release(n)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringgate/ringgate/internal/testutil"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -203,4 +204,69 @@ func TestClaimTakesExtrasForTheQueue(t *testing.T) {
 	if claims[false] < deliveries/2 || claims[true] >= claims[false] {
 		t.Errorf("claims with extras %d, without %d: want fewer with", claims[true], claims[false])
 	}
+}
+
+// Run returns when its context ends even with deliveries still queued
+// behind busy workers (they stay leased, and are claimed after the lease).
+func TestRunStopsWithAQueue(t *testing.T) {
+	clock := &testClock{}
+	ob := &handOutbox{memOutbox: newMemOutbox()}
+	hold := make(chan struct{})
+	defer close(hold)
+	rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) { <-hold })
+	cfg := testConfig(t, ob.memOutbox, clock)
+	cfg.Outbox, cfg.Workers = ob, 1
+	d := NewDispatcher(cfg)
+	stop := start(t, d)
+	var ds []verify.Delivery
+	for i := range 5 {
+		del := clock.delivery(fmt.Sprintf("msg_%d", i))
+		del.URL = rc.srv.URL
+		del.LeaseUntil = clock.Now().Add(d.HandOff()).Truncate(time.Millisecond)
+		ob.add(del, verify.NewWebhookSecret())
+		ds = append(ds, del)
+	}
+	d.Offer(ds)
+	testutil.WaitFor(t, 5*time.Second, "the first attempt", func() bool { return len(rc.requests()) > 0 })
+	if !d.queued() {
+		t.Fatal("nothing queued behind the busy worker")
+	}
+	stop() // fails the test if Run does not return within 5s
+}
+
+// While handed deliveries keep the workers busy, claims still run once a
+// poll: a retry (or a delivery whose node died) does not wait for the
+// queue to empty.
+func TestClaimsRunWhileTheQueueIsLong(t *testing.T) {
+	clock := &testClock{}
+	ob := &handOutbox{memOutbox: newMemOutbox()}
+	rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) { time.Sleep(10 * time.Millisecond) })
+	cfg := testConfig(t, ob.memOutbox, clock)
+	cfg.Outbox, cfg.Workers, cfg.Poll = ob, 1, 30*time.Millisecond
+	d := NewDispatcher(cfg)
+	start(t, d)
+	ob.waitFor(t, 5*time.Second, "the first look", func(m *memOutbox) bool { return m.nextCalls > 0 })
+	const handed = 40 // 40 attempts of 10 ms: the queue lasts 400 ms
+	var ds []verify.Delivery
+	for i := range handed {
+		del := clock.delivery(fmt.Sprintf("msg_h%02d", i))
+		del.URL = rc.srv.URL
+		del.LeaseUntil = clock.Now().Add(d.HandOff()).Truncate(time.Millisecond)
+		ob.add(del, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+		ds = append(ds, del)
+	}
+	retry := clock.delivery("msg_retry") // due now, for a claim
+	retry.URL = rc.srv.URL
+	ob.add(retry, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	d.Offer(ds)
+	ob.waitFor(t, 10*time.Second, "every delivery", func(m *memOutbox) bool { return len(m.pending) == 0 })
+	for i, r := range rc.requests() {
+		if r.header.Get("webhook-id") == "msg_retry" {
+			if i >= handed/2 {
+				t.Errorf("the claimable delivery was request %d of %d: claims waited for the queue", i+1, handed+1)
+			}
+			return
+		}
+	}
+	t.Error("the claimable delivery was never sent")
 }
