@@ -2,16 +2,11 @@ package storetest_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/operator"
-	"github.com/ringgate/ringgate/internal/store/postgres"
-	"github.com/ringgate/ringgate/internal/store/postgres/pgtest"
-	"github.com/ringgate/ringgate/internal/store/sqlite"
-	"github.com/ringgate/ringgate/internal/store/storetest"
 	"github.com/ringgate/ringgate/internal/verify"
 )
 
@@ -31,27 +26,7 @@ func (r *notices) Publish(n verify.Notice) {
 // write (verify.Tx.Deferred) whose id is known only once it has been
 // sent, after the notice was made.
 func TestNoticeEventIDs(t *testing.T) {
-	for _, st := range []struct {
-		name string
-		open func(t *testing.T) storetest.Store
-	}{
-		{"sqlite", func(t *testing.T) storetest.Store {
-			s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "test.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		}},
-		{"postgres", func(t *testing.T) storetest.Store {
-			s, err := postgres.Open(t.Context(), pgtest.Schema(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		}},
-	} {
+	for _, st := range storeKinds {
 		t.Run(st.name, func(t *testing.T) {
 			s := st.open(t)
 			pub := &notices{}

@@ -3,15 +3,11 @@ package storetest_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	"github.com/ringgate/ringgate/internal/carrier"
 	"github.com/ringgate/ringgate/internal/operator"
-	"github.com/ringgate/ringgate/internal/store/postgres"
-	"github.com/ringgate/ringgate/internal/store/postgres/pgtest"
-	"github.com/ringgate/ringgate/internal/store/sqlite"
 	"github.com/ringgate/ringgate/internal/store/storetest"
 	"github.com/ringgate/ringgate/internal/verify"
 )
@@ -25,27 +21,7 @@ import (
 // goroutines; PostgreSQL's server CPU is another process's and not in
 // cpu-µs/op.
 func BenchmarkStores(b *testing.B) {
-	for _, st := range []struct {
-		name string
-		open func(b *testing.B) storetest.Store
-	}{
-		{"sqlite", func(b *testing.B) storetest.Store {
-			s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { s.Close() })
-			return s
-		}},
-		{"postgres", func(b *testing.B) storetest.Store {
-			s, err := postgres.Open(context.Background(), pgtest.Schema(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { s.Close() })
-			return s
-		}},
-	} {
+	for _, st := range storeKinds {
 		s := st.open(b)
 		abuse := verify.DefaultAbusePolicy()
 		for i := range abuse.Limits {
