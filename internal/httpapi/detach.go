@@ -42,6 +42,9 @@ type detachedStreams struct {
 	mu      sync.Mutex
 	conns   map[*detached]struct{}
 	running bool
+	// closed is set by CloseStreams: no stream is detached (and added to
+	// wg) after it, so wg.Add never races wg.Wait.
+	closed bool
 }
 
 type detached struct {
@@ -72,9 +75,10 @@ func hijacker(w http.ResponseWriter) http.Hijacker {
 
 // detach writes a 200 head (w's headers, the body delimited by the close
 // of the connection) and the first bytes, then takes the connection over.
-// It returns the conn, registered with the gone watcher under cancel, and
-// the func to unregister and close it; ok is false (and nothing written)
-// when w cannot be detached.
+// It returns the conn, registered with the gone watcher under cancel and
+// counted in d.wg (the stream's goroutine calls d.wg.Done), and the func to
+// unregister and close it; ok is false when w cannot be detached (nothing
+// written) or the API is closing (the conn is closed).
 func (d *detachedStreams) detach(w http.ResponseWriter, r *http.Request, first string, cancel context.CancelFunc) (conn net.Conn, done func(), ok bool) {
 	hj := hijacker(w)
 	if hj == nil || r.ProtoMajor != 1 {
@@ -111,6 +115,12 @@ func (d *detachedStreams) detach(w http.ResponseWriter, r *http.Request, first s
 	}
 	s := &detached{raw: raw, conn: c, cancel: cancel}
 	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		c.Close()
+		return nil, nil, false
+	}
+	d.wg.Add(1)
 	d.conns[s] = struct{}{}
 	if !d.running {
 		d.running = true
@@ -156,6 +166,7 @@ func (d *detachedStreams) gone() {
 func (a *API) CloseStreams() {
 	a.detached.cancel()
 	a.detached.mu.Lock()
+	a.detached.closed = true
 	for s := range a.detached.conns {
 		s.conn.Close() // unblocks a write in progress
 	}

@@ -117,8 +117,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 	if canDetach {
 		if conn, done, ok := a.detached.detach(w, r, "retry: 2000\n\n", cancel); ok {
 			detached = true
-			a.detached.wg.Add(1)
-			go func() {
+			go func() { // counted in a.detached.wg by detach
 				defer a.detached.wg.Done()
 				defer end()
 				defer done()
