@@ -328,7 +328,7 @@ func (d *Dispatcher) Offer(ds []verify.Delivery) {
 	d.queueMu.Lock()
 	take := max(min(maxHanded-len(d.queue), len(ds)), 0)
 	for _, dl := range ds[:take] {
-		d.queue = append(d.queue, queued{Claimed{Delivery: dl, LeaseUntil: dl.LeaseUntil}, true})
+		d.queue = append(d.queue, queued{Claimed{Delivery: dl}, true})
 	}
 	d.queueMu.Unlock()
 	if lost := len(ds) - take; lost > 0 {

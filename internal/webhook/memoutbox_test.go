@@ -70,7 +70,9 @@ func (m *memOutbox) ClaimDeliveries(_ context.Context, now time.Time, lease time
 	var out []Claimed
 	for _, d := range due[:min(limit, len(due))] {
 		d.leaseUntil = now.Add(lease)
-		out = append(out, Claimed{Delivery: d.Delivery, Secret: m.secrets[d.AppID], LeaseUntil: d.leaseUntil})
+		c := Claimed{Delivery: d.Delivery, Secret: m.secrets[d.AppID]}
+		c.LeaseUntil = d.leaseUntil
+		out = append(out, c)
 	}
 	return out, nil
 }

@@ -43,11 +43,11 @@ type Settlement struct {
 	Attempt Attempt
 }
 
-// Claimed is a delivery held by this dispatcher until LeaseUntil.
+// Claimed is a delivery held by this dispatcher until its LeaseUntil, the
+// lease this claim holds (settle only under it).
 type Claimed struct {
 	verify.Delivery
-	Secret     string    // the app's whsec_ secret
-	LeaseUntil time.Time // the lease this claim holds; settle only under it
+	Secret string // the app's whsec_ secret
 }
 
 // Attempt is the outcome of one POST of a delivery.

@@ -119,7 +119,8 @@ func (s *Store) claim(ctx context.Context, db querier, q string, args ...any) ([
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, webhook.Claimed{Delivery: d, Secret: plain, LeaseUntil: fromMillis(lease)})
+		d.LeaseUntil = fromMillis(lease)
+		out = append(out, webhook.Claimed{Delivery: d, Secret: plain})
 	}
 	return out, rows.Err()
 }

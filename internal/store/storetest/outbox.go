@@ -170,10 +170,11 @@ func testClaimDeliveries(t *testing.T, s Store) {
 	})
 
 	got := claim(t, s, t0, 30*time.Second, 10)
+	leased := func(d verify.Delivery) verify.Delivery { d.LeaseUntil = at(30 * time.Second); return d }
 	want := []webhook.Claimed{
-		{Delivery: p1, Secret: "whsec_rotated", LeaseUntil: at(30 * time.Second)},
-		{Delivery: p2, Secret: "whsec_app_b", LeaseUntil: at(30 * time.Second)},
-		{Delivery: p3, Secret: "whsec_rotated", LeaseUntil: at(30 * time.Second)},
+		{Delivery: leased(p1), Secret: "whsec_rotated"},
+		{Delivery: leased(p2), Secret: "whsec_app_b"},
+		{Delivery: leased(p3), Secret: "whsec_rotated"},
 	}
 	equal(t, got, want, "claim at t0: pending, due, oldest due first")
 	equal(t, len(claim(t, s, t0, 30*time.Second, 10)), 0, "claim again while leased")
@@ -416,7 +417,7 @@ func testHandedDelivery(t *testing.T, s Store) {
 		t.Errorf("NextDeliveryDue = %v %v, want the leases' end %v", next, ok, at(30*time.Second))
 	}
 
-	settle(t, s, webhook.Claimed{Delivery: kept, LeaseUntil: kept.LeaseUntil},
+	settle(t, s, webhook.Claimed{Delivery: kept},
 		webhook.Attempt{At: at(time.Second), Status: verify.DeliveryDelivered, StatusCode: 200})
 	if got := getDelivery(t, s, "app_a", kept.ID); got.Status != verify.DeliveryDelivered || got.Attempts != 1 {
 		t.Errorf("handed delivery after its settle: %+v", got)
@@ -429,7 +430,7 @@ func testHandedDelivery(t *testing.T, s Store) {
 			t.Errorf("new lease %v is not after the handed one %v", again[0].LeaseUntil, lost.LeaseUntil)
 		}
 		// The node that lost it comes back and settles: nothing changes.
-		settle(t, s, webhook.Claimed{Delivery: lost, LeaseUntil: lost.LeaseUntil},
+		settle(t, s, webhook.Claimed{Delivery: lost},
 			webhook.Attempt{At: at(31 * time.Second), Status: verify.DeliveryDelivered, StatusCode: 200})
 		if got := getDelivery(t, s, "app_a", lost.ID); got.Status != verify.DeliveryPending || got.Attempts != 0 {
 			t.Errorf("settled under the lapsed handed lease: %+v", got)
