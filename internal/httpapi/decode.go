@@ -35,15 +35,41 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if r.ContentLength > MaxBody {
 		// Refused before reading: with Expect: 100-continue the client
 		// gets this answer instead of 100 Continue, and sends nothing.
-		closeUnread(w, r)
+		drainOrClose(w, r)
 		return &decodeError{code: codeTooLarge, msg: fmt.Sprintf("the body is larger than %d bytes", MaxBody)}
 	}
 	err := decodeBody(http.MaxBytesReader(w, r.Body, MaxBody), dst)
 	var de *decodeError
-	if errors.As(err, &de) && (de.code == codeTooLarge || de.code == codeTimeout) {
-		closeUnread(w, r)
+	if errors.As(err, &de) {
+		switch de.code {
+		case codeTooLarge:
+			drainOrClose(w, r)
+		case codeTimeout:
+			closeUnread(w, r)
+		}
 	}
 	return err
+}
+
+// maxDrain bounds how much of a refused body the server reads to throw
+// away; net/http's own bound for an unread body is the same.
+const maxDrain = 256 << 10
+
+// drainOrClose is for a body refused as too large. A client still sending
+// it when the server closes the connection gets a TCP reset (a socket
+// closed with unread data resets), and its failed write hides the 413. So
+// a body declared (or, chunked, found) to be at most maxDrain bytes is read
+// and discarded first, within the request's body deadline; a larger one,
+// one that does not arrive in time, and one whose client waits for 100
+// Continue are left unread and the connection closed.
+func drainOrClose(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength <= maxDrain && !strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		n, err := io.Copy(io.Discard, io.LimitReader(r.Body, maxDrain+1))
+		if err == nil && n <= maxDrain {
+			return
+		}
+	}
+	closeUnread(w, r)
 }
 
 // closeUnread is for a request refused before its body was read: the

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -511,4 +512,38 @@ func TestAttackRevokedKeyStreamOtherNode(t *testing.T) {
 	revoked := time.Now()
 	s.collect(t, recheck+4*time.Second)
 	t.Logf("node B's stream of a key revoked on node A ended after %v (key_recheck %v)", time.Since(revoked).Round(time.Millisecond), recheck)
+}
+
+// A client that is still sending an oversized body when the server has
+// refused it gets the 413 problem, not a TCP reset. The server reads and
+// discards a bounded amount of the refused body before it closes: closing
+// a socket with unread data resets the connection, and the client's next
+// write fails instead of its answer arriving. This client sends the second
+// half of its body a second after the first, past net/http's half-second
+// wait between its FIN and the close (the slow sender is the case under
+// test, not an ordering of events).
+func TestAttackOversizedBodyStillAnswered(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir())
+	big := `{"phone":"+14155552691","channel":"missed_call","metadata":{"k":"` + strings.Repeat("x", 70<<10) + `"}}`
+	half := len(big) / 2
+	c := rawRequest(t, h, "POST /v1/verifications HTTP/1.1\r\nAuthorization: Bearer "+h.key+
+		"\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(big)), big[:half])
+	time.Sleep(time.Second)
+	if _, err := io.WriteString(c, big[half:]); err != nil {
+		t.Fatalf("sending the rest of a %d-byte body: %v", len(big), err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("reading the answer to a %d-byte body: %v", len(big), err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading the 413's body: %v", err)
+	}
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !bytes.Contains(body, []byte(`"code":"body_too_large"`)) {
+		t.Fatalf("oversized body: %d %s, want 413 body_too_large", resp.StatusCode, body)
+	}
 }
