@@ -637,9 +637,13 @@ func (c *Carrier) refuse(req *sip.Request, udp bool) {
 		slog.String("source", req.Source()), slog.String("transport", req.Transport()), slog.String("reason", why))
 }
 
-// invite asks the handler what to do with a call and rejects it so.
+// invite asks the handler what to do with a call and rejects it so. It
+// sends no 100 Trying of its own: the answer is usually ready within a few
+// milliseconds, and the INVITE's server transaction sends 100 Trying if it
+// is not within 200 ms (RFC 3261 17.2.1, sipgo's Timer_1xx), well before a
+// caller over UDP would retransmit (T1, 500 ms). A 100 for every call was a
+// response built, run through the transaction and written for nothing.
 func (c *Carrier) invite(ctx context.Context, req *sip.Request, trusted bool, reply func(int, string, ...sip.Header)) {
-	reply(100, "Trying")
 	to := req.Recipient.User
 	if to == "" {
 		to = req.To().Address.User
