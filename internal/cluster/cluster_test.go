@@ -220,6 +220,9 @@ log:
 	a := rgproc.Serve(t, "node A", cfgFile, env)
 	b := rgproc.Serve(t, "node B", cfgFile, env)
 	c := rgproc.Serve(t, "node C", cfgFile, env)
+	// Two webhooks per verifying call, so that the first three
+	// verifications fill the three nodes' workers (step 3).
+	api(t, http.MethodPatch, a.URL+"/v1/app", key, map[string]any{"matched_call_events": "both"})
 
 	// 1. Live across nodes: start on A, stream on C, call on B.
 	const verifications = 6

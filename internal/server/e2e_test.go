@@ -45,25 +45,21 @@ func TestMissedCallVerified(t *testing.T) {
 	for _, e := range evs {
 		kinds = append(kinds, e.Event)
 	}
-	if want := []string{"verification.created", "call.received", "verification.verified"}; !slices.Equal(kinds, want) {
+	// One event and one webhook per verifying call (the default
+	// matched_call_events): verification.verified, carrying the call.
+	if want := []string{"verification.created", "verification.verified"}; !slices.Equal(kinds, want) {
 		t.Fatalf("stream events %v, want %v", kinds, want)
 	}
-	if evs[2].Data["status"] != "verified" {
-		t.Fatalf("last stream event %v", evs[2].Data)
+	if evs[1].Data["status"] != "verified" {
+		t.Fatalf("last stream event %v", evs[1].Data)
 	}
 
-	waitFor(t, 5*time.Second, "two webhooks", func() bool { return len(rx.of(id)) >= 2 })
-	if n := len(rx.of(id)); n != 2 {
-		t.Fatalf("%d webhooks: %v", n, types(rx.of(id)))
-	}
-	// Webhooks are delivered concurrently and carry no ordering promise
-	// (as with Stripe or Svix); the set is what must be right.
+	waitFor(t, 5*time.Second, "the webhook", func() bool { return len(rx.of(id)) >= 1 })
 	hooks := rx.of(id)
-	slices.SortFunc(hooks, func(a, b hook) int { return strings.Compare(a.Type, b.Type) })
-	if want := []string{"call.received", "verification.verified"}; !slices.Equal(types(hooks), want) {
+	if want := []string{"verification.verified"}; !slices.Equal(types(hooks), want) {
 		t.Fatalf("webhooks %v, want %v", types(hooks), want)
 	}
-	last := hooks[1].Data
+	last := hooks[0].Data
 	if last["result_code"] != "000" || last["metadata"].(map[string]any)["external_user_id"] != "45450007002" {
 		t.Fatalf("verified webhook data: %v", last)
 	}
@@ -79,7 +75,7 @@ func TestMissedCallVerified(t *testing.T) {
 		t.Fatalf("second call matched %v", res["verification_id"])
 	}
 	// Reconnecting after the end gets 204: EventSource stops retrying.
-	if _, code := h.stream("/v1/verifications/"+id+"/events", h.key, evs[2].ID); code != http.StatusNoContent {
+	if _, code := h.stream("/v1/verifications/"+id+"/events", h.key, evs[1].ID); code != http.StatusNoContent {
 		t.Fatalf("reconnect after the end: %d, want 204", code)
 	}
 }
@@ -317,8 +313,8 @@ func TestClientToken(t *testing.T) {
 			t.Fatalf("token stream leaks data: %v", e.Data)
 		}
 	}
-	if len(evs) != 3 {
-		t.Fatalf("token stream: %d events", len(evs))
+	if len(evs) != 2 {
+		t.Fatalf("token stream: %d events, want created and verified", len(evs))
 	}
 }
 
@@ -340,7 +336,7 @@ func TestStreamResumes(t *testing.T) {
 	for _, e := range s.collect(t, 5*time.Second) {
 		kinds = append(kinds, e.Event)
 	}
-	if want := []string{"call.received", "verification.verified"}; !slices.Equal(kinds, want) {
+	if want := []string{"verification.verified"}; !slices.Equal(kinds, want) {
 		t.Fatalf("resumed stream %v, want %v", kinds, want)
 	}
 }

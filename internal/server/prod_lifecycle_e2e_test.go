@@ -53,7 +53,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 	waitFor(t, 10*time.Second, "webhooks on both receivers", func() bool {
 		a, _ := onOld.counts()
 		b, _ := onNew.counts()
-		return a >= 2 && b >= 2
+		return a >= 1 && b >= 1
 	})
 	if _, bad := onOld.counts(); bad != 0 {
 		t.Errorf("a receiver on the old secret refused %d webhooks during the overlap", bad)
@@ -76,7 +76,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 	waitFor(t, 10*time.Second, "the fresh receiver's webhooks, the stale one's refusals", func() bool {
 		ok, _ := fresh.counts()
 		_, bad := stale.counts()
-		return ok >= 2 && bad >= 1
+		return ok >= 1 && bad >= 1
 	})
 	if ok, _ := stale.counts(); ok != 0 {
 		t.Errorf("a receiver on a secret rotated out without overlap accepted %d webhooks", ok)
@@ -126,7 +126,7 @@ func TestErasePhone(t *testing.T) {
 	rx := newReceiver(t, testSecret)
 	const who = "+442079460051"
 	done := h.verifyNow(who, rx.URL())
-	waitFor(t, 10*time.Second, "the webhooks of the verified one", func() bool { ok, _ := rx.counts(); return ok >= 2 })
+	waitFor(t, 10*time.Second, "the webhook of the verified one", func() bool { ok, _ := rx.counts(); return ok >= 1 })
 	pending := h.start(who, rx.URL(), map[string]any{"channel": "sms_otp"})["id"].(string)
 	other := h.start("+442079460052", rx.URL(), nil)["id"].(string)
 
@@ -185,8 +185,8 @@ func TestRetentionKeepsInFlight(t *testing.T) {
 	}
 	down.setFailing(false)
 	waitFor(t, 15*time.Second, "the webhook delivered, then the verification purged", func() bool { return gone(undelivered) })
-	if ok, _ := down.counts(); ok < 2 {
-		t.Errorf("the receiver got %d webhooks, want them all before the purge", ok)
+	if ok, _ := down.counts(); ok < 1 {
+		t.Errorf("the receiver got %d webhooks, want its webhook before the purge", ok)
 	}
 	h.mustStatus(h.do("GET", "/v1/verifications/"+pending, h.key, nil), http.StatusOK)
 }

@@ -58,7 +58,7 @@ type SettingsPatch struct {
 	RiskHook         *RiskHook            `json:"risk_hook,omitempty"`
 	// MaxWrongNumberCalls: 0 restores the default (1).
 	MaxWrongNumberCalls *int `json:"max_wrong_number_calls,omitempty"`
-	// MatchedCallEvents: "both" (the default; "" too) or "verified".
+	// MatchedCallEvents: "verified" (the default; "" too) or "both".
 	MatchedCallEvents *string `json:"matched_call_events,omitempty"`
 }
 

@@ -92,11 +92,11 @@ func (r Rules) ApplySettings(app *App, p SettingsPatch) error {
 // CheckSettings validates settings and normalises what it can.
 func (r Rules) CheckSettings(st *Settings) error {
 	switch st.MatchedCallEvents {
-	case "", MatchedCallBoth:
+	case "", MatchedCallVerified:
 		st.MatchedCallEvents = "" // the default, kept as absent
-	case MatchedCallVerified:
+	case MatchedCallBoth:
 	default:
-		return FieldErrorf(CodeInvalid, "matched_call_events", "matched_call_events is %q (call.received and verification.verified, the default) or %q (verification.verified alone)", MatchedCallBoth, MatchedCallVerified)
+		return FieldErrorf(CodeInvalid, "matched_call_events", "matched_call_events is %q (verification.verified alone, the default) or %q (call.received and verification.verified)", MatchedCallVerified, MatchedCallBoth)
 	}
 	for loc, t := range st.SMSTemplates {
 		if !localeRE.MatchString(loc) {

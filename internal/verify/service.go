@@ -655,7 +655,7 @@ func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCa
 			if !ok {
 				return "", "", fmt.Errorf("app %s: %w", v.AppID, ErrNotFound)
 			}
-			if app.Settings.MatchedCallEvents != MatchedCallVerified {
+			if app.Settings.MatchedCallEvents == MatchedCallBoth {
 				if _, err := w.record(ctx, v, EventCallReceived, detail{call: cv}); err != nil {
 					return "", "", err
 				}

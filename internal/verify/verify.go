@@ -200,10 +200,12 @@ type Settings struct {
 	// default, 1, and at most MaxWrongNumberCallsCap.
 	MaxWrongNumberCalls int `json:"max_wrong_number_calls,omitempty"`
 	// MatchedCallEvents is what a call that verifies a missed call
-	// records: "" (or "both", the default) records call.received and
-	// verification.verified and sends both as webhooks; "verified" records
-	// and sends verification.verified alone, whose data.call already says
-	// who called which number when (half the rows and webhooks per call).
+	// records: "" (or "verified", the default) records and sends
+	// verification.verified alone, whose data.call says who called which
+	// number when: one event and one webhook per call, as an app expects of
+	// a verification service. "both" records call.received before it and
+	// sends both as webhooks (twice the rows and webhooks per call); apps
+	// made before it became the default kept it (migration 0011).
 	MatchedCallEvents string `json:"matched_call_events,omitempty"`
 }
 

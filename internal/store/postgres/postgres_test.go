@@ -249,3 +249,17 @@ func TestCounterShards(t *testing.T) {
 		}
 	}
 }
+
+// Migration 0011 keeps what existing apps receive per verifying call.
+func TestMigration0011KeepsBothForOldApps(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Schema(t)
+	open(t, url)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	storetest.Migration0011(t, func(q string) error { _, err := conn.Exec(t.Context(), q); return err },
+		func() storetest.Store { return open(t, url) })
+}

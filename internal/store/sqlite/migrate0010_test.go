@@ -11,6 +11,7 @@ import (
 
 	"github.com/ringgate/ringgate/internal/store/sqldb"
 	"github.com/ringgate/ringgate/internal/store/sqlite"
+	"github.com/ringgate/ringgate/internal/store/storetest"
 )
 
 // before0010 is the SQLite dialect with the migrations before 0010 only: a
@@ -92,4 +93,28 @@ func TestMigration0010KeepsRows(t *testing.T) {
 	if strings.Contains(idx, "webhook_deliveries_due,") {
 		t.Errorf("the old due index is still there: %s", idx)
 	}
+}
+
+// Migration 0011 keeps what existing apps receive per verifying call.
+func TestMigration0011KeepsBothForOldApps(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "old.db")
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.Migration0011(t, func(q string) error { _, err := db.Exec(q); return err }, func() storetest.Store {
+		s, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
 }

@@ -284,9 +284,9 @@ type AppSettings struct {
 	DenyPrefixes        []string            `json:"deny_prefixes,omitempty"`
 	RiskHook            *RiskHook           `json:"risk_hook,omitempty"`
 	MaxWrongNumberCalls int                 `json:"max_wrong_number_calls,omitempty"`
-	// MatchedCallEvents is "verified" for one event and one webhook
-	// (verification.verified) per verifying call; absent is both
-	// call.received and verification.verified.
+	// MatchedCallEvents is "both" for call.received and
+	// verification.verified per verifying call; absent is one event and
+	// one webhook (verification.verified), the default.
 	MatchedCallEvents string `json:"matched_call_events,omitempty"`
 }
 
@@ -305,7 +305,7 @@ type SettingsPatch struct {
 	DenyPrefixes        *[]string            `json:"deny_prefixes,omitempty"`
 	RiskHook            *RiskHook            `json:"risk_hook,omitempty"`
 	MaxWrongNumberCalls *int                 `json:"max_wrong_number_calls,omitempty"`
-	// MatchedCallEvents: "both" (the default) or "verified".
+	// MatchedCallEvents: "verified" (the default) or "both".
 	MatchedCallEvents *string `json:"matched_call_events,omitempty"`
 }
 

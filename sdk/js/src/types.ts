@@ -223,7 +223,7 @@ export interface AppSettings {
   deny_prefixes?: string[];
   risk_hook?: RiskHook;
   max_wrong_number_calls?: number;
-  /** "verified": one event and one webhook (verification.verified) per verifying call; absent or "both": call.received too. */
+  /** "both": call.received and verification.verified per verifying call; absent or "verified" (the default): verification.verified alone. */
   matched_call_events?: "both" | "verified";
 }
 

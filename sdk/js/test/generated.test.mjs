@@ -15,6 +15,6 @@ test("a generated TypeScript client verifies a missed call", async () => {
   assert.equal(out.status, "verified");
   assert.equal(out.resultCode, "000");
   assert.equal(out.publicStatus, "verified");
-  assert.deepEqual(out.events.slice(0, 2), ["verification.created", "call.received"]);
+  assert.deepEqual(out.events, ["verification.created", "verification.verified"]); // one event per verifying call
   assert.equal(out.events.at(-1), "verification.verified");
 });

@@ -101,7 +101,7 @@ func main() {
 	flag.StringVar(&o.ringgate, "ringgate", "./cmd/ringgate", "ringgate package to build, or a built binary (\"\" skips its half)")
 	flag.DurationVar(&o.stepTimeout, "step-timeout", 90*time.Second, "longest one sipp run may take")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (sipp's CSV, traces, server logs)")
-	flag.StringVar(&o.matched, "matched-events", "", "ringgate app's matched_call_events setting: \"\" (the default: call.received and verification.verified) or verified (one webhook per call)")
+	flag.StringVar(&o.matched, "matched-events", "", "ringgate app's matched_call_events setting: \"\" (the default: verification.verified alone, one webhook per call) or both (call.received too)")
 	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of ringgate over each traced run to PREFIX-STORE.pprof (through debug.pprof_addr)")
 	anchors := flag.String("anchors", "stateless,sqlite,postgres", "Kamailio variants: stateless (486, no database), sqlite and postgres (486 and one row per call through sqlops)")
 	stores := flag.String("stores", "sqlite,postgres", "ringgate's stores to measure")
@@ -431,7 +431,7 @@ func ringgateHalf(ctx context.Context, o options, work, scenario string, procs *
 		return res, false, fmt.Errorf("SIP listener: %v (log: %s)", err, tail(logPath))
 	}
 	if o.matched != "" {
-		res.name += ", " + o.matched + " only"
+		res.name += ", matched_call_events " + o.matched
 		if err := patchApp(ctx, base, map[string]any{"matched_call_events": o.matched}); err != nil {
 			return res, true, err
 		}

@@ -910,7 +910,7 @@ type AppSettings struct {
 	// FlashCallerIds The caller-ID ranges flash calls come from. A call to a phone uses a range for its country, else a `*` range (one at random when several fit); with none, `flash_call` is 422 `no_caller_id`.
 	FlashCallerIds *[]CallerIDRange `json:"flash_caller_ids,omitempty"`
 
-	// MatchedCallEvents What a call that verifies a missed call records and sends: `verified` is `verification.verified` alone (its `data.call` says who called which number, and when): one event and one webhook per call. Absent (or `both`, which is stored as absent): `call.received` and `verification.verified`, both.
+	// MatchedCallEvents What a call that verifies a missed call records and sends: absent (the default; `verified`, which is stored as absent) is `verification.verified` alone (its `data.call` says who called which number, and when): one event and one webhook per call. `both`: `call.received` and `verification.verified`, both (apps made before ringgate's migration 0011 have it, so they receive what they did).
 	MatchedCallEvents *AppSettingsMatchedCallEvents `json:"matched_call_events,omitempty"`
 
 	// MaxWrongNumberCalls Calls from a pending missed call's phone to another of the app's pool numbers that end it (`failed`, `wrong_number`). Absent: 1, the first wrong-number call ends it.
@@ -933,7 +933,7 @@ type AppSettings struct {
 	SmsTemplates *map[string]interface{} `json:"sms_templates,omitempty"`
 }
 
-// AppSettingsMatchedCallEvents What a call that verifies a missed call records and sends: `verified` is `verification.verified` alone (its `data.call` says who called which number, and when): one event and one webhook per call. Absent (or `both`, which is stored as absent): `call.received` and `verification.verified`, both.
+// AppSettingsMatchedCallEvents What a call that verifies a missed call records and sends: absent (the default; `verified`, which is stored as absent) is `verification.verified` alone (its `data.call` says who called which number, and when): one event and one webhook per call. `both`: `call.received` and `verification.verified`, both (apps made before ringgate's migration 0011 have it, so they receive what they did).
 type AppSettingsMatchedCallEvents string
 
 // AuditEntry One recorded admin action.
@@ -1841,7 +1841,7 @@ type SettingsPatch struct {
 	// FlashCallerIds The caller-ID ranges flash calls come from. A call to a phone uses a range for its country, else a `*` range (one at random when several fit); with none, `flash_call` is 422 `no_caller_id`. Replaces the whole list; `[]` clears it.
 	FlashCallerIds *[]CallerIDRange `json:"flash_caller_ids,omitempty"`
 
-	// MatchedCallEvents What a call that verifies a missed call records and sends as webhooks: `both` (the default) is `call.received` and `verification.verified`; `verified` is `verification.verified` alone, whose `data.call` carries the call (one event and one webhook per call, half the webhook traffic).
+	// MatchedCallEvents What a call that verifies a missed call records and sends as webhooks: `verified` (the default) is `verification.verified` alone, whose `data.call` carries the call (one event and one webhook per call); `both` is `call.received` and `verification.verified` (twice the webhook traffic).
 	MatchedCallEvents *SettingsPatchMatchedCallEvents `json:"matched_call_events,omitempty"`
 
 	// MaxWrongNumberCalls Calls from a pending missed call's phone to another of the app's pool numbers that end it (`failed`, `wrong_number`), 1 to 3; 0 restores the default, 1. Each such call is a blind guess at the pool number, so every one allowed adds 1 in the pool's size to a spoofer's chance (docs/abuse.md).
@@ -1867,7 +1867,7 @@ type SettingsPatch struct {
 	SmsTemplates *map[string]interface{} `json:"sms_templates,omitempty"`
 }
 
-// SettingsPatchMatchedCallEvents What a call that verifies a missed call records and sends as webhooks: `both` (the default) is `call.received` and `verification.verified`; `verified` is `verification.verified` alone, whose `data.call` carries the call (one event and one webhook per call, half the webhook traffic).
+// SettingsPatchMatchedCallEvents What a call that verifies a missed call records and sends as webhooks: `verified` (the default) is `verification.verified` alone, whose `data.call` carries the call (one event and one webhook per call); `both` is `call.received` and `verification.verified` (twice the webhook traffic).
 type SettingsPatchMatchedCallEvents string
 
 // SimAnswerRequest defines model for SimAnswerRequest.
