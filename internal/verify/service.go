@@ -518,15 +518,15 @@ func (s *Service) Cancel(ctx context.Context, t Tenant, id string) (Verification
 func (s *Service) InboundCall(ctx context.Context, in carrier.InboundCall) (carrier.Disposition, error) {
 	from, to := normaliseCaller(in.From, in.Country), Normalise(in.To, in.Country)
 	disp := carrier.Disposition{Action: carrier.Reject, SIPStatus: s.rejectStatus}
-	for range 2 {
+	for pass := range 2 {
 		var outcome string
 		err := s.apply(ctx, func(w *writer) error {
 			var err error
-			disp.VerificationID, outcome, err = s.inboundTx(ctx, w, in, from, to)
+			disp.VerificationID, outcome, err = s.inboundTx(ctx, w, in, from, to, pass > 0)
 			return err
 		})
 		if errors.Is(err, ErrConflict) {
-			continue // the same carrier call arrived twice at once; the next pass finds it
+			continue // the carrier's call was recorded before; the next pass finds it
 		}
 		if err != nil {
 			return carrier.Disposition{}, fmt.Errorf("inbound call: %w", err)
@@ -602,8 +602,16 @@ func (c *parseCache) put(k parseKey, v string) {
 	c.m[k] = v
 }
 
-func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCall, from, to string) (id, outcome string, err error) {
-	if in.CallID != "" {
+// inboundTx decides a call and records it. A carrier's call seen before
+// (a retransmission that reached the service: from another node, or after
+// its SIP transaction ended) gets its first answer and changes nothing.
+// The first pass does not look for it: every path ends by inserting the
+// call, whose carrier id is unique, so a call seen before fails there with
+// ErrConflict and the transaction rolls back whole, whatever it decided
+// meanwhile; InboundCall then runs the second pass, which looks (lookup).
+// That is one read fewer on every call, for a second pass on the rare one.
+func (s *Service) inboundTx(ctx context.Context, w *writer, in carrier.InboundCall, from, to string, lookup bool) (id, outcome string, err error) {
+	if in.CallID != "" && lookup {
 		prev, err := w.CallByCarrierID(ctx, in.Carrier, in.CallID)
 		if err == nil {
 			// A retransmission: the same answer, nothing new.

@@ -95,6 +95,38 @@ func TestRetransmittedCallIsHandledOnce(t *testing.T) {
 	}
 }
 
+// A carrier's call seen again after it verified (a retransmission from
+// another node, or after its SIP transaction ended) gets its first answer
+// and verifies nothing else, not even a verification of the same phone
+// started since on the same dial number: the first pass decides afresh
+// and only the call's unique carrier id, failing at its insert, rolls that
+// back.
+func TestCallSeenAgainVerifiesNothingNew(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	v1 := f.start(t, "+14155552675")
+	call := carrier.InboundCall{From: v1.Phone, To: v1.DialNumber, Carrier: "sip:a", CallID: "again@host"}
+	if d, err := f.svc.InboundCall(ctx, call); err != nil || d.VerificationID != v1.ID {
+		t.Fatalf("first call: %+v %v", d, err)
+	}
+	v2 := f.start(t, "+14155552675")
+	if v2.DialNumber != v1.DialNumber {
+		t.Fatalf("the test needs the same dial number twice: %s, %s", v1.DialNumber, v2.DialNumber)
+	}
+	d, err := f.svc.InboundCall(ctx, call)
+	if err != nil || d.VerificationID != v1.ID {
+		t.Fatalf("the call again: %+v %v, want the first answer (%s)", d, err, v1.ID)
+	}
+	got, err := f.store.Verification(ctx, v2.ID)
+	if err != nil || got.Status != verify.StatusPending {
+		t.Fatalf("the later verification after the call came again: %v %v, want pending", got.Status, err)
+	}
+	if evs := f.events(t, v2.ID); !slices.Equal(evs, []string{verify.EventCreated}) {
+		t.Fatalf("the later verification's events: %v, want only created", evs)
+	}
+}
+
 // A call that arrives after expires_at but before the sweep ran must not
 // verify: time decides, not the sweep's schedule.
 func TestLateCallDoesNotVerify(t *testing.T) {
