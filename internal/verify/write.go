@@ -104,13 +104,16 @@ func (w *writer) record(ctx context.Context, v Verification, typ string, d detai
 		URL: v.CallbackURL, Payload: body, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now,
 		Sandbox: v.Sandbox,
 	}
-	if s.handOff > 0 {
+	// Handed to this node's dispatcher after commit, leased to it; or, with
+	// no hand-off, claimed by a dispatcher woken by the notice.
+	handed := s.handOff > 0
+	if handed {
 		dl.LeaseUntil = now.Add(s.handOff)
 	}
 	if err := w.later.InsertEventDelivery(ctx, e, dl); err != nil {
 		return nil, fmt.Errorf("record %s and queue its webhook: %w", typ, err)
 	}
-	if s.handOff > 0 {
+	if handed {
 		n.Handed = []Delivery{dl}
 	} else {
 		n.Deliveries = true

@@ -3,7 +3,9 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -87,7 +89,11 @@ func TestHandOffLeaseTooShortWaitsForClaim(t *testing.T) {
 	ob := &handOutbox{memOutbox: newMemOutbox()}
 	rc := newReceiver(t, nil)
 	cfg := testConfig(t, ob.memOutbox, clock)
-	cfg.Outbox = ob
+	// Real time passes too (the test clock is the wall clock plus what
+	// advance added): an attempt's timeout long enough that half of it
+	// outlasts a slow run's looks, so the lease ends only when advanced.
+	cfg.Outbox, cfg.Timeout, cfg.Lease = ob, time.Minute, 5*time.Minute
+	cfg.Client = Policy{AllowLoopback: true}.Client(cfg.Timeout)
 	d := NewDispatcher(cfg)
 	start(t, d)
 	del := clock.delivery("msg_short")
@@ -269,4 +275,60 @@ func TestClaimsRunWhileTheQueueIsLong(t *testing.T) {
 		}
 	}
 	t.Error("the claimable delivery was never sent")
+}
+
+// A hand-off beyond the queue's bound loses nothing: the deliveries the
+// queue could not take keep their leases in the outbox and are claimed
+// once those end, so every delivery is sent, and sent once. The overflow
+// is logged.
+func TestHandOffQueueFullLeavesTheRestToClaims(t *testing.T) {
+	clock := &testClock{}
+	ob := &handOutbox{memOutbox: newMemOutbox()}
+	rc := newReceiver(t, nil)
+	cfg := testConfig(t, ob.memOutbox, clock)
+	var logs testutil.SyncBuffer
+	cfg.Outbox, cfg.Logger = ob, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// A lease far longer than the test, so that no delivery's lease ends
+	// but when the clock is advanced; workers enough to send 4,096 quickly.
+	cfg.Lease, cfg.Workers = time.Hour, 16
+	d := NewDispatcher(cfg)
+	secret := verify.NewWebhookSecret()
+	const extra = 5
+	ds := make([]verify.Delivery, maxHanded+extra)
+	for i := range ds {
+		del := clock.delivery(fmt.Sprintf("msg_%05d", i))
+		del.URL = rc.srv.URL
+		del.LeaseUntil = clock.Now().Add(d.HandOff()).Truncate(time.Millisecond)
+		ob.add(del, secret)
+		ds[i] = del
+	}
+	d.Offer(ds) // before Run, so that nothing drains the queue meanwhile
+	if got := d.dropped.Load(); got != extra {
+		t.Fatalf("hand-off dropped %d deliveries, want %d", got, extra)
+	}
+	if !strings.Contains(logs.String(), "hand-off queue full") {
+		t.Errorf("no warning for the overflow; log: %q", logs.String())
+	}
+	delivered := func(m *memOutbox) int {
+		n := 0
+		for _, dl := range m.ds {
+			if dl.Status == verify.DeliveryDelivered {
+				n++
+			}
+		}
+		return n
+	}
+	start(t, d)
+	ob.waitFor(t, 2*time.Minute, "the queued deliveries", func(m *memOutbox) bool { return delivered(m) >= maxHanded })
+	for _, dl := range ds[maxHanded:] {
+		if got, _ := ob.get(dl.ID); got.Status != verify.DeliveryPending {
+			t.Fatalf("%s, left out of the queue, is %s before its lease ended", dl.ID, got.Status)
+		}
+	}
+	clock.advance(d.HandOff())
+	d.Kick()
+	ob.waitFor(t, 10*time.Second, "the rest, claimed after their leases", func(m *memOutbox) bool { return delivered(m) == len(ds) })
+	if n := len(rc.requests()); n != len(ds) {
+		t.Errorf("receiver got %d requests for %d deliveries, want each once", n, len(ds))
+	}
 }
