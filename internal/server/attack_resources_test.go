@@ -547,3 +547,71 @@ func TestAttackOversizedBodyStillAnswered(t *testing.T) {
 		t.Fatalf("oversized body: %d %s, want 413 body_too_large", resp.StatusCode, body)
 	}
 }
+
+// Streams detached while the server closes: Close ends every stream it
+// counted and waits for it, and takes over none after it began. Before
+// f867d5f a stream detached during Close called WaitGroup.Add beside
+// CloseStreams' Wait, which the race detector found once by chance in
+// another test; this one runs the two together on purpose, so that -race
+// sees a regression, and every stream a client got must end.
+func TestStreamsDetachedWhileClosing(t *testing.T) {
+	t.Parallel()
+	h := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.Limits.SSE.MaxPerToken, c.Limits.SSE.MaxPerIP, c.Limits.SSE.MaxStreams = 1000, 1000, 1000
+	})
+	v := h.start("+14155550612", h.url+"/dev/webhooks", nil)
+	req := "GET /v1/verifications/" + v["id"].(string) + "/events HTTP/1.1\r\nAuthorization: Bearer " + h.key
+	const openers, each = 8, 40
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		streams []net.Conn // each answered 200
+		opened  atomic.Int64
+	)
+	for range openers {
+		wg.Go(func() {
+			for range each {
+				c, err := net.Dial("tcp", h.srv.Addr())
+				if err != nil {
+					return // the listener closed
+				}
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				if _, err := io.WriteString(c, req+"\r\nHost: ringgate\r\n\r\n"); err != nil {
+					c.Close()
+					return
+				}
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					c.Close()
+					if err != nil {
+						return // closing
+					}
+					continue
+				}
+				mu.Lock()
+				streams = append(streams, c)
+				mu.Unlock()
+				opened.Add(1)
+			}
+		})
+	}
+	testutil.WaitFor(t, 10*time.Second, "streams open", func() bool { return opened.Load() >= openers })
+	closed := make(chan error, 1)
+	go func() { closed <- h.srv.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close did not return within 20 s while streams were being detached")
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	for i, c := range streams {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			t.Fatalf("stream %d of %d not ended by Close: %v", i+1, len(streams), err)
+		}
+		c.Close()
+	}
+	t.Logf("%d streams open when Close began or during it; all ended", len(streams))
+}
