@@ -125,6 +125,34 @@ func Parse(raw, country string) (Number, error) {
 	}, nil
 }
 
+// E164 is the number raw names, in E.164, without Parse's checks that it
+// is a valid, assigned number and of which line type: for caller IDs,
+// which are only compared with numbers Parse accepted (a number formats
+// to a valid one's E.164 only if it is that number), and whose validation
+// was most of an inbound call's allocations (libphonenumber matches each
+// number type's patterns). Whatever Parse accepts, E164 gives the same
+// E164 (FuzzParse checks it); what Parse refuses as invalid, E164 may
+// still format. An error when raw does not parse at all.
+func E164(raw, country string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	country = strings.ToUpper(strings.TrimSpace(country))
+	if raw == "" || len(raw) > MaxInputLen || !utf8.ValidString(raw) {
+		return "", fail("not_a_number", "%q is not a phone number", raw)
+	}
+	region := country
+	if region == "" || !validRegion(region) {
+		if !strings.HasPrefix(raw, "+") {
+			return "", fail("missing_country", "phone number %q is not in international form (+…); give a country to read it as a national number", raw)
+		}
+		region = "ZZ"
+	}
+	n, err := phonenumbers.Parse(raw, region)
+	if err != nil {
+		return "", parseError(raw, err)
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
 // ParseE164 accepts only a number already in international form, as carriers
 // and the simulator deliver them. A bare national number is refused rather
 // than guessed.

@@ -87,6 +87,11 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q,%q) = %+v, but reparsing gives %+v, %v", raw, country, n, again, err)
 		}
 		_ = Mask(n.E164)
+		// E164, the light parse for caller IDs, agrees on every number Parse
+		// accepts.
+		if e, err := E164(raw, country); err != nil || e != n.E164 {
+			t.Fatalf("E164(%q,%q) = %q, %v; Parse gives %q", raw, country, e, err, n.E164)
+		}
 	})
 }
 
