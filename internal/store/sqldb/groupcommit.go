@@ -33,8 +33,13 @@ const maxBatch = 64
 // arrive a millisecond apart and each commit took about as long alone as
 // a batch's, so the wait halves the commits (PostgreSQL's commit_delay is
 // the same idea). A transaction that comes after a quiet spell is not
-// kept waiting.
-const batchWindow = 2 * time.Millisecond
+// kept waiting. A wait that gained nothing (every writer there is already
+// in the batch, waiting for it: a closed loop) makes the next batches skip
+// it, 1, 2, 4 … up to maxSkip of them, until a wait gains again.
+const (
+	batchWindow = 2 * time.Millisecond
+	maxSkip     = 16
+)
 
 var errClosed = errors.New("store is closed")
 
@@ -47,8 +52,9 @@ type committer struct {
 	reqs  chan *txReq
 	stop  chan struct{}
 	done  chan struct{}
-	// batches and txs count commits and the transactions in them.
-	batches, txs atomic.Int64
+	// batches and txs count commits and the transactions in them; waits
+	// the batches that waited batchWindow for company.
+	batches, txs, waits atomic.Int64
 }
 
 type txReq struct {
@@ -94,7 +100,8 @@ func (c *committer) run() {
 	defer close(c.done)
 	window := time.NewTimer(batchWindow)
 	window.Stop()
-	var closed time.Time // when the last batch stopped taking transactions
+	var closed time.Time  // when the last batch stopped taking transactions
+	skip, backoff := 0, 0 // batches not to wait, after a wait that gained nothing
 	for {
 		var batch []*txReq
 		select {
@@ -118,7 +125,11 @@ func (c *committer) run() {
 				break drain
 			}
 		}
-		if busy && len(batch) < maxBatch {
+		if busy && len(batch) < maxBatch && skip > 0 {
+			skip--
+		} else if busy && len(batch) < maxBatch {
+			before := len(batch)
+			c.waits.Add(1)
 			window.Reset(batchWindow - time.Since(first))
 		wait:
 			for len(batch) < maxBatch {
@@ -132,6 +143,12 @@ func (c *committer) run() {
 				}
 			}
 			window.Stop()
+			if len(batch) == before {
+				backoff = min(max(2*backoff, 1), maxSkip)
+				skip = backoff
+			} else {
+				backoff = 0
+			}
 		}
 		closed = time.Now()
 		c.runBatch(batch)
@@ -238,4 +255,13 @@ func (s *Store) GroupCommitStats() (commits, txs int64) {
 		return 0, 0
 	}
 	return s.group.batches.Load(), s.group.txs.Load()
+}
+
+// GroupCommitWaits reports how many batches waited for company (zero when
+// the store does not group).
+func (s *Store) GroupCommitWaits() int64 {
+	if s.group == nil {
+		return 0
+	}
+	return s.group.waits.Load()
 }
