@@ -89,30 +89,12 @@ func fail(reason, format string, args ...any) error {
 // valid for its region, not merely possible: a verification to a number no
 // carrier could route costs money and proves nothing.
 func Parse(raw, country string) (Number, error) {
-	raw = strings.TrimSpace(raw)
-	country = strings.ToUpper(strings.TrimSpace(country))
-	switch {
-	case raw == "":
-		return Number{}, fail("empty", "phone number is empty")
-	case len(raw) > MaxInputLen || !utf8.ValidString(raw):
-		return Number{}, fail("too_long", "phone number is longer than %d characters", MaxInputLen)
-	}
-	if country != "" && !validRegion(country) {
-		return Number{}, fail("invalid_country", "unknown country code %q (want ISO 3166-1 alpha-2, such as \"GB\")", country)
-	}
-	if !strings.HasPrefix(raw, "+") && country == "" {
-		return Number{}, fail("missing_country", "phone number %q is not in international form (+…); give a country to read it as a national number", raw)
-	}
-	region := country
-	if region == "" {
-		region = "ZZ"
-	}
-	n, err := phonenumbers.Parse(raw, region)
+	n, err := parse(raw, country)
 	if err != nil {
-		return Number{}, parseError(raw, err)
+		return Number{}, err
 	}
 	if !phonenumbers.IsValidNumber(n) {
-		return Number{}, invalidReason(raw, n)
+		return Number{}, invalidReason(strings.TrimSpace(raw), n)
 	}
 	line, ok := lineTypes[phonenumbers.GetNumberType(n)]
 	if !ok {
@@ -132,25 +114,41 @@ func Parse(raw, country string) (Number, error) {
 // was most of an inbound call's allocations (libphonenumber matches each
 // number type's patterns). Whatever Parse accepts, E164 gives the same
 // E164 (FuzzParse checks it); what Parse refuses as invalid, E164 may
-// still format. An error when raw does not parse at all.
+// still format. Parse's errors when raw does not parse at all.
 func E164(raw, country string) (string, error) {
+	n, err := parse(raw, country)
+	if err != nil {
+		return "", err
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+// parse is what Parse and E164 share: the input's checks, then
+// libphonenumber's parse in country (international form only without one).
+func parse(raw, country string) (*phonenumbers.PhoneNumber, error) {
 	raw = strings.TrimSpace(raw)
 	country = strings.ToUpper(strings.TrimSpace(country))
-	if raw == "" || len(raw) > MaxInputLen || !utf8.ValidString(raw) {
-		return "", fail("not_a_number", "%q is not a phone number", raw)
+	switch {
+	case raw == "":
+		return nil, fail("empty", "phone number is empty")
+	case len(raw) > MaxInputLen || !utf8.ValidString(raw):
+		return nil, fail("too_long", "phone number is longer than %d characters", MaxInputLen)
+	}
+	if country != "" && !validRegion(country) {
+		return nil, fail("invalid_country", "unknown country code %q (want ISO 3166-1 alpha-2, such as \"GB\")", country)
+	}
+	if !strings.HasPrefix(raw, "+") && country == "" {
+		return nil, fail("missing_country", "phone number %q is not in international form (+…); give a country to read it as a national number", raw)
 	}
 	region := country
-	if region == "" || !validRegion(region) {
-		if !strings.HasPrefix(raw, "+") {
-			return "", fail("missing_country", "phone number %q is not in international form (+…); give a country to read it as a national number", raw)
-		}
+	if region == "" {
 		region = "ZZ"
 	}
 	n, err := phonenumbers.Parse(raw, region)
 	if err != nil {
-		return "", parseError(raw, err)
+		return nil, parseError(raw, err)
 	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
+	return n, nil
 }
 
 // ParseE164 accepts only a number already in international form, as carriers
