@@ -98,10 +98,9 @@ func (c *committer) close() {
 
 func (c *committer) run() {
 	defer close(c.done)
-	window := time.NewTimer(batchWindow)
-	window.Stop()
-	var closed time.Time  // when the last batch stopped taking transactions
-	skip, backoff := 0, 0 // batches not to wait, after a wait that gained nothing
+	w := waiter{timer: time.NewTimer(batchWindow)}
+	w.timer.Stop()
+	var closed time.Time // when the last batch stopped taking transactions
 	for {
 		var batch []*txReq
 		select {
@@ -125,34 +124,49 @@ func (c *committer) run() {
 				break drain
 			}
 		}
-		if busy && len(batch) < maxBatch && skip > 0 {
-			skip--
-		} else if busy && len(batch) < maxBatch {
-			before := len(batch)
-			c.waits.Add(1)
-			window.Reset(batchWindow - time.Since(first))
-		wait:
-			for len(batch) < maxBatch {
-				select {
-				case r := <-c.reqs:
-					batch = append(batch, r)
-				case <-window.C:
-					break wait
-				case <-c.stop:
-					break wait // this batch runs; the next turn returns
-				}
-			}
-			window.Stop()
-			if len(batch) == before {
-				backoff = min(max(2*backoff, 1), maxSkip)
-				skip = backoff
-			} else {
-				backoff = 0
-			}
+		if busy && len(batch) < maxBatch {
+			batch = c.waitForCompany(&w, batch, first)
 		}
 		closed = time.Now()
 		c.runBatch(batch)
 	}
+}
+
+// waiter is the batch window's state across batches.
+type waiter struct {
+	timer         *time.Timer
+	skip, backoff int // batches not to wait, after a wait that gained nothing
+}
+
+// waitForCompany adds to batch the transactions that come until
+// batchWindow after first (or maxBatch, or close), unless a recent wait
+// gained nothing and this batch is one to skip.
+func (c *committer) waitForCompany(w *waiter, batch []*txReq, first time.Time) []*txReq {
+	if w.skip > 0 {
+		w.skip--
+		return batch
+	}
+	before := len(batch)
+	c.waits.Add(1)
+	w.timer.Reset(batchWindow - time.Since(first))
+	defer w.timer.Stop()
+	for len(batch) < maxBatch {
+		select {
+		case r := <-c.reqs:
+			batch = append(batch, r)
+			continue
+		case <-w.timer.C:
+		case <-c.stop: // this batch runs; the next turn returns
+		}
+		break
+	}
+	if len(batch) == before {
+		w.backoff = min(max(2*w.backoff, 1), maxSkip)
+		w.skip = w.backoff
+	} else {
+		w.backoff = 0
+	}
+	return batch
 }
 
 func (c *committer) runBatch(batch []*txReq) {
