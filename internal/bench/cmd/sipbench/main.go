@@ -102,7 +102,7 @@ func main() {
 	flag.DurationVar(&o.stepTimeout, "step-timeout", 90*time.Second, "longest one sipp run may take")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (sipp's CSV, traces, server logs)")
 	flag.StringVar(&o.matched, "matched-events", "", "ringgate app's matched_call_events setting: \"\" (the default: verification.verified alone, one webhook per call) or both (call.received too)")
-	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of ringgate over each traced run to PREFIX-STORE.pprof (through debug.pprof_addr)")
+	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of ringgate over each traced run to PREFIX-STORE.pprof and its allocations to PREFIX-STORE.allocs.pprof (through debug.pprof_addr)")
 	anchors := flag.String("anchors", "stateless,sqlite,postgres", "Kamailio variants: stateless (486, no database), sqlite and postgres (486 and one row per call through sqlops)")
 	stores := flag.String("stores", "sqlite,postgres", "ringgate's stores to measure")
 	flag.StringVar(&o.pgURL, "pg", pgtest.BaseURL(), "PostgreSQL server for the postgres anchor and store (a database of the run's own is made and dropped); \"\" skips both")
@@ -514,10 +514,13 @@ func ringgateHalf(ctx context.Context, o options, work, scenario string, procs *
 	time.Sleep(300 * time.Millisecond)
 	var profiled chan error
 	if pprofAddr != "" {
-		profiled = make(chan error, 1)
+		profiled = make(chan error, 2)
 		secs := o.latencyCalls/o.latencyRate + 2
 		go func() {
-			profiled <- fetchProfile(ctx, pprofAddr, secs, o.profile+"-"+store+".pprof")
+			profiled <- fetchProfile(ctx, pprofAddr, "profile", secs, o.profile+"-"+store+".pprof")
+		}()
+		go func() {
+			profiled <- fetchProfile(ctx, pprofAddr, "allocs", secs, o.profile+"-"+store+".allocs.pprof")
 		}()
 	}
 	lat, err := sippStep(ctx, o, scenario, filepath.Join(dir, "latency"), sipAddr, o.latencyRate, calls, p, true)
@@ -526,8 +529,10 @@ func ringgateHalf(ctx context.Context, o options, work, scenario string, procs *
 	}
 	hooks.wait(ctx, ids, 2*time.Minute)
 	if profiled != nil {
-		if err := <-profiled; err != nil {
-			fmt.Println("   (CPU profile:", err, ")")
+		for range 2 {
+			if err := <-profiled; err != nil {
+				fmt.Println("   (profile:", err, ")")
+			}
 		}
 	}
 	res.latency = lat
@@ -548,10 +553,11 @@ func ringgateHalf(ctx context.Context, o options, work, scenario string, procs *
 	return res, true, nil
 }
 
-// fetchProfile saves a CPU profile of secs seconds from ringgate's pprof
-// listener.
-func fetchProfile(ctx context.Context, addr string, secs int, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs), nil)
+// fetchProfile saves a profile of secs seconds from ringgate's pprof
+// listener: kind "profile" is CPU, "allocs" the allocations in those
+// seconds (a delta).
+func fetchProfile(ctx context.Context, addr, kind string, secs int, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", addr, kind, secs), nil)
 	if err != nil {
 		return err
 	}
