@@ -281,8 +281,8 @@ func addrIP(a net.Addr) netip.Addr {
 // (never more responses than the table can account for).
 const maxSources = 65_536
 
-// sourceLimiter is a token bucket per source address for the responses
-// sent to untrusted UDP sources.
+// sourceLimiter is a token bucket per source address: for the responses
+// sent to untrusted UDP sources, and for wrong digests (guard.go).
 type sourceLimiter struct {
 	rate  rate.Limit
 	burst int
@@ -294,6 +294,21 @@ type sourceLimiter struct {
 func (l *sourceLimiter) allow(ip netip.Addr, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	lim := l.limiter(ip, now)
+	return lim != nil && lim.AllowN(now, 1)
+}
+
+// has reports whether ip has a token left, without taking it.
+func (l *sourceLimiter) has(ip netip.Addr, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim := l.limiter(ip, now)
+	return lim != nil && lim.TokensAt(now) >= 1
+}
+
+// limiter is ip's bucket, new and full if it had none; nil when the table
+// is full of sources still within their window.
+func (l *sourceLimiter) limiter(ip netip.Addr, now time.Time) *rate.Limiter {
 	if l.m == nil {
 		l.m = map[netip.Addr]*rate.Limiter{}
 	}
@@ -306,11 +321,11 @@ func (l *sourceLimiter) allow(ip netip.Addr, now time.Time) bool {
 				}
 			}
 			if len(l.m) >= maxSources {
-				return false
+				return nil
 			}
 		}
 		lim = rate.NewLimiter(l.rate, l.burst)
 		l.m[ip] = lim
 	}
-	return lim.AllowN(now, 1)
+	return lim
 }

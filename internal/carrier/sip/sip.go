@@ -168,6 +168,8 @@ type Carrier struct {
 	refusals *logsample.Logger
 	// udpLimit bounds responses to each untrusted UDP source.
 	udpLimit *sourceLimiter
+	// guesses bounds wrong digests: per source, and in all (guard.go).
+	guesses guessGuard
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
@@ -230,6 +232,7 @@ func New(cfg Config) (*Carrier, error) {
 	orDefault(&c.cfg.UDPResponseBurst, DefaultUDPResponseBurst)
 	c.refusals = logsample.Default(c.log)
 	c.udpLimit = &sourceLimiter{rate: rate.Limit(c.cfg.UDPResponseRate), burst: c.cfg.UDPResponseBurst}
+	c.guesses = newGuessGuard()
 	for _, a := range cfg.TLSListen {
 		if _, _, err := net.SplitHostPort(a); err != nil {
 			return nil, fmt.Errorf("sip %s: tls listen %q is not host:port", cfg.Name, a)
@@ -402,6 +405,10 @@ func (c *Carrier) Start(ctx context.Context) error {
 	if c.cfg.TrustUDP && forgeable && len(c.cfg.Listen) > 0 {
 		c.log.Warn("sip: trust_udp is on: UDP datagrams from trusted_networks are believed (P-Asserted-Identity, From), and one datagram with a forged source address can verify any number; the network edge MUST drop datagrams from outside that claim a source inside trusted_networks (ingress filtering, BCP 38), else use TCP or TLS",
 			slog.Any("trusted_networks", c.cfg.Trusted))
+	}
+	if c.cfg.Password != "" && len(c.cfg.Listen)+len(c.cfg.TLSListen) > 0 && len(c.cfg.Password) < minPassword {
+		c.log.Warn("sip: the digest password is short: a peer that knows it is believed about any caller ID, and the listener allows about 15,000 guesses a day; use at least 16 random characters",
+			slog.Int("length", len(c.cfg.Password)))
 	}
 	if c.cfg.Register && c.trunk != nil {
 		c.wg.Go(func() { c.registerLoop(c.ctx) })
@@ -591,7 +598,7 @@ func (c *Carrier) serve(ctx context.Context, req *sip.Request, respond, stateles
 	switch req.Method {
 	case sip.INVITE, sip.OPTIONS:
 		if !trusted {
-			ok, h := c.authenticate(req)
+			ok, h := c.authenticate(req, addrIPString(src))
 			if !ok {
 				if h == nil {
 					c.refuse(req, udp)
@@ -817,12 +824,13 @@ func (c *Carrier) inTrusted(source string) bool {
 
 // authenticate checks digest credentials. It returns ok, or the challenge
 // to send (nil when digest is not configured: refuse).
-func (c *Carrier) authenticate(req *sip.Request) (bool, sip.Header) {
+func (c *Carrier) authenticate(req *sip.Request, src netip.Addr) (bool, sip.Header) {
 	if c.cfg.Password == "" {
 		return false, nil
 	}
+	now := c.now()
 	challenge := func(stale bool) sip.Header {
-		v := fmt.Sprintf(`Digest realm=%q, nonce=%q, algorithm=MD5, qop="auth"`, c.cfg.Realm, c.nonce(c.now()))
+		v := fmt.Sprintf(`Digest realm=%q, nonce=%q, algorithm=MD5, qop="auth"`, c.cfg.Realm, c.nonce(now, src))
 		if stale {
 			v += ", stale=true"
 		}
@@ -836,27 +844,28 @@ func (c *Carrier) authenticate(req *sip.Request) (bool, sip.Header) {
 		return false, challenge(false)
 	}
 	cred, err := digest.ParseCredentials(h.Value())
-	if err != nil || cred.Username != c.cfg.Username || cred.Realm != c.cfg.Realm {
+	if err != nil {
 		return false, nil
 	}
-	// The digest covers the URI it names; it must be this request's.
-	var du sip.Uri
-	if err := sip.ParseUri(cred.URI, &du); err != nil || du.User != req.Recipient.User || !strings.EqualFold(du.Host, req.Recipient.Host) {
-		return false, nil
-	}
-	now := c.now()
-	if !c.nonceValid(cred.Nonce, now) {
+	// A nonce is good only from the source it was sent to. Over UDP anyone
+	// can write a datagram with a victim's source address, but only the
+	// victim receives the victim's nonces: wrong digests in its name cannot
+	// use up its guesses below. They get a fresh challenge and count for
+	// nothing.
+	if !c.nonceValid(cred.Nonce, now, src) {
 		return false, challenge(true)
 	}
-	chal := &digest.Challenge{Realm: cred.Realm, Nonce: cred.Nonce, Algorithm: cred.Algorithm, Opaque: cred.Opaque}
-	if cred.QOP != "" {
-		chal.QOP = []string{cred.QOP}
+	// A source that has guessed wrong too often is not heard, right or
+	// wrong: an online guesser of the trunk's password, who would be
+	// believed about any caller ID once right (guard.go).
+	if !c.guesses.mayTry(src, now) {
+		c.rejected.Add(1)
+		c.refusals.Log(c.ctx, slog.LevelWarn, "sip digest refused unchecked: too many wrong digests", slog.String("source", req.Source()),
+			slog.String("method", string(req.Method)))
+		return false, nil
 	}
-	want, err := digest.Digest(chal, digest.Options{
-		Method: string(req.Method), URI: cred.URI, Username: c.cfg.Username, Password: c.cfg.Password,
-		Cnonce: cred.Cnonce, Count: cred.Nc,
-	})
-	if err != nil || subtle.ConstantTimeCompare([]byte(want.Response), []byte(cred.Response)) != 1 {
+	if !c.digestMatches(req, cred) {
+		c.guesses.failed(src, now)
 		return false, nil
 	}
 	// A correct response is still a replay if its nonce count was used
@@ -866,24 +875,52 @@ func (c *Carrier) authenticate(req *sip.Request) (bool, sip.Header) {
 	if !c.nonces.use(cred.Nonce, cred.Nc, now) {
 		return false, challenge(true)
 	}
+	c.guesses.succeeded(src, now)
 	return true, nil
 }
 
-// nonce is "<unix seconds>.<random>.<mac>": unforgeable, and unique so
-// that two callers challenged in the same second do not share one.
-func (c *Carrier) nonce(t time.Time) string {
-	var r [8]byte
-	rand.Read(r[:])
-	return c.nonceMAC(strconv.FormatInt(t.Unix(), 10) + "." + hex.EncodeToString(r[:]))
+// digestMatches reports whether cred is the trunk's user answering for this
+// request: its realm, the request's own URI, and the response the password
+// gives.
+func (c *Carrier) digestMatches(req *sip.Request, cred *digest.Credentials) bool {
+	if cred.Username != c.cfg.Username || cred.Realm != c.cfg.Realm {
+		return false
+	}
+	// The digest covers the URI it names; it must be this request's.
+	var du sip.Uri
+	if err := sip.ParseUri(cred.URI, &du); err != nil || du.User != req.Recipient.User || !strings.EqualFold(du.Host, req.Recipient.Host) {
+		return false
+	}
+	chal := &digest.Challenge{Realm: cred.Realm, Nonce: cred.Nonce, Algorithm: cred.Algorithm, Opaque: cred.Opaque}
+	if cred.QOP != "" {
+		chal.QOP = []string{cred.QOP}
+	}
+	want, err := digest.Digest(chal, digest.Options{
+		Method: string(req.Method), URI: cred.URI, Username: c.cfg.Username, Password: c.cfg.Password,
+		Cnonce: cred.Cnonce, Count: cred.Nc,
+	})
+	return err == nil && subtle.ConstantTimeCompare([]byte(want.Response), []byte(cred.Response)) == 1
 }
 
-func (c *Carrier) nonceMAC(body string) string {
+// nonce is "<unix seconds>.<random>.<mac>": unforgeable, unique so that
+// two callers challenged in the same second do not share one, and bound to
+// the source it is sent to (the MAC covers it; the nonce does not show it).
+func (c *Carrier) nonce(t time.Time, src netip.Addr) string {
+	var r [8]byte
+	rand.Read(r[:])
+	return c.nonceMAC(strconv.FormatInt(t.Unix(), 10)+"."+hex.EncodeToString(r[:]), src)
+}
+
+func (c *Carrier) nonceMAC(body string, src netip.Addr) string {
 	m := hmac.New(sha256.New, c.key)
 	m.Write([]byte(body))
+	m.Write([]byte{0})
+	m.Write([]byte(src.String()))
 	return body + "." + hex.EncodeToString(m.Sum(nil)[:16])
 }
 
-func (c *Carrier) nonceValid(n string, now time.Time) bool {
+// nonceValid reports whether n is a nonce of ours, sent to src, and recent.
+func (c *Carrier) nonceValid(n string, now time.Time, src netip.Addr) bool {
 	i := strings.LastIndexByte(n, '.')
 	if i < 0 {
 		return false
@@ -901,7 +938,7 @@ func (c *Carrier) nonceValid(n string, now time.Time) bool {
 	if now.Sub(t) > nonceTTL || t.After(now.Add(time.Minute)) {
 		return false
 	}
-	return hmac.Equal([]byte(c.nonceMAC(body)), []byte(n))
+	return hmac.Equal([]byte(c.nonceMAC(body, src)), []byte(n))
 }
 
 // maxNonces bounds the ledger: past it, new nonces are refused as stale
