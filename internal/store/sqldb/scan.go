@@ -89,17 +89,43 @@ type scanner interface {
 const appCols = `id, name, default_callback_url, webhook_secret, created_at, settings`
 
 func scanApp(s scanner) (verify.App, error) {
-	var a verify.App
-	var created int64
-	var settings string
-	if err := s.Scan(&a.ID, &a.Name, &a.DefaultCallbackURL, &a.WebhookSecret, &created, &settings); err != nil {
+	var r appRow
+	if err := s.Scan(r.dests()...); err != nil {
 		return verify.App{}, err
 	}
-	a.CreatedAt = fromMillis(created)
-	if err := decodeJSON(settings, &a.Settings); err != nil {
+	return r.app()
+}
+
+// appRow is an app's columns (appCols) as scanned, before decoding.
+type appRow struct {
+	a        verify.App
+	created  int64
+	settings string
+}
+
+func (r *appRow) dests() []any {
+	return []any{&r.a.ID, &r.a.Name, &r.a.DefaultCallbackURL, &r.a.WebhookSecret, &r.created, &r.settings}
+}
+
+func (r *appRow) app() (verify.App, error) {
+	a := r.a
+	a.CreatedAt = fromMillis(r.created)
+	if err := decodeJSON(r.settings, &a.Settings); err != nil {
 		return verify.App{}, fmt.Errorf("app %s settings: %w", a.ID, err)
 	}
 	return a, nil
+}
+
+// withApp scans a row of a verification's columns followed by its app's
+// (verificationCols, then appCols): scanVerification's Scan takes the app's
+// columns into app as well.
+type withApp struct {
+	rows Rows
+	app  appRow
+}
+
+func (w *withApp) Scan(dest ...any) error {
+	return w.rows.Scan(append(dest, w.app.dests()...)...)
 }
 
 // encodeJSON stores a value as JSON text.

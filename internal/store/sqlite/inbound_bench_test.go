@@ -18,10 +18,10 @@ import (
 // BenchmarkInboundCall is the work behind one SIP INVITE that verifies a
 // missed call, without SIP and without webhook delivery: Service.InboundCall
 // on SQLite, each call matching its own pending verification (the call
-// record, two events and two queued webhook deliveries in one
-// transaction). It runs 16 goroutines on 2 cores, as the SIP listener runs
-// each INVITE on its own goroutine, and reports CPU per call, which travels
-// better than wall time on a shared machine.
+// record, its event and its queued webhook delivery in one transaction).
+// It runs 16 goroutines on 2 cores, as the SIP listener runs each INVITE
+// on its own goroutine, and reports CPU per call, which travels better
+// than wall time on a shared machine.
 //
 // Sub-benchmarks compare the store as it runs (group commit and a statement
 // cache) with the statement cache alone and with neither, in one run.

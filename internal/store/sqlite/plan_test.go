@@ -15,7 +15,8 @@ import (
 // every migration applied. An index added later for something else can
 // take a query over: the console's (channel, id) index once made every
 // inbound call scan all missed-call verifications. The outbox's statements
-// come from store/sqldb as it runs them (OutboxQueries); the other texts
+// and the inbound call's read come from store/sqldb as it runs them
+// (OutboxQueries, CallerQuery); the other texts
 // mirror store/sqldb/tx.go, and a change there needs one here.
 //
 // want must appear in the plan, and none of deny may: the outbox's claim
@@ -37,8 +38,8 @@ func TestHotQueryPlans(t *testing.T) {
 		name, query, want string
 		deny              []string
 	}{
-		{"PendingForCaller", `SELECT id FROM verifications
-			WHERE phone = ? AND status = 'pending' AND channel || '' = ? ORDER BY id`, "INDEX verifications_caller (phone=?)", []string{"TEMP B-TREE"}},
+		{"PendingForCallerApps", sqldb.CallerQuery(sqlite.Dialect{}), "INDEX verifications_caller (phone=?)", []string{"TEMP B-TREE", "SCAN"}},
+		{"PendingForCallerApps app", sqldb.CallerQuery(sqlite.Dialect{}), "SEARCH a USING INDEX sqlite_autoindex_apps_1 (id=?)", nil},
 		{"ClaimDeliveries candidates", outbox["ClaimDeliveries"],
 			"SEARCH webhook_deliveries USING COVERING INDEX webhook_deliveries_due_at (due_at<?)",
 			[]string{"SCAN webhook_deliveries", "TEMP B-TREE"}},
