@@ -281,3 +281,45 @@ func TestTrustUDPWarnsAtStart(t *testing.T) {
 		}
 	}
 }
+
+// An INVITE answered without a transaction (stateless.go) is answered again
+// when retransmitted. From an untrusted source (whose address may be a
+// forged victim's) those answers stay within the per-source rate: one
+// INVITE sent 200 times gets at most the burst and rate of 407s.
+func TestAttackUDPRetransmittedInviteGetsRateLimitedResponses(t *testing.T) {
+	c := startCarrier(t, rgsip.Config{
+		Listen: []string{"127.0.0.1:0"}, Trusted: elsewhere, Inbound: newRecorder(),
+		Username: "trunk", Password: "kq3VZ9m2xP7wLr4T",
+		UDPResponseRate: 2, UDPResponseBurst: 5,
+	})
+	r := dialRaw(t, c.Addrs()[0])
+	inv := request("INVITE", "z9hG4bK-rt", "call-rt", "", r.conn.LocalAddr().String())
+	r.send(t, inv)
+	if got := r.read(300 * time.Millisecond); len(got) != 1 || !strings.HasPrefix(got[0], "SIP/2.0 407") {
+		t.Fatalf("the INVITE: %q, want one 407", got)
+	}
+	var replies atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65535)
+		for {
+			r.conn.SetReadDeadline(time.Now().Add(time.Second))
+			if _, err := r.conn.Read(buf); err != nil {
+				return
+			}
+			replies.Add(1)
+		}
+	}()
+	start := time.Now()
+	for range 200 {
+		r.send(t, inv)
+	}
+	elapsed := time.Since(start)
+	<-done
+	allowed := int64(5 + 2*elapsed.Seconds() + 1)
+	t.Logf("one INVITE retransmitted 200 times in %v: %d responses", elapsed.Round(time.Millisecond), replies.Load())
+	if got := replies.Load(); got > allowed {
+		t.Fatalf("one INVITE retransmitted 200 times in %v got %d responses, want at most %d (burst 5, 2/s)", elapsed, got, allowed)
+	}
+}

@@ -2,6 +2,7 @@ package sip_test
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -103,4 +104,43 @@ func TestRawDatagrams(t *testing.T) {
 		}
 	}
 	t.Fatal("no 603 for a good INVITE after malformed datagrams")
+}
+
+// FuzzReadFilter feeds arbitrary datagrams to the UDP read filter that
+// answers initial INVITEs without a transaction (stateless.go), as from a
+// trusted source to a live listener: it takes an initial INVITE or a
+// CANCEL of one it took, passes anything else on unchanged, and never
+// crashes. A datagram it takes is answered (or dropped as a retransmission)
+// by the filter itself; the replies go to a local sink and are read back
+// as SIP responses.
+func FuzzReadFilter(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")))
+	}
+	c := startCarrierF(f, rgsip.Config{Name: "fuzz", Listen: []string{"127.0.0.1:0"}, Trusted: loopback, TrustUDP: true, Inbound: newRecorder(), Logger: discard()})
+	sink, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { sink.Close() })
+	local, _ := net.ResolveUDPAddr("udp", c.Addrs()[0])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		taken := c.ReadFilter(local, sink.LocalAddr(), data)
+		start, _, _ := strings.Cut(string(data), " ")
+		if taken && start != "INVITE" && start != "CANCEL" {
+			t.Fatalf("took a datagram that is neither INVITE nor CANCEL: %q", data)
+		}
+	})
+}
+
+func startCarrierF(f *testing.F, cfg rgsip.Config) *rgsip.Carrier {
+	c, err := rgsip.New(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { c.Close() })
+	return c
 }

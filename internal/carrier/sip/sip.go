@@ -170,6 +170,9 @@ type Carrier struct {
 	udpLimit *sourceLimiter
 	// guesses bounds wrong digests: per source, and in all (guard.go).
 	guesses guessGuard
+	// recent are the initial INVITEs over UDP answered without sipgo's
+	// transaction (stateless.go).
+	recent recentInvites
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
@@ -289,7 +292,7 @@ func New(cfg Config) (*Carrier, error) {
 	}
 	glog := slog.New(sipgoLog{next: c.log.Handler(), malformed: &c.malformed})
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ringgate"), sipgo.WithUserAgentHostname(uaHost),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(glog)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(glog), sip.WithTransportLayerReadFilter(c.readFilter)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(glog)))
 	if err != nil {
 		return nil, err
@@ -541,7 +544,9 @@ func (c *Carrier) routes() {
 	})
 	c.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) { c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse) })
 	// An ACK is never answered. One for our non-2xx final response is
-	// absorbed by the INVITE transaction; a stray one is dropped here.
+	// absorbed by the INVITE transaction over TCP and TLS; over UDP, where
+	// the INVITE was answered without a transaction (stateless.go), and a
+	// stray one, it is dropped here.
 	c.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
 	c.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) { c.serve(c.ctx, req, tx.Respond, c.srv.WriteResponse) })
 }

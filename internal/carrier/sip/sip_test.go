@@ -786,3 +786,25 @@ func TestMalformedDatagramIsCountedNotLoggedAtError(t *testing.T) {
 		t.Errorf("the malformed datagrams reached the log at INFO:\n%s", s)
 	}
 }
+
+// An INVITE over UDP answered at once is answered without a transaction
+// (stateless.go): one 603, never retransmitted though no ACK comes (a
+// transaction's Timer G would resend it at T1), and the same 603 again for
+// a retransmitted INVITE.
+func TestInboundUDPAnsweredWithoutTransaction(t *testing.T) {
+	rec := newRecorder()
+	c := startCarrier(t, rgsip.Config{Listen: []string{"127.0.0.1:0"}, Trusted: loopback, TrustUDP: true, Inbound: rec})
+	r := dialRaw(t, c.Addrs()[0])
+	inv := request("INVITE", "z9hG4bK-sl", "call-sl", "", r.conn.LocalAddr().String())
+	r.send(t, inv)
+	if got := r.read(1200 * time.Millisecond); len(got) != 1 || got[0] != "SIP/2.0 603 Decline" {
+		t.Fatalf("an INVITE answered at once, not ACKed, within 1.2 s: %q, want one 603", got)
+	}
+	r.send(t, inv)
+	if got := r.read(300 * time.Millisecond); len(got) != 1 || got[0] != "SIP/2.0 603 Decline" {
+		t.Errorf("the INVITE retransmitted: %q, want the 603 again", got)
+	}
+	if n := len(rec.Calls()); n != 1 {
+		t.Errorf("handler calls = %d, want 1", n)
+	}
+}
