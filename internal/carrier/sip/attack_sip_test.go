@@ -58,19 +58,7 @@ func TestAttackUDPFloodGetsRateLimitedResponses(t *testing.T) {
 	})
 	r := dialRaw(t, c.Addrs()[0])
 	const n = 200
-	var replies atomic.Int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 65535)
-		for {
-			r.conn.SetReadDeadline(time.Now().Add(time.Second))
-			if _, err := r.conn.Read(buf); err != nil {
-				return
-			}
-			replies.Add(1)
-		}
-	}()
+	replies, done := countReplies(r)
 	start := time.Now()
 	local := r.conn.LocalAddr().String()
 	for i := range n {
@@ -89,6 +77,25 @@ func TestAttackUDPFloodGetsRateLimitedResponses(t *testing.T) {
 	if got := c.Rejected(); got != n {
 		t.Errorf("Rejected = %d, want %d (every refused request counted)", got, n)
 	}
+}
+
+// countReplies counts the datagrams r receives until a second passes
+// without one; done is closed then.
+func countReplies(r *rawUDP) (*atomic.Int64, <-chan struct{}) {
+	var replies atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65535)
+		for {
+			r.conn.SetReadDeadline(time.Now().Add(time.Second))
+			if _, err := r.conn.Read(buf); err != nil {
+				return
+			}
+			replies.Add(1)
+		}
+	}()
+	return &replies, done
 }
 
 // A flood of 20,000 INVITEs from an untrusted source writes a bounded
@@ -298,19 +305,7 @@ func TestAttackUDPRetransmittedInviteGetsRateLimitedResponses(t *testing.T) {
 	if got := r.read(300 * time.Millisecond); len(got) != 1 || !strings.HasPrefix(got[0], "SIP/2.0 407") {
 		t.Fatalf("the INVITE: %q, want one 407", got)
 	}
-	var replies atomic.Int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 65535)
-		for {
-			r.conn.SetReadDeadline(time.Now().Add(time.Second))
-			if _, err := r.conn.Read(buf); err != nil {
-				return
-			}
-			replies.Add(1)
-		}
-	}()
+	replies, done := countReplies(r)
 	start := time.Now()
 	for range 200 {
 		r.send(t, inv)

@@ -117,7 +117,7 @@ func FuzzReadFilter(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add([]byte(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")))
 	}
-	c := startCarrierF(f, rgsip.Config{Name: "fuzz", Listen: []string{"127.0.0.1:0"}, Trusted: loopback, TrustUDP: true, Inbound: newRecorder(), Logger: discard()})
+	c := startCarrier(f, rgsip.Config{Name: "fuzz", Listen: []string{"127.0.0.1:0"}, Trusted: loopback, TrustUDP: true, Inbound: newRecorder(), Logger: discard()})
 	sink, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		f.Fatal(err)
@@ -131,16 +131,4 @@ func FuzzReadFilter(f *testing.F) {
 			t.Fatalf("took a datagram that is neither INVITE nor CANCEL: %q", data)
 		}
 	})
-}
-
-func startCarrierF(f *testing.F, cfg rgsip.Config) *rgsip.Carrier {
-	c, err := rgsip.New(cfg)
-	if err != nil {
-		f.Fatal(err)
-	}
-	if err := c.Start(context.Background()); err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { c.Close() })
-	return c
 }

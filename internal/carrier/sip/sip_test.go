@@ -84,7 +84,7 @@ func (r *recorder) waitEvent(t *testing.T) carrier.Event {
 
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 
-func startCarrier(t *testing.T, cfg rgsip.Config) *rgsip.Carrier {
+func startCarrier(t testing.TB, cfg rgsip.Config) *rgsip.Carrier {
 	t.Helper()
 	if cfg.Name == "" {
 		cfg.Name = "trunk"
