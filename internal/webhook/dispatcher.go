@@ -137,6 +137,16 @@ type Dispatcher struct {
 	// the monotonic clock (Now may be set, stepped or faked).
 	epoch  time.Time
 	wakeAt atomic.Int64
+	// dueGen counts what may make a delivery due sooner than the idle
+	// loop last found (a Kick, a claim round); while it is unchanged the
+	// loop sleeps until its last wake-up time again instead of asking the
+	// outbox (a query per hand-off otherwise, 3% of a verified call's CPU
+	// at 1,000 a second). Handed deliveries are due only when their lease
+	// ends, later than the loop's longest sleep (Poll), and a retry settled
+	// sooner than the wake-up kicks. idleGen and idleWake are Run's own.
+	dueGen   atomic.Int64
+	idleGen  int64
+	idleWake time.Time
 	// batcher settles outcomes in batches when the outbox is a
 	// BatchOutbox; set by Run before any attempt starts.
 	batcher *batchSettler
@@ -292,6 +302,7 @@ func (nopMetrics) GaveUp()                          {}
 // poll. It never blocks, and kicks that arrive while one is pending merge
 // into it; it is safe from any goroutine, before or during Run.
 func (d *Dispatcher) Kick() {
+	d.dueGen.Add(1)
 	d.wantClaim.Store(true)
 	d.wake()
 }
@@ -332,6 +343,7 @@ func (d *Dispatcher) Offer(ds []verify.Delivery) {
 	}
 	d.queueMu.Unlock()
 	if lost := len(ds) - take; lost > 0 {
+		d.dueGen.Add(1) // due when their leases end
 		if n := d.dropped.Add(int64(lost)); n == int64(lost) || (n-int64(lost))/1000 != n/1000 {
 			d.log.Warn("webhook hand-off queue full; deliveries wait for their leases to end", "dropped", n)
 		}
@@ -378,7 +390,9 @@ func (d *Dispatcher) takeQueued(ctx context.Context, n int) ([]Claimed, error) {
 	d.queue = slices.Delete(d.queue, 0, k)
 	d.queueMu.Unlock()
 	latest := d.now().Add(d.timeout) // an attempt starting now ends by then
-	qs = slices.DeleteFunc(qs, func(q queued) bool { return !q.LeaseUntil.After(latest) })
+	if qs = slices.DeleteFunc(qs, func(q queued) bool { return !q.LeaseUntil.After(latest) }); len(qs) < k {
+		d.dueGen.Add(1) // those dropped are due when their leases end
+	}
 	var apps []string
 	for _, q := range qs {
 		if q.needSecret && !slices.Contains(apps, q.AppID) {
@@ -408,6 +422,7 @@ func (d *Dispatcher) takeQueued(ctx context.Context, n int) ([]Claimed, error) {
 	if len(missing) > 0 {
 		read, err := d.handOff.WebhookSecrets(ctx, missing)
 		if err != nil {
+			d.dueGen.Add(1) // all taken stay leased: due when their leases end
 			return nil, fmt.Errorf("read webhook secrets: %w", err)
 		}
 		d.secretsMu.Lock()
@@ -485,6 +500,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		if d.wantClaim.Swap(false) {
 			lastClaim = time.Now()
+			d.dueGen.Add(1)
 			full, err := d.round(ctx, free, &wg)
 			switch {
 			case ctx.Err() != nil:
@@ -563,6 +579,19 @@ func (d *Dispatcher) round(ctx context.Context, free slots.Slots, wg *sync.WaitG
 
 // idle sleeps until the next delivery is due, a Kick, or Poll.
 func (d *Dispatcher) idle(ctx context.Context) {
+	gen := d.dueGen.Load()
+	if gen == d.idleGen && !d.idleWake.IsZero() {
+		// Nothing can be due sooner than when the loop last meant to wake
+		// (dueGen): sleep until then again.
+		wait := d.idleWake.Sub(d.now())
+		if wait <= 0 {
+			d.wantClaim.Store(true)
+			return
+		}
+		d.wakeAt.Store(int64(time.Since(d.epoch) + wait))
+		d.sleep(ctx, wait)
+		return
+	}
 	// Until the wake-up time is known, any retry settled meanwhile must
 	// kick: the query below may not have seen it.
 	d.wakeAt.Store(math.MaxInt64)
@@ -571,9 +600,11 @@ func (d *Dispatcher) idle(ctx context.Context) {
 	switch {
 	case err != nil && ctx.Err() == nil:
 		d.log.Warn("webhook outbox: next due delivery", "err", err)
+		gen-- // ask again next time
 	case ok:
 		wait = min(wait, max(at.Sub(d.now()), minWait))
 	}
+	d.idleGen, d.idleWake = gen, d.now().Add(wait)
 	d.wakeAt.Store(int64(time.Since(d.epoch) + wait))
 	d.sleep(ctx, wait)
 }

@@ -332,3 +332,40 @@ func TestHandOffQueueFullLeavesTheRestToClaims(t *testing.T) {
 		t.Errorf("receiver got %d requests for %d deliveries, want each once", n, len(ds))
 	}
 }
+
+// Handed deliveries cost no look at the outbox either: a handed delivery
+// is never due before its lease ends, so after sending one the idle loop
+// sleeps until the wake-up time it already knew, instead of asking the
+// outbox for the next due delivery again (a query per verified call).
+func TestHandOffNeedsNoLookPerDelivery(t *testing.T) {
+	clock := &testClock{}
+	ob := &handOutbox{memOutbox: newMemOutbox()}
+	rc := newReceiver(t, nil)
+	cfg := testConfig(t, ob.memOutbox, clock)
+	cfg.Outbox, cfg.Poll = ob, time.Hour
+	d := NewDispatcher(cfg)
+	start(t, d)
+	ob.waitFor(t, 5*time.Second, "the first look", func(m *memOutbox) bool { return m.nextCalls > 0 })
+	secret := verify.NewWebhookSecret()
+	ob.mu.Lock()
+	looks := ob.nextCalls
+	ob.mu.Unlock()
+	const n = 50
+	for i := range n {
+		del := clock.delivery(fmt.Sprintf("msg_look_%d", i))
+		del.URL = rc.srv.URL
+		del.LeaseUntil = clock.Now().Add(d.HandOff()).Truncate(time.Millisecond)
+		ob.add(del, secret)
+		d.Offer([]verify.Delivery{del})
+		ob.waitFor(t, 5*time.Second, "the handed delivery", status(del.ID, verify.DeliveryDelivered))
+	}
+	ob.mu.Lock()
+	looks = ob.nextCalls - looks
+	ob.mu.Unlock()
+	if looks > 1 {
+		t.Errorf("%d looks at the outbox for %d handed deliveries, want at most 1", looks, n)
+	}
+	if got := len(rc.requests()); got != n {
+		t.Errorf("receiver got %d requests, want %d", got, n)
+	}
+}
