@@ -156,11 +156,19 @@ func Do(t *testing.T, req *http.Request) (int, string) {
 	return res.StatusCode, string(b)
 }
 
+// Client is Send's client, for tests that send webhooks themselves. Not
+// http.DefaultClient: httptest.Server's
+// Close closes the idle connections of http.DefaultTransport, and a
+// parallel test's request that had just taken one of them failed with
+// "connection broken: http: CloseIdleConnections called" (a CI run's
+// TestConformance/StatusCallbackBecomesEvents on telnyx).
+var Client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+
 // Send sends req and returns the response (its body read and closed) and
 // the body; a transport error fails the test.
 func Send(t testing.TB, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	res, err := Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

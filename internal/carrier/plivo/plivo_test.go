@@ -406,7 +406,7 @@ func TestSendSMSAndStatus(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Plivo-Signature-V2", signatureV2(authToken, statusURL, "n9"))
 	req.Header.Set("X-Plivo-Signature-V2-Nonce", "n9")
-	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 403 {
+	if res, err := carriertest.Client.Do(req); err != nil || res.StatusCode != 403 {
 		t.Errorf("replayed to another id: %v %v", res.StatusCode, err)
 	}
 }
@@ -440,7 +440,7 @@ func TestWebhooksRefuseBadSignatures(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Plivo-Signature-V3", signatureV3(authToken, hangup, "POST", "n1", p))
 	req.Header.Set("X-Plivo-Signature-V3-Nonce", "n1")
-	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 403 {
+	if res, err := carriertest.Client.Do(req); err != nil || res.StatusCode != 403 {
 		t.Errorf("tampered: %v %v", res.StatusCode, err)
 	}
 	if b.c.Rejected() != 5 {
@@ -501,7 +501,7 @@ func TestNonceReplayAndV2Refused(t *testing.T) {
 		for i := 0; i+1 < len(hdr); i += 2 {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
-		res, err := http.DefaultClient.Do(req)
+		res, err := carriertest.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

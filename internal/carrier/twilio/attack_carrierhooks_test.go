@@ -27,7 +27,7 @@ func TestAttackRefusedWebhookFloodLogsSampled(t *testing.T) {
 		req, _ := http.NewRequest("POST", srv.URL+"/carriers/tw/voice", strings.NewReader(p.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-Twilio-Signature", "bm90IGEgc2lnbmF0dXJl"+strings.Repeat("A", i%7))
-		res, err := http.DefaultClient.Do(req)
+		res, err := carriertest.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

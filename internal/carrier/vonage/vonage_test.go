@@ -586,7 +586,7 @@ func TestWebhooksRefuseBadSignatures(t *testing.T) {
 	tok := signHS256(t, testSigSec, map[string]any{"iat": time.Now().Unix(), "payload_hash": hex.EncodeToString(sum[:])})
 	req, _ := http.NewRequest("POST", eventURL, bytes.NewReader(callInfoBody("answered")))
 	req.Header.Set("Authorization", "Bearer "+tok)
-	res, err := http.DefaultClient.Do(req)
+	res, err := carriertest.Client.Do(req)
 	if err != nil || res.StatusCode != 403 {
 		t.Errorf("tampered body: %v %v", res.StatusCode, err)
 	}
@@ -645,7 +645,7 @@ func TestTokenReplayRefused(t *testing.T) {
 		req, _ := http.NewRequest("POST", b.hook.URL+"/carriers/vg/answer", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+tok)
-		res, err := http.DefaultClient.Do(req)
+		res, err := carriertest.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
