@@ -318,3 +318,32 @@ func TestAttackUDPRetransmittedInviteGetsRateLimitedResponses(t *testing.T) {
 		t.Fatalf("one INVITE retransmitted 200 times in %v got %d responses, want at most %d (burst 5, 2/s)", elapsed, got, allowed)
 	}
 }
+
+// A CANCEL of an INVITE answered without a transaction is answered by
+// stateless.go too; from an untrusted source those answers stay within
+// the per-source rate like any other: 200 CANCELs get at most the burst
+// and rate of 200s.
+func TestAttackUDPCancelFloodGetsRateLimitedResponses(t *testing.T) {
+	c := startCarrier(t, rgsip.Config{
+		Listen: []string{"127.0.0.1:0"}, Trusted: elsewhere, Inbound: newRecorder(),
+		UDPResponseRate: 2, UDPResponseBurst: 5,
+	})
+	r := dialRaw(t, c.Addrs()[0])
+	local := r.conn.LocalAddr().String()
+	r.send(t, request("INVITE", "z9hG4bK-cf", "call-cf", "", local))
+	if got := r.read(300 * time.Millisecond); len(got) != 1 || !strings.HasPrefix(got[0], "SIP/2.0 403") {
+		t.Fatalf("the INVITE: %q, want one 403", got)
+	}
+	replies, done := countReplies(r)
+	start := time.Now()
+	for range 200 {
+		r.send(t, request("CANCEL", "z9hG4bK-cf", "call-cf", "", local))
+	}
+	elapsed := time.Since(start)
+	<-done
+	allowed := int64(5 + 2*elapsed.Seconds() + 1)
+	t.Logf("200 CANCELs in %v: %d responses", elapsed.Round(time.Millisecond), replies.Load())
+	if got := replies.Load(); got > allowed {
+		t.Fatalf("200 CANCELs in %v got %d responses, want at most %d (burst 5, 2/s)", elapsed, got, allowed)
+	}
+}
